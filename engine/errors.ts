@@ -16,6 +16,8 @@ export type ErrorCode =
   | "ENCODER_ERROR"
   | "CANCELLED"
   | "UNAUTHORIZED"
+  | "TIMEOUT"
+  | "UNAVAILABLE"
   | "INTERNAL";
 
 export class SparseDbError extends Error {
