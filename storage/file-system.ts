@@ -1,0 +1,138 @@
+import * as fsp from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+
+/**
+ * The one door through which sparsedb's storage touches the disk. Everything above it (WAL,
+ * manifest, segment files, lock file) takes a `FileSystem`, so tests can substitute one that fails
+ * (see FaultInjectingFileSystem) and check that a failed write is rejected and nothing
+ * acknowledged is lost.
+ */
+export interface WritableFile {
+  readonly path: string;
+  /** May write fewer bytes than asked (a short write); returns how many were written. */
+  write(bytes: Uint8Array, position: number): Promise<number>;
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type OpenMode =
+  /** create or truncate */
+  | "truncate"
+  /** create, failing with EEXIST if it exists */
+  | "exclusive"
+  /** open an existing file for read and write at explicit positions */
+  | "update";
+
+export interface FileSystem {
+  open(path: string, mode: OpenMode): Promise<WritableFile>;
+  readFile(path: string): Promise<Buffer>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  readdir(dir: string): Promise<string[]>;
+  mkdir(dir: string): Promise<void>;
+  /** null when the path does not exist. */
+  stat(path: string): Promise<{ size: number; isDirectory: boolean } | null>;
+  /** fsync a directory so that a rename or create inside it is durable. */
+  syncDir(dir: string): Promise<void>;
+}
+
+class NodeWritableFile implements WritableFile {
+  constructor(readonly path: string, private readonly handle: fsp.FileHandle) {}
+  async write(bytes: Uint8Array, position: number): Promise<number> {
+    const { bytesWritten } = await this.handle.write(bytes, 0, bytes.length, position);
+    return bytesWritten;
+  }
+  sync(): Promise<void> {
+    return this.handle.sync();
+  }
+  truncate(length: number): Promise<void> {
+    return this.handle.truncate(length);
+  }
+  async size(): Promise<number> {
+    return (await this.handle.stat()).size;
+  }
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/** The real disk, through node:fs/promises. */
+export class NodeFileSystem implements FileSystem {
+  async open(path: string, mode: OpenMode): Promise<WritableFile> {
+    const flags =
+      mode === "truncate"
+        ? fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC
+        : mode === "exclusive"
+          ? fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL
+          : fsConstants.O_RDWR;
+    return new NodeWritableFile(path, await fsp.open(path, flags, 0o644));
+  }
+  readFile(path: string): Promise<Buffer> {
+    return fsp.readFile(path);
+  }
+  rename(from: string, to: string): Promise<void> {
+    return fsp.rename(from, to);
+  }
+  unlink(path: string): Promise<void> {
+    return fsp.unlink(path);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return fsp.readdir(dir);
+  }
+  async mkdir(dir: string): Promise<void> {
+    await fsp.mkdir(dir, { recursive: true });
+  }
+  async stat(path: string): Promise<{ size: number; isDirectory: boolean } | null> {
+    try {
+      const s = await fsp.stat(path);
+      return { size: s.size, isDirectory: s.isDirectory() };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw e;
+    }
+  }
+  async syncDir(dir: string): Promise<void> {
+    const h = await fsp.open(dir, fsConstants.O_RDONLY);
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  }
+}
+
+export const nodeFileSystem: FileSystem = new NodeFileSystem();
+
+/** Writes all of `bytes` at `position`, looping over short writes. */
+export async function writeFully(file: WritableFile, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await file.write(done === 0 ? bytes : bytes.subarray(done), position + done);
+    if (n <= 0) throw Object.assign(new Error(`write to ${file.path} made no progress`), { code: "EIO" });
+    done += n;
+  }
+}
+
+/**
+ * Creates `path` with the given chunks and fsyncs it. The caller makes the name durable (a
+ * rename and/or syncDir). On failure the partial file is removed, best effort.
+ */
+export async function writeFileDurably(fs: FileSystem, path: string, chunks: Uint8Array[]): Promise<number> {
+  const file = await fs.open(path, "truncate");
+  let pos = 0;
+  try {
+    for (const c of chunks) {
+      await writeFully(file, c, pos);
+      pos += c.length;
+    }
+    await file.sync();
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    await fs.unlink(path).catch(() => undefined);
+    throw e;
+  }
+  await file.close();
+  return pos;
+}

@@ -1,0 +1,33 @@
+import { crc32c } from "./crc32c.js";
+
+/**
+ * Write-ahead log layout (see FORMAT.md, "Write-ahead log"):
+ *   file header, 16 bytes: "SPDBWAL\0" | u32 version | u32 crc32c(bytes 0..12)
+ *   record:  u32 payload length | u32 crc32c(type byte ++ payload) | u8 type | payload
+ * All integers little-endian.
+ */
+export const WAL_MAGIC = Uint8Array.from([0x53, 0x50, 0x44, 0x42, 0x57, 0x41, 0x4c, 0x00]); // "SPDBWAL\0"
+export const WAL_VERSION = 1;
+export const WAL_HEADER_BYTES = 16;
+export const WAL_RECORD_HEADER_BYTES = 9;
+/** A length beyond this is treated as corruption rather than an allocation request. */
+export const WAL_MAX_RECORD_BYTES = 1 << 30;
+
+export function encodeWalHeader(): Uint8Array {
+  const b = new Uint8Array(WAL_HEADER_BYTES);
+  const v = new DataView(b.buffer);
+  b.set(WAL_MAGIC, 0);
+  v.setUint32(8, WAL_VERSION, true);
+  v.setUint32(12, crc32c(b.subarray(0, 12)), true);
+  return b;
+}
+
+export function encodeWalRecord(type: number, payload: Uint8Array): Uint8Array {
+  const b = new Uint8Array(WAL_RECORD_HEADER_BYTES + payload.length);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, payload.length, true);
+  b[8] = type;
+  b.set(payload, WAL_RECORD_HEADER_BYTES);
+  v.setUint32(4, crc32c(b.subarray(8)), true);
+  return b;
+}

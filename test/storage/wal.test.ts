@@ -1,0 +1,140 @@
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { NodeFileSystem, nodeFileSystem, type OpenMode, type WritableFile } from "../../storage/file-system.js";
+import { FaultInjectingFileSystem } from "../../storage/fault-injecting-file-system.js";
+import { readWal } from "../../storage/wal-reader.js";
+import { WalWriter } from "../../storage/wal-writer.js";
+import { WAL_HEADER_BYTES } from "../../storage/wal-format.js";
+import { tempDir } from "./temp-dir.js";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  cleanups.forEach((c) => c());
+  cleanups = [];
+});
+function dir(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+const payload = (i: number, len = 5 + (i % 7)): Uint8Array => Uint8Array.from({ length: len }, (_, j) => (i * 31 + j) & 0xff);
+
+describe("write-ahead log", () => {
+  it("replays every appended record in order, applying each once it is durable", async () => {
+    const d = dir();
+    const wal = await WalWriter.create(nodeFileSystem, d, `${d}/wal.log`, "always");
+    const applied: number[] = [];
+    await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append(1 + (i % 3), payload(i), () => applied.push(i))));
+    expect(applied).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await wal.close();
+    const r = await readWal(nodeFileSystem, `${d}/wal.log`);
+    expect(r.torn).toBe(false);
+    expect(r.records.map((x) => x.type)).toEqual(Array.from({ length: 50 }, (_, i) => 1 + (i % 3)));
+    r.records.forEach((x, i) => expect(Array.from(x.payload)).toEqual(Array.from(payload(i))));
+  });
+
+  it("shares one fsync among concurrent appends (group commit)", async () => {
+    const d = dir();
+    let syncs = 0;
+    class CountingFileSystem extends NodeFileSystem {
+      override async open(p: string, m: OpenMode): Promise<WritableFile> {
+        const f = await super.open(p, m);
+        const sync = f.sync.bind(f);
+        f.sync = () => (syncs++, sync());
+        return f;
+      }
+    }
+    const wal = await WalWriter.create(new CountingFileSystem(), d, `${d}/wal.log`, "always");
+    syncs = 0;
+    await Promise.all(Array.from({ length: 64 }, (_, i) => wal.append(1, payload(i), () => undefined)));
+    expect(syncs).toBeLessThanOrEqual(2);
+    await wal.close();
+  });
+
+  it("recovers exactly the records before a torn last record, at every byte offset", async () => {
+    const d = dir();
+    const path = `${d}/wal.log`;
+    const wal = await WalWriter.create(nodeFileSystem, d, path, "always");
+    for (let i = 0; i < 4; i++) await wal.append(1, payload(i, 40), () => undefined);
+    const before = wal.size;
+    await wal.append(2, payload(99, 40), () => undefined);
+    await wal.close();
+    const full = readFileSync(path);
+    for (let cut = before; cut < full.length; cut++) {
+      writeFileSync(path, full.subarray(0, cut));
+      const r = await readWal(nodeFileSystem, path);
+      expect(r.records.length).toBe(4);
+      expect(r.validLength).toBe(before);
+      expect(r.torn).toBe(cut > before);
+      // Reopening truncates the tail and appends after the last good record.
+      const w = await WalWriter.reopen(nodeFileSystem, path, r.validLength, "always");
+      await w.append(3, payload(7), () => undefined);
+      await w.close();
+      const again = await readWal(nodeFileSystem, path);
+      expect(again.records.map((x) => x.type)).toEqual([1, 1, 1, 1, 3]);
+    }
+    writeFileSync(path, full);
+    expect((await readWal(nodeFileSystem, path)).records.length).toBe(5);
+  });
+
+  it("stops at a corrupt record and never returns a partial or altered one", async () => {
+    const d = dir();
+    const path = `${d}/wal.log`;
+    const wal = await WalWriter.create(nodeFileSystem, d, path, "always");
+    for (let i = 0; i < 3; i++) await wal.append(1, payload(i, 20), () => undefined);
+    await wal.close();
+    const full = readFileSync(path);
+    const recordStart = WAL_HEADER_BYTES + 29; // second record
+    for (let byte = recordStart; byte < recordStart + 29; byte++) {
+      const copy = Buffer.from(full);
+      copy[byte]! ^= 0x10;
+      writeFileSync(path, copy);
+      const r = await readWal(nodeFileSystem, path);
+      expect(r.records.length).toBe(1);
+    }
+    truncateSync(path, 7); // a torn header: nothing was ever acknowledged
+    expect(await readWal(nodeFileSystem, path)).toMatchObject({ records: [], validLength: 0, headerValid: false });
+  });
+
+  for (const kind of ["EIO", "ENOSPC", "short-write"] as const) {
+    it(`rejects a group whose write fails (${kind}), applies none of it, and keeps working`, async () => {
+      const d = dir();
+      const fs = new FaultInjectingFileSystem(nodeFileSystem);
+      const path = `${d}/wal.log`;
+      const wal = await WalWriter.create(fs, d, path, "always");
+      await wal.append(1, payload(1), () => undefined);
+      fs.inject({ op: "write", kind });
+      const applied: number[] = [];
+      await expect(wal.append(1, payload(2), () => applied.push(2))).rejects.toMatchObject({ code: "IO_ERROR" });
+      expect(applied).toEqual([]);
+      await wal.append(1, payload(3), () => applied.push(3));
+      fs.inject({ op: "sync", kind: "EIO" });
+      await expect(wal.append(1, payload(4), () => applied.push(4))).rejects.toMatchObject({ code: "IO_ERROR" });
+      await wal.append(1, payload(5), () => applied.push(5));
+      await wal.close();
+      expect(applied).toEqual([3, 5]);
+      const r = await readWal(nodeFileSystem, path);
+      expect(r.torn).toBe(false);
+      expect(r.records.map((x) => x.payload[0])).toEqual([payload(1)[0], payload(3)[0], payload(5)[0]]);
+    });
+  }
+
+  it("loops over partial (short but successful) writes", async () => {
+    const d = dir();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const wal = await WalWriter.create(fs, d, `${d}/wal.log`, "always");
+    fs.inject({ op: "write", kind: "partial-write", times: 3 });
+    await wal.append(1, payload(1, 100), () => undefined);
+    await wal.close();
+    expect((await readWal(nodeFileSystem, `${d}/wal.log`)).records.length).toBe(1);
+  });
+
+  it("in batch mode resolves before fsync and syncs on a timer", async () => {
+    const d = dir();
+    const wal = await WalWriter.create(nodeFileSystem, d, `${d}/wal.log`, "batch", 5);
+    await wal.append(1, payload(1), () => undefined);
+    await wal.sync();
+    await wal.close();
+    expect((await readWal(nodeFileSystem, `${d}/wal.log`)).records.length).toBe(1);
+  });
+});
