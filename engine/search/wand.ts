@@ -1,0 +1,75 @@
+import type { SearchContext } from "./algorithm.js";
+import { END, type PostingCursor } from "./posting-cursor.js";
+import { openCursors } from "./query-plan.js";
+
+/**
+ * WAND (Broder et al.): cursors kept sorted by current doc id; the pivot is the first cursor at
+ * which the sum of the largest contributions reaches the threshold. Documents before the pivot
+ * doc cannot enter the top-k and are skipped; the pivot doc is scored once every cursor before
+ * it has reached it.
+ */
+export function wand(ctx: SearchContext): number {
+  const { collector, filter } = ctx;
+  const cursors = openCursors(ctx.index, ctx.plan);
+  sortByDoc(cursors);
+  const n = cursors.length;
+  let scored = 0;
+  for (;;) {
+    const threshold = collector.threshold;
+    let acc = 0;
+    let pivot = -1;
+    for (let i = 0; i < n; i++) {
+      const c = cursors[i]!;
+      if (c.doc === END) break;
+      acc += c.maxScore;
+      if (acc >= threshold) {
+        pivot = i;
+        break;
+      }
+    }
+    if (pivot < 0) break;
+    const pivotDoc = cursors[pivot]!.doc;
+    if (cursors[0]!.doc === pivotDoc) {
+      // Every cursor up to the pivot sits on pivotDoc: score it with all cursors there.
+      let score = 0;
+      let i = 0;
+      for (; i < n && cursors[i]!.doc === pivotDoc; i++) {
+        score += cursors[i]!.score();
+        scored++;
+      }
+      if (filter === undefined || filter(pivotDoc)) collector.offer(pivotDoc, score);
+      for (let j = 0; j < i; j++) cursors[j]!.next();
+      sortByDoc(cursors);
+    } else {
+      // Move the last cursor before the pivot that is not yet on the pivot doc.
+      let j = pivot;
+      while (cursors[j]!.doc === pivotDoc) j--;
+      cursors[j]!.nextGEQ(pivotDoc);
+      bubbleDown(cursors, j);
+    }
+  }
+  return scored;
+}
+
+export function sortByDoc(cursors: PostingCursor[]): void {
+  // Insertion sort: cursors are nearly sorted after each step.
+  for (let i = 1; i < cursors.length; i++) {
+    const c = cursors[i]!;
+    let j = i - 1;
+    while (j >= 0 && cursors[j]!.doc > c.doc) {
+      cursors[j + 1] = cursors[j]!;
+      j--;
+    }
+    cursors[j + 1] = c;
+  }
+}
+
+/** Restores doc order after cursor i moved forward. */
+export function bubbleDown(cursors: PostingCursor[], i: number): void {
+  const c = cursors[i]!;
+  while (i + 1 < cursors.length && cursors[i + 1]!.doc < c.doc) {
+    cursors[i] = cursors[i + 1]!;
+    i++;
+  }
+  cursors[i] = c;
+}
