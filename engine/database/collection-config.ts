@@ -1,0 +1,56 @@
+import type { EncoderConfig } from "../../encoder/encoder.js";
+import { SparseDbError } from "../errors.js";
+import type { Durability } from "./collection-store.js";
+
+/**
+ * How a collection is created; persisted in the catalog so that reopening needs no arguments.
+ * `encoder` turns text into vectors (and gives explain its tokens): a SPLADE model folder,
+ * inference-free (tokenizer + IDF), or lexical BM25, the default when none is given.
+ */
+export interface CollectionConfig {
+  encoder?: EncoderConfig;
+  /** Bits per quantized impact (8 by default). */
+  bits?: number;
+  /** "always" (default): an upsert resolves once on disk; "batch": up to batchIntervalMs at risk; "off". */
+  durability?: Durability;
+  batchIntervalMs?: number;
+  /** Documents in the in-memory table before it is flushed into a segment. */
+  memtableMaxDocs?: number;
+}
+
+export const DEFAULT_ENCODER_CONFIG: EncoderConfig = { kind: "bm25" };
+
+const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs"]);
+
+function bad(message: string): SparseDbError {
+  return new SparseDbError("INVALID_ARGUMENT", `collection config: ${message}`);
+}
+
+/** Checks a config's shape (the encoder checks its own part when it is created). */
+export function checkCollectionConfig(config: unknown): CollectionConfig {
+  if (config === undefined || config === null) return {};
+  if (typeof config !== "object" || Array.isArray(config)) throw bad("expected an object");
+  const c = config as Record<string, unknown>;
+  for (const k of Object.keys(c)) {
+    if (!KEYS.has(k)) throw bad(`unknown key "${k}"; known keys: ${[...KEYS].join(", ")}`);
+  }
+  if (c.encoder !== undefined) {
+    const e = c.encoder as { kind?: unknown };
+    if (e === null || typeof e !== "object" || !["splade", "inference-free", "bm25"].includes(e.kind as string)) {
+      throw bad(`encoder must be an object with kind "splade", "inference-free" or "bm25"`);
+    }
+  }
+  if (c.bits !== undefined && !(Number.isInteger(c.bits) && (c.bits as number) >= 1 && (c.bits as number) <= 16)) {
+    throw bad(`bits is ${String(c.bits)}; use an integer in 1..16 (8 by default)`);
+  }
+  if (c.durability !== undefined && !["always", "batch", "off"].includes(c.durability as string)) {
+    throw bad(`durability is ${JSON.stringify(c.durability)}; use "always", "batch" or "off"`);
+  }
+  for (const k of ["batchIntervalMs", "memtableMaxDocs"] as const) {
+    const v = c[k];
+    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
+      throw bad(`${k} is ${String(v)}; use a positive integer`);
+    }
+  }
+  return c as CollectionConfig;
+}

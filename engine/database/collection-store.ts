@@ -1,0 +1,75 @@
+import type { Encoder } from "../../encoder/encoder.js";
+import type { Filter } from "../filter.js";
+import type { SparseVector } from "../sparse-vector.js";
+
+/**
+ * What the Database needs of a stored collection (engine/collection.ts implements it): the
+ * contract shared with the storage layer, written down here so that Database, server and client
+ * agree on one set of shapes.
+ */
+export type Durability = "always" | "batch" | "off";
+export type SearchMode = "exact" | "fast";
+
+export interface DocumentInput {
+  /** External id: a non-empty string. */
+  id: string;
+  /** A document vector, or `{termId: weight}`. Give `vector` or `text` (encoded by the collection's encoder). */
+  vector?: SparseVector | Record<string, number>;
+  text?: string;
+  /** Any JSON object; its top-level fields can be filtered on. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface StoredDocument {
+  id: string;
+  vector: SparseVector;
+  metadata?: unknown;
+}
+
+export interface SearchRequest {
+  vector?: SparseVector | Record<string, number>;
+  text?: string;
+  k: number;
+  /** "exact" (default): the true top-k by float dot product; "fast": approximate. */
+  mode?: SearchMode;
+  algorithm?: string;
+  filter?: Filter;
+  explain?: boolean;
+}
+
+export interface ExplainTerm {
+  termId: number;
+  token?: string;
+  queryWeight: number;
+  docWeight: number;
+  contribution: number;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  metadata: unknown;
+  explain?: ExplainTerm[];
+}
+
+export interface CollectionStoreOptions {
+  bits?: number;
+  durability?: Durability;
+  batchIntervalMs?: number;
+  memtableMaxDocs?: number;
+  encoder?: Encoder;
+  create?: boolean;
+}
+
+export interface CollectionStore {
+  upsert(docs: DocumentInput[]): Promise<void>;
+  delete(ids: string[]): Promise<number>;
+  get(id: string): StoredDocument | undefined | null | Promise<StoredDocument | undefined | null>;
+  count(): number | Promise<number>;
+  stats(): unknown;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  search(request: SearchRequest): Promise<SearchHit[]>;
+}
+
+export type CollectionOpener = (dir: string, options: CollectionStoreOptions) => Promise<CollectionStore>;

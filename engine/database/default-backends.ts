@@ -1,0 +1,13 @@
+import { createEncoder, type EncoderConfig, type Encoder } from "../../encoder/encoder.js";
+import { Collection } from "../collection.js";
+import type { CollectionOpener } from "./collection-store.js";
+
+/**
+ * The real storage and encoder backends. Loaded by Database.open only when the caller does not
+ * substitute its own, so that tests of the database layer can run without them.
+ */
+export const openStoredCollection: CollectionOpener = (dir, options) => Collection.open(dir, options);
+
+export function createEncoderWithStatistics(config: EncoderConfig, statistics?: unknown): Promise<Encoder> {
+  return createEncoder(config, statistics === undefined ? {} : { statistics });
+}

@@ -1,0 +1,148 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, isIP, type Server, type Socket } from "node:net";
+import type { Database } from "../database.js";
+import { SparseDbError } from "../errors.js";
+import { encodeFrame } from "./frame.js";
+import { Connection } from "./connection.js";
+import { resolveLimits, type ServerLimits } from "./limits.js";
+import type { OperationContext } from "./operations.js";
+
+export interface ServerOptions {
+  /** 127.0.0.1 by default. Any address that is not loopback needs a token. */
+  host?: string;
+  /** 7700 by default; 0 picks a free port (see `address`). */
+  port?: number;
+  /** When set, every connection must send `auth` with this token before other ops. */
+  token?: string;
+  limits?: Partial<ServerLimits>;
+}
+
+export const DEFAULT_PORT = 7700;
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  if (isIP(host) === 6) return host === "::1" || host === "0:0:0:0:0:0:0:1" || host.toLowerCase().startsWith("::ffff:127.");
+  return false;
+}
+
+/**
+ * The TCP server: serves one Database over the framed MessagePack protocol of PROTOCOL.md.
+ *
+ *   const server = await SparseServer.listen(db, { port: 7700 });
+ *   ...
+ *   await server.close();   // stop accepting, finish in-flight requests, close connections
+ *   await db.close();       // flush
+ */
+export class SparseServer {
+  private readonly connections = new Set<Connection>();
+  private draining = false;
+  private requestsServed = 0;
+  private readonly startedAt = Date.now();
+  private closePromise: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    readonly limits: ServerLimits,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  static async listen(db: Database, options: ServerOptions = {}): Promise<SparseServer> {
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port ?? DEFAULT_PORT;
+    const limits = resolveLimits(options.limits);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SparseDbError("INVALID_ARGUMENT", `port ${port} is not in 0..65535`);
+    if (options.token !== undefined && options.token.length < 8) {
+      throw new SparseDbError("INVALID_ARGUMENT", "the token is too short: use at least 8 characters (16 or more random ones are better)");
+    }
+    if (!isLoopback(host) && options.token === undefined) {
+      throw new SparseDbError(
+        "UNAUTHORIZED",
+        `refusing to listen on ${host} without a token: anyone who can reach it could read and change the data. Pass a token (--token or SPARSEDB_TOKEN), or listen on 127.0.0.1`,
+      );
+    }
+    const checkToken = options.token === undefined ? undefined : tokenChecker(options.token);
+    const server = createServer({ pauseOnConnect: false });
+    let instance: SparseServer | undefined;
+    const context: OperationContext = {
+      db,
+      limits,
+      serverStats: () => instance!.stats(db),
+    };
+    server.on("connection", (socket: Socket) => instance!.accept(socket, context, checkToken));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(new SparseDbError("IO_ERROR", `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { cause: e })),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    server.on("error", () => undefined);
+    const address = server.address();
+    const boundPort = typeof address === "object" && address !== null ? address.port : port;
+    instance = new SparseServer(server, limits, host, boundPort);
+    return instance;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Requests being worked on now, over all connections. */
+  get requestsInFlight(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.requestsInFlight;
+    return n;
+  }
+
+  private accept(socket: Socket, context: OperationContext, checkToken: ((t: string) => boolean) | undefined): void {
+    socket.on("error", () => socket.destroy());
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.limits.maxConnections) {
+      socket.end(encodeFrame({ id: null, error: { code: "LIMIT_EXCEEDED", message: `the server has its maximum of ${this.limits.maxConnections} connections; retry later` } }));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    const connection = new Connection(socket, {
+      context,
+      checkToken,
+      isDraining: () => this.draining,
+      onRequestDone: () => this.requestsServed++,
+    });
+    this.connections.add(connection);
+    socket.on("close", () => this.connections.delete(connection));
+  }
+
+  private stats(db: Database): Record<string, unknown> {
+    return {
+      connections: this.connections.size,
+      requestsServed: this.requestsServed,
+      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+      collections: db.listCollections().map((c) => c.name),
+      limits: this.limits,
+    };
+  }
+
+  /**
+   * Graceful shutdown: stops accepting, lets in-flight requests finish (new ones are refused
+   * with UNAVAILABLE), then closes every connection. The caller then closes the database.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= (async () => {
+      this.draining = true;
+      const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      await Promise.all([...this.connections].map((c) => c.whenIdle()));
+      for (const c of this.connections) c.end();
+      await stopped;
+    })();
+    return this.closePromise;
+  }
+}
+
+function tokenChecker(token: string): (candidate: string) => boolean {
+  const want = createHash("sha256").update(token).digest();
+  return (candidate) => timingSafeEqual(createHash("sha256").update(candidate).digest(), want);
+}

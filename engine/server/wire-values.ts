@@ -1,0 +1,110 @@
+import { SparseDbError } from "../errors.js";
+import { SparseVector } from "../sparse-vector.js";
+
+/**
+ * Conversions between library values and plain MessagePack values, both ways, and the checks
+ * that keep hostile input out of the library: only plain data (maps, arrays, strings, numbers,
+ * booleans, nil, binary) nested at most MAX_DEPTH deep.
+ */
+export const MAX_DEPTH = 64;
+
+export function bad(message: string): SparseDbError {
+  return new SparseDbError("INVALID_ARGUMENT", message);
+}
+
+/** Throws unless `value` is a tree of plain data (no msgpack extension objects, no cycles). */
+export function checkPlainData(value: unknown, path: string, depth = 0): void {
+  if (depth > MAX_DEPTH) throw bad(`${path}: nested deeper than ${MAX_DEPTH} levels`);
+  if (value === null || value === undefined) return;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      return;
+    case "object":
+      break;
+    default:
+      throw bad(`${path}: unsupported value of type ${typeof value}`);
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkPlainData(value[i], `${path}[${i}]`, depth + 1);
+    return;
+  }
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw bad(`${path}: unsupported value (${(proto?.constructor?.name as string) ?? "object"}); send plain maps, arrays, strings, numbers, booleans or nil`);
+  }
+  for (const k of Object.keys(value)) checkPlainData((value as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+}
+
+export function isMap(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !(x instanceof Uint8Array);
+}
+
+export function requireMap(x: unknown, path: string): Record<string, unknown> {
+  if (!isMap(x)) throw bad(`${path} must be a map`);
+  return x;
+}
+
+export function requireString(args: Record<string, unknown>, key: string, maxLength = 1 << 20): string {
+  const v = args[key];
+  if (typeof v !== "string") throw bad(`args.${key} must be a string`);
+  if (v.length > maxLength) throw bad(`args.${key} is longer than ${maxLength} characters`);
+  return v;
+}
+
+export function optionalBoolean(args: Record<string, unknown>, key: string): boolean | undefined {
+  const v = args[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "boolean") throw bad(`args.${key} must be a boolean`);
+  return v;
+}
+
+/**
+ * A vector on the wire: `{terms: [u32...], weights: [f64...]}` (preferred), or a map from decimal
+ * term id to weight. Checked against the term limit before any work is done.
+ */
+export function vectorFromWire(x: unknown, path: string, role: "document" | "query", maxTerms: number, vocabSize?: number): SparseVector {
+  if (!isMap(x)) throw bad(`${path} must be {terms: [...], weights: [...]} or a map {termId: weight}`);
+  const opts = vocabSize === undefined ? { role } : { role, vocabSize };
+  if (Array.isArray(x.terms) || Array.isArray(x.weights)) {
+    if (!Array.isArray(x.terms) || !Array.isArray(x.weights)) throw bad(`${path}: terms and weights must both be arrays`);
+    if (x.terms.length > maxTerms) throw new SparseDbError("LIMIT_EXCEEDED", `${path} has ${x.terms.length} terms; this server accepts at most ${maxTerms}`);
+    return withPath(path, () => SparseVector.fromArrays(x.terms as number[], x.weights as number[], opts));
+  }
+  const keys = Object.keys(x);
+  if (keys.length > maxTerms) throw new SparseDbError("LIMIT_EXCEEDED", `${path} has ${keys.length} terms; this server accepts at most ${maxTerms}`);
+  return withPath(path, () => SparseVector.fromTermMap(x as Record<string, number>, opts));
+}
+
+function withPath<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SparseDbError) throw new SparseDbError(e.code, `${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function vectorToWire(v: SparseVector): { terms: number[]; weights: number[] } {
+  return { terms: Array.from(v.terms), weights: Array.from(v.weights) };
+}
+
+/** Makes a library result plain MessagePack data: typed arrays become arrays, vectors {terms, weights}. */
+export function toWire(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) return null;
+  if (value === null || value === undefined) return value ?? null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value !== "object") return typeof value === "function" ? null : value;
+  if (value instanceof SparseVector) return vectorToWire(value);
+  if (Array.isArray(value)) return value.map((v) => toWire(v, depth + 1));
+  if (Buffer.isBuffer(value)) return value;
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toWire(v, depth + 1)]));
+  if (value instanceof Date) return value.toISOString();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWire(v, depth + 1);
+  return out;
+}
