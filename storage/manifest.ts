@@ -1,4 +1,4 @@
-import { pack, unpack } from "msgpackr";
+import { packValue as pack, unpackValue as unpack } from "./msgpack.js";
 import { crc32c } from "./crc32c.js";
 import { writeFileDurably, type FileSystem } from "./file-system.js";
 import { corruption, ioError, newerVersion } from "./storage-error.js";
@@ -34,6 +34,8 @@ export interface Manifest {
   nextFileNumber: number;
   /** Quantization bits the collection was created with. */
   bits: number;
+  /** Term ids are below this (the encoder's vocabulary size; BERT's 30522 by default). */
+  vocabSize: number;
   segments: ManifestSegment[];
 }
 

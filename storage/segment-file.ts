@@ -1,4 +1,4 @@
-import { pack, unpack } from "msgpackr";
+import { packValue as pack, unpackValue as unpack } from "./msgpack.js";
 import { crc32c } from "./crc32c.js";
 import { writeFileDurably, type FileSystem } from "./file-system.js";
 import { corruption, ioError, newerVersion } from "./storage-error.js";
@@ -109,7 +109,7 @@ export function decodeSegment(buf: Uint8Array, file: string): Sections {
   if (version > SEGMENT_VERSION) throw newerVersion(file, version, SEGMENT_VERSION);
   let parsed: { meta: SectionMeta; sections: [string, number, number, number, number][] };
   try {
-    parsed = unpack(footer);
+    parsed = unpack(footer) as typeof parsed;
   } catch (e) {
     throw corruption(file, `undecodable footer (${(e as Error).message})`);
   }

@@ -121,9 +121,11 @@ export class WalWriter {
         }
       }
       try {
-        await writeFully(this.file, buf, this.length);
-        if (this.durability === "always") await this.file.sync();
-        else this.dirty = true;
+        if (total > 0) {
+          await writeFully(this.file, buf, this.length);
+          if (this.durability === "always") await this.file.sync();
+          else this.dirty = true;
+        }
       } catch (e) {
         await this.rollBack();
         const err = ioError(`appending to write-ahead log ${this.path}`, e);
@@ -152,9 +154,17 @@ export class WalWriter {
     }
   }
 
-  /** Waits for queued appends, then fsyncs if anything is not yet durable. */
+  /**
+   * Waits for the appends queued before this call (not later ones, so a steady stream of writers
+   * cannot starve it), then fsyncs if anything written is not yet durable.
+   */
   async sync(): Promise<void> {
-    while (this.writing) await this.writing;
+    if (this.queue.length > 0 || this.writing) {
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ bytes: new Uint8Array(0), apply: () => undefined, resolve, reject });
+        if (!this.writing) this.writing = this.drain();
+      });
+    }
     if (!this.dirty) return;
     this.dirty = false;
     try {
@@ -179,7 +189,7 @@ export class WalWriter {
   /** Closes without syncing (used when the log's contents are already in a committed segment). */
   async abandon(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    while (this.writing) await this.writing;
+    if (this.writing) await this.sync().catch(() => undefined);
     this.closed = true;
     await this.file.close().catch(() => undefined);
   }

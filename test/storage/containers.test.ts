@@ -74,7 +74,7 @@ describe("segment file container", () => {
 });
 
 describe("manifest", () => {
-  const m: Manifest = { generation: 3, logNumber: 5, nextFileNumber: 9, bits: 8, segments: [{ id: 2, docs: 10, delGen: 1, deletedDocs: 2 }] };
+  const m: Manifest = { generation: 3, logNumber: 5, nextFileNumber: 9, bits: 8, vocabSize: 30522, segments: [{ id: 2, docs: 10, delGen: 1, deletedDocs: 2 }] };
   it("commits atomically and reads back; a flipped bit is a checksum error naming MANIFEST", async () => {
     const d = dir();
     expect(await readManifest(nodeFileSystem, d)).toBeNull();

@@ -1,0 +1,164 @@
+import type { Sections, SectionArray } from "../../storage/segment-file.js";
+import { unpackValue } from "../../storage/msgpack.js";
+import { SparseDbError } from "../errors.js";
+import { SegmentIndex } from "../index/segment-index.js";
+
+/**
+ * One immutable segment as the Collection holds it: the searchable index, the external-id table,
+ * per-document metadata, and the mutable deletion bitset (the one part that changes; it is
+ * persisted as a separate file per generation at each commit).
+ *
+ * Lifetime: `refs` counts the collection's current view (1 while the segment is live) plus every
+ * snapshot using it. The file is removed only once the segment has left the view, refs is 0, and
+ * a manifest without it is committed.
+ */
+export class LiveSegment {
+  readonly id: number;
+  readonly index: SegmentIndex;
+  readonly ids: string[];
+  private readonly idToDoc: Map<string, number>;
+  private readonly metaBlob: Uint8Array;
+  private readonly metaEnds: Uint32Array;
+  readonly deleted: Uint8Array;
+  deletedCount: number;
+  /** Bumped by every deletion; compared with persistedDeleteVersion to know what to write. */
+  deleteVersion = 0;
+  persistedDeleteVersion = 0;
+  /** deletedCount as of the committed deletion file. */
+  committedDeletedCount: number;
+  /** Generation of the committed deletion file (0: none). */
+  delGen: number;
+  /** Whether the segment file is on disk (fsynced); a flushed-but-unwritten segment is not. */
+  persisted: boolean;
+  /** For an unpersisted segment made by a flush: the log holding its documents. */
+  sourceLog: number | null = null;
+  fileBytes: number;
+  refs = 1;
+  obsolete = false;
+
+  constructor(args: {
+    id: number;
+    index: SegmentIndex;
+    ids: string[];
+    metaBlob: Uint8Array;
+    metaEnds: Uint32Array;
+    deleted?: Uint8Array;
+    deletedCount?: number;
+    delGen?: number;
+    persisted: boolean;
+    fileBytes?: number;
+  }) {
+    this.id = args.id;
+    this.index = args.index;
+    this.ids = args.ids;
+    this.metaBlob = args.metaBlob;
+    this.metaEnds = args.metaEnds;
+    const n = this.index.numDocs;
+    if (this.ids.length !== n || this.metaEnds.length !== n) {
+      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.ids.length} ids and ${this.metaEnds.length} metadata entries`);
+    }
+    this.deleted = args.deleted ?? new Uint8Array(Math.ceil(n / 8));
+    this.deletedCount = args.deletedCount ?? 0;
+    this.delGen = args.delGen ?? 0;
+    this.committedDeletedCount = this.deletedCount;
+    this.persisted = args.persisted;
+    this.fileBytes = args.fileBytes ?? 0;
+    this.idToDoc = new Map();
+    for (let d = 0; d < n; d++) if (!this.isDeleted(d)) this.idToDoc.set(this.ids[d]!, d);
+  }
+
+  get numDocs(): number {
+    return this.index.numDocs;
+  }
+
+  get liveDocs(): number {
+    return this.index.numDocs - this.deletedCount;
+  }
+
+  isDeleted(doc: number): boolean {
+    return (this.deleted[doc >> 3]! & (1 << (doc & 7))) !== 0;
+  }
+
+  /** The live doc holding `id`, or -1. */
+  docOf(id: string): number {
+    return this.idToDoc.get(id) ?? -1;
+  }
+
+  /** Marks `id` deleted if this segment holds a live version of it; returns whether it did. */
+  deleteId(id: string): boolean {
+    const d = this.idToDoc.get(id);
+    if (d === undefined) return false;
+    this.deleteDoc(d);
+    return true;
+  }
+
+  deleteDoc(doc: number): void {
+    if (this.isDeleted(doc)) return;
+    this.deleted[doc >> 3]! |= 1 << (doc & 7);
+    this.deletedCount++;
+    this.deleteVersion++;
+    this.idToDoc.delete(this.ids[doc]!);
+  }
+
+  /** The raw msgpack bytes of a doc's metadata (empty: none). */
+  metaBytes(doc: number): Uint8Array {
+    return this.metaBlob.subarray(doc === 0 ? 0 : this.metaEnds[doc - 1]!, this.metaEnds[doc]!);
+  }
+
+  metadata(doc: number): unknown {
+    const b = this.metaBytes(doc);
+    return b.length === 0 ? null : unpackValue(b);
+  }
+
+  toSections(): Sections {
+    const idx = this.index.toSections();
+    const arrays: Record<string, SectionArray> = {};
+    for (const [k, v] of Object.entries(idx.arrays)) arrays[`index.${k}`] = v;
+    const joined = this.ids.join("");
+    const idEnds = new Uint32Array(this.ids.length);
+    let o = 0;
+    this.ids.forEach((s, i) => (idEnds[i] = o += s.length));
+    arrays["ids.text"] = new TextEncoder().encode(joined);
+    arrays["ids.ends"] = idEnds;
+    arrays["meta.blob"] = this.metaBlob;
+    arrays["meta.ends"] = this.metaEnds;
+    const meta: Record<string, number | string> = { segmentId: this.id };
+    for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
+    return { meta, arrays };
+  }
+
+  static fromSections(id: number, sections: Sections, fileBytes: number, deletions?: { bits: Uint8Array; deletedCount: number; delGen: number }): LiveSegment {
+    const idxMeta: Record<string, number | string> = {};
+    const idxArrays: Record<string, Uint8Array | Uint16Array | Uint32Array | Float32Array> = {};
+    for (const [k, v] of Object.entries(sections.meta)) if (k.startsWith("index.")) idxMeta[k.slice(6)] = v as number | string;
+    for (const [k, v] of Object.entries(sections.arrays)) {
+      if (k.startsWith("index.")) idxArrays[k.slice(6)] = v as Uint8Array | Uint16Array | Uint32Array | Float32Array;
+    }
+    const index = SegmentIndex.fromSections(idxMeta, idxArrays);
+    const text = sections.arrays["ids.text"], idEnds = sections.arrays["ids.ends"];
+    const metaBlob = sections.arrays["meta.blob"], metaEnds = sections.arrays["meta.ends"];
+    if (!(text instanceof Uint8Array) || !(idEnds instanceof Uint32Array) || !(metaBlob instanceof Uint8Array) || !(metaEnds instanceof Uint32Array)) {
+      throw new SparseDbError("CORRUPTION", `segment ${id}: id or metadata sections missing`);
+    }
+    // One decode of all ids, then slices: offsets are UTF-16 positions in the joined string.
+    const joined = new TextDecoder().decode(text);
+    const ids = new Array<string>(idEnds.length);
+    let s = 0;
+    for (let i = 0; i < idEnds.length; i++) {
+      ids[i] = joined.slice(s, idEnds[i]);
+      s = idEnds[i]!;
+    }
+    return new LiveSegment({
+      id,
+      index,
+      ids,
+      metaBlob,
+      metaEnds,
+      deleted: deletions?.bits,
+      deletedCount: deletions?.deletedCount,
+      delGen: deletions?.delGen,
+      persisted: true,
+      fileBytes,
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import type { SparseVector } from "../sparse-vector.js";
+import { searchSegment, type AlgorithmName } from "../search/search.js";
+import type { Snapshot } from "./snapshot.js";
+import { unpackValue } from "../../storage/msgpack.js";
+
+export interface ExplainEntry {
+  termId: number;
+  token?: string;
+  queryWeight: number;
+  docWeight: number;
+  contribution: number;
+}
+
+export interface CollectionHit {
+  id: string;
+  score: number;
+  metadata: unknown;
+  explain?: ExplainEntry[];
+}
+
+export interface SnapshotSearchOptions {
+  k: number;
+  exact: boolean;
+  algorithm?: AlgorithmName;
+  /** Metadata predicate, applied during retrieval (so k hits come back when k match). */
+  accept?: (metadata: unknown) => boolean;
+  explain: boolean;
+  vocabSize: number;
+  tokenOf?: (termId: number) => string | undefined;
+}
+
+interface Candidate {
+  id: string;
+  score: number;
+  vector: () => SparseVector | { terms: Uint32Array; weights: Float32Array };
+  metadata: () => unknown;
+}
+
+/**
+ * Global top-k over a snapshot: each segment's top-k (deleted and filtered-out docs excluded
+ * inside the segment search, so pruning stays rank-safe), the memtable's exact scores, then one
+ * merge. Order: score descending, then external id ascending (code-unit order), so results do
+ * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
+ * place is cut by doc id, i.e. insertion order.)
+ */
+export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): CollectionHit[] {
+  const candidates: Candidate[] = [];
+  const dense = new Float64Array(o.vocabSize);
+  for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
+
+  const decoded = new Map<unknown, unknown>();
+  const memHits = snap.memtable.score(dense, (d) => {
+    if (!o.accept) return true;
+    const m = d.meta ? unpackValue(d.meta) : null;
+    decoded.set(d, m);
+    return o.accept(m);
+  });
+  memHits.sort((a, b) => b.score - a.score || (a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0));
+  for (const h of memHits.slice(0, o.k)) {
+    const d = h.doc;
+    candidates.push({
+      id: d.id,
+      score: h.score,
+      vector: () => d,
+      metadata: () => (decoded.has(d) ? decoded.get(d) : d.meta ? unpackValue(d.meta) : null),
+    });
+  }
+
+  for (const seg of snap.segments) {
+    if (seg.liveDocs === 0) continue;
+    const accept = o.accept;
+    const filter = accept
+      ? (doc: number) => !seg.isDeleted(doc) && accept(seg.metadata(doc))
+      : seg.deletedCount > 0
+        ? (doc: number) => !seg.isDeleted(doc)
+        : undefined;
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter });
+    for (const h of hits) {
+      candidates.push({ id: seg.ids[h.doc]!, score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
+    }
+  }
+
+  candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return candidates.slice(0, o.k).map((c) => {
+    const hit: CollectionHit = { id: c.id, score: c.score, metadata: c.metadata() };
+    if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
+    return hit;
+  });
+}
+
+function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainEntry[] {
+  const out: ExplainEntry[] = [];
+  const a = query.terms, b = doc.terms;
+  let i = 0, j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      const qw = query.weights[i]!, dw = doc.weights[j]!;
+      const e: ExplainEntry = { termId: a[i]!, queryWeight: qw, docWeight: dw, contribution: qw * dw };
+      const tok = tokenOf?.(a[i]!);
+      if (tok !== undefined) e.token = tok;
+      out.push(e);
+      i++;
+      j++;
+    }
+  }
+  return out.sort((x, y) => y.contribution - x.contribution || x.termId - y.termId);
+}
