@@ -1,0 +1,38 @@
+import { SparseDbError } from "../engine/errors.js";
+import { Bm25Encoder } from "./bm25-encoder.js";
+import { BUILTIN_TOKENIZER_NAME } from "./builtin-tokenizer.js";
+import { bertTokenizerPath } from "./data-paths.js";
+import type { Encoder, EncoderConfig } from "./encoder.js";
+import { InferenceFreeEncoder } from "./inference-free-encoder.js";
+import { SpladeEncoder } from "./splade-encoder.js";
+
+export interface CreateEncoderOptions {
+  /** Saved corpus statistics (Encoder.corpusStatistics.toJSON()) to restore, for BM25. */
+  statistics?: unknown;
+}
+
+/** Builds the encoder a (persisted) configuration describes. */
+export async function createEncoder(config: EncoderConfig, options: CreateEncoderOptions = {}): Promise<Encoder> {
+  if (config === null || typeof config !== "object") {
+    throw new SparseDbError("INVALID_ARGUMENT", 'encoder config must be an object such as {kind: "bm25"} or {kind: "splade", modelDir}');
+  }
+  switch (config.kind) {
+    case "splade":
+      return SpladeEncoder.create(config);
+    case "inference-free":
+      return new InferenceFreeEncoder(config);
+    case "bm25":
+      return new Bm25Encoder(config, options.statistics);
+    default:
+      throw new SparseDbError("INVALID_ARGUMENT", `unknown encoder kind "${String((config as { kind?: unknown }).kind)}"; use "splade", "inference-free" or "bm25"`);
+  }
+}
+
+/**
+ * The configuration to use when none is given: lexical BM25 (no SPLADE model configured), in
+ * BERT's term space when the real tokenizer is in the reference data, else over the built-in
+ * sample vocabulary. Persist the result: the term space must not change under a collection.
+ */
+export function defaultEncoderConfig(dataDir?: string): EncoderConfig {
+  return { kind: "bm25", tokenizerPath: bertTokenizerPath(dataDir) ?? BUILTIN_TOKENIZER_NAME };
+}
