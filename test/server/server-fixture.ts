@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { Collection } from "../../engine/collection.js";
 import { Database, type DatabaseOptions } from "../../engine/database.js";
 import { SparseServer, type ServerOptions } from "../../engine/server/server.js";
 import { SparseClient, type ClientOptions } from "../../engine/client/sparse-client.js";
-import { fakeBackends } from "../database/fake-collection.js";
+import { createTestEncoder, fakeBackends } from "../database/fake-collection.js";
 
 /**
  * A database in a temp folder served on an ephemeral 127.0.0.1 port. Uses the real storage
@@ -23,8 +22,9 @@ export interface ServedDatabase {
 }
 
 export async function backends(): Promise<DatabaseOptions> {
-  const real = existsSync(fileURLToPath(new URL("../../engine/collection.ts", import.meta.url)));
-  return process.env.SPARSEDB_TEST_FAKE_STORAGE === "1" || !real ? fakeBackends : {};
+  if (process.env.SPARSEDB_TEST_FAKE_STORAGE === "1") return fakeBackends;
+  // The real storage; BM25 made directly so these tests do not depend on model loading.
+  return { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder };
 }
 
 export async function serveDatabase(options: ServerOptions = {}, dbOptions?: DatabaseOptions): Promise<ServedDatabase> {

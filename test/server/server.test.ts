@@ -162,7 +162,7 @@ describe("server over TCP on 127.0.0.1", () => {
     // Upserts wait on a gate, so that they are certainly in flight when shutdown begins.
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    const inner = base.openCollection ?? (await import("../../engine/database/default-backends.js")).openStoredCollection;
+    const inner = base.openCollection!;
     const gated = {
       ...base,
       openCollection: async (dir: string, o: any) => {
