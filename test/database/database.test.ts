@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { mkdtemp, readdir, rm, mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { Database } from "../../engine/database.js";
+import { SparseDbError } from "../../engine/errors.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+import { compileFilter, type Filter } from "../../engine/filter.js";
+import { backends } from "../server/server-fixture.js";
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "sparsedb-db-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SparseDbError);
+    return (e as SparseDbError).code;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("Database", () => {
+  it("persists collections and their configuration: reopening needs no arguments", async () => {
+    const dir = await tempDir();
+    let db = await Database.open(dir, await backends());
+    const c = await db.createCollection("notes", { bits: 6, durability: "batch", batchIntervalMs: 5, encoder: { kind: "bm25", k1: 1.2 } });
+    await c.upsert([
+      { id: "1", text: "the quick brown fox", metadata: { n: 1 } },
+      { id: "2", text: "a lazy dog sleeps", metadata: { n: 2 } },
+    ]);
+    const before = await c.search({ text: "lazy dog", k: 2 });
+    await db.close();
+
+    db = await Database.open(dir, await backends());
+    expect(db.listCollections().map((x) => x.name)).toEqual(["notes"]);
+    const again = await db.collection("notes");
+    expect(again.config.bits).toBe(6);
+    expect(again.config.durability).toBe("batch");
+    expect(again.config.encoder).toMatchObject({ kind: "bm25", k1: 1.2 });
+    expect(await again.count()).toBe(2);
+    const after = await again.search({ text: "lazy dog", k: 2 });
+    expect(after).toEqual(before); // BM25 statistics came back with the collection
+    expect((await again.get("1"))?.metadata).toEqual({ n: 1 });
+    await db.close();
+  });
+
+  it("validates names so that no path escapes the folder", async () => {
+    const dir = await tempDir();
+    const db = await Database.open(dir, await backends());
+    for (const bad of ["", "..", "../x", "a/b", "a\\b", ".hidden", "x".repeat(65), "nul\0", "a b"]) {
+      expect(await codeOf(db.createCollection(bad))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(db.collection(bad))).toBe("INVALID_ARGUMENT");
+    }
+    await db.createCollection("Docs");
+    expect(await codeOf(db.createCollection("docs"))).toBe("ALREADY_EXISTS");
+    expect(await codeOf(db.createCollection("x", { bits: 99 }))).toBe("INVALID_ARGUMENT");
+    expect(await codeOf(db.createCollection("x", { nonsense: 1 } as any))).toBe("INVALID_ARGUMENT");
+    expect(await readdir(join(dir, "collections"))).toEqual(["Docs"]);
+    await db.close();
+  });
+
+  it("drops collections and removes orphans left by a crash", async () => {
+    const dir = await tempDir();
+    let db = await Database.open(dir, await backends());
+    const a = await db.createCollection("a");
+    await a.upsert([{ id: "x", text: "hello" }]);
+    await db.createCollection("b");
+    await db.dropCollection("a");
+    expect(await codeOf(a.count())).toBe("CLOSED");
+    expect(await codeOf(db.collection("a"))).toBe("NOT_FOUND");
+    expect(await codeOf(db.dropCollection("a"))).toBe("NOT_FOUND");
+    await db.close();
+    await mkdir(join(dir, "collections", "orphan"));
+    await writeFile(join(dir, "collections", "orphan", "junk"), "x");
+    db = await Database.open(dir, await backends());
+    expect(await readdir(join(dir, "collections"))).toEqual(["b"]);
+    const a2 = await db.createCollection("a"); // the name is free again, and empty
+    expect(await a2.count()).toBe(0);
+    await db.close();
+  });
+
+  it("is locked against a second opener while open, and reopens after a crash", async () => {
+    const dir = await tempDir();
+    const db = await Database.open(dir, await backends());
+    expect(await codeOf(Database.open(dir, await backends()))).toBe("LOCKED");
+    await db.close();
+    // A lock left by a process that is gone is stale.
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
+    await writeFile(join(dir, "sparsedb.lock"), dead);
+    const db2 = await Database.open(dir, await backends());
+    await db2.close();
+    expect(existsSync(join(dir, "sparsedb.lock"))).toBe(false);
+  });
+
+  it("needs the folder when create is false; closed databases say so", async () => {
+    const dir = await tempDir();
+    expect(await codeOf(Database.open(join(dir, "missing"), { ...(await backends()), create: false }))).toBe("NOT_FOUND");
+    const db = await Database.open(dir, await backends());
+    await db.close();
+    expect(await codeOf(() => db.listCollections())).toBe("CLOSED");
+    expect(await codeOf(db.createCollection("x"))).toBe("CLOSED");
+  });
+
+  it("explains hits with tokens from the encoder's vocabulary", async () => {
+    const db = await Database.open(await tempDir(), await backends());
+    const c = await db.createCollection("e");
+    await c.upsert([{ id: "1", text: "orangutans live in rainforests" }, { id: "2", text: "bread and yeast" }]);
+    const [hit] = await c.search({ text: "orangutans rainforests", k: 1, explain: true });
+    expect(hit!.id).toBe("1");
+    const tokens = hit!.explain!.map((e) => e.token);
+    expect(tokens).toContain("orangutans");
+    expect(tokens).toContain("rainforests");
+    for (const e of hit!.explain!) expect(c.encoder!.vocabulary.tokenOf(e.termId)).toBe(e.token);
+    await db.close();
+  });
+});
+
+describe("filtered search against brute force", () => {
+  it("returns exactly the top-k of the documents the filter accepts", async () => {
+    const db = await Database.open(await tempDir(), await backends());
+    const c = await db.createCollection("f", { memtableMaxDocs: 40 });
+    const langs = ["en", "fr", "de"];
+    const docs = Array.from({ length: 150 }, (_, i) => {
+      const terms = [i % 7, 7 + (i % 5), 12 + (i % 11), 30 + (i % 3)];
+      const weights = terms.map((_, j) => 0.25 + ((i * 31 + j * 17) % 97) / 50);
+      return { id: `d${i}`, vector: SparseVector.fromArrays(terms, weights), metadata: { lang: langs[i % 3]!, year: 1990 + (i % 30), draft: i % 4 === 0 } };
+    });
+    for (let i = 0; i < docs.length; i += 25) await c.upsert(docs.slice(i, i + 25)); // several segments + memtable
+    await c.delete(["d3", "d10", "d77"]);
+    const live = docs.filter((d) => !["d3", "d10", "d77"].includes(d.id));
+    const filter = fc.oneof(
+      fc.record({ lang: fc.constantFrom(...langs) }),
+      fc.record({ year: fc.record({ gte: fc.integer({ min: 1990, max: 2020 }), lt: fc.integer({ min: 1990, max: 2020 }) }) }),
+      fc.record({ or: fc.tuple(fc.record({ lang: fc.constantFrom(...langs) }), fc.record({ draft: fc.boolean() })) }),
+      fc.record({ lang: fc.record({ in: fc.subarray(langs) }), draft: fc.boolean() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(filter, fc.integer({ min: 1, max: 20 }), fc.subarray([0, 7, 8, 12, 13, 30, 31], { minLength: 1 }), async (f, k, qTerms) => {
+        const q = SparseVector.fromArrays(qTerms, qTerms.map((t) => 1 + (t % 3)), { role: "query" });
+        const pass = compileFilter(f as Filter);
+        const expected = live
+          .filter((d) => pass(d.metadata))
+          .map((d) => ({ id: d.id, score: d.vector.dot(q) }))
+          .filter((h) => h.score > 0)
+          .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+          .slice(0, k);
+        const got = await c.search({ vector: q, k, filter: f as Filter });
+        expect(got.map((h) => h.id)).toEqual(expected.map((h) => h.id));
+        got.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 4));
+      }),
+      { numRuns: 60 },
+    );
+    await db.close();
+  });
+});
