@@ -1,0 +1,94 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Collection } from "../../engine/collection.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+import { ReferenceModel } from "./reference-model.js";
+import { tempDir } from "./temp-dir.js";
+
+const VOCAB = 24;
+const vectorArb = fc
+  .uniqueArray(fc.integer({ min: 0, max: VOCAB - 1 }), { minLength: 1, maxLength: 6 })
+  .chain((terms) =>
+    fc.array(fc.float({ min: Math.fround(0.01), max: 5, noNaN: true }), { minLength: terms.length, maxLength: terms.length }).map((w) => SparseVector.fromArrays(terms, w)),
+  );
+const idArb = fc.integer({ min: 0, max: 14 }).map((i) => `doc-${i}`);
+const metaArb = fc.oneof(fc.constant(undefined), fc.record({ g: fc.integer({ min: 0, max: 2 }), s: fc.string({ maxLength: 4 }) }));
+
+type Op =
+  | { op: "upsert"; docs: { id: string; vector: SparseVector; metadata: unknown }[] }
+  | { op: "delete"; ids: string[] }
+  | { op: "flush" }
+  | { op: "merge" }
+  | { op: "reopen" }
+  | { op: "search"; query: SparseVector; k: number; filtered: boolean };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.array(fc.record({ id: idArb, vector: vectorArb, metadata: metaArb }), { minLength: 1, maxLength: 4 }).map((docs) => ({ op: "upsert" as const, docs })) },
+  { weight: 3, arbitrary: fc.array(idArb, { minLength: 1, maxLength: 3 }).map((ids) => ({ op: "delete" as const, ids })) },
+  { weight: 1, arbitrary: fc.constant({ op: "flush" as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: "merge" as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: "reopen" as const }) },
+  { weight: 3, arbitrary: fc.record({ query: vectorArb, k: fc.integer({ min: 1, max: 8 }), filtered: fc.boolean() }).map((q) => ({ op: "search" as const, ...q })) },
+);
+
+async function checkSame(c: Collection, model: ReferenceModel, query: SparseVector, k: number, filtered: boolean): Promise<void> {
+  const accept = (m: unknown) => (m as { g?: number } | null)?.g === 1;
+  const want = model.topK(query, k, filtered ? accept : undefined);
+  for (const algorithm of ["exhaustive", "maxscore", "bmw"] as const) {
+    const got = await c.search({ vector: query, k, algorithm, filter: filtered ? { g: 1 } : undefined });
+    expect(got.map((h) => h.score)).toEqual(want.map((h) => h.score));
+    for (const h of got) {
+      const d = model.docs.get(h.id);
+      expect(d, `hit ${h.id} is live`).toBeDefined();
+      expect(model.score(d!.vector, query)).toBe(h.score);
+      expect(h.metadata).toEqual(d!.metadata);
+    }
+  }
+}
+
+describe("Collection round trip against an in-memory model", () => {
+  it("any sequence of upserts, deletes, flushes, merges and reopens gives the model's vectors and search results", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), fc.boolean(), async (ops, autoMerge) => {
+        const { dir, cleanup } = tempDir();
+        const opts = { durability: "off" as const, memtableMaxDocs: 4, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 } };
+        let c = await Collection.open(dir, { ...opts, create: true });
+        const model = new ReferenceModel();
+        try {
+          for (const o of ops) {
+            if (o.op === "upsert") {
+              await c.upsert(o.docs);
+              for (const d of o.docs) model.upsert(d.id, d.vector, d.metadata);
+            } else if (o.op === "delete") {
+              const expected = new Set(o.ids.filter((id) => model.docs.has(id))).size;
+              expect(await c.delete(o.ids)).toBe(expected);
+              for (const id of o.ids) model.delete(id);
+            } else if (o.op === "flush") await c.flush();
+            else if (o.op === "merge") await c.forceMerge();
+            else if (o.op === "reopen") {
+              await c.close();
+              c = await Collection.open(dir, opts);
+            } else await checkSame(c, model, o.query, o.k, o.filtered);
+          }
+          expect(c.count()).toBe(model.docs.size);
+          for (let i = 0; i < 15; i++) {
+            const id = `doc-${i}`;
+            const got = await c.get(id);
+            const want = model.docs.get(id);
+            if (!want) expect(got).toBeNull();
+            else {
+              expect(got!.vector.equals(want.vector)).toBe(true);
+              expect(got!.metadata).toEqual(want.metadata);
+            }
+          }
+          await c.idle();
+          expect(c.count()).toBe(model.docs.size);
+        } finally {
+          await c.close().catch(() => undefined);
+          cleanup();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+});
