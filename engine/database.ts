@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Encoder, EncoderConfig } from "../encoder/encoder.js";
 import { SparseDbError } from "./errors.js";
 import { readCatalog, writeCatalog, writeFileAtomic, CATALOG_FORMAT, type CatalogJson } from "./database/catalog.js";
-import { checkCollectionConfig, DEFAULT_ENCODER_CONFIG, type CollectionConfig } from "./database/collection-config.js";
+import { checkCollectionConfig, type CollectionConfig } from "./database/collection-config.js";
 import { checkCollectionName } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-store.js";
 import { DatabaseCollection } from "./database/database-collection.js";
@@ -23,6 +23,11 @@ export interface DatabaseOptions {
   openCollection?: CollectionOpener;
   /** Advanced: how encoders are made (default: encoder/ createEncoder). */
   createEncoder?: EncoderFactory;
+  /**
+   * The encoder of collections created without one. Default: lexical BM25 over BERT's WordPiece
+   * vocabulary when the reference tokenizer is present, else over the built-in sample vocabulary.
+   */
+  defaultEncoder?: EncoderConfig;
 }
 
 export interface CollectionInfo {
@@ -54,6 +59,7 @@ export class Database {
     private readonly lock: DatabaseLock,
     private readonly openCollection: CollectionOpener,
     private readonly createEncoder: EncoderFactory,
+    private readonly defaultEncoder: EncoderConfig,
   ) {}
 
   static async open(dir: string, options: DatabaseOptions = {}): Promise<Database> {
@@ -65,10 +71,12 @@ export class Database {
     }
     let openCollection = options.openCollection;
     let createEncoder = options.createEncoder;
-    if (openCollection === undefined || createEncoder === undefined) {
+    let defaultEncoder = options.defaultEncoder;
+    if (openCollection === undefined || createEncoder === undefined || defaultEncoder === undefined) {
       const backends = await import("./database/default-backends.js");
       openCollection ??= backends.openStoredCollection;
       createEncoder ??= backends.createEncoderWithStatistics;
+      defaultEncoder ??= backends.defaultEncoderConfig();
     }
     const lock = await DatabaseLock.acquire(dir);
     try {
@@ -79,7 +87,7 @@ export class Database {
       }
       await mkdir(join(dir, COLLECTIONS_DIR), { recursive: true });
       await mkdir(join(dir, ENCODER_STATE_DIR), { recursive: true });
-      const db = new Database(dir, catalog, lock, openCollection, createEncoder);
+      const db = new Database(dir, catalog, lock, openCollection, createEncoder, defaultEncoder);
       await db.removeOrphans();
       return db;
     } catch (e) {
@@ -109,7 +117,7 @@ export class Database {
       if (clash !== undefined) {
         throw new SparseDbError("ALREADY_EXISTS", `collection "${clash}" already exists; drop it first or choose another name (names are case-insensitive)`);
       }
-      const encoder = await this.createEncoder(checked.encoder ?? DEFAULT_ENCODER_CONFIG);
+      const encoder = await this.createEncoder(checked.encoder ?? this.defaultEncoder);
       // Persist the encoder's full config (defaults filled in) so a reopen makes the same encoder.
       const resolved: CollectionConfig = { ...checked, encoder: encoder.config };
       let store;
@@ -152,7 +160,7 @@ export class Database {
       }
       const config = entry.config;
       const statistics = await this.readEncoderState(name);
-      const encoder = await this.createEncoder(config.encoder ?? DEFAULT_ENCODER_CONFIG, statistics);
+      const encoder = await this.createEncoder(config.encoder ?? this.defaultEncoder, statistics);
       let store;
       try {
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(config), encoder, create: false });

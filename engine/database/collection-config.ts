@@ -18,8 +18,6 @@ export interface CollectionConfig {
   memtableMaxDocs?: number;
 }
 
-export const DEFAULT_ENCODER_CONFIG: EncoderConfig = { kind: "bm25" };
-
 const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs"]);
 
 function bad(message: string): SparseDbError {

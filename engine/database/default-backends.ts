@@ -1,13 +1,17 @@
-import { createEncoder, type EncoderConfig, type Encoder } from "../../encoder/encoder.js";
+import { createEncoder, defaultEncoderConfig } from "../../encoder/create-encoder.js";
+import type { EncoderConfig, Encoder } from "../../encoder/encoder.js";
 import { Collection } from "../collection.js";
 import type { CollectionOpener } from "./collection-store.js";
 
 /**
  * The real storage and encoder backends. Loaded by Database.open only when the caller does not
- * substitute its own, so that tests of the database layer can run without them.
+ * substitute its own, so that the database layer can be tested without them (and without loading
+ * ONNX Runtime).
  */
 export const openStoredCollection: CollectionOpener = (dir, options) => Collection.open(dir, options);
 
 export function createEncoderWithStatistics(config: EncoderConfig, statistics?: unknown): Promise<Encoder> {
   return createEncoder(config, statistics === undefined ? {} : { statistics });
 }
+
+export { defaultEncoderConfig };

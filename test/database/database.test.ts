@@ -56,6 +56,20 @@ describe("Database", () => {
     await db.close();
   });
 
+  it("uses the real storage and encoder by default, lexical BM25 when no model is configured", async () => {
+    const dir = await tempDir();
+    const db = await Database.open(dir);
+    const c = await db.createCollection("plain");
+    expect(c.encoderDescription).toMatch(/BM25 \(no SPLADE model configured\)/);
+    expect(c.config.encoder?.kind).toBe("bm25");
+    await c.upsert([{ id: "a", text: "glaciers carve valleys" }, { id: "b", text: "coffee prices in brazil" }]);
+    expect((await c.search({ text: "glaciers", k: 1 }))[0]!.id).toBe("a");
+    await db.close();
+    const again = await Database.open(dir);
+    expect((await (await again.collection("plain")).search({ text: "coffee", k: 1 }))[0]!.id).toBe("b");
+    await again.close();
+  });
+
   it("validates names so that no path escapes the folder", async () => {
     const dir = await tempDir();
     const db = await Database.open(dir, await backends());

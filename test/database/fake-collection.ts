@@ -129,4 +129,4 @@ export async function createTestEncoder(config: EncoderConfig, statistics?: unkn
 }
 
 /** Database options that use the in-memory backend. */
-export const fakeBackends = { openCollection: openFakeCollection, createEncoder: createTestEncoder };
+export const fakeBackends = { openCollection: openFakeCollection, createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } as EncoderConfig };

@@ -24,7 +24,7 @@ export interface ServedDatabase {
 export async function backends(): Promise<DatabaseOptions> {
   if (process.env.SPARSEDB_TEST_FAKE_STORAGE === "1") return fakeBackends;
   // The real storage; BM25 made directly so these tests do not depend on model loading.
-  return { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder };
+  return { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
 }
 
 export async function serveDatabase(options: ServerOptions = {}, dbOptions?: DatabaseOptions): Promise<ServedDatabase> {
