@@ -150,7 +150,7 @@ export class EncoderPool {
           const e =
             err instanceof SparseDbError
               ? err
-              : new SparseDbError("ENCODER_ERROR", `encoder worker failed: ${err.message}`, { cause: err });
+              : new SparseDbError("ENCODER_ERROR", `encoder worker failed: ${err.message}; the pool replaces a dead worker, so the request may be retried`, { cause: err });
           for (const item of items) this.fail(item.request, e);
         },
       )

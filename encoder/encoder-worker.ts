@@ -12,8 +12,11 @@ ready.catch(() => {});
 
 async function load(): Promise<{ tokenizer: WordPieceTokenizer; session: SpladeSession }> {
   const tokenizer = WordPieceTokenizer.fromJsonText(setup.tokenizerJson, setup.tokenizerSource);
+  // ONNX Runtime does not read a SharedArrayBuffer: copy the model into a private buffer.
+  const bytes = new Uint8Array(setup.modelBytes.byteLength);
+  bytes.set(new Uint8Array(setup.modelBytes));
   const session = await SpladeSession.create(
-    { bytes: new Uint8Array(setup.modelBytes), inputs: setup.inputs, outputName: setup.outputName, vocabSize: setup.vocabSize, alreadyPooled: true },
+    { bytes, inputs: setup.inputs, outputName: setup.outputName, vocabSize: setup.vocabSize, alreadyPooled: true },
     { intraOpThreads: setup.intraOpThreads, padId: tokenizer.padId, vocabSize: tokenizer.vocabulary.size, source: setup.modelSource },
   );
   return { tokenizer, session };

@@ -65,14 +65,16 @@ export interface SpladeConfig extends CommonEncoderConfig {
    */
   queryMode?: "full" | "no-expansion" | "inference-free";
   idfPath?: string;
-  /** Worker threads (default: 1 per 2 cores, at least 1; workers x intra-op threads = cores). */
+  /** Worker threads (default: one per core, at most 4; workers x intra-op threads = cores). */
   workers?: number;
   /** ONNX Runtime intra-op threads per worker (default: cores / workers). */
   threadsPerWorker?: number;
   /** Most texts per model call (default 32). */
   maxBatch?: number;
-  /** Most padded tokens per model call (default 16384). */
+  /** Most padded tokens per model call (default 4096; the logits inside the session are this x vocab floats). */
   maxBatchTokens?: number;
+  /** Most texts waiting for a worker; further callers wait for room (default 4096). */
+  maxQueue?: number;
 }
 
 export interface InferenceFreeConfig extends CommonEncoderConfig {

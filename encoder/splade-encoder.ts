@@ -88,7 +88,7 @@ export class SpladeEncoder implements Encoder {
       limits,
       controls: { topN: config.topN, minWeight: config.minWeight },
     };
-    const pool = new EncoderPool({ workers, setup, maxBatch: limits.maxBatch });
+    const pool = new EncoderPool({ workers, setup, maxBatch: limits.maxBatch, maxQueue: config.maxQueue });
     const resolved: SpladeConfig = { ...config, pooling, queryMode, workers, threadsPerWorker, maxTokens, maxBatch: limits.maxBatch, maxBatchTokens: limits.maxBatchTokens };
     const note = folder.config?.sparsedb_generated ? "generated, not trained" : pooled.alreadyPooled ? "pooled in the model" : "pooling appended";
     const encoder = new SpladeEncoder(resolved, pool, tokenizer, inferenceFree, note);
