@@ -7,9 +7,11 @@ import { SparseDbError } from "../../engine/errors.js";
  */
 export class AliasTable {
   readonly size: number;
-  /** Per column: the probability (scaled to [0, 1]) of keeping the column itself. */
-  private readonly keep: Float64Array;
-  private readonly alias: Uint32Array;
+  /**
+   * Per column c: at 2c the probability of keeping c itself, at 2c + 1 its alias. Interleaved so
+   * that a draw touches one cache line (the table of BERT's vocabulary is ~490 KB).
+   */
+  private readonly columns: Float64Array;
 
   constructor(weights: ArrayLike<number>) {
     const n = weights.length;
@@ -24,8 +26,8 @@ export class AliasTable {
     }
     if (!(sum > 0)) throw new SparseDbError("INVALID_ARGUMENT", "alias table weights sum to zero; give some positive weight");
     this.size = n;
-    this.keep = new Float64Array(n);
-    this.alias = new Uint32Array(n);
+    const keep = new Float64Array(n);
+    const alias = new Uint32Array(n);
     const scaled = new Float64Array(n);
     const small = new Uint32Array(n);
     const large = new Uint32Array(n);
@@ -39,8 +41,8 @@ export class AliasTable {
     while (ns > 0 && nl > 0) {
       const s = small[--ns]!;
       const l = large[nl - 1]!;
-      this.keep[s] = scaled[s]!;
-      this.alias[s] = l;
+      keep[s] = scaled[s]!;
+      alias[s] = l;
       scaled[l] = scaled[l]! + scaled[s]! - 1;
       if (scaled[l]! < 1) {
         nl--;
@@ -48,15 +50,21 @@ export class AliasTable {
       }
     }
     // What is left is 1 up to rounding error.
-    while (nl > 0) this.keep[large[--nl]!] = 1;
-    while (ns > 0) this.keep[small[--ns]!] = 1;
-    for (let i = 0; i < n; i++) if (this.keep[i] === 1) this.alias[i] = i;
+    while (nl > 0) keep[large[--nl]!] = 1;
+    while (ns > 0) keep[small[--ns]!] = 1;
+    for (let i = 0; i < n; i++) if (keep[i] === 1) alias[i] = i;
+    this.columns = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      this.columns[2 * i] = keep[i]!;
+      this.columns[2 * i + 1] = alias[i]!;
+    }
   }
 
   /** The index drawn by the uniform 32-bit integer `r`. */
   sample(r: number): number {
     const x = (r / 4294967296) * this.size;
     const column = x | 0;
-    return x - column < this.keep[column]! ? column : this.alias[column]!;
+    const columns = this.columns;
+    return x - column < columns[2 * column]! ? column : columns[2 * column + 1]!;
   }
 }

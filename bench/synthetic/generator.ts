@@ -111,11 +111,14 @@ class VectorSampler {
   private readonly avgNnz: number;
   private readonly side: SideStats;
   private readonly terms: AliasTable;
-  private readonly classOf: Uint8Array;
-  private readonly weightTables: Float64Array[];
-  /** Per term: the id of the latest vector that drew it (rejects duplicates without clearing). */
-  private readonly drawnIn: Uint32Array;
-  private vectorId = 0;
+  /** Every popularity class's weight table, one after the other (each weightSteps + 1 long). */
+  private readonly weightTables: Float64Array;
+  private readonly weightSteps: number;
+  /** Per term: where its class's table starts in weightTables. */
+  private readonly weightTableOf: Uint32Array;
+  /** A bit per term, and a bit per 32-bit word of termBits: all zero between vectors. */
+  private readonly termBits: Uint32Array;
+  private readonly wordBits: Uint32Array;
 
   constructor(side: SideStats, avgNnz: number) {
     this.side = side;
@@ -131,9 +134,17 @@ class VectorSampler {
       drawWeights[t] = -Math.log1p(-p);
     }
     this.terms = new AliasTable(drawWeights);
-    this.classOf = termClasses(side.termShare, side.weights);
-    this.weightTables = side.weights.quantiles.map((q) => Float64Array.from(q));
-    this.drawnIn = new Uint32Array(this.vocabSize);
+    const tables = side.weights.quantiles;
+    const points = tables[0]?.length ?? 0;
+    if (points < 2 || tables.some((q) => q.length !== points)) {
+      throw new SparseDbError("INVALID_ARGUMENT", "weight tables must all have the same length, at least 2; refit the statistics");
+    }
+    this.weightSteps = points - 1;
+    this.weightTables = Float64Array.from(tables.flat());
+    const classOf = termClasses(side.termShare, side.weights);
+    this.weightTableOf = Uint32Array.from(classOf, (c) => c * points);
+    this.termBits = new Uint32Array(Math.ceil(this.vocabSize / 32));
+    this.wordBits = new Uint32Array(Math.ceil(this.termBits.length / 32));
   }
 
   drawNnz(rng: Sfc32): number {
@@ -151,30 +162,51 @@ class VectorSampler {
     return Math.max(1, Math.min(Math.round(n), Math.floor(this.vocabSize / 4)));
   }
 
-  /** Fills [from, to) with distinct terms, sorted, and their weights. */
+  /**
+   * Fills [from, to) with distinct terms, sorted, and their weights. Drawn terms are marked in a
+   * two-level bitset (a bit per term; a summary bit per 32-term word), which rejects duplicates
+   * and then yields the terms in increasing order while clearing itself: several times faster
+   * than sorting each vector's ~120 terms.
+   */
   fill(rng: Sfc32, terms: Uint32Array, weights: Float32Array, from: number, to: number): void {
-    let id = ++this.vectorId;
-    if (id === 0xffffffff) {
-      this.drawnIn.fill(0);
-      this.vectorId = id = 1;
-    }
-    const drawnIn = this.drawnIn;
+    const bits = this.termBits;
+    const summary = this.wordBits;
     const alias = this.terms;
-    let at = from;
-    while (at < to) {
+    for (let drawn = from; drawn < to; ) {
       const t = alias.sample(rng.nextUint32());
-      if (drawnIn[t] === id) continue;
-      drawnIn[t] = id;
-      terms[at++] = t;
+      const word = t >>> 5;
+      const bit = 1 << (t & 31);
+      if ((bits[word]! & bit) !== 0) continue;
+      bits[word] = bits[word]! | bit;
+      summary[word >>> 5] = summary[word >>> 5]! | (1 << (word & 31));
+      drawn++;
     }
-    terms.subarray(from, to).sort();
-    const classOf = this.classOf;
+    let at = from;
+    for (let s = 0; s < summary.length; s++) {
+      let words = summary[s]! | 0;
+      if (words === 0) continue;
+      summary[s] = 0;
+      while (words !== 0) {
+        const lowWord = words & -words;
+        words ^= lowWord;
+        const w = (s << 5) | (31 - Math.clz32(lowWord));
+        let set = bits[w]! | 0;
+        bits[w] = 0;
+        while (set !== 0) {
+          const low = set & -set;
+          set ^= low;
+          terms[at++] = (w << 5) | (31 - Math.clz32(low));
+        }
+      }
+    }
+    const tableOf = this.weightTableOf;
     const tables = this.weightTables;
+    const steps = this.weightSteps;
     for (let i = from; i < to; i++) {
-      const table = tables[classOf[terms[i]!]!]!;
-      const x = rng.nextFloat() * (table.length - 1);
+      const x = rng.nextFloat() * steps;
       const j = x | 0;
-      weights[i] = table[j]! + (table[j + 1]! - table[j]!) * (x - j);
+      const k = tableOf[terms[i]!]! + j;
+      weights[i] = tables[k]! + (tables[k + 1]! - tables[k]!) * (x - j);
     }
   }
 }

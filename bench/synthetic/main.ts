@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { SparseDbError } from "../../engine/errors.js";
 import { readVectors } from "../readers/vectors.js";
 import { loadBertVocabulary, repositoryRoot, sharedDataDir, sharedDataPath } from "../readers/shared-data.js";
@@ -7,6 +8,14 @@ import { DEFAULT_DOCUMENT_NNZ, generateDocumentBatch, generateQueries } from "./
 import { MSMARCO_DEV_QUERIES } from "./fit-stats.js";
 import { defaultStats, fitStats, termsCarrying, type CorpusStats, type SideStats } from "./stats.js";
 import { statsModuleText } from "./stats-module.js";
+
+const USAGE = `usage: npm run bench -- synthetic <command> [options]
+  (or: node dist/bench/synthetic/main.js <command> [options])
+  fit [--data DIR] [--write]    fit the statistics from the shared data; --write regenerates default-stats.ts
+  show                          print the built-in statistics
+  speed [--docs N] [--seed S]   time generating N documents (default 1000000)
+  touch [--docs N] [--seed S] [--queries FILE] [--query-limit Q]
+                                postings each real query touches on N synthetic documents`;
 
 /**
  * `npm run bench -- synthetic <command> [options]`:
@@ -20,6 +29,10 @@ import { statsModuleText } from "./stats-module.js";
  */
 export async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return;
+  }
   const opts = parseOptions(rest);
   switch (command) {
     case "fit": {
@@ -148,4 +161,12 @@ function intOption(opts: Map<string, string>, name: string, fallback: number): n
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
+}
+
+// Also runnable on its own: node dist/bench/synthetic/main.js <command> [options]
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
 }
