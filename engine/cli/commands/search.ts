@@ -1,0 +1,89 @@
+import type { Filter } from "../../filter.js";
+import type { SearchHit, SearchRequest } from "../../database/collection-store.js";
+import { intOption, jsonOption, parseCommandArgs, stringOption } from "../cli-args.js";
+import { EXIT_OK, UsageError } from "../cli-io.js";
+import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
+import type { Command } from "./command.js";
+
+const HELP = `Usage: sparsedb search [options] "query text"
+       sparsedb search [options] --vector '{"terms": [...], "weights": [...]}'
+
+Prints the top-k documents by dot product with the query, best first.
+
+Options:
+${TARGET_HELP}
+  -k, --k N              hits to return (default 10)
+      --filter JSON      metadata filter, e.g. '{"lang": "en", "year": {"gte": 2000}}'
+      --mode MODE        exact (default) or fast
+      --algorithm NAME   exhaustive | taat | maxscore | wand | bmw | bmp
+      --explain          show each hit's top contributing tokens
+      --vector JSON      a query vector instead of text ({terms, weights} or {termId: weight})
+      --json             print the hits as JSON
+  -h, --help             this help`;
+
+export const searchCommand: Command = {
+  name: "search",
+  summary: "print the top-k documents for a query",
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs("search", argv, {
+      ...TARGET_OPTIONS,
+      k: { type: "string", short: "k" },
+      filter: { type: "string" },
+      mode: { type: "string" },
+      algorithm: { type: "string" },
+      explain: { type: "boolean" },
+      vector: { type: "string" },
+      json: { type: "boolean" },
+    });
+    const vector = jsonOption(values, "vector");
+    if ((positionals.length === 0) === (vector === undefined)) throw new UsageError('give a query text or --vector, one of the two');
+    const req: SearchRequest = { k: intOption(values, "k", 10, 1, 100_000) };
+    if (vector !== undefined) req.vector = vector as Record<string, number>;
+    else req.text = positionals.join(" ");
+    const filter = jsonOption(values, "filter");
+    if (filter !== undefined) req.filter = filter as Filter;
+    const mode = stringOption(values, "mode");
+    if (mode !== undefined) {
+      if (mode !== "exact" && mode !== "fast") throw new UsageError("--mode must be exact or fast");
+      req.mode = mode;
+    }
+    const algorithm = stringOption(values, "algorithm");
+    if (algorithm !== undefined) req.algorithm = algorithm;
+    if (values.explain === true) req.explain = true;
+    const target = await openTarget(values, io);
+    try {
+      const collection = await target.collection(collectionName(values));
+      const started = performance.now();
+      const hits = await collection.search(req);
+      const ms = performance.now() - started;
+      if (values.json === true) io.stdout.write(JSON.stringify(hits, null, 2) + "\n");
+      else io.stdout.write(formatHits(hits, { explain: req.explain === true }) + `${hits.length} hits in ${ms.toFixed(1)} ms\n`);
+      return EXIT_OK;
+    } finally {
+      await target.close();
+    }
+  },
+};
+
+/** Ranked hits, one a line, with the top contributing tokens under each when explained. */
+export function formatHits(hits: SearchHit[], o: { explain: boolean; topTokens?: number; text?: (h: SearchHit) => string | undefined }): string {
+  const idWidth = Math.min(Math.max(4, ...hits.map((h) => h.id.length)), 40);
+  let out = "";
+  hits.forEach((h, i) => {
+    const meta = h.metadata === null || h.metadata === undefined ? "" : `  ${truncate(JSON.stringify(h.metadata), 80)}`;
+    out += `${String(i + 1).padStart(3)}. ${h.id.padEnd(idWidth)}  ${h.score.toFixed(4).padStart(9)}${meta}\n`;
+    const text = o.text?.(h);
+    if (text !== undefined) out += `      ${truncate(text, 100)}\n`;
+    if (o.explain && h.explain !== undefined) {
+      const top = [...h.explain].sort((a, b) => b.contribution - a.contribution).slice(0, o.topTokens ?? 6);
+      const parts = top.map((e) => `${e.token ?? `#${e.termId}`} ${e.contribution.toFixed(3)} (${e.queryWeight.toFixed(2)}x${e.docWeight.toFixed(2)})`);
+      out += `      ${parts.join("  ")}\n`;
+    }
+  });
+  return out;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 3) + "...";
+}

@@ -1,0 +1,40 @@
+import type { EncoderConfig } from "../../encoder/encoder.js";
+import { UsageError } from "./cli-io.js";
+import type { OptionSpec } from "./cli-args.js";
+
+export const ENCODER_OPTIONS: OptionSpec = {
+  model: { type: "string" },
+  encoder: { type: "string" },
+  idf: { type: "string" },
+  tokenizer: { type: "string" },
+};
+
+export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (model.onnx, tokenizer.json); default $SPARSEDB_MODEL
+      --encoder KIND     splade | inference-free | bm25 (default: splade with --model, else bm25)
+      --idf PATH         IDF table (token -> weight JSON) for inference-free
+      --tokenizer PATH   tokenizer.json for bm25 / inference-free (default: BERT's when available)`;
+
+/**
+ * The encoder a new collection gets from the command line, or undefined for the database's
+ * default (lexical BM25). Only used when a command creates a collection.
+ */
+export function encoderFromFlags(values: Record<string, unknown>, env: Record<string, string | undefined>): EncoderConfig | undefined {
+  const model = typeof values.model === "string" ? values.model : env.SPARSEDB_MODEL || undefined;
+  const kind = typeof values.encoder === "string" ? values.encoder : model !== undefined ? "splade" : undefined;
+  const tokenizer = typeof values.tokenizer === "string" ? values.tokenizer : undefined;
+  const idf = typeof values.idf === "string" ? values.idf : undefined;
+  switch (kind) {
+    case undefined:
+      return tokenizer === undefined ? undefined : { kind: "bm25", tokenizerPath: tokenizer };
+    case "splade":
+      if (model === undefined) throw new UsageError("--encoder splade needs --model DIR (or $SPARSEDB_MODEL)");
+      return { kind: "splade", modelDir: model, ...(idf ? { idfPath: idf } : {}) };
+    case "inference-free":
+      if (idf === undefined) throw new UsageError("--encoder inference-free needs --idf PATH (a token -> weight JSON table)");
+      return { kind: "inference-free", idfPath: idf, ...(tokenizer ? { tokenizerPath: tokenizer } : {}) };
+    case "bm25":
+      return { kind: "bm25", ...(tokenizer ? { tokenizerPath: tokenizer } : {}) };
+    default:
+      throw new UsageError(`--encoder must be splade, inference-free or bm25, got ${JSON.stringify(kind)}`);
+  }
+}

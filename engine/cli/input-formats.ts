@@ -1,0 +1,95 @@
+import type { DocumentInput } from "../database/collection-store.js";
+import { SparseVector } from "../sparse-vector.js";
+import type { Vocabulary } from "../vocabulary.js";
+
+/**
+ * The line formats `sparsedb ingest` reads, one document a line:
+ *
+ * - jsonl: `{"id": "d1", "text": "...", "vector": {...}, ...metadata}`. `vector` is a map
+ *   token -> weight (keys through the collection's vocabulary), or with `--vector-keys ids` a
+ *   map term id -> weight; or `{"terms": [...], "weights": [...]}`. Every other field is metadata.
+ * - anserini: `id<TAB>tok tok tok ...`, Anserini's pre-encoded TSV: a token's weight is its
+ *   repeat count divided by the file's scale (`--scale`, 100 by default).
+ * - msmarco: `pid<TAB>passage text`, the MS MARCO collection TSV.
+ */
+export type InputFormat = "jsonl" | "anserini" | "msmarco";
+export const INPUT_FORMATS: readonly InputFormat[] = ["jsonl", "anserini", "msmarco"];
+
+export interface LineParserOptions {
+  format: InputFormat;
+  vocabulary: Vocabulary | undefined;
+  /** The JSON field holding the text (default "text"). */
+  textField: string;
+  vectorKeys: "tokens" | "ids";
+  anseriniScale: number;
+}
+
+/** Parses one non-empty line; throws an Error whose message says what is wrong with it. */
+export function parseDocumentLine(line: string, o: LineParserOptions): DocumentInput {
+  switch (o.format) {
+    case "jsonl":
+      return parseJsonLine(line, o);
+    case "anserini": {
+      const [id, body] = splitTab(line);
+      const counts: Record<string, number> = {};
+      for (const tok of body.split(" ")) if (tok !== "") counts[tok] = (counts[tok] ?? 0) + 1;
+      for (const tok of Object.keys(counts)) counts[tok] = counts[tok]! / o.anseriniScale;
+      return { id, vector: SparseVector.fromTokenMap(counts, requireVocabulary(o)) };
+    }
+    case "msmarco": {
+      const [id, text] = splitTab(line);
+      return { id, text };
+    }
+  }
+}
+
+function splitTab(line: string): [string, string] {
+  const tab = line.indexOf("\t");
+  if (tab <= 0) throw new Error("expected `id<TAB>...`: no tab after a non-empty id");
+  return [line.slice(0, tab), line.slice(tab + 1)];
+}
+
+function requireVocabulary(o: LineParserOptions): Vocabulary {
+  if (o.vocabulary === undefined) throw new Error("token vectors need the collection's vocabulary, and it has none");
+  return o.vocabulary;
+}
+
+function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (e) {
+    throw new Error(`not valid JSON (${(e as Error).message})`);
+  }
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new Error("expected a JSON object {\"id\", \"text\"?, \"vector\"?, ...}");
+  const { id, vector, [o.textField]: text, ...rest } = obj as Record<string, unknown>;
+  if (typeof id !== "string" && typeof id !== "number") throw new Error(`"id" must be a string or a number, got ${JSON.stringify(id)}`);
+  const doc: DocumentInput = { id: String(id) };
+  if (text !== undefined && text !== null) {
+    if (typeof text !== "string") throw new Error(`"${o.textField}" must be a string`);
+    doc.text = text;
+  }
+  if (vector !== undefined && vector !== null) {
+    if (typeof vector !== "object" || Array.isArray(vector)) throw new Error(`"vector" must be an object`);
+    const v = vector as Record<string, unknown>;
+    if (Array.isArray(v.terms) || Array.isArray(v.weights)) {
+      doc.vector = SparseVector.fromArrays(v.terms as number[], v.weights as number[], { vocabSize: o.vocabulary?.size ?? 0xffffffff });
+    } else if (o.vectorKeys === "ids") {
+      doc.vector = SparseVector.fromTermMap(v as Record<string, number>, { vocabSize: o.vocabulary?.size ?? 0xffffffff });
+    } else {
+      doc.vector = SparseVector.fromTokenMap(v as Record<string, number>, requireVocabulary(o));
+    }
+    delete doc.text; // a given vector wins; the text stays available as metadata below
+    if (text !== undefined) rest[o.textField] = text;
+  }
+  if (doc.vector === undefined && doc.text === undefined) throw new Error(`needs a "vector" or a "${o.textField}"`);
+  if (Object.keys(rest).length > 0) doc.metadata = rest;
+  return doc;
+}
+
+/** The format a file name implies, if any (.tsv is ambiguous: anserini or msmarco). */
+export function formatFromName(path: string): InputFormat | undefined {
+  const p = path.replace(/\.gz$/, "");
+  if (p.endsWith(".jsonl") || p.endsWith(".json") || p.endsWith(".ndjson")) return "jsonl";
+  return undefined;
+}

@@ -1,0 +1,148 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { COMMANDS } from "../../engine/cli/run-cli.js";
+import { Database } from "../../engine/database.js";
+import { sparsedb } from "./cli-harness.js";
+
+let cwd: string;
+beforeEach(async () => {
+  cwd = await mkdtemp(join(tmpdir(), "sparsedb-cli-"));
+});
+afterEach(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+const DATA = process.env.SPARSEDB_DATA ?? join(import.meta.dirname, "..", "..", "..", "shared", "data");
+const TOY_DOCS = join(DATA, "toy", "msmarco-20-docs.splade-pp-ed.jsonl");
+const TOY_PASSAGES = join(DATA, "toy", "msmarco-89-passages.tsv");
+const BERT = join(DATA, "tokenizer", "bert-base-uncased.tokenizer.json");
+
+const JSONL = [
+  { id: "a", text: "glaciers carve deep valleys", lang: "en", year: 2001 },
+  { id: "b", text: "coffee prices follow the weather in brazil", lang: "en", year: 2010 },
+  { id: "c", text: "les glaciers fondent", lang: "fr", year: 2020 },
+].map((d) => JSON.stringify(d)).join("\n") + "\n";
+
+describe("sparsedb CLI", () => {
+  it("prints help for every command, and uses exit code 2 for bad usage", async () => {
+    for (const c of COMMANDS) {
+      const r = await sparsedb([c.name, "--help"], { cwd });
+      expect(r.code, c.name).toBe(0);
+      expect(r.stdout).toMatch(/Usage: sparsedb/);
+    }
+    expect((await sparsedb(["--help"], { cwd })).code).toBe(0);
+    expect((await sparsedb([], { cwd })).code).toBe(2);
+    expect((await sparsedb(["frobnicate"], { cwd })).code).toBe(2);
+    const bad = await sparsedb(["search", "--no-such-flag", "x"], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no-such-flag/);
+    expect((await sparsedb(["search", "--dir", "d", "-k", "zero", "x"], { cwd })).code).toBe(2);
+    expect((await sparsedb(["ingest", "x.tsv"], { cwd })).stderr).toMatch(/--format/);
+    expect((await sparsedb(["model"], { cwd })).code).toBe(2);
+    expect((await sparsedb(["bench"], { cwd })).code).toBe(2);
+  });
+
+  it("ingests JSON lines, searches with filters and explanations, gets, deletes and reports stats", async () => {
+    await writeFile(join(cwd, "docs.jsonl"), JSONL);
+    const ing = await sparsedb(["ingest", "--dir", "db", "-c", "notes", "docs.jsonl"], { cwd });
+    expect(ing.code, ing.stderr).toBe(0);
+    expect(ing.stdout).toMatch(/3 documents written; collection now holds 3/);
+    expect(ing.stderr).toMatch(/created collection "notes" with encoder: lexical BM25/);
+
+    const s = await sparsedb(["search", "--dir", "db", "-c", "notes", "--explain", "-k", "2", "glaciers"], { cwd });
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/^ {2}1\. (a|c) /m);
+    expect(s.stdout).toMatch(/glaciers \d+\.\d+ \(/);
+    const f = await sparsedb(["search", "--dir", "db", "-c", "notes", "--json", "--filter", '{"lang": "fr"}', "glaciers"], { cwd });
+    expect(JSON.parse(f.stdout).map((h: { id: string }) => h.id)).toEqual(["c"]);
+    expect((await sparsedb(["search", "--dir", "db", "-c", "notes", "--filter", "{bad json", "x"], { cwd })).code).toBe(2);
+    const badFilter = await sparsedb(["search", "--dir", "db", "-c", "notes", "--filter", '{"lang": {"like": "f"}}', "x"], { cwd });
+    expect(badFilter.code).toBe(1);
+    expect(badFilter.stderr).toMatch(/INVALID_ARGUMENT: filter\.lang\.like/);
+
+    const g = await sparsedb(["get", "--dir", "db", "-c", "notes", "b"], { cwd });
+    expect(JSON.parse(g.stdout)).toMatchObject({ id: "b", metadata: { lang: "en", year: 2010 } });
+    expect((await sparsedb(["get", "--dir", "db", "-c", "notes", "zzz"], { cwd })).code).toBe(1);
+    expect((await sparsedb(["delete", "--dir", "db", "-c", "notes", "b", "zzz"], { cwd })).stdout).toMatch(/deleted 1 of 2/);
+    const st = await sparsedb(["stats", "--dir", "db"], { cwd });
+    expect(JSON.parse(st.stdout).collections.notes.docs).toBe(2);
+    // A missing database is a failure (1), not bad usage.
+    expect((await sparsedb(["search", "--dir", "nowhere", "x"], { cwd })).code).toBe(1);
+  });
+
+  it("with --on-error stop, a bad line stops the run and nothing is written", async () => {
+    await writeFile(join(cwd, "bad.jsonl"), JSONL + '{"id": "d", "text": 5}\n{"id": "e", "text": "fine"}\n');
+    const r = await sparsedb(["ingest", "--dir", "db", "bad.jsonl"], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.jsonl:4: "text" must be a string/);
+    expect(r.stderr).toMatch(/nothing was written/);
+    const db = await Database.open(join(cwd, "db"));
+    expect(await (await db.collection("default")).count()).toBe(0);
+    await db.close();
+  });
+
+  it("with --on-error skip, bad lines are reported by number and skipped", async () => {
+    await writeFile(join(cwd, "bad.jsonl"), "not json\n" + JSONL + '{"text": "no id"}\n\n{"id": "e", "text": "fine"}\n');
+    const r = await sparsedb(["ingest", "--dir", "db", "--on-error", "skip", "--batch", "2", "bad.jsonl"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/bad\.jsonl:1: not valid JSON/);
+    expect(r.stderr).toMatch(/bad\.jsonl:5: "id" must be/);
+    expect(r.stdout).toMatch(/4 documents written, 2 bad lines skipped/);
+    expect(r.stderr).toMatch(/ingest default: 4 docs/); // plain progress line when not a terminal
+  });
+
+  it("draws a progress bar on a terminal and reads gzip", async () => {
+    await writeFile(join(cwd, "docs.jsonl.gz"), gzipSync(JSONL));
+    const r = await sparsedb(["ingest", "--dir", "db", "docs.jsonl.gz"], { cwd, tty: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\r.*\[=+\] 100\.0% 3 docs .* docs\/s ETA 0:00/);
+  });
+
+  it("ingests MS MARCO collection TSV", async () => {
+    await writeFile(join(cwd, "c.tsv"), "0\tThe presence of communication amid scientific minds\n1\tThe Manhattan Project and its atomic bomb\n");
+    const r = await sparsedb(["ingest", "--dir", "db", "--format", "msmarco", "c.tsv"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const s = await sparsedb(["search", "--dir", "db", "--json", "manhattan project"], { cwd });
+    expect(JSON.parse(s.stdout)[0].id).toBe("1");
+  });
+
+  it("ingests Anserini vector TSV into a collection in BERT's term space", async () => {
+    await writeFile(join(cwd, "v.tsv"), "q1\tbrother brother brother sister\nq2\tcar car\n");
+    const r = await sparsedb(["ingest", "--dir", "db", "--format", "anserini", "--scale", "10", "--tokenizer", BERT, "v.tsv"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const g = JSON.parse((await sparsedb(["get", "--dir", "db", "q1"], { cwd })).stdout);
+    expect(g.vector.weights.map((w: number) => Math.round(w * 10) / 10).sort()).toEqual([0.1, 0.3]);
+  }, 20_000);
+
+  it.skipIf(!existsSync(TOY_DOCS) || !existsSync(BERT))("ingests the real SPLADE toy vectors (token maps) and searches them", async () => {
+    const r = await sparsedb(["ingest", "--dir", "db", "--tokenizer", BERT, "--text-field", "content", TOY_DOCS], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/20 documents written/);
+    const s = await sparsedb(["search", "--dir", "db", "--explain", "manhattan project"], { cwd });
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/manhattan/);
+  }, 20_000);
+
+  it.skipIf(!existsSync(TOY_PASSAGES))("ingests the MS MARCO toy passages", async () => {
+    const r = await sparsedb(["ingest", "--dir", "db", "--format", "msmarco", TOY_PASSAGES], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/89 documents written/);
+  }, 20_000);
+
+  it("runs the demo: ingest, searches with explanations, server and client", async () => {
+    const r = await sparsedb(["demo", "--dir", "demo-db"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/No SPLADE model is configured/);
+    expect(r.stdout).toMatch(/Encoder: lexical BM25/);
+    expect(r.stdout).toMatch(/52 documents in/);
+    expect(r.stdout).toMatch(/1\. cook-2 /); // sourdough answers "bread ... sour"
+    expect(r.stdout).toMatch(/1\. geo-2 /); // the filtered query
+    expect(r.stdout).toMatch(/over TCP.*\n.*1\. comp-3 /);
+    // Running it again starts afresh.
+    expect((await sparsedb(["demo", "--dir", "demo-db"], { cwd })).code).toBe(0);
+  }, 30_000);
+});
