@@ -18,8 +18,17 @@ const SUFFIXES = ["##s", "##es", "##ed", "##ing", "##ly", "##er", "##ers", "##es
 
 let cached: object | null = null;
 
-/** The built-in tokenizer.json as a parsed object (built once per process). */
-export function builtinTokenizerJson(): object {
+/**
+ * The built-in tokenizer.json as a parsed object (built once per process). With padToSize, the
+ * vocabulary is filled up with "[unusedN]" tokens to that size: benchmarks use it to give a
+ * generated model BERT's 30522-term MLM head when the real tokenizer is absent.
+ */
+export function builtinTokenizerJson(padToSize?: number): object {
+  if (padToSize !== undefined) {
+    const tokens = builtinVocabularyTokens();
+    for (let i = 0; tokens.length < padToSize; i++) tokens.push(`[unused${i}]`);
+    return buildTokenizerJson(tokens);
+  }
   if (cached === null) cached = buildTokenizerJson(builtinVocabularyTokens());
   return cached;
 }

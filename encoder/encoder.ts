@@ -71,7 +71,7 @@ export interface SpladeConfig extends CommonEncoderConfig {
   threadsPerWorker?: number;
   /** Most texts per model call (default 32). */
   maxBatch?: number;
-  /** Most padded tokens per model call (default 4096; the logits inside the session are this x vocab floats). */
+  /** Most padded tokens per model call (default 2048; the logits inside the session are this x vocab floats). */
   maxBatchTokens?: number;
   /** Most texts waiting for a worker; further callers wait for room (default 4096). */
   maxQueue?: number;

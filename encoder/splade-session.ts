@@ -10,7 +10,7 @@ export interface BatchLimits {
   maxBatchTokens: number;
 }
 
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 4096 };
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 2048 };
 
 /** A sparse result: term ids increasing, weights beside them. */
 export interface SparsePair {

@@ -11,6 +11,8 @@ export interface GenerateModelOptions {
   weights: "random" | "hand-set";
   /** A tokenizer.json path; absent means the built-in sample tokenizer (a small vocabulary). */
   tokenizerPath?: string;
+  /** With the built-in tokenizer: fill its vocabulary up to this size (BERT's 30522 for timing). */
+  padVocabularyTo?: number;
   seed?: number;
   /** Standard deviation of random weights (0.02 by default). */
   std?: number;
@@ -26,7 +28,7 @@ export function defaultHandSetBias(shape: BertShape): number {
 
 /** Writes a generated SPLADE-shaped model folder (model.onnx, tokenizer.json, config.json) into dir. */
 export function generateModelFolder(dir: string, o: GenerateModelOptions): { dir: string; shape: BertShape } {
-  const tokenizerJson = o.tokenizerPath ? (JSON.parse(readFileSync(o.tokenizerPath, "utf8")) as object) : builtinTokenizerJson();
+  const tokenizerJson = o.tokenizerPath ? (JSON.parse(readFileSync(o.tokenizerPath, "utf8")) as object) : builtinTokenizerJson(o.padVocabularyTo);
   const vocab = Object.keys((tokenizerJson as { model: { vocab: object } }).model.vocab).length;
   const shape = o.size === "base" ? baseShape(vocab) : tinyShape(vocab);
   const weights =

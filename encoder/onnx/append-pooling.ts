@@ -24,7 +24,7 @@ const OUT = "sparsedb_pooled";
 /**
  * Appends SPLADE pooling to a masked-language model's graph, so that the session returns
  * `[batch, vocab]` and the `[batch, tokens, vocab]` logits never leave ONNX Runtime:
- * pooled = ReduceMax_tokens(Log(1 + Relu(logits)) * attention_mask) (ReduceSum for "sum").
+ * pooled = max over tokens of Log(1 + Relu(logits)) * attention_mask (a sum for "sum").
  * A model whose output is already rank 2 is returned as it is.
  */
 export function appendPooling(modelBytes: Uint8Array, pooling: Pooling, source: string): PooledModel {
@@ -67,9 +67,6 @@ export function appendPooling(modelBytes: Uint8Array, pooling: Pooling, source: 
   const newInputs: ValueInfoProto[] = [];
   if (!inputNames.includes("attention_mask")) newInputs.push(valueInfo("attention_mask", INT64, ["batch", "sequence"]));
 
-  nodes.push(node("Relu", [output.name!], [p("relu")]));
-  nodes.push(node("Add", [p("relu"), p("one")], [p("plus1")]));
-  nodes.push(node("Log", [p("plus1")], [p("log")]));
   nodes.push(node("Cast", ["attention_mask"], [p("mask_f")], { to: FLOAT }));
   if (opset >= 13) {
     inits.push(tensor(p("axis2"), [1], BigInt64Array.from([2n])));
@@ -77,14 +74,33 @@ export function appendPooling(modelBytes: Uint8Array, pooling: Pooling, source: 
   } else {
     nodes.push(node("Unsqueeze", [p("mask_f")], [p("mask")], { axes: [2] }));
   }
-  nodes.push(node("Mul", [p("log"), p("mask")], [p("masked")]));
-  const reduce = pooling === "max" ? "ReduceMax" : "ReduceSum";
-  const axesAsInput = pooling === "max" ? opset >= 18 : opset >= 13;
-  if (axesAsInput) {
-    inits.push(tensor(p("axis1"), [1], BigInt64Array.from([1n])));
-    nodes.push(node(reduce, [p("masked"), p("axis1")], [OUT], { keepdims: 0 }));
+  const reduceTokens = (op: string, input: string, output: string) => {
+    const axesAsInput = op === "ReduceMax" ? opset >= 18 : opset >= 13;
+    if (axesAsInput) {
+      if (!inits.some((t) => t.name === p("axis1"))) inits.push(tensor(p("axis1"), [1], BigInt64Array.from([1n])));
+      nodes.push(node(op, [input, p("axis1")], [output], { keepdims: 0 }));
+    } else {
+      nodes.push(node(op, [input], [output], { axes: [1], keepdims: 0 }));
+    }
+  };
+  if (pooling === "max") {
+    // log(1 + relu(x)) never decreases as x grows, so the max over tokens can come first:
+    // log(1 + relu(max_t(x + padding penalty))). Two passes over the [batch, tokens, vocab]
+    // logits instead of five; the rest runs on [batch, vocab]. Padding gets -1e30, so it never wins.
+    inits.push(tensor(p("neg_big"), [], new Float32Array([1e30])));
+    nodes.push(node("Sub", [p("mask"), p("one")], [p("mask_m1")]));
+    nodes.push(node("Mul", [p("mask_m1"), p("neg_big")], [p("penalty")]));
+    nodes.push(node("Add", [output.name!, p("penalty")], [p("masked")]));
+    reduceTokens("ReduceMax", p("masked"), p("max"));
+    nodes.push(node("Relu", [p("max")], [p("relu")]));
+    nodes.push(node("Add", [p("relu"), p("one")], [p("plus1")]));
+    nodes.push(node("Log", [p("plus1")], [OUT]));
   } else {
-    nodes.push(node(reduce, [p("masked")], [OUT], { axes: [1], keepdims: 0 }));
+    nodes.push(node("Relu", [output.name!], [p("relu")]));
+    nodes.push(node("Add", [p("relu"), p("one")], [p("plus1")]));
+    nodes.push(node("Log", [p("plus1")], [p("log")]));
+    nodes.push(node("Mul", [p("log"), p("mask")], [p("weighted")]));
+    reduceTokens("ReduceSum", p("weighted"), OUT);
   }
 
   graph.node = [...(graph.node ?? []), ...nodes];
