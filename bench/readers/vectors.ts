@@ -1,6 +1,7 @@
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector, type VectorRole } from "../../engine/sparse-vector.js";
 import type { Vocabulary } from "../../engine/vocabulary.js";
+import { readByteLines } from "./line-reader.js";
 import { RecordStream, type ByteLineParser, type RecordReadOptions } from "./record-stream.js";
 
 /**
@@ -72,6 +73,15 @@ function firstNonSpace(bytes: Buffer): number {
   let i = 0;
   while (i < bytes.length && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
   return i;
+}
+
+/** Whether a vector file is TSV or JSON lines, judged from its first non-blank line. */
+export async function detectVectorFileFormat(path: string): Promise<VectorFileFormat> {
+  for await (const { bytes } of readByteLines(path)) {
+    const i = firstNonSpace(bytes);
+    if (i < bytes.length && bytes[i] !== 0x0d) return bytes[i] === OPEN_BRACE ? "jsonl" : "tsv";
+  }
+  return "tsv";
 }
 
 /** Reads every vector of a file (up to `limit`) into an array. */

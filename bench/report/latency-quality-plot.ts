@@ -110,7 +110,7 @@ export function renderLatencyQualityPlot(plot: LatencyQualityPlot): string {
       out.push(markerSvg(marker, px(p.x), py(p.y), colour, onFrontier.has(p)));
       if (p.label) {
         const spot = placeLabel(p.label, px(p.x), py(p.y), occupied);
-        out.push(`<text x="${r(spot.x)}" y="${r(spot.y)}" text-anchor="${spot.anchor}" font-size="10" fill="${colour}">${esc(p.label)}</text>`);
+        if (spot !== undefined) out.push(`<text x="${r(spot.x)}" y="${r(spot.y)}" text-anchor="${spot.anchor}" font-size="10" fill="${colour}">${esc(p.label)}</text>`);
       }
     }
     out.push(`</g>`);
@@ -130,6 +130,7 @@ export function renderLatencyQualityPlot(plot: LatencyQualityPlot): string {
     `<text x="${lx}" y="${noteY}" font-size="10" fill="#555555">filled, joined: Pareto frontier</text>`,
     `<text x="${lx}" y="${noteY + 14}" font-size="10" fill="#555555">hollow: dominated setting</text>`,
     `<text x="${lx}" y="${noteY + 28}" font-size="10" fill="#555555">up and left is better</text>`,
+    `<text x="${lx}" y="${noteY + 42}" font-size="10" fill="#555555">point labels left out where crowded</text>`,
   );
   out.push(`</svg>`);
   return out.join("\n") + "\n";
@@ -142,8 +143,11 @@ interface Box {
   h: number;
 }
 
-/** Tries eight spots around a point for a 10px label; takes the first that overlaps nothing. */
-function placeLabel(label: string, cx: number, cy: number, occupied: Box[]): { x: number; y: number; anchor: string } {
+/**
+ * Tries eight spots around a point for a 10px label and takes the first that overlaps nothing;
+ * undefined (no label) when every spot is taken, since overprinted labels help no reader.
+ */
+function placeLabel(label: string, cx: number, cy: number, occupied: Box[]): { x: number; y: number; anchor: string } | undefined {
   const w = label.length * 6 + 2;
   const h = 11;
   const spots: { dx: number; dy: number; anchor: "start" | "end" | "middle" }[] = [
@@ -161,7 +165,8 @@ function placeLabel(label: string, cx: number, cy: number, occupied: Box[]): { x
     return { x: left, y: cy + s.dy - h + 2, w, h };
   };
   const overlaps = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-  const chosen = spots.find((s) => !occupied.some((o) => overlaps(o, boxOf(s)))) ?? spots[0]!;
+  const chosen = spots.find((s) => !occupied.some((o) => overlaps(o, boxOf(s))));
+  if (chosen === undefined) return undefined;
   occupied.push(boxOf(chosen));
   return { x: cx + chosen.dx, y: cy + chosen.dy, anchor: chosen.anchor };
 }

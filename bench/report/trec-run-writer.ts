@@ -61,3 +61,33 @@ function checkField(what: string, value: string): void {
     throw new SparseDbError("INVALID_ARGUMENT", `${what} "${value}" cannot be written to a TREC run file: it is empty or holds whitespace`);
   }
 }
+
+/** Writes a TREC run file query by query, so that a long run never sits in memory whole. */
+export class TrecRunWriter {
+  private readonly out;
+  private error: unknown = null;
+
+  constructor(readonly path: string, private readonly tag: string) {
+    this.out = createWriteStream(path);
+    this.out.on("error", (err) => (this.error = err));
+  }
+
+  /** Appends one query's hits (ranked in the given order); waits when the file falls behind. */
+  async add(queryId: string, hits: readonly RunHit[]): Promise<void> {
+    this.throwIfFailed();
+    if (!this.out.write(formatRunLines(queryId, hits, this.tag))) await once(this.out, "drain");
+  }
+
+  async close(): Promise<void> {
+    this.throwIfFailed();
+    this.out.end();
+    await once(this.out, "finish");
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.error !== null) {
+      throw new SparseDbError("IO_ERROR", `cannot write the run file ${this.path}: ${(this.error as Error).message}`, { cause: this.error });
+    }
+  }
+}

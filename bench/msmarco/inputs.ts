@@ -1,0 +1,89 @@
+import { basename } from "node:path";
+import { SparseDbError } from "../../engine/errors.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
+import type { Vocabulary } from "../../engine/vocabulary.js";
+import { readCollection, readQueries } from "../readers/msmarco.js";
+import { loadQrels, type Qrels } from "../readers/qrels.js";
+import { readVectors } from "../readers/vectors.js";
+import type { MsmarcoOptions } from "./options.js";
+import { selectSubset } from "./subset.js";
+
+/** A query or document as the benchmark holds it: a vector, or text still to encode. */
+export interface BenchItem {
+  id: string;
+  text?: string;
+  vector?: SparseVector;
+}
+
+export interface BenchInputs {
+  /** Judgements of the chosen queries only. */
+  qrels: Qrels;
+  queries: BenchItem[];
+  docs: BenchItem[];
+  /** Documents the collection or vector file held. */
+  collectionSize: number;
+  judgedDocs: number;
+  missingJudgedDocs: number;
+  querySource: string;
+  docSource: string;
+}
+
+/**
+ * Reads the judgements, the chosen queries (the first --query-limit judged ones, in file order)
+ * and the document subset (see subset.ts), from vector files or text.
+ */
+export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Promise<Vocabulary>): Promise<BenchInputs> {
+  const allQrels = await loadQrels(options.qrels);
+  const limit = options.queryLimit ?? Infinity;
+  const queries: BenchItem[] = [];
+  const seenQueries = new Set<string>();
+  const take = (item: BenchItem): boolean => {
+    if (!allQrels.has(item.id) || seenQueries.has(item.id)) return queries.length < limit;
+    seenQueries.add(item.id);
+    queries.push(item);
+    return queries.length < limit;
+  };
+  let querySource: string;
+  if (options.queryVectors !== undefined) {
+    querySource = `vectors from ${basename(options.queryVectors)}`;
+    for await (const r of readVectors(options.queryVectors, await vocabulary(), { role: "query" })) {
+      if (!take(r.text === undefined ? { id: r.id, vector: r.vector } : { id: r.id, vector: r.vector, text: r.text })) break;
+    }
+  } else {
+    querySource = `text from ${basename(options.queries!)}, encoded`;
+    for await (const r of readQueries(options.queries!)) if (!take({ id: r.id, text: r.text })) break;
+  }
+  if (queries.length === 0) {
+    throw new SparseDbError("INVALID_ARGUMENT", `none of the queries has a judgement in ${options.qrels}; check that the query ids match the qrels`);
+  }
+  const qrels: Qrels = new Map(queries.map((q) => [q.id, allQrels.get(q.id)!]));
+  const judged = new Set<string>();
+  for (const docs of qrels.values()) for (const id of docs.keys()) judged.add(id);
+
+  let docSource: string;
+  let stream: AsyncIterable<BenchItem>;
+  if (options.docVectors !== undefined) {
+    docSource = `vectors from ${basename(options.docVectors)}`;
+    stream = mapStream(readVectors(options.docVectors, await vocabulary(), { role: "document" }), (r) =>
+      r.text === undefined ? { id: r.id, vector: r.vector } : { id: r.id, vector: r.vector, text: r.text },
+    );
+  } else {
+    docSource = `text from ${basename(options.collection!)}, encoded`;
+    stream = mapStream(readCollection(options.collection!), (r) => ({ id: r.id, text: r.text }));
+  }
+  const subset = await selectSubset(stream, (d) => d.id, judged, options.docs, options.seed);
+  return {
+    qrels,
+    queries,
+    docs: subset.docs,
+    collectionSize: subset.seen,
+    judgedDocs: subset.judgedKept,
+    missingJudgedDocs: subset.missingJudged.length,
+    querySource,
+    docSource,
+  };
+}
+
+async function* mapStream<A, B>(source: AsyncIterable<A>, f: (a: A) => B): AsyncGenerator<B> {
+  for await (const a of source) yield f(a);
+}

@@ -1,0 +1,148 @@
+import { resolve } from "node:path";
+import { SparseDbError } from "../../engine/errors.js";
+import { ALGORITHMS, checkAlgorithm, checkK, type AlgorithmName } from "../../engine/search/search.js";
+import { intOption, parseArgs } from "../cli-args.js";
+import { METRIC_NAMES, type Metrics } from "../metrics/evaluate.js";
+
+export type SearchMode = "exact" | "fast";
+export type TextEncoderKind = "bm25" | "inference-free" | "splade";
+
+/** Everything `npm run bench -- msmarco` is told; see USAGE. */
+export interface MsmarcoOptions {
+  /** MS MARCO `collection.tsv` (pid<TAB>text): the documents' text, encoded when no --doc-vectors. */
+  collection?: string;
+  /** Queries `qid<TAB>text`: encoded when no --query-vectors. */
+  queries?: string;
+  qrels: string;
+  /** Subset size (judged passages of the chosen queries + seeded sample); all documents when absent. */
+  docs?: number;
+  docVectors?: string;
+  queryVectors?: string;
+  /** Encoder of any text to encode: --model DIR means SPLADE. */
+  encoder?: TextEncoderKind;
+  modelDir?: string;
+  /** A tokenizer.json for bm25 / inference-free (default: the shared BERT tokenizer). */
+  tokenizer?: string;
+  /** The IDF table for inference-free (default: the shared OpenSearch table). */
+  idf?: string;
+  /** How many of the judged queries to run (the first ones in file order); all when absent. */
+  queryLimit?: number;
+  k: number;
+  algorithms: AlgorithmName[];
+  modes: SearchMode[];
+  bits: number;
+  seed: number;
+  warmup: number;
+  out: string;
+  /** A name for the dataset in the report. */
+  name?: string;
+  plotMetric: keyof Metrics;
+  keepIndex: boolean;
+  /** No progress bars or summary printing (tests). */
+  quiet?: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection FILE | --doc-vectors FILE) (--queries FILE | --query-vectors FILE) [options]
+
+  --collection FILE      MS MARCO collection.tsv (pid<TAB>text), plain or gzip
+  --queries FILE         queries / topics (qid<TAB>text), plain or gzip
+  --qrels FILE           TREC qrels (qid 0 pid rel) or BEIR qrels (query-id corpus-id score)
+  --doc-vectors FILE     pre-encoded documents: Anserini TSV or JSON lines, plain or gzip
+  --query-vectors FILE   pre-encoded queries, same forms
+  --docs N               subset: every judged passage of the chosen queries + a seeded random sample, N in all
+  --query-limit Q        run the first Q judged queries (default: all)
+  --model DIR            encode text with this SPLADE model folder (model.onnx, tokenizer.json)
+  --encoder KIND         or encode text with bm25 | inference-free (no model needed)
+  --tokenizer FILE       tokenizer.json for bm25 / inference-free (default: shared BERT tokenizer)
+  --idf FILE             IDF table for inference-free (default: shared OpenSearch table)
+  --k N                  hits per query (default 1000, as R@1000 needs)
+  --algorithms LIST      comma-separated, from ${ALGORITHMS.join(",")} (default: all)
+  --modes LIST           exact,fast (default both): exact = float top-k, fast = quantized top-k
+  --bits N               impact bits (default 8)
+  --seed N               subset sampling seed (default 42)
+  --warmup N             untimed queries before each timed pass (default 100)
+  --plot-metric NAME     y axis of plot.svg: ${METRIC_NAMES.join(", ")} (default nDCG@10)
+  --name TEXT            dataset name in the report
+  --out DIR              results folder (default bench-results/msmarco)
+  --keep-index           keep the collection built under OUT/index`;
+
+const VALUE_OPTIONS = [
+  "--collection", "--queries", "--qrels", "--docs", "--doc-vectors", "--query-vectors", "--query-limit", "--model",
+  "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--bits", "--seed", "--warmup", "--plot-metric",
+  "--name", "--out",
+];
+
+/** Parses and checks the command line; errors say which option is wrong and what is allowed. */
+export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
+  const args = parseArgs(argv, VALUE_OPTIONS, ["--keep-index", "--quiet"]);
+  const v = (name: string) => args.values.get(name);
+  const qrels = v("--qrels");
+  if (qrels === undefined) throw bad("--qrels FILE is required: the relevance judgements to score against");
+  const collection = v("--collection");
+  const docVectors = v("--doc-vectors");
+  if (collection === undefined && docVectors === undefined) throw bad("give the documents: --collection FILE (text) or --doc-vectors FILE");
+  const queries = v("--queries");
+  const queryVectors = v("--query-vectors");
+  if (queries === undefined && queryVectors === undefined) throw bad("give the queries: --queries FILE (text) or --query-vectors FILE");
+  const modelDir = v("--model");
+  const encoderName = v("--encoder");
+  let encoder: TextEncoderKind | undefined;
+  if (encoderName !== undefined) {
+    if (encoderName !== "bm25" && encoderName !== "inference-free" && encoderName !== "splade") {
+      throw bad(`--encoder ${encoderName} is unknown; use bm25 or inference-free (or --model DIR for SPLADE)`);
+    }
+    if (encoderName === "splade" && modelDir === undefined) throw bad("--encoder splade needs --model DIR");
+    if (modelDir !== undefined && encoderName !== "splade") throw bad(`--model and --encoder ${encoderName} contradict each other; give one`);
+    encoder = encoderName;
+  } else if (modelDir !== undefined) encoder = "splade";
+  const needsText = docVectors === undefined || queryVectors === undefined;
+  if (needsText && encoder === undefined) {
+    throw bad("text must be encoded (no --doc-vectors or no --query-vectors): give --model DIR or --encoder bm25|inference-free");
+  }
+  const algorithms = (v("--algorithms") ?? ALGORITHMS.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(checkAlgorithm);
+  if (algorithms.length === 0) throw bad(`--algorithms is empty; choose from ${ALGORITHMS.join(", ")}`);
+  const modes = (v("--modes") ?? "exact,fast").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const m of modes) if (m !== "exact" && m !== "fast") throw bad(`--modes: "${m}" is unknown; use exact and/or fast`);
+  if (modes.length === 0) throw bad("--modes is empty; use exact and/or fast");
+  const plotMetric = v("--plot-metric") ?? "nDCG@10";
+  if (!(METRIC_NAMES as readonly string[]).includes(plotMetric)) throw bad(`--plot-metric ${plotMetric} is unknown; use one of ${METRIC_NAMES.join(", ")}`);
+  const k = checkK(intOption(args, "--k", 1000, 1));
+  const docsValue = v("--docs");
+  const queryLimitValue = v("--query-limit");
+  const options: MsmarcoOptions = {
+    qrels: resolve(qrels),
+    k,
+    algorithms: [...new Set(algorithms)],
+    modes: [...new Set(modes)] as SearchMode[],
+    bits: intOption(args, "--bits", 8, 1),
+    seed: intOption(args, "--seed", 42, 0),
+    warmup: intOption(args, "--warmup", 100, 0),
+    out: resolve(v("--out") ?? "bench-results/msmarco"),
+    plotMetric: plotMetric as keyof Metrics,
+    keepIndex: args.flags.has("--keep-index"),
+    quiet: args.flags.has("--quiet"),
+  };
+  if (collection !== undefined) options.collection = resolve(collection);
+  if (docVectors !== undefined) options.docVectors = resolve(docVectors);
+  if (queries !== undefined) options.queries = resolve(queries);
+  if (queryVectors !== undefined) options.queryVectors = resolve(queryVectors);
+  if (encoder !== undefined) options.encoder = encoder;
+  if (modelDir !== undefined) options.modelDir = resolve(modelDir);
+  const tokenizer = v("--tokenizer");
+  if (tokenizer !== undefined) options.tokenizer = resolve(tokenizer);
+  const idf = v("--idf");
+  if (idf !== undefined) options.idf = resolve(idf);
+  if (docsValue !== undefined) options.docs = intOption(args, "--docs", 0, 1);
+  if (queryLimitValue !== undefined) options.queryLimit = intOption(args, "--query-limit", 0, 1);
+  const name = v("--name");
+  if (name !== undefined) options.name = name;
+  return options;
+}
+
+function bad(message: string): SparseDbError {
+  return new SparseDbError("INVALID_ARGUMENT", `bench msmarco: ${message}\n\n${USAGE}`);
+}
