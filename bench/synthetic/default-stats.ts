@@ -4,6 +4,12 @@
 // (document vectors), token -> term id through tokenizer/bert-base-uncased.tokenizer.json.
 // documents: fitted nnz mean 152.6; 648 / 5081 terms carry 50% / 90% of postings.
 // queries: fitted nnz mean 43.9; 527 / 4999 terms carry 50% / 90% of postings.
+// documents weights, popularity class 0 (0 = most common): p10 0.040, p50 0.246, p90 0.852, max 1.754.
+// documents weights, popularity class 1 (0 = most common): p10 0.043, p50 0.292, p90 1.133, max 2.204.
+// documents weights, popularity class 2 (0 = most common): p10 0.044, p50 0.310, p90 1.378, max 2.630.
+// queries weights, popularity class 0 (0 = most common): p10 0.039, p50 0.255, p90 0.909, max 3.460.
+// queries weights, popularity class 1 (0 = most common): p10 0.035, p50 0.237, p90 1.142, max 3.443.
+// queries weights, popularity class 2 (0 = most common): p10 0.040, p50 0.341, p90 2.243, max 3.574.
 import type { CorpusStatsData } from "./stats.js";
 
 export const DEFAULT_STATS_DATA: CorpusStatsData = {

@@ -19,11 +19,21 @@ export function statsModuleText(stats: CorpusStats): string {
     "// (document vectors), token -> term id through tokenizer/bert-base-uncased.tokenizer.json.",
     `// documents: fitted nnz mean ${stats.documents.nnzMean.toFixed(1)}; ${carry(stats.documents)}.`,
     `// queries: fitted nnz mean ${stats.queries.nnzMean.toFixed(1)}; ${carry(stats.queries)}.`,
+    ...weightLines("documents", stats.documents),
+    ...weightLines("queries", stats.queries),
     'import type { CorpusStatsData } from "./stats.js";',
     "",
     `export const DEFAULT_STATS_DATA: CorpusStatsData = ${JSON.stringify(data, null, 1)};`,
     "",
   ].join("\n");
+}
+
+/** One comment line per popularity class: weight quantiles p10 / p50 / p90 / max. */
+function weightLines(name: string, side: CorpusStats["documents"]): string[] {
+  return side.weights.quantiles.map((q, c) => {
+    const at = (p: number): string => q[Math.round(p * (q.length - 1))]!.toFixed(3);
+    return `// ${name} weights, popularity class ${c} (0 = most common): p10 ${at(0.1)}, p50 ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)}.`;
+  });
 }
 
 function round(x: number): number {
