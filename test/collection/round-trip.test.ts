@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Collection } from "../../engine/collection.js";
@@ -20,6 +21,7 @@ type Op =
   | { op: "flush" }
   | { op: "merge" }
   | { op: "reopen" }
+  | { op: "crash" }
   | { op: "search"; query: SparseVector; k: number; filtered: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -28,6 +30,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: "flush" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "merge" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "reopen" as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: "crash" as const }) },
   { weight: 3, arbitrary: fc.record({ query: vectorArb, k: fc.integer({ min: 1, max: 8 }), filtered: fc.boolean() }).map((q) => ({ op: "search" as const, ...q })) },
 );
 
@@ -50,7 +53,10 @@ describe("Collection round trip against an in-memory model", () => {
   it("any sequence of upserts, deletes, flushes, merges and reopens gives the model's vectors and search results", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), fc.boolean(), async (ops, autoMerge) => {
-        const { dir, cleanup } = tempDir();
+        const t = tempDir();
+        let dir = t.dir;
+        let crashes = 0;
+        const cleanup = t.cleanup;
         const opts = { durability: "off" as const, memtableMaxDocs: 4, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 } };
         let c = await Collection.open(dir, { ...opts, create: true });
         const model = new ReferenceModel();
@@ -67,6 +73,14 @@ describe("Collection round trip against an in-memory model", () => {
             else if (o.op === "merge") await c.forceMerge();
             else if (o.op === "reopen") {
               await c.close();
+              c = await Collection.open(dir, opts);
+            } else if (o.op === "crash") {
+              // The files as a crash would leave them right now (background work included),
+              // opened as a new collection: replays the log instead of a clean close's flush.
+              const copy = `${dir}-${++crashes}`;
+              cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith("/LOCK") });
+              await c.close();
+              dir = copy;
               c = await Collection.open(dir, opts);
             } else await checkSame(c, model, o.query, o.k, o.filtered);
           }

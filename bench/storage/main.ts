@@ -1,0 +1,138 @@
+/**
+ * `npm run bench -- storage [--docs N] [--json out.json] [--ingest-seconds S] [--dir D]`
+ *
+ * Durable-storage figures on a synthetic SPLADE-like corpus (bench/synthetic, ~120 nnz/doc):
+ * - ingest: vectors/s for each durability mode with 1 and 64 concurrent writers, each writer
+ *   upserting one vector per call (so "always" is only fast through group commit);
+ * - flushSeconds: one memtable of N docs into a segment (build + write + fsync + commit);
+ * - reopenSeconds: opening the N-doc collection (read, checksum every section, build id maps);
+ * - mergeSeconds: force-merging N docs held in 10 segments into one;
+ * - diskBytesPerPosting (segment files / postings) and memoryBytesPerPosting (inverted + forward
+ *   index bytes / postings) of the flushed segment.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Collection, type Durability } from "../../engine/collection.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
+import { intOption, parseArgs } from "../cli-args.js";
+import { batchVector, generateDocumentBatch } from "../synthetic/generator.js";
+
+interface StorageReport {
+  docs: number;
+  ingest: { mode: Durability; writers: number; vectorsPerSec: number }[];
+  flushSeconds: number;
+  mergeSeconds: number;
+  reopenSeconds: number;
+  diskBytesPerPosting: number;
+  memoryBytesPerPosting: number;
+  postings: number;
+}
+
+const USAGE = "usage: npm run bench -- storage [--docs N (1000000)] [--ingest-docs M (200000)] [--ingest-seconds S (5)] [--seed S] [--dir D] [--json out.json]";
+
+function corpus(docs: number, seed: number): SparseVector[] {
+  const out: SparseVector[] = [];
+  for (let first = 0; first < docs; first += 65536) {
+    const batch = generateDocumentBatch(first, Math.min(65536, docs - first), { seed });
+    for (let i = 0; i < batch.count; i++) out.push(batchVector(batch, i));
+  }
+  return out;
+}
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+async function ingest(dir: string, vectors: SparseVector[], mode: Durability, writers: number, maxSeconds: number): Promise<number> {
+  rmSync(dir, { recursive: true, force: true });
+  const c = await Collection.open(dir, { create: true, durability: mode });
+  let next = 0;
+  const t0 = performance.now();
+  const deadline = t0 + maxSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < vectors.length && performance.now() < deadline) {
+        const i = next++;
+        await c.upsert([{ id: `doc-${i}`, vector: vectors[i]! }]);
+      }
+    }),
+  );
+  const rate = next / seconds(t0);
+  await c.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+async function load(c: Collection, vectors: SparseVector[]): Promise<void> {
+  for (let i = 0; i < vectors.length; i += 2000) {
+    await c.upsert(vectors.slice(i, i + 2000).map((v, j) => ({ id: `doc-${i + j}`, vector: v })));
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
+  const args = parseArgs(argv, ["--docs", "--ingest-docs", "--ingest-seconds", "--seed", "--dir", "--json"]);
+  const docs = intOption(args, "--docs", 1_000_000, 10);
+  const ingestDocs = Math.min(docs, intOption(args, "--ingest-docs", 200_000, 1));
+  const ingestSeconds = intOption(args, "--ingest-seconds", 5, 1);
+  const seed = intOption(args, "--seed", 42);
+  const root = args.values.get("--dir") ?? mkdtempSync(join(tmpdir(), "sparsedb-bench-storage-"));
+  const log = (s: string): void => console.log(s);
+
+  let t0 = performance.now();
+  const vectors = corpus(docs, seed);
+  log(`generated ${docs} synthetic documents in ${seconds(t0).toFixed(1)} s`);
+
+  const report: StorageReport = { docs, ingest: [], flushSeconds: 0, mergeSeconds: 0, reopenSeconds: 0, diskBytesPerPosting: 0, memoryBytesPerPosting: 0, postings: 0 };
+  for (const mode of ["always", "batch", "off"] as const) {
+    for (const writers of [1, 64]) {
+      const rate = await ingest(join(root, "ingest"), vectors.slice(0, ingestDocs), mode, writers, ingestSeconds);
+      report.ingest.push({ mode, writers, vectorsPerSec: Math.round(rate) });
+      log(`ingest  mode=${mode.padEnd(6)} writers=${String(writers).padStart(2)}  ${Math.round(rate).toLocaleString("en-US")} vectors/s`);
+    }
+  }
+
+  // Flush: one memtable holding every document.
+  const big = join(root, "big");
+  let c = await Collection.open(big, { create: true, durability: "off", memtableMaxDocs: docs + 1, autoMerge: false });
+  await load(c, vectors);
+  t0 = performance.now();
+  await c.flush();
+  report.flushSeconds = seconds(t0);
+  const s = c.stats();
+  report.postings = s.postings;
+  report.memoryBytesPerPosting = s.indexBytes / s.postings;
+  await c.close();
+  log(`flush   ${docs} docs, ${s.postings} postings: ${report.flushSeconds.toFixed(2)} s`);
+
+  t0 = performance.now();
+  c = await Collection.open(big);
+  report.reopenSeconds = seconds(t0);
+  const r = c.stats();
+  report.diskBytesPerPosting = (r.diskBytes - r.walBytes) / r.postings;
+  log(`reopen  ${r.docs} docs: ${report.reopenSeconds.toFixed(2)} s`);
+  log(`size    disk ${(r.diskBytes / 2 ** 20).toFixed(1)} MiB = ${report.diskBytesPerPosting.toFixed(2)} B/posting; in memory ${report.memoryBytesPerPosting.toFixed(2)} B/posting (ratio ${(report.diskBytesPerPosting / report.memoryBytesPerPosting).toFixed(3)})`);
+  await c.close();
+  rmSync(big, { recursive: true, force: true });
+
+  // Merge: the same documents in 10 segments, force-merged into one.
+  const tiers = join(root, "merge");
+  c = await Collection.open(tiers, { create: true, durability: "off", memtableMaxDocs: Math.ceil(docs / 10), autoMerge: false });
+  await load(c, vectors);
+  await c.flush();
+  await c.idle();
+  const before = c.stats().segments;
+  t0 = performance.now();
+  await c.forceMerge();
+  report.mergeSeconds = seconds(t0);
+  log(`merge   ${before} segments, ${c.count()} docs into ${c.stats().segments}: ${report.mergeSeconds.toFixed(2)} s`);
+  await c.close();
+  if (!args.values.get("--dir")) rmSync(root, { recursive: true, force: true });
+
+  const json = JSON.stringify(report, null, 2);
+  console.log(json);
+  const out = args.values.get("--json");
+  if (out) writeFileSync(out, json + "\n");
+}
