@@ -16,7 +16,7 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** After a lost connection, the next request reconnects, trying this many times (default 3; 0 = never). */
   reconnectRetries?: number;
-  /** Pause between reconnection attempts, doubled each time (default 100 ms). */
+  /** Pause between reconnection attempts, doubled each time up to 2 s (default 100 ms). */
   reconnectDelayMs?: number;
   /** Largest reply frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
@@ -168,7 +168,7 @@ export class SparseClient {
           const code = (e as SparseDbError).code;
           if (code === "UNAUTHORIZED" || attempt >= retries) throw e;
           await new Promise((r) => setTimeout(r, delay));
-          delay *= 2;
+          delay = Math.min(delay * 2, 2000);
         }
       }
     })().finally(() => {
