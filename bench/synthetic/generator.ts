@@ -109,6 +109,7 @@ class VectorSampler {
   /** Per term: the target probability that a vector holds it. */
   readonly inclusion: Float64Array;
   private readonly avgNnz: number;
+  private readonly maxNnz: number;
   private readonly side: SideStats;
   private readonly terms: AliasTable;
   /** Every popularity class's weight table, one after the other (each weightSteps + 1 long). */
@@ -134,10 +135,15 @@ class VectorSampler {
       drawWeights[t] = -Math.log1p(-p);
     }
     this.terms = new AliasTable(drawWeights);
+    // Rejection sampling needs enough distinct drawable terms; a quarter of them keeps it fast.
+    this.maxNnz = Math.max(1, Math.floor(drawWeights.filter((w) => w > 0).length / 4));
     const tables = side.weights.quantiles;
     const points = tables[0]?.length ?? 0;
     if (points < 2 || tables.some((q) => q.length !== points)) {
       throw new SparseDbError("INVALID_ARGUMENT", "weight tables must all have the same length, at least 2; refit the statistics");
+    }
+    if (tables.some((q) => q.some((w) => !(Number.isFinite(w) && w > 0)))) {
+      throw new SparseDbError("INVALID_ARGUMENT", "weight tables must hold finite weights > 0 (a zero weight is no posting); refit the statistics");
     }
     this.weightSteps = points - 1;
     this.weightTables = Float64Array.from(tables.flat());
@@ -159,7 +165,7 @@ class VectorSampler {
       const i = x | 0;
       n = this.avgNnz * (table[i]! + (table[i + 1]! - table[i]!) * (x - i));
     }
-    return Math.max(1, Math.min(Math.round(n), Math.floor(this.vocabSize / 4)));
+    return Math.max(1, Math.min(Math.round(n), this.maxNnz));
   }
 
   /**

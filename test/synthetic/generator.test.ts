@@ -10,7 +10,20 @@ import {
   generateQueries,
   type DocumentBatch,
 } from "../../bench/synthetic/generator.js";
-import { defaultStats } from "../../bench/synthetic/stats.js";
+import { defaultStats, type CorpusStats, type SideStats } from "../../bench/synthetic/stats.js";
+
+/** Hand-made statistics over a 64-term vocabulary: term t has share proportional to 1 / (t + 1). */
+function tinyStats(weightTable: number[] = [0.1, 0.5, 2]): CorpusStats {
+  const raw = Float64Array.from({ length: 64 }, (_, t) => 1 / (t + 1));
+  const sum = raw.reduce((a, b) => a + b, 0);
+  const side: SideStats = {
+    termShare: raw.map((x) => x / sum),
+    nnzMean: 6,
+    nnz: { kind: "quantiles", relative: [0.5, 1, 1.5] },
+    weights: { classMinShare: [0.05], quantiles: [weightTable, weightTable.map((w) => w * 2)] },
+  };
+  return { vocabSize: 64, source: "hand-made", documents: side, queries: side };
+}
 
 function docArrays(batch: DocumentBatch, i: number): { terms: number[]; weights: number[] } {
   const from = batch.docOffsets[i]!;
@@ -108,6 +121,23 @@ describe("synthetic documents", () => {
     expect(common.length).toBeGreaterThan(1000);
     expect(rare.length).toBeGreaterThan(1000);
     expect(mean(rare)).toBeGreaterThan(mean(common));
+  });
+
+  it("follow caller-given statistics", () => {
+    const stats = tinyStats();
+    const tiny = generateDocumentBatch(0, 2000, { seed: 5, stats, avgNnz: 6 });
+    expect(tiny.terms.every((t) => t < 64)).toBe(true);
+    expect(tiny.terms.length / tiny.count).toBeGreaterThan(5.7);
+    expect(tiny.terms.length / tiny.count).toBeLessThan(6.3);
+    // Class 0 (share >= 0.05: terms 0..3) weighs 0.1..2, class 1 twice that.
+    for (let j = 0; j < tiny.terms.length; j++) {
+      const [lo, hi] = tiny.terms[j]! < 4 ? [0.1, 2] : [0.2, 4];
+      if (!(tiny.weights[j]! >= lo - 1e-6 && tiny.weights[j]! <= hi + 1e-6)) expect.fail(`weight ${tiny.weights[j]} of term ${tiny.terms[j]}`);
+    }
+    const df0 = tiny.terms.filter((t) => t === 0).length / tiny.count;
+    const df63 = tiny.terms.filter((t) => t === 63).length / tiny.count;
+    expect(df0).toBeGreaterThan(5 * df63);
+    expect(() => generateDocumentBatch(0, 1, { seed: 1, stats: tinyStats([0, 1]), avgNnz: 6 })).toThrow(/> 0/);
   });
 
   it("reject bad arguments with a clear error", () => {
