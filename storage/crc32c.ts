@@ -23,6 +23,8 @@ const TABLES: Uint32Array[] = (() => {
   return t;
 })();
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 const T0 = TABLES[0]!, T1 = TABLES[1]!, T2 = TABLES[2]!, T3 = TABLES[3]!;
 const T4 = TABLES[4]!, T5 = TABLES[5]!, T6 = TABLES[6]!, T7 = TABLES[7]!;
 
@@ -35,6 +37,24 @@ export function crc32c(bytes: Uint8Array, previous = 0): number {
   let i = 0;
   const n = bytes.length;
   const end8 = n - (n % 8);
+  if (bytes.byteOffset % 4 === 0 && end8 >= 64 && LITTLE_ENDIAN) {
+    // Aligned fast path: two 32-bit loads per 8 bytes instead of eight byte loads.
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, end8 >>> 2);
+    for (let w = 0; w < words.length; w += 2) {
+      const lo = (crc ^ words[w]!) >>> 0;
+      const hi = words[w + 1]!;
+      crc =
+        T7[lo & 0xff]! ^
+        T6[(lo >>> 8) & 0xff]! ^
+        T5[(lo >>> 16) & 0xff]! ^
+        T4[lo >>> 24]! ^
+        T3[hi & 0xff]! ^
+        T2[(hi >>> 8) & 0xff]! ^
+        T1[(hi >>> 16) & 0xff]! ^
+        T0[hi >>> 24]!;
+    }
+    i = end8;
+  }
   while (i < end8) {
     const lo = (crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
     crc =

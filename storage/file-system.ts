@@ -58,6 +58,8 @@ class NodeWritableFile implements WritableFile {
   }
 }
 
+const READ_CHUNK = 256 * 1024 * 1024;
+
 /** The real disk, through node:fs/promises. */
 export class NodeFileSystem implements FileSystem {
   async open(path: string, mode: OpenMode): Promise<WritableFile> {
@@ -69,8 +71,25 @@ export class NodeFileSystem implements FileSystem {
           : fsConstants.O_RDWR;
     return new NodeWritableFile(path, await fsp.open(path, flags, 0o644));
   }
-  readFile(path: string): Promise<Buffer> {
-    return fsp.readFile(path);
+  /**
+   * Reads a whole file with a few large reads into one unpooled buffer (byteOffset 0, so typed
+   * arrays can view it at any 8-byte-aligned offset); fs.readFile would use many 512 KiB reads.
+   */
+  async readFile(path: string): Promise<Buffer> {
+    const h = await fsp.open(path, fsConstants.O_RDONLY);
+    try {
+      const size = (await h.stat()).size;
+      const buf = Buffer.allocUnsafeSlow(size);
+      let done = 0;
+      while (done < size) {
+        const { bytesRead } = await h.read(buf, done, Math.min(size - done, READ_CHUNK), done);
+        if (bytesRead === 0) break; // the file shrank meanwhile
+        done += bytesRead;
+      }
+      return done === size ? buf : buf.subarray(0, done);
+    } finally {
+      await h.close();
+    }
   }
   rename(from: string, to: string): Promise<void> {
     return fsp.rename(from, to);
