@@ -8,7 +8,8 @@ import { parseMsmarcoArgs } from "../../bench/msmarco/options.js";
 import { evaluateRun } from "../../bench/metrics/evaluate.js";
 import { loadQrels } from "../../bench/readers/qrels.js";
 import { loadTrecRun } from "../../bench/readers/trec-run.js";
-import { hasSharedData, sharedDataPath } from "../../bench/readers/shared-data.js";
+import { hasSharedData, repositoryRoot, sharedDataPath } from "../../bench/readers/shared-data.js";
+import { generateModelFolder } from "../../encoder/model-gen/generate-model.js";
 
 const TOY_DOCS = "toy/msmarco-20-docs.splade-pp-ed.jsonl";
 const TOY_QUERIES = "toy/msmarco-5-queries.splade-pp-ed.jsonl";
@@ -132,3 +133,33 @@ describe.skipIf(!hasSharedData(TOY_PASSAGES) || !hasSharedData(TOKENIZER))("benc
     }
   });
 });
+
+const WORKER_BUILT = existsSync(join(repositoryRoot(), "dist", "encoder", "encoder-worker.js"));
+
+describe.skipIf(!hasSharedData(TOY_PASSAGES) || !hasSharedData(TOKENIZER) || !WORKER_BUILT)(
+  "bench msmarco with a SPLADE model folder through the encoder pool (generated hand-set model; needs `npm run build`)",
+  () => {
+    it("encodes documents and queries with --model and retrieves the paraphrased passage", async () => {
+      const model = generateModelFolder(join(dir, "hand-set-model"), {
+        size: "tiny",
+        weights: "hand-set",
+        tokenizerPath: sharedDataPath(TOKENIZER),
+      }).dir;
+      const queries = join(dir, "model-queries.tsv");
+      writeFileSync(queries, "h1\twhy was hanford chosen for the b reactor\n");
+      const qrels = join(dir, "model-qrels.txt");
+      writeFileSync(qrels, "h1 0 9 1\n");
+      const out = join(dir, "model-out");
+      const results = await runMsmarcoBenchmark(
+        parseMsmarcoArgs([
+          "--qrels", qrels, "--collection", sharedDataPath(TOY_PASSAGES), "--queries", queries, "--model", model,
+          "--algorithms", "maxscore", "--modes", "exact", "--k", "10", "--warmup", "0", "--out", out, "--quiet",
+        ]),
+      );
+      expect(results.dataset.encoder).toMatch(/SPLADE/);
+      expect(results.encode.documents.texts).toBe(89);
+      expect(results.dataset.avgDocNnz).toBeGreaterThan(0);
+      expect(results.runs[0]!.metrics["MRR@10"]).toBe(1);
+    }, 60_000);
+  },
+);
