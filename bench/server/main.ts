@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SparseClient } from "../../engine/client/sparse-client.js";
+import { Database } from "../../engine/database.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
+import { intOption, parseArgs } from "../cli-args.js";
+import { summarizeLatency } from "../metrics/latency.js";
+import { fixed, markdownTable } from "../report/markdown-table.js";
+import { generateDocumentBatch, batchVector, generateQueries } from "../synthetic/generator.js";
+
+/**
+ * `npm run bench -- server`: k=10 search throughput and latency through `sparsedb serve` at 1, 8
+ * and 64 connections, against direct in-process calls on the same collection in the same run.
+ *
+ * The server runs in its own process (the CLI's `serve`), the clients in this one, so on a
+ * 2-core machine each side has a core; the in-process baseline runs on one core, as the server's
+ * searches do. Corpus and queries are synthetic SPLADE-like vectors (bench/synthetic), seeded.
+ */
+const HELP = `usage: npm run bench -- server [options]
+  --docs N          synthetic documents (default 100000)
+  --queries N       distinct synthetic queries, cycled (default 2000)
+  --k N             hits per search (default 10)
+  --seconds N       measuring time per configuration (default 5)
+  --connections L   comma-separated connection counts (default 1,8,64)
+  --seed N          corpus seed (default 7)
+  --json FILE       also write the figures as JSON`;
+
+interface Row {
+  setup: string;
+  connections: number;
+  searches: number;
+  seconds: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes("--help")) {
+    console.log(HELP);
+    return;
+  }
+  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--connections", "--seed", "--json"]);
+  const docs = intOption(args, "--docs", 100_000, 1);
+  const numQueries = intOption(args, "--queries", 2000, 1);
+  const k = intOption(args, "--k", 10, 1);
+  const seconds = intOption(args, "--seconds", 5, 1);
+  const seed = intOption(args, "--seed", 7, 0);
+  const connections = (args.values.get("--connections") ?? "1,8,64").split(",").map((s) => Number(s));
+  if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new Error("--connections must be a comma-separated list of integers in 1..1000");
+  const jsonPath = args.values.get("--json");
+
+  const dir = await mkdtemp(join(tmpdir(), "sparsedb-bench-server-"));
+  try {
+    console.log(`building ${docs} synthetic documents in ${dir} ...`);
+    const buildStarted = performance.now();
+    const db = await Database.open(dir);
+    const collection = await db.createCollection("bench", { durability: "off", memtableMaxDocs: 50_000 });
+    if ((collection.vocabularySize ?? 0) < 30522) {
+      throw new Error(`the default encoder's vocabulary has ${collection.vocabularySize} terms; the synthetic corpus needs BERT's 30522 (put the tokenizer in ../shared/data or set SPARSEDB_DATA)`);
+    }
+    for (let first = 0; first < docs; first += 2000) {
+      const batch = generateDocumentBatch(first, Math.min(2000, docs - first), { seed });
+      await collection.upsert(Array.from({ length: batch.count }, (_, i) => ({ id: `d${first + i}`, vector: batchVector(batch, i) })));
+    }
+    await collection.flush();
+    console.log(`built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s: ${JSON.stringify(await collection.stats())}`);
+    const queries = generateQueries(numQueries, { seed: seed + 1 });
+
+    const rows: Row[] = [];
+    rows.push(await measureInProcess(queries, k, seconds, (q) => collection.search({ vector: q, k })));
+    await db.close();
+
+    const server = await startServer(dir);
+    try {
+      for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds));
+    } finally {
+      await server.stop();
+    }
+
+    const base = rows[0]!.qps;
+    console.log();
+    console.log(`k=${k} searches over ${docs} synthetic documents (${numQueries} queries, exact mode), ${seconds} s each:`);
+    console.log(markdownTable(
+      ["setup", "connections", "searches", "queries/s", "vs in-process", "p50 ms", "p99 ms"],
+      rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3)]),
+    ));
+    const at8 = rows.find((r) => r.setup === "server" && r.connections === 8);
+    if (at8 !== undefined) {
+      const ratio = at8.qps / base;
+      console.log(`8 connections reach ${(ratio * 100).toFixed(1)}% of in-process throughput (target >= 70%): ${ratio >= 0.7 ? "met" : "NOT met"}`);
+    }
+    if (jsonPath !== undefined) {
+      await writeFile(jsonPath, JSON.stringify({ docs, queries: numQueries, k, seconds, rows, ratioAt8: at8 ? at8.qps / base : null }, null, 2) + "\n");
+      console.log(`wrote ${jsonPath}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureInProcess(queries: SparseVector[], k: number, seconds: number, search: (q: SparseVector) => Promise<unknown>): Promise<Row> {
+  void k;
+  for (let i = 0; i < Math.min(200, queries.length); i++) await search(queries[i]!); // warm-up
+  const lat: number[] = [];
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  let i = 0;
+  while (performance.now() < end) {
+    const t = performance.now();
+    await search(queries[i++ % queries.length]!);
+    lat.push(performance.now() - t);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const s = summarizeLatency(lat);
+  return { setup: "in-process", connections: 1, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+}
+
+async function measureServer(port: number, connections: number, queries: SparseVector[], k: number, seconds: number): Promise<Row> {
+  const clients = await Promise.all(Array.from({ length: connections }, () => SparseClient.connect({ port, timeoutMs: 60_000 })));
+  try {
+    const collections = await Promise.all(clients.map((c) => c.collection("bench")));
+    // Warm-up (the server's JIT too): 200 searches spread over the connections, as in-process.
+    const perConnection = Math.max(3, Math.ceil(200 / connections));
+    await Promise.all(collections.map(async (c, j) => {
+      for (let i = 0; i < perConnection; i++) await c.search({ vector: queries[(j * perConnection + i) % queries.length]!, k });
+    }));
+    const lat: number[] = [];
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(collections.map(async (c, j) => {
+      let i = j * 997;
+      while (performance.now() < end) {
+        const t = performance.now();
+        await c.search({ vector: queries[i++ % queries.length]!, k });
+        lat.push(performance.now() - t);
+      }
+    }));
+    const elapsed = (performance.now() - started) / 1000;
+    const s = summarizeLatency(lat);
+    return { setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+/** `sparsedb serve` on a free loopback port, in a child process. */
+async function startServer(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
+  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024"], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /on [^ ]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`sparsedb serve exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
