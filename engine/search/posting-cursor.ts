@@ -121,6 +121,26 @@ export class PostingCursor {
     return s > 0 ? s : 0;
   }
 
+  /**
+   * The largest contribution of any posting with a doc in [from, to), from the block-max of
+   * every block that may hold such a doc; moves the shallow pointer to the first of them.
+   */
+  windowMaxScore(from: number, to: number): number {
+    const last = this.blockLastDoc;
+    let b = this.shallow < this.block ? this.block : this.shallow;
+    while (b < this.endBlock && last[b]! < from) b++;
+    this.shallow = b;
+    let max = 0;
+    // Block b may hold docs < to while the previous block ends before to - 1.
+    for (; b < this.endBlock; b++) {
+      const m = this.blockMaxImpact[b]!;
+      if (m > max) max = m;
+      if (last[b]! >= to - 1) break;
+    }
+    const s = this.weight * max;
+    return s > 0 ? s : 0;
+  }
+
   /** The last doc id of the shallow pointer's block (END past the end). */
   shallowBlockLastDoc(): number {
     return this.shallow < this.endBlock ? this.blockLastDoc[this.shallow]! : END;

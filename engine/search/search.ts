@@ -2,6 +2,7 @@ import { SparseDbError } from "../errors.js";
 import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
 import type { DocFilter, SearchContext, TopKAlgorithm } from "./algorithm.js";
+import { blockMaxMaxScore } from "./block-max-maxscore.js";
 import { blockMaxWand } from "./block-max-wand.js";
 import { rescoreExact } from "./exact-rescore.js";
 import { exhaustive } from "./exhaustive.js";
@@ -17,6 +18,7 @@ const ALGORITHM_TABLE = {
   maxscore: maxScore,
   wand,
   bmw: blockMaxWand,
+  bmm: blockMaxMaxScore,
 } satisfies Record<string, TopKAlgorithm>;
 
 export type AlgorithmName = keyof typeof ALGORITHM_TABLE;

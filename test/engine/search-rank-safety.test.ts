@@ -103,7 +103,7 @@ describe("search arguments", () => {
   });
   it("rejects an unknown algorithm and lists the known ones", () => {
     expect(() => searchSegment(ix, q, { k: 1, algorithm: "bogus" as never })).toThrow(
-      /unknown algorithm "bogus"; choose one of: exhaustive, taat, maxscore, wand, bmw/,
+      /unknown algorithm "bogus"; choose one of: exhaustive, taat, maxscore, wand, bmw, bmm/,
     );
   });
 });

@@ -1,0 +1,70 @@
+import { IndexBuilder } from "../../engine/index/index-builder.js";
+import type { SegmentIndex } from "../../engine/index/segment-index.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
+import type { Vocabulary } from "../../engine/vocabulary.js";
+import { loadBertVocabulary } from "../readers/shared-data.js";
+import { readVectorFile } from "../readers/vectors.js";
+import { generateDocumentBatch, generateQueries } from "../synthetic/generator.js";
+
+export interface LoadedDocs {
+  index: SegmentIndex;
+  ids: (doc: number) => string;
+  synthetic: boolean;
+  buildSeconds: number;
+}
+
+export interface LoadedQueries {
+  ids: string[];
+  vectors: SparseVector[];
+  synthetic: boolean;
+}
+
+const isCount = (s: string) => /^[0-9_]+$/.test(s);
+
+let vocabulary: Promise<Vocabulary> | undefined;
+const vocab = () => (vocabulary ??= loadBertVocabulary());
+
+/**
+ * `--docs N` generates N synthetic documents (bench/synthetic, seeded); `--docs FILE` reads an
+ * Anserini TSV or JSON-lines vector file. The build time covers add() and build() only, not
+ * generation or parsing.
+ */
+export async function loadDocs(spec: string, seed: number, bits: number): Promise<LoadedDocs> {
+  const builder = new IndexBuilder({ bits });
+  if (isCount(spec)) {
+    const n = Number(spec.replace(/_/g, ""));
+    let addSeconds = 0;
+    const chunk = 50_000;
+    for (let first = 0; first < n; first += chunk) {
+      const batch = generateDocumentBatch(first, Math.min(chunk, n - first), { seed });
+      const t0 = performance.now();
+      for (let i = 0; i < batch.count; i++) {
+        const s = batch.docOffsets[i]!, e = batch.docOffsets[i + 1]!;
+        builder.addArrays(batch.terms.subarray(s, e), batch.weights.subarray(s, e));
+      }
+      addSeconds += (performance.now() - t0) / 1000;
+    }
+    const t0 = performance.now();
+    const index = builder.build();
+    const buildSeconds = addSeconds + (performance.now() - t0) / 1000;
+    return { index, ids: (d) => `d${d}`, synthetic: true, buildSeconds };
+  }
+  const records = await readVectorFile(spec, await vocab());
+  const t0 = performance.now();
+  for (const r of records) builder.add(r.vector);
+  const index = builder.build();
+  const ids = records.map((r) => r.id);
+  return { index, ids: (d) => ids[d]!, synthetic: false, buildSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** `--queries N` generates N synthetic queries; `--queries FILE` reads real query vectors. */
+export async function loadQueries(spec: string, seed: number, limit: number | undefined): Promise<LoadedQueries> {
+  if (isCount(spec)) {
+    const n = Math.min(Number(spec.replace(/_/g, "")), limit ?? Infinity);
+    // A seed apart from the documents' so queries are not copies of documents.
+    const vectors = generateQueries(n, { seed: seed + 1_000_003 });
+    return { ids: vectors.map((_, i) => `q${i}`), vectors, synthetic: true };
+  }
+  const records = await readVectorFile(spec, await vocab(), { role: "query", ...(limit !== undefined ? { limit } : {}) });
+  return { ids: records.map((r) => r.id), vectors: records.map((r) => r.vector), synthetic: false };
+}

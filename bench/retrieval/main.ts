@@ -1,0 +1,163 @@
+import { writeFile } from "node:fs/promises";
+import { SparseDbError } from "../../engine/errors.js";
+import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, searchSegment, type AlgorithmName } from "../../engine/search/search.js";
+import { intOption, parseArgs, summarize } from "../cli-args.js";
+import { markdownTable } from "../report/markdown-table.js";
+import { writeTrecRun, type RunHit } from "../report/trec-run-writer.js";
+import { loadDocs, loadQueries } from "./datasets.js";
+import { FloatReference } from "./float-reference.js";
+
+const USAGE = `usage: npm run bench -- retrieval [options]
+  --docs N|FILE         N synthetic documents, or an Anserini TSV / JSON-lines vector file (gz or not) [100000]
+  --queries N|FILE      N synthetic queries, or a query vector file (e.g. the real MS MARCO dev queries:
+                        ../shared/data/splade/msmarco-passage-dev-subset.splade-pp-ed.tsv.gz) [1000]
+  --query-limit Q       use the first Q queries
+  --k K                 hits per query [10]
+  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact"].join(",")} [all]
+                        (each runs over quantized scores; "exact" is ${DEFAULT_ALGORITHM} + float re-scoring)
+  --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
+  --bits B              impact width [8]
+  --seed S              synthetic data seed [42]
+  --warmup W            untimed queries before timing each algorithm [20]
+  --json FILE           write the figures as JSON
+  --run PREFIX          write one TREC run file per algorithm: PREFIX.<algorithm>.trec`;
+
+interface ResultRow {
+  algorithm: string;
+  k: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  qps: number;
+  recall: number;
+  postingsScored: number;
+  speedupVsExhaustive: number | null;
+}
+
+/** `npm run bench -- retrieval`: index build, then single-threaded top-k latency per algorithm. */
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
+  const args = parseArgs(argv, [
+    "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
+    "--bits", "--seed", "--warmup", "--json", "--run",
+  ]);
+  const k = intOption(args, "--k", 10, 1);
+  const bits = intOption(args, "--bits", 8, 1);
+  const seed = intOption(args, "--seed", 42);
+  const warmup = intOption(args, "--warmup", 20);
+  const limit = args.values.has("--query-limit") ? intOption(args, "--query-limit", 0, 1) : undefined;
+  const exactAlgorithm = checkAlgorithm(args.values.get("--exact-algorithm") ?? DEFAULT_ALGORITHM);
+  const algorithms = (args.values.get("--algorithms") ?? [...ALGORITHMS, "exact"].join(","))
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0);
+  for (const a of algorithms) if (a !== "exact") checkAlgorithm(a);
+  if (algorithms.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "--algorithms lists no algorithm");
+
+  const docSpec = args.values.get("--docs") ?? "100000";
+  const querySpec = args.values.get("--queries") ?? "1000";
+  console.error(`loading documents (${docSpec}) and building the index...`);
+  const docs = await loadDocs(docSpec, seed, bits);
+  const queries = await loadQueries(querySpec, seed, limit);
+  const index = docs.index;
+  const memory = index.memory();
+  let queryNnz = 0;
+  for (const q of queries.vectors) queryNnz += q.nnz;
+  const synthetic = docs.synthetic || queries.synthetic;
+  const dataset = {
+    docs: index.numDocs,
+    postings: index.numPostings,
+    queries: queries.vectors.length,
+    synthetic,
+    avgDocNnz: index.numDocs > 0 ? index.numPostings / index.numDocs : 0,
+    avgQueryNnz: queries.vectors.length > 0 ? queryNnz / queries.vectors.length : 0,
+  };
+  const indexFigures = {
+    buildSeconds: docs.buildSeconds,
+    bytes: memory.invertedBytes,
+    bytesPerPosting: memory.invertedBytesPerPosting,
+    forwardBytes: memory.forwardBytes,
+  };
+  console.error(
+    `${dataset.docs} docs (${synthetic ? "synthetic: true" : "real"}), ${dataset.postings} postings, built in ` +
+      `${indexFigures.buildSeconds.toFixed(2)} s (${(dataset.postings / indexFigures.buildSeconds / 1e6).toFixed(1)} M postings/s), ` +
+      `${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; computing the exact float top-k of ${dataset.queries} queries...`,
+  );
+
+  const reference = new FloatReference(index.forward, index.inverted.numTerms);
+  const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
+
+  const results: ResultRow[] = [];
+  for (const name of algorithms) {
+    const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : (name as AlgorithmName);
+    const exact = name === "exact";
+    const runOne = (i: number) => searchSegment(index, queries.vectors[i]!, { k, algorithm, exact });
+    for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
+    const times: number[] = [];
+    const runHits: RunHit[][] = [];
+    let recallSum = 0;
+    let postings = 0;
+    for (let i = 0; i < queries.vectors.length; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = runOne(i);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      postings += r.postingsScored;
+      const want = truth[i]!;
+      let found = 0;
+      for (const h of r.hits) if (want.has(h.doc)) found++;
+      recallSum += want.size === 0 ? 1 : found / want.size;
+      if (args.values.has("--run")) runHits.push(r.hits.map((h) => ({ docId: docs.ids(h.doc), score: h.score })));
+    }
+    const s = summarize(times);
+    const total = times.reduce((a, b) => a + b, 0);
+    results.push({
+      algorithm: name,
+      k,
+      meanMs: s.mean,
+      p50Ms: s.p50,
+      p99Ms: s.p99,
+      qps: total > 0 ? (1000 * times.length) / total : 0,
+      recall: queries.vectors.length > 0 ? recallSum / queries.vectors.length : 1,
+      postingsScored: queries.vectors.length > 0 ? postings / queries.vectors.length : 0,
+      speedupVsExhaustive: null,
+    });
+    console.error(`  ${name}: mean ${s.mean.toFixed(2)} ms, p50 ${s.p50.toFixed(2)} ms`);
+    const prefix = args.values.get("--run");
+    if (prefix !== undefined) {
+      await writeTrecRun(`${prefix}.${name}.trec`, queries.ids.map((id, i) => [id, runHits[i]!] as const), `sparsedb-${name}`);
+    }
+  }
+  const base = results.find((r) => r.algorithm === "exhaustive");
+  for (const r of results) r.speedupVsExhaustive = base !== undefined && r.meanMs > 0 ? base.meanMs / r.meanMs : null;
+
+  console.log(
+    `\nretrieval: ${dataset.docs} docs, ${dataset.queries} queries, k=${k}, ${bits}-bit impacts` +
+      `${synthetic ? " (synthetic: true)" : ""}; one thread, after ${warmup} warm-up queries\n` +
+      `index: ${(indexFigures.bytes / 2 ** 20).toFixed(1)} MiB inverted (${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting), ` +
+      `${(indexFigures.forwardBytes / 2 ** 20).toFixed(1)} MiB forward, built in ${indexFigures.buildSeconds.toFixed(2)} s\n`,
+  );
+  console.log(
+    markdownTable(
+      ["algorithm", "mean ms", "p50 ms", "p99 ms", "QPS", "recall", "postings scored", "speedup vs exhaustive"],
+      results.map((r) => [
+        r.algorithm,
+        r.meanMs.toFixed(2),
+        r.p50Ms.toFixed(2),
+        r.p99Ms.toFixed(2),
+        r.qps.toFixed(1),
+        r.recall.toFixed(4),
+        Math.round(r.postingsScored),
+        r.speedupVsExhaustive === null ? "-" : `${r.speedupVsExhaustive.toFixed(1)}x`,
+      ]),
+      ["left", "right", "right", "right", "right", "right", "right", "right"],
+    ),
+  );
+  const json = args.values.get("--json");
+  if (json !== undefined) {
+    await writeFile(json, JSON.stringify({ dataset, index: indexFigures, results }, null, 2) + "\n");
+    console.error(`wrote ${json}`);
+  }
+}
