@@ -2,6 +2,8 @@ import { basename } from "node:path";
 import { SparseDbError } from "../../engine/errors.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import type { Vocabulary } from "../../engine/vocabulary.js";
+import { beirDocumentText, readBeirCorpus, readBeirQueries } from "../readers/beir.js";
+import { readLines } from "../readers/line-reader.js";
 import { readCollection, readQueries } from "../readers/msmarco.js";
 import { loadQrels, type Qrels } from "../readers/qrels.js";
 import { readVectors } from "../readers/vectors.js";
@@ -51,7 +53,10 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
     }
   } else {
     querySource = `text from ${basename(options.queries!)}, encoded`;
-    for await (const r of readQueries(options.queries!)) if (!take({ id: r.id, text: r.text })) break;
+    const beir = (await firstNonBlankChar(options.queries!)) === "{";
+    for await (const r of beir ? readBeirQueries(options.queries!) : readQueries(options.queries!)) {
+      if (!take({ id: r.id, text: r.text })) break;
+    }
   }
   if (queries.length === 0) {
     throw new SparseDbError("INVALID_ARGUMENT", `none of the queries has a judgement in ${options.qrels}; check that the query ids match the qrels`);
@@ -69,7 +74,11 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
     );
   } else {
     docSource = `text from ${basename(options.collection!)}, encoded`;
-    stream = mapStream(readCollection(options.collection!), (r) => ({ id: r.id, text: r.text }));
+    // A BEIR corpus.jsonl is JSON lines; an MS MARCO collection.tsv is pid<TAB>text.
+    stream =
+      (await firstNonBlankChar(options.collection!)) === "{"
+        ? mapStream(readBeirCorpus(options.collection!), (d) => ({ id: d.id, text: beirDocumentText(d) }))
+        : mapStream(readCollection(options.collection!), (r) => ({ id: r.id, text: r.text }));
   }
   const subset = await selectSubset(stream, (d) => d.id, judged, options.docs, options.seed);
   return {
@@ -82,6 +91,15 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
     querySource,
     docSource,
   };
+}
+
+/** The first non-blank character of a text file (plain or gzip), or undefined when it is empty. */
+async function firstNonBlankChar(path: string): Promise<string | undefined> {
+  for await (const { text } of readLines(path)) {
+    const t = text.trim();
+    if (t.length > 0) return t[0];
+  }
+  return undefined;
 }
 
 async function* mapStream<A, B>(source: AsyncIterable<A>, f: (a: A) => B): AsyncGenerator<B> {

@@ -1,8 +1,9 @@
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { SparseDbError } from "../../engine/errors.js";
 import { ALGORITHMS, checkAlgorithm, checkK, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs } from "../cli-args.js";
 import { METRIC_NAMES, type Metrics } from "../metrics/evaluate.js";
+import { beirPaths } from "../readers/beir.js";
 
 export type SearchMode = "exact" | "fast";
 export type TextEncoderKind = "bm25" | "inference-free" | "splade";
@@ -44,9 +45,10 @@ export interface MsmarcoOptions {
 
 export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection FILE | --doc-vectors FILE) (--queries FILE | --query-vectors FILE) [options]
 
-  --collection FILE      MS MARCO collection.tsv (pid<TAB>text), plain or gzip
-  --queries FILE         queries / topics (qid<TAB>text), plain or gzip
+  --collection FILE      MS MARCO collection.tsv (pid<TAB>text) or BEIR corpus.jsonl, plain or gzip
+  --queries FILE         queries / topics (qid<TAB>text) or BEIR queries.jsonl, plain or gzip
   --qrels FILE           TREC qrels (qid 0 pid rel) or BEIR qrels (query-id corpus-id score)
+  --beir DIR             a BEIR dataset folder: sets --collection, --queries, --qrels (split: --split, default test)
   --doc-vectors FILE     pre-encoded documents: Anserini TSV or JSON lines, plain or gzip
   --query-vectors FILE   pre-encoded queries, same forms
   --docs N               subset: every judged passage of the chosen queries + a seeded random sample, N in all
@@ -69,13 +71,21 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
 const VALUE_OPTIONS = [
   "--collection", "--queries", "--qrels", "--docs", "--doc-vectors", "--query-vectors", "--query-limit", "--model",
   "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--bits", "--seed", "--warmup", "--plot-metric",
-  "--name", "--out",
+  "--name", "--out", "--beir", "--split",
 ];
 
 /** Parses and checks the command line; errors say which option is wrong and what is allowed. */
 export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
   const args = parseArgs(argv, VALUE_OPTIONS, ["--keep-index", "--quiet"]);
-  const v = (name: string) => args.values.get(name);
+  const beirDir = args.values.get("--beir");
+  const fromBeir = beirDir === undefined ? undefined : beirPaths(beirDir, args.values.get("--split") ?? "test");
+  if (fromBeir === undefined && args.values.has("--split")) throw bad("--split goes with --beir DIR");
+  const beirValue: Record<string, string | undefined> = {
+    "--collection": fromBeir?.corpus,
+    "--queries": fromBeir?.queries,
+    "--qrels": fromBeir?.qrels,
+  };
+  const v = (name: string) => args.values.get(name) ?? beirValue[name];
   const qrels = v("--qrels");
   if (qrels === undefined) throw bad("--qrels FILE is required: the relevance judgements to score against");
   const collection = v("--collection");
@@ -140,6 +150,7 @@ export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
   if (queryLimitValue !== undefined) options.queryLimit = intOption(args, "--query-limit", 0, 1);
   const name = v("--name");
   if (name !== undefined) options.name = name;
+  else if (beirDir !== undefined) options.name = `BEIR ${basename(resolve(beirDir))}`;
   return options;
 }
 

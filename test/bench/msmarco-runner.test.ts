@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { runMsmarcoBenchmark } from "../../bench/msmarco/main.js";
 import { parseMsmarcoArgs } from "../../bench/msmarco/options.js";
 import { evaluateRun } from "../../bench/metrics/evaluate.js";
 import { loadQrels } from "../../bench/readers/qrels.js";
+import { readCollection } from "../../bench/readers/msmarco.js";
 import { loadTrecRun } from "../../bench/readers/trec-run.js";
 import { hasSharedData, repositoryRoot, sharedDataPath } from "../../bench/readers/shared-data.js";
 import { generateModelFolder } from "../../encoder/model-gen/generate-model.js";
@@ -131,6 +132,27 @@ describe.skipIf(!hasSharedData(TOY_PASSAGES) || !hasSharedData(TOKENIZER))("benc
       expect(run.metrics["R@100"]).toBe(1); // every judged passage shares words with its query
       expect(run.metrics["MRR@10"]).toBeGreaterThanOrEqual(0.5);
     }
+  });
+});
+
+describe.skipIf(!hasSharedData(TOY_PASSAGES) || !hasSharedData(TOKENIZER))("bench msmarco on a BEIR folder", () => {
+  it("reads corpus.jsonl (title + text), queries.jsonl and qrels/test.tsv from --beir DIR", async () => {
+    const folder = join(dir, "beir-toy");
+    mkdirSync(join(folder, "qrels"), { recursive: true });
+    const passages = (await readCollection(sharedDataPath(TOY_PASSAGES)).toArray()).slice(0, 30);
+    writeFileSync(
+      join(folder, "corpus.jsonl"),
+      passages.map((p) => JSON.stringify({ _id: `doc${p.id}`, title: p.id === "9" ? "Hanford Site" : "", text: p.text })).join("\n") + "\n",
+    );
+    writeFileSync(join(folder, "queries.jsonl"), JSON.stringify({ _id: "q1", text: "hanford site reactor" }) + "\n");
+    writeFileSync(join(folder, "qrels", "test.tsv"), "query-id\tcorpus-id\tscore\nq1\tdoc9\t2\n");
+    const out = join(dir, "beir-out");
+    const results = await runMsmarcoBenchmark(
+      parseMsmarcoArgs(["--beir", folder, "--encoder", "bm25", "--algorithms", "maxscore", "--k", "10", "--warmup", "0", "--out", out, "--quiet"]),
+    );
+    expect(results.dataset).toMatchObject({ name: "BEIR beir-toy", docs: 30, queries: 1, judgedDocs: 1 });
+    expect(results.runs[0]!.metrics["nDCG@10"]).toBe(1);
+    expect(() => parseMsmarcoArgs(["--beir", join(dir, "absent"), "--encoder", "bm25"])).toThrow(/corpus\.jsonl does not exist/);
   });
 });
 
