@@ -73,9 +73,9 @@ export class FaultInjectingFileSystem implements FileSystem {
     this.check("open", path);
     return new FaultyWritableFile(await this.inner.open(path, mode), this);
   }
-  readFile(path: string): Promise<Buffer> {
+  readFile(path: string, options?: { shared?: boolean }): Promise<Buffer> {
     this.check("readFile", path);
-    return this.inner.readFile(path);
+    return this.inner.readFile(path, options);
   }
   rename(from: string, to: string): Promise<void> {
     this.check("rename", to);

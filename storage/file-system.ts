@@ -27,7 +27,11 @@ export type OpenMode =
 
 export interface FileSystem {
   open(path: string, mode: OpenMode): Promise<WritableFile>;
-  readFile(path: string): Promise<Buffer>;
+  /**
+   * The whole file. With `shared`, the bytes live in a SharedArrayBuffer (so worker threads can
+   * read them without a copy); an implementation may ignore the hint.
+   */
+  readFile(path: string, options?: { shared?: boolean }): Promise<Buffer>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
@@ -75,11 +79,11 @@ export class NodeFileSystem implements FileSystem {
    * Reads a whole file with a few large reads into one unpooled buffer (byteOffset 0, so typed
    * arrays can view it at any 8-byte-aligned offset); fs.readFile would use many 512 KiB reads.
    */
-  async readFile(path: string): Promise<Buffer> {
+  async readFile(path: string, options: { shared?: boolean } = {}): Promise<Buffer> {
     const h = await fsp.open(path, fsConstants.O_RDONLY);
     try {
       const size = (await h.stat()).size;
-      const buf = Buffer.allocUnsafeSlow(size);
+      const buf = options.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
       let done = 0;
       while (done < size) {
         const { bytesRead } = await h.read(buf, done, Math.min(size - done, READ_CHUNK), done);

@@ -1,5 +1,6 @@
 import { packValue as pack, unpackValue as unpack } from "./msgpack.js";
 import { crc32c } from "./crc32c.js";
+import { verifyInParallel } from "./checksum-threads.js";
 import { writeFileDurably, type FileSystem } from "./file-system.js";
 import { corruption, ioError, newerVersion } from "./storage-error.js";
 
@@ -43,6 +44,34 @@ function dtypeOf(a: SectionArray): number {
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
+/**
+ * Sections are checksummed in chunks of this many bytes (the last chunk of a section also covers
+ * its padding), so that verification of a large file can be split evenly across threads.
+ */
+export const CHECKSUM_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** A footer entry: name, dtype code, offset, byte length, crc32c of each chunk. */
+type SectionEntry = [string, number, number, number, number[]];
+
+function chunkChecksums(bytes: Uint8Array, padding: Uint8Array): number[] {
+  const crcs: number[] = [];
+  for (let o = 0; o < bytes.length; o += CHECKSUM_CHUNK_BYTES) {
+    const end = Math.min(o + CHECKSUM_CHUNK_BYTES, bytes.length);
+    let crc = crc32c(bytes.subarray(o, end));
+    if (end === bytes.length) crc = crc32c(padding, crc);
+    crcs.push(crc);
+  }
+  return crcs;
+}
+
+/** One byte range of the file and the crc32c it must have. */
+export interface ChecksumTask {
+  section: string;
+  offset: number;
+  length: number;
+  crc: number;
+}
+
 /** Serializes sections into the chunks of a segment file (header, sections, footer, trailer). */
 export function encodeSegment(sections: Sections): Uint8Array[] {
   const chunks: Uint8Array[] = [];
@@ -53,13 +82,12 @@ export function encodeSegment(sections: Sections): Uint8Array[] {
   hv.setUint32(12, crc32c(header.subarray(0, 12)), true);
   chunks.push(header);
   let offset = HEADER_BYTES;
-  const table: [string, number, number, number, number][] = [];
+  const table: SectionEntry[] = [];
   for (const [name, arr] of Object.entries(sections.arrays)) {
     const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
     const padded = pad8(bytes.length);
     const padding = new Uint8Array(padded - bytes.length);
-    const crc = crc32c(padding, crc32c(bytes));
-    table.push([name, dtypeOf(arr), offset, bytes.length, crc]);
+    table.push([name, dtypeOf(arr), offset, bytes.length, chunkChecksums(bytes, padding)]);
     chunks.push(bytes);
     if (padding.length) chunks.push(padding);
     offset += padded;
@@ -85,11 +113,12 @@ export async function writeSegmentFile(fs: FileSystem, path: string, sections: S
 }
 
 /**
- * Parses a segment file held in `buf`. Every section's checksum is verified, then each section
- * becomes a typed-array view into `buf` (no copy). `buf` must start on an 8-byte boundary of its
+ * Parses a segment file held in `buf`: checks header, trailer and footer (their own checksums)
+ * and the section layout, and returns typed-array views into `buf` (no copy) plus the checksum
+ * tasks that cover the section bytes. `buf` must start on an 8-byte boundary of its
  * ArrayBuffer; readSegmentFile guarantees it.
  */
-export function decodeSegment(buf: Uint8Array, file: string): Sections {
+export function parseSegment(buf: Uint8Array, file: string): { sections: Sections; checks: ChecksumTask[] } {
   if (buf.byteOffset % 8 !== 0) throw new TypeError("segment buffer must be 8-byte aligned");
   if (buf.length < HEADER_BYTES + TRAILER_BYTES) throw corruption(file, `file too short (${buf.length} bytes)`);
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -107,36 +136,59 @@ export function decodeSegment(buf: Uint8Array, file: string): Sections {
   if (crc32c(footer, crc32c(buf.subarray(t, t + 12))) !== v.getUint32(t + 12, true)) throw corruption(file, "footer checksum mismatch");
   const version = v.getUint32(8, true);
   if (version > SEGMENT_VERSION) throw newerVersion(file, version, SEGMENT_VERSION);
-  let parsed: { meta: SectionMeta; sections: [string, number, number, number, number][] };
+  let parsed: { meta: SectionMeta; sections: SectionEntry[] };
   try {
     parsed = unpack(footer) as typeof parsed;
   } catch (e) {
     throw corruption(file, `undecodable footer (${(e as Error).message})`);
   }
   const arrays: Record<string, SectionArray> = {};
+  const checks: ChecksumTask[] = [];
   let expected = HEADER_BYTES;
-  for (const [name, code, offset, length, crc] of parsed.sections) {
+  for (const [name, code, offset, length, crcs] of parsed.sections) {
     const d = DTYPES.find((x) => x.code === code);
     const padded = pad8(length);
-    if (!d || offset !== expected || offset + padded > footerOffset || length % d.ctor.BYTES_PER_ELEMENT !== 0) {
+    const chunks = Math.ceil(length / CHECKSUM_CHUNK_BYTES);
+    if (!d || offset !== expected || offset + padded > footerOffset || length % d.ctor.BYTES_PER_ELEMENT !== 0 || !Array.isArray(crcs) || crcs.length !== chunks) {
       throw corruption(file, `section "${name}" has an invalid type or position`);
     }
-    if (crc32c(buf.subarray(offset, offset + padded)) !== crc) throw corruption(file, `section "${name}" checksum mismatch`);
+    for (let c = 0; c < chunks; c++) {
+      const from = offset + c * CHECKSUM_CHUNK_BYTES;
+      const to = c === chunks - 1 ? offset + padded : from + CHECKSUM_CHUNK_BYTES;
+      checks.push({ section: name, offset: from, length: to - from, crc: crcs[c]! });
+    }
     arrays[name] = new d.ctor(buf.buffer as ArrayBuffer, buf.byteOffset + offset, length / d.ctor.BYTES_PER_ELEMENT);
     expected = offset + padded;
   }
   if (expected !== footerOffset) throw corruption(file, "sections do not end where the footer starts");
-  return { meta: parsed.meta, arrays };
+  return { sections: { meta: parsed.meta, arrays }, checks };
+}
+
+/** Throws CORRUPTION naming the file and section if any task's bytes fail their checksum. */
+export function verifyChecks(buf: Uint8Array, checks: ChecksumTask[], file: string): void {
+  for (const c of checks) {
+    if (crc32c(buf.subarray(c.offset, c.offset + c.length)) !== c.crc) throw corruption(file, `section "${c.section}" checksum mismatch`);
+  }
+}
+
+/** parseSegment + verifyChecks on this thread. */
+export function decodeSegment(buf: Uint8Array, file: string): Sections {
+  const { sections, checks } = parseSegment(buf, file);
+  verifyChecks(buf, checks, file);
+  return sections;
 }
 
 /** One readFile, then views into it; the buffer is copied only if Node handed it back unaligned. */
 export async function readSegmentFile(fs: FileSystem, path: string): Promise<{ sections: Sections; bytes: number }> {
   let buf: Uint8Array;
   try {
-    buf = await fs.readFile(path);
+    buf = await fs.readFile(path, { shared: true });
   } catch (e) {
     throw ioError(`reading segment file ${path}`, e);
   }
-  if (buf.byteOffset % 8 !== 0) buf = new Uint8Array(buf); // small files may come from Node's shared pool
-  return { sections: decodeSegment(buf, path), bytes: buf.length };
+  if (buf.byteOffset % 8 !== 0) buf = new Uint8Array(buf); // a FileSystem may hand back a pooled buffer
+  const { sections, checks } = parseSegment(buf, path);
+  const bad = await verifyInParallel(buf, checks);
+  if (bad !== null) throw corruption(path, `section "${bad.section}" checksum mismatch`);
+  return { sections, bytes: buf.length };
 }
