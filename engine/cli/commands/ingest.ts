@@ -26,6 +26,10 @@ Formats (--format; .jsonl files need none):
   anserini  id<TAB>tok tok tok ...   (Anserini pre-encoded TSV; weight = repeats / --scale)
   msmarco   pid<TAB>passage text     (the MS MARCO collection TSV)
 
+Token vectors (anserini, jsonl token maps) are mapped through the collection's vocabulary: for
+SPLADE vectors, the collection must be in BERT's term space (a SPLADE model's tokenizer, or
+--tokenizer bert-base-uncased's tokenizer.json; the default when ../shared/data has it).
+
 Options:
 ${TARGET_HELP.split("\n").filter((l) => !/--connect|--token/.test(l)).join("\n")}
   -f, --format FORMAT    jsonl | anserini | msmarco
