@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { COMMANDS } from "../../engine/cli/run-cli.js";
 import { Database } from "../../engine/database.js";
+import { SparseServer } from "../../engine/server/server.js";
 import { sparsedb } from "./cli-harness.js";
 
 let cwd: string;
@@ -72,6 +73,31 @@ describe("sparsedb CLI", () => {
     expect(JSON.parse(st.stdout).collections.notes.docs).toBe(2);
     // A missing database is a failure (1), not bad usage.
     expect((await sparsedb(["search", "--dir", "nowhere", "x"], { cwd })).code).toBe(1);
+  });
+
+  it("searches, gets, deletes and reports stats through a running server with --connect", async () => {
+    await writeFile(join(cwd, "docs.jsonl"), JSONL);
+    expect((await sparsedb(["ingest", "--dir", "db", "docs.jsonl"], { cwd })).code).toBe(0);
+    const db = await Database.open(join(cwd, "db"));
+    const server = await SparseServer.listen(db, { port: 0, token: "cli-test-token" });
+    try {
+      const at = `127.0.0.1:${server.port}`;
+      const s = await sparsedb(["search", "--connect", at, "--json", "coffee brazil"], { cwd, env: { SPARSEDB_TOKEN: "cli-test-token" } });
+      expect(s.code, s.stderr).toBe(0);
+      expect(JSON.parse(s.stdout)[0].id).toBe("b");
+      const denied = await sparsedb(["search", "--connect", at, "coffee"], { cwd });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/UNAUTHORIZED/);
+      const g = await sparsedb(["get", "--connect", at, "--token", "cli-test-token", "a"], { cwd });
+      expect(JSON.parse(g.stdout).metadata).toEqual({ lang: "en", year: 2001 });
+      const st = await sparsedb(["stats", "--connect", at, "--token", "cli-test-token"], { cwd });
+      expect(JSON.parse(st.stdout).collections.default.docs).toBe(3);
+      expect((await sparsedb(["delete", "--connect", at, "--token", "cli-test-token", "a"], { cwd })).stdout).toMatch(/deleted 1 of 1/);
+      expect((await sparsedb(["search", "--connect", at, "--dir", "db", "x"], { cwd })).code).toBe(2);
+    } finally {
+      await server.close();
+      await db.close();
+    }
   });
 
   it("with --on-error stop, a bad line stops the run and nothing is written", async () => {
