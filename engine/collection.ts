@@ -12,11 +12,12 @@ import { checkAlgorithm, checkK, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
 import { segmentFileName, walFileName } from "./collection/directory-files.js";
 import { checkId, toVector, type VectorInput } from "./collection/document-input.js";
-import type { LiveSegment } from "./collection/live-segment.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
 import { openCollectionState } from "./collection/recovery.js";
-import { SegmentBuilder } from "./collection/segment-builder.js";
+import { SegmentBuildService } from "./collection/segment-build-service.js";
+import { SegmentInputBuilder } from "./collection/segment-input.js";
+import { LiveSegment } from "./collection/live-segment.js";
 import { mergeSegments } from "./collection/segment-merger.js";
 import { searchSnapshot, type CollectionHit } from "./collection/snapshot-search.js";
 import { Snapshot } from "./collection/snapshot.js";
@@ -92,6 +93,9 @@ export interface CollectionStats {
  */
 export class Collection {
   private memtable = new Memtable();
+  /** Memtables being built into segments (off-thread): still searched, still take deletions. */
+  private flushingMemtables: Memtable[] = [];
+  private readonly builds = new SegmentBuildService();
   private segments: LiveSegment[];
   /** Segments merged away, kept until no snapshot uses them and the manifest no longer names them. */
   private retired: LiveSegment[] = [];
@@ -230,11 +234,13 @@ export class Collection {
   /** Runs after the log holds the record (see WalWriter.append); also used by recovery. */
   private applyUpsert(d: StoredDoc): void {
     for (const s of this.segments) s.deleteId(d.id);
+    for (const m of this.flushingMemtables) m.delete(d.id);
     this.memtable.put(d);
   }
 
   private applyDelete(id: string): boolean {
     let found = this.memtable.delete(id);
+    for (const m of this.flushingMemtables) found = m.delete(id) || found;
     for (const s of this.segments) found = s.deleteId(id) || found;
     return found;
   }
@@ -250,7 +256,7 @@ export class Collection {
   async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown } | null> {
     this.checkOpen();
     checkId(id, "get");
-    const m = this.memtable.get(id);
+    const m = this.memtable.get(id) ?? this.flushingMemtables.map((f) => f.get(id)).find((x) => x !== undefined);
     if (m) {
       return {
         id,
@@ -267,6 +273,7 @@ export class Collection {
 
   count(): number {
     let n = this.memtable.size;
+    for (const m of this.flushingMemtables) n += m.size;
     for (const s of this.segments) n += s.liveDocs;
     return n;
   }
@@ -310,7 +317,7 @@ export class Collection {
   /** A consistent view for a reader; release() it when done. */
   snapshot(): Snapshot {
     this.checkOpen();
-    return new Snapshot(this.memtable, [...this.segments], (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
+    return new Snapshot([this.memtable, ...this.flushingMemtables], [...this.segments], (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
   }
 
   stats(): CollectionStats {
@@ -325,7 +332,7 @@ export class Collection {
     return {
       docs: this.count(),
       segments: this.segments.length,
-      memtableDocs: this.memtable.size,
+      memtableDocs: this.memtable.size + this.flushingMemtables.reduce((n, m) => n + m.size, 0),
       postings,
       deletedDocs,
       diskBytes,
@@ -390,11 +397,27 @@ export class Collection {
   private async flushLocked(): Promise<void> {
     if (this.memtable.size > 0) {
       const { frozen, firstLog } = await this.rotateLog();
-      const builder = new SegmentBuilder(this.bits, this.vocabSize);
-      for (const d of frozen.values()) builder.add(d.id, d.terms, d.weights, d.meta);
-      const seg = builder.build(this.nextFileNumber++);
-      seg.sourceLog = firstLog;
-      this.segments.push(seg);
+      this.flushingMemtables.push(frozen);
+      try {
+        const docs = [...frozen.values()];
+        const input = new SegmentInputBuilder(this.bits, this.vocabSize);
+        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta);
+        const id = this.nextFileNumber++;
+        const seg = LiveSegment.fromSections(id, await this.builds.build(input.finish(), id), 0, undefined, false);
+        // Documents replaced or deleted while the segment was being built.
+        docs.forEach((d, i) => {
+          if (frozen.get(d.id) !== d) seg.deleteDoc(i);
+        });
+        seg.sourceLog = firstLog;
+        this.segments.push(seg);
+      } catch (e) {
+        // Keep what the frozen memtable still holds (each the newest version of its id) visible.
+        for (const d of frozen.values()) this.memtable.put(d);
+        this.memtableFirstLog = firstLog;
+        throw e;
+      } finally {
+        this.flushingMemtables = this.flushingMemtables.filter((m) => m !== frozen);
+      }
     } else if (this.memtableFirstLog < this.walNumber) {
       // Nothing of the older logs is in the memtable; their deletions are in the bitsets this
       // commit persists, so they are no longer needed.
@@ -519,14 +542,15 @@ export class Collection {
    */
   private async runMerge(sources: LiveSegment[]): Promise<void> {
     if (sources.length === 0) return;
-    const snap = new Snapshot(this.memtable, sources, (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
+    const snap = new Snapshot([], sources, (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
     try {
       const id = this.nextFileNumber++;
-      const result = await mergeSegments(sources, id, this.bits, this.vocabSize, () => this.closing);
-      if (!result) return;
-      const merged = result.segment;
+      const result = await mergeSegments(sources, this.bits, this.vocabSize, () => this.closing);
+      if (!result || this.closing) return;
+      const docs = result.input.ids.length;
+      const merged = docs > 0 ? LiveSegment.fromSections(id, await this.builds.build(result.input, id), 0, undefined, false) : null;
       const path = `${this.dir}/${segmentFileName(id)}`;
-      if (merged.numDocs > 0) {
+      if (merged) {
         merged.fileBytes = await writeSegmentFile(this.fs, path, merged.toSections());
         merged.persisted = true;
       }
@@ -535,11 +559,11 @@ export class Collection {
         sources.forEach((src, i) => {
           if (src.deleteVersion === result.readVersions[i]) return;
           const map = result.docMaps[i]!;
-          for (let d = 0; d < src.numDocs; d++) if (map[d]! >= 0 && src.isDeleted(d)) merged.deleteDoc(map[d]!);
+          for (let d = 0; d < src.numDocs; d++) if (map[d]! >= 0 && src.isDeleted(d)) merged!.deleteDoc(map[d]!);
         });
         const at = this.segments.indexOf(sources[0]!);
         this.segments = this.segments.filter((s) => !sources.includes(s));
-        if (merged.numDocs > 0) this.segments.splice(Math.min(at, this.segments.length), 0, merged);
+        if (merged) this.segments.splice(Math.min(at, this.segments.length), 0, merged);
         for (const src of sources) {
           src.obsolete = true;
           src.refs--; // the view's reference
@@ -568,6 +592,7 @@ export class Collection {
     await this.serialized(async () => {
       this.closed = true;
       await this.wal.close().catch((e) => (error ??= e));
+      await this.builds.close();
       await this.lock.release();
     });
     if (error) throw error;

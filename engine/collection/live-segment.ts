@@ -1,4 +1,5 @@
-import type { Sections, SectionArray } from "../../storage/segment-file.js";
+import type { Sections } from "../../storage/segment-file.js";
+import { idSections } from "./build-sections.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
@@ -111,23 +112,16 @@ export class LiveSegment {
   }
 
   toSections(): Sections {
-    const idx = this.index.toSections();
-    const arrays: Record<string, SectionArray> = {};
-    for (const [k, v] of Object.entries(idx.arrays)) arrays[`index.${k}`] = v;
-    const joined = this.ids.join("");
-    const idEnds = new Uint32Array(this.ids.length);
-    let o = 0;
-    this.ids.forEach((s, i) => (idEnds[i] = o += s.length));
-    arrays["ids.text"] = new TextEncoder().encode(joined);
-    arrays["ids.ends"] = idEnds;
-    arrays["meta.blob"] = this.metaBlob;
-    arrays["meta.ends"] = this.metaEnds;
-    const meta: Record<string, number | string> = { segmentId: this.id };
-    for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
-    return { meta, arrays };
+    return idSections(this.index.toSections(), this.ids, this.metaBlob, this.metaEnds, this.id);
   }
 
-  static fromSections(id: number, sections: Sections, fileBytes: number, deletions?: { bits: Uint8Array; deletedCount: number; delGen: number }): LiveSegment {
+  static fromSections(
+    id: number,
+    sections: Sections,
+    fileBytes: number,
+    deletions?: { bits: Uint8Array; deletedCount: number; delGen: number },
+    persisted = true,
+  ): LiveSegment {
     const idxMeta: Record<string, number | string> = {};
     const idxArrays: Record<string, Uint8Array | Uint16Array | Uint32Array | Float32Array> = {};
     for (const [k, v] of Object.entries(sections.meta)) if (k.startsWith("index.")) idxMeta[k.slice(6)] = v as number | string;
@@ -157,7 +151,7 @@ export class LiveSegment {
       deleted: deletions?.bits,
       deletedCount: deletions?.deletedCount,
       delGen: deletions?.delGen,
-      persisted: true,
+      persisted,
       fileBytes,
     });
   }

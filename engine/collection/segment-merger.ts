@@ -1,8 +1,9 @@
 import type { LiveSegment } from "./live-segment.js";
-import { SegmentBuilder } from "./segment-builder.js";
+import { SegmentInputBuilder, type SegmentInput } from "./segment-input.js";
 
 export interface MergeResult {
-  segment: LiveSegment;
+  /** The surviving documents, ready for SegmentBuildService. */
+  input: SegmentInput;
   /** Per source segment: old doc -> new doc, or -1 for a doc deleted when the merge read it. */
   docMaps: Int32Array[];
   /** Per source segment: its deletion version when the merge read it. */
@@ -12,19 +13,18 @@ export interface MergeResult {
 const YIELD_EVERY_DOCS = 4096;
 
 /**
- * Rewrites `sources` into one new segment without their deleted documents. Re-quantizes: the
- * float vectors come from each source's forward index, and the new segment takes one scale for
- * all of them. Yields to the event loop every few thousand documents so reads and writes go on;
+ * Gathers the live documents of `sources` for one new segment (the build itself runs in
+ * SegmentBuildService). Re-quantizes: the float vectors come from each source's forward index,
+ * and the new segment takes one scale for all of them. Yields to the event loop every few thousand documents so reads and writes go on;
  * documents deleted meanwhile are carried over by the caller using `docMaps`.
  */
 export async function mergeSegments(
   sources: LiveSegment[],
-  newId: number,
   bits: number,
   vocabSize: number,
   cancelled: () => boolean,
 ): Promise<MergeResult | null> {
-  const builder = new SegmentBuilder(bits, vocabSize);
+  const builder = new SegmentInputBuilder(bits, vocabSize);
   const docMaps: Int32Array[] = [];
   const readVersions: number[] = [];
   let sinceYield = 0;
@@ -46,5 +46,5 @@ export async function mergeSegments(
       }
     }
   }
-  return { segment: builder.build(newId), docMaps, readVersions };
+  return { input: builder.finish(), docMaps, readVersions };
 }

@@ -1,6 +1,7 @@
 import type { SparseVector } from "../sparse-vector.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
 import type { Snapshot } from "./snapshot.js";
+import type { StoredDoc } from "./wal-records.js";
 import { unpackValue } from "../../storage/msgpack.js";
 
 export interface ExplainEntry {
@@ -49,12 +50,16 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
   for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
 
   const decoded = new Map<unknown, unknown>();
-  const memHits = snap.memtable.score(dense, (d) => {
-    if (!o.accept) return true;
-    const m = d.meta ? unpackValue(d.meta) : null;
-    decoded.set(d, m);
-    return o.accept(m);
-  });
+  const memHits: { doc: StoredDoc; score: number }[] = [];
+  for (const m of snap.memtables) {
+    const hits = m.score(dense, (d) => {
+      if (!o.accept) return true;
+      const meta = d.meta ? unpackValue(d.meta) : null;
+      decoded.set(d, meta);
+      return o.accept(meta);
+    });
+    for (const h of hits) memHits.push(h);
+  }
   memHits.sort((a, b) => b.score - a.score || (a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0));
   for (const h of memHits.slice(0, o.k)) {
     const d = h.doc;

@@ -14,7 +14,7 @@ export class Snapshot {
   private released = false;
 
   constructor(
-    readonly memtable: Memtable,
+    readonly memtables: readonly Memtable[],
     readonly segments: readonly LiveSegment[],
     private readonly onRelease: (freed: LiveSegment[]) => void,
   ) {

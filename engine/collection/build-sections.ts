@@ -1,0 +1,40 @@
+import type { Sections, SectionArray } from "../../storage/segment-file.js";
+import { IndexBuilder } from "../index/index-builder.js";
+import type { SegmentInput } from "./segment-input.js";
+
+/**
+ * The CPU-heavy half of making a segment: quantize and lay out the index, and lay out the id and
+ * metadata tables, as the sections of a segment file (FORMAT.md, "Sections of a collection
+ * segment"). Pure: runs on the main thread or in segment-build-worker.ts alike.
+ */
+export function buildSections(input: SegmentInput, segmentId: number): Sections {
+  const builder = new IndexBuilder({ bits: input.bits, vocabSize: input.vocabSize });
+  const { docStart, terms, weights } = input;
+  for (let d = 0; d + 1 < docStart.length; d++) {
+    builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
+  }
+  const idx = builder.build().toSections();
+  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, segmentId);
+}
+
+/** Adds the id table and metadata sections to an index's sections. */
+export function idSections(
+  idx: { meta: Record<string, number | string>; arrays: Record<string, SectionArray> },
+  ids: string[],
+  metaBlob: Uint8Array,
+  metaEnds: Uint32Array,
+  segmentId: number,
+): Sections {
+  const arrays: Record<string, SectionArray> = {};
+  for (const [k, v] of Object.entries(idx.arrays)) arrays[`index.${k}`] = v;
+  const idEnds = new Uint32Array(ids.length);
+  let o = 0;
+  ids.forEach((s, i) => (idEnds[i] = o += s.length));
+  arrays["ids.text"] = new TextEncoder().encode(ids.join(""));
+  arrays["ids.ends"] = idEnds;
+  arrays["meta.blob"] = metaBlob;
+  arrays["meta.ends"] = metaEnds;
+  const meta: Record<string, number | string> = { segmentId };
+  for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
+  return { meta, arrays };
+}

@@ -1,0 +1,18 @@
+/**
+ * Worker thread body of SegmentBuildService: builds segment sections off the main thread, so
+ * flushes and merges do not stall reads and writes. Receives {job, input, segmentId}, replies
+ * {job, sections} (array buffers transferred back) or {job, error}.
+ */
+import { parentPort } from "node:worker_threads";
+import { buildSections } from "./build-sections.js";
+import type { SegmentInput } from "./segment-input.js";
+
+parentPort!.on("message", (m: { job: number; input: SegmentInput; segmentId: number }) => {
+  try {
+    const sections = buildSections(m.input, m.segmentId);
+    const transfer = [...new Set(Object.values(sections.arrays).map((a) => a.buffer as ArrayBuffer))];
+    parentPort!.postMessage({ job: m.job, sections }, transfer);
+  } catch (e) {
+    parentPort!.postMessage({ job: m.job, error: (e as Error).message ?? String(e) });
+  }
+});
