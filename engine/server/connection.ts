@@ -28,14 +28,23 @@ export class Connection {
   private paused = false;
   private closing = false;
   private idle: (() => void)[] = [];
+  private authTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: Socket, private readonly options: ConnectionOptions) {
     this.decoder = new FrameDecoder(options.context.limits.maxFrameBytes);
     this.authenticated = options.checkToken === undefined;
+    if (!this.authenticated) {
+      this.authTimer = setTimeout(() => {
+        this.send({ id: null, error: { code: "UNAUTHORIZED", message: `not authenticated within ${options.context.limits.authTimeoutMs} ms; closing the connection` } });
+        this.end();
+      }, options.context.limits.authTimeoutMs);
+      this.authTimer.unref();
+    }
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
+      if (this.authTimer !== undefined) clearTimeout(this.authTimer);
       this.closing = true;
       this.resolveIdle();
     });
@@ -139,6 +148,7 @@ export class Connection {
     if (this.options.checkToken === undefined) return { authenticated: true };
     if (typeof args.token === "string" && this.options.checkToken(args.token)) {
       this.authenticated = true;
+      if (this.authTimer !== undefined) clearTimeout(this.authTimer);
       return { authenticated: true };
     }
     // A wrong token ends the connection, so tokens cannot be guessed quickly on one socket.

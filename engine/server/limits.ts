@@ -14,6 +14,8 @@ export interface ServerLimits {
   maxConnections: number;
   /** Most requests of one connection being worked on at once; beyond it the server stops reading that connection until replies go out. */
   maxInFlightPerConnection: number;
+  /** On a server with a token, a connection not authenticated within this many ms is closed (so idle strangers cannot hold connection slots). */
+  authTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxBatchDocs: 10_000,
   maxConnections: 256,
   maxInFlightPerConnection: 64,
+  authTimeoutMs: 10_000,
 };
 
 export function resolveLimits(partial: Partial<ServerLimits> = {}): ServerLimits {

@@ -125,6 +125,16 @@ describe("server over TCP on 127.0.0.1", () => {
     expect(await codeOf(anonymous.listCollections())).toBe("UNAUTHORIZED");
   });
 
+  it("closes connections that do not authenticate in time", async () => {
+    served = await serveDatabase({ token: "correct horse battery", limits: { authTimeoutMs: 100 } });
+    const idle = await RawConnection.open(served.port);
+    expect(await idle.next()).toMatchObject({ id: null, error: { code: "UNAUTHORIZED" } });
+    await idle.whenClosed;
+    const good = await served.client({ token: "correct horse battery" });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await good.listCollections()).toEqual([]); // authenticated connections stay
+  });
+
   it("refuses to listen beyond loopback without a token", async () => {
     served = await serveDatabase();
     await expect(SparseServer.listen(served.db, { host: "0.0.0.0", port: 0 })).rejects.toThrow(/without a token/);

@@ -13,6 +13,7 @@ const LIMIT_FLAGS: Record<string, keyof ServerLimits> = {
   "max-batch-docs": "maxBatchDocs",
   "max-connections": "maxConnections",
   "max-in-flight": "maxInFlightPerConnection",
+  "auth-timeout-ms": "authTimeoutMs",
 };
 
 const HELP = `Usage: sparsedb serve [options]
@@ -33,6 +34,7 @@ Options:
       --max-batch-docs N     most documents per upsert / ids per delete (default ${DEFAULT_LIMITS.maxBatchDocs})
       --max-connections N    most open connections (default ${DEFAULT_LIMITS.maxConnections})
       --max-in-flight N      most concurrent requests per connection (default ${DEFAULT_LIMITS.maxInFlightPerConnection})
+      --auth-timeout-ms N    with a token: close connections not authenticated by then (default ${DEFAULT_LIMITS.authTimeoutMs})
   -h, --help                 this help`;
 
 export const serveCommand: Command = {
