@@ -25,6 +25,7 @@ describe("many clients at once", () => {
     const deadline = Date.now() + 30_000;
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => served!.client()));
     const torn: string[] = [];
+    const written: [number, number][] = [];
     await Promise.all(
       clients.map(async (client, ci) => {
         const c = await client.collection("c");
@@ -32,6 +33,7 @@ describe("many clients at once", () => {
         for (let b = 0; b < BATCHES && Date.now() < deadline; b++) {
           const tag = `${ci}-${b}`;
           await c.upsert(Array.from({ length: BATCH }, (_, i) => ({ id: `${tag}-${i}`, vector: vectorOf(ci, b, i), metadata: { tag, client: ci } })));
+          written.push([ci, b]);
           // A batch is one upsert: a search sees all of it or none of it.
           const other = `${(ci + 1) % CLIENTS}-${b}`;
           const hits = await c.search({ vector: SparseVector.fromArrays([200, 201, 202, 203, 204, 205, 206, 207, 208, 209], new Array(10).fill(1), { role: "query" }), k: 100, filter: { tag: other } });
@@ -46,13 +48,13 @@ describe("many clients at once", () => {
     );
     expect(torn).toEqual([]);
     const c = await admin.collection("c");
-    expect(await c.count()).toBe(CLIENTS * BATCHES * BATCH);
-    for (let ci = 0; ci < CLIENTS; ci += 5) {
-      for (let b = 0; b < BATCHES; b += 4) {
-        const got = await c.get(`${ci}-${b}-3`);
-        expect(got?.vector.equals(vectorOf(ci, b, 3))).toBe(true);
-        expect(got?.metadata).toEqual({ tag: `${ci}-${b}`, client: ci });
-      }
+    // The time bound may cut a slow run short; every batch that was acknowledged must be there.
+    expect(written.length).toBeGreaterThan(0);
+    expect(await c.count()).toBe(written.length * BATCH);
+    for (const [ci, b] of written.filter((_, i) => i % 7 === 0)) {
+      const got = await c.get(`${ci}-${b}-3`);
+      expect(got?.vector.equals(vectorOf(ci, b, 3))).toBe(true);
+      expect(got?.metadata).toEqual({ tag: `${ci}-${b}`, client: ci });
     }
   });
 });
