@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-import { runCli } from "./run-cli.js";
+import { COMMANDS, runCli } from "./run-cli.js";
 
-/** The `sparsedb` command (package.json "bin"). */
+/**
+ * The `sparsedb` command (package.json "bin"). Commands that stop cleanly on a signal (serve,
+ * ingest, bench, model pull) get it through `interrupted`; the others exit at once with 130.
+ */
+const command = COMMANDS.find((c) => c.name === process.argv[2]);
 const interrupted = new Promise<string>((resolve) => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
+      if (command?.handlesInterrupt !== true) process.exit(130);
       resolve(signal);
       // A second signal means: stop now.
       process.once(signal, () => process.exit(130));

@@ -121,6 +121,22 @@ describe("sparsedb CLI", () => {
     expect(r.stderr).toMatch(/ingest default: 4 docs/); // plain progress line when not a terminal
   });
 
+  it("stops cleanly when interrupted, leaving whole batches only", async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `d${i}`, text: `line ${i} of a long file` })).join("\n");
+    await writeFile(join(cwd, "long.jsonl"), lines + "\n");
+    const r = await sparsedb(["ingest", "--dir", "db", "--batch", "100", "--on-error", "skip", "long.jsonl"], {
+      cwd,
+      interrupted: new Promise((resolve) => setTimeout(() => resolve("SIGINT"), 30)),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ingest interrupted: \d+ documents written/);
+    const db = await Database.open(join(cwd, "db"));
+    const n = await (await db.collection("default")).count();
+    await db.close();
+    expect(n % 100).toBe(0);
+    expect(n).toBeLessThan(3000);
+  });
+
   it("draws a progress bar on a terminal and reads gzip", async () => {
     await writeFile(join(cwd, "docs.jsonl.gz"), gzipSync(JSONL));
     const r = await sparsedb(["ingest", "--dir", "db", "docs.jsonl.gz"], { cwd, tty: true });

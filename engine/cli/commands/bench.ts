@@ -25,6 +25,7 @@ function benchEntry(): string | undefined {
 
 export const benchCommand: Command = {
   name: "bench",
+  handlesInterrupt: true,
   summary: "run a benchmark (npm run bench -- NAME)",
   help: HELP,
   async run(argv, io) {

@@ -6,4 +6,6 @@ export interface Command {
   summary: string;
   help: string;
   run(argv: string[], io: CliIo): Promise<number>;
+  /** True when the command watches `io.interrupted` to stop cleanly; otherwise SIGINT/SIGTERM exit at once. */
+  handlesInterrupt?: boolean;
 }

@@ -51,6 +51,7 @@ const MAX_REPORTED_BAD_LINES = 20;
 
 export const ingestCommand: Command = {
   name: "ingest",
+  handlesInterrupt: true,
   summary: "add documents from JSON lines, Anserini TSV or MS MARCO TSV",
   help: HELP,
   async run(argv, io) {

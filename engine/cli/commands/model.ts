@@ -19,6 +19,7 @@ Options:
 
 export const modelCommand: Command = {
   name: "model",
+  handlesInterrupt: true,
   summary: "model pull REPO: download a SPLADE model",
   help: HELP,
   async run(argv, io) {

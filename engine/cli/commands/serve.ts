@@ -39,6 +39,7 @@ Options:
 
 export const serveCommand: Command = {
   name: "serve",
+  handlesInterrupt: true,
   summary: "serve a database over TCP",
   help: HELP,
   async run(argv, io) {
