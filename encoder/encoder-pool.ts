@@ -3,10 +3,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { SparseDbError } from "../engine/errors.js";
+import { SparseDbError, type ErrorCode } from "../engine/errors.js";
 import { repositoryRoot } from "./data-paths.js";
 import { cancelledError } from "./lexical.js";
-import { unpackResults, type EncodedText, type WorkerSetup, type WorkerTask } from "./worker-protocol.js";
+import { unpackResults, WORKER_ERROR_PREFIX, type EncodedText, type WorkerSetup, type WorkerTask } from "./worker-protocol.js";
 
 export interface PoolOptions {
   workers: number;
@@ -147,10 +147,7 @@ export class EncoderPool {
           items.forEach((item, k) => this.deliver(item, results[k]!));
         },
         (err: Error) => {
-          const e =
-            err instanceof SparseDbError
-              ? err
-              : new SparseDbError("ENCODER_ERROR", `encoder worker failed: ${err.message}; the pool replaces a dead worker, so the request may be retried`, { cause: err });
+          const e = workerError(err);
           for (const item of items) this.fail(item.request, e);
         },
       )
@@ -177,6 +174,16 @@ export class EncoderPool {
     this.roomWaiters.splice(0).forEach((w) => w());
     r.reject(err);
   }
+}
+
+/** Turns what a failed task rejects with back into a SparseDbError. */
+function workerError(err: Error): SparseDbError {
+  const m = new RegExp(`^${WORKER_ERROR_PREFIX}([A-Z_]+):`).exec(err.message);
+  if (m) return new SparseDbError(m[1] as ErrorCode, err.message.slice(m[0].length));
+  if (/worker exited|terminated/i.test(err.message)) {
+    return new SparseDbError("ENCODER_ERROR", `encoder worker died (${err.message}); the pool started a new one, so the request may be retried`, { cause: err });
+  }
+  return new SparseDbError("ENCODER_ERROR", `encoder worker failed: ${err.message}`, { cause: err });
 }
 
 /**

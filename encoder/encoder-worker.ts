@@ -1,9 +1,10 @@
 // A piscina worker: one ONNX Runtime session and one tokenizer, loaded once from workerData.
 // Loaded from the compiled dist/encoder/encoder-worker.js (see encoder-pool.ts).
 import { move, workerData } from "piscina";
+import { SparseDbError } from "../engine/errors.js";
 import { SpladeSession } from "./splade-session.js";
 import { WordPieceTokenizer } from "./tokenizer.js";
-import { packResults, type EncodedText, type WorkerSetup, type WorkerTask } from "./worker-protocol.js";
+import { packResults, WORKER_ERROR_PREFIX, type EncodedText, type WorkerSetup, type WorkerTask } from "./worker-protocol.js";
 
 const setup = workerData as WorkerSetup;
 const ready = load();
@@ -23,6 +24,16 @@ async function load(): Promise<{ tokenizer: WordPieceTokenizer; session: SpladeS
 }
 
 export default async function encodeTask(task: WorkerTask): Promise<Uint8Array> {
+  try {
+    return await encode(task);
+  } catch (err) {
+    // Errors cross the thread as plain Errors (their class and code are lost): carry the code in the message.
+    if (err instanceof SparseDbError) throw new Error(`${WORKER_ERROR_PREFIX}${err.code}:${err.message}`);
+    throw err;
+  }
+}
+
+async function encode(task: WorkerTask): Promise<Uint8Array> {
   const { tokenizer, session } = await ready;
   const ids = task.texts.map((t) => tokenizer.encode(t, setup.maxTokens));
   const own = ids.map((list) => list.filter((id) => !tokenizer.specialIds.has(id)));

@@ -24,6 +24,9 @@ export interface WorkerTask {
   restrict: boolean[];
 }
 
+/** A SparseDbError thrown in a worker arrives as an Error whose message is this, its code, ":", its message. */
+export const WORKER_ERROR_PREFIX = "SparseDbError:";
+
 export interface EncodedText extends SparsePair {
   /** Tokens the model saw, [CLS] and [SEP] included (0 for text without any). */
   tokens: number;

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { decodeModel, encodeModel } from "../../encoder/onnx/onnx-proto.js";
+import { builtinTokenizerJson } from "../../encoder/builtin-tokenizer.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEncoder } from "../../encoder/create-encoder.js";
@@ -75,7 +77,7 @@ describe("SPLADE encoder in a worker pool", () => {
     );
     await enc.workerThreads[0]!.terminate();
     const outcome = await pending;
-    expect(outcome).toMatch(/^(done|ENCODER_ERROR: encoder worker failed)/);
+    expect(outcome).toMatch(/^(done|ENCODER_ERROR: encoder worker died \(.*\); the pool started a new one)/);
     const after = await enc.encodeDocuments(SAMPLE_TEXTS.slice(0, 4));
     expect(after.every((v) => v.nnz > 0)).toBe(true);
     expect(enc.workerThreads.length).toBe(2);
@@ -125,6 +127,17 @@ describe("SPLADE encoder in a worker pool", () => {
     await expect(createEncoder({ kind: "splade", modelDir: dir })).rejects.toThrow(/vocab_size 30522 but tokenizer\.json has 587/);
     await expect(createEncoder({ kind: "splade", modelDir: handSetDir, pooling: "mean" as "max" })).rejects.toThrow(/pooling is "mean"/);
     await expect(createEncoder({ kind: "nope" } as never)).rejects.toThrow(/unknown encoder kind "nope"/);
+    // An output size only known when the model runs: the worker's error arrives with its code.
+    const odd = tempModel({ size: "tiny", weights: "hand-set", padVocabularyTo: 600 });
+    const model = decodeModel(readFileSync(join(odd, "model.onnx")));
+    model.graph!.output![0]!.type!.tensorType!.shape!.dim![2] = { dimParam: "vocab" };
+    writeFileSync(join(odd, "model.onnx"), encodeModel(model));
+    writeFileSync(join(odd, "tokenizer.json"), JSON.stringify(builtinTokenizerJson()));
+    rmSync(join(odd, "config.json"));
+    await expect(createEncoder({ kind: "splade", modelDir: odd, workers: 1 })).rejects.toMatchObject({
+      code: "ENCODER_ERROR",
+      message: expect.stringMatching(/^the model returned shape \[1, 600\], expected \[1, 587\]/),
+    });
   });
 
   it.skipIf(!BERT)("with the real BERT tokenizer: closed-form vector of the orangutan sentence (needs shared data)", async () => {
