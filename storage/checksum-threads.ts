@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { verifySharedRanges, type SharedJob } from "./checksum-lanes.js";
 import { crc32c } from "./crc32c.js";
 
 /** A byte range and the crc32c it must have (see segment-file.ts, ChecksumTask). */
@@ -24,9 +25,9 @@ const workerAvailable = import.meta.url.endsWith(".js") && existsSync(fileURLToP
 
 /**
  * Verifies the checks against `buf` and returns the first failing one, or null. When `buf` lives
- * in a SharedArrayBuffer and is large, the work is split by bytes across worker threads (one per
- * core, this thread included), which is what keeps reopening a large collection fast: checksums
- * are most of the cost of opening a segment.
+ * in a SharedArrayBuffer and is large, worker threads (one per core, this thread included) share
+ * the chunks, which is what keeps reopening a large collection fast: checksums are most of the
+ * cost of opening a segment. When several chunks fail, which one is reported may vary.
  */
 export async function verifyInParallel<T extends RangeCheck>(buf: Uint8Array, checks: T[]): Promise<T | null> {
   const total = checks.reduce((s, c) => s + c.length, 0);
@@ -34,35 +35,31 @@ export async function verifyInParallel<T extends RangeCheck>(buf: Uint8Array, ch
   if (!workerAvailable || lanes < 2 || total < PARALLEL_MIN_BYTES || !(buf.buffer instanceof SharedArrayBuffer)) {
     return verifyHere(buf, checks);
   }
-  // Contiguous groups of about total/lanes bytes each; group 0 stays on this thread.
-  const groups: T[][] = [[]];
-  let filled = 0;
-  for (const c of checks) {
-    if (filled >= total / lanes && groups.length < lanes) {
-      groups.push([]);
-      filled = 0;
-    }
-    groups[groups.length - 1]!.push(c);
-    filled += c.length;
-  }
-  const remote = groups.slice(1).map(
-    (ranges) =>
-      new Promise<number>((resolve, reject) => {
-        const w = new Worker(WORKER_URL, {
-          workerData: { buffer: buf.buffer, byteOffset: buf.byteOffset, byteLength: buf.byteLength, ranges: ranges.map(({ offset, length, crc }) => ({ offset, length, crc })) },
-        });
-        w.once("message", (bad: number) => {
-          resolve(bad);
+  // Every thread, this one included, takes chunks from a shared counter until none are left.
+  const control = new SharedArrayBuffer(8);
+  const job: SharedJob = {
+    buffer: buf.buffer,
+    byteOffset: buf.byteOffset,
+    byteLength: buf.byteLength,
+    ranges: checks.map(({ offset, length, crc }) => ({ offset, length, crc })),
+    control,
+  };
+  const workers = Array.from(
+    { length: lanes - 1 },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const w = new Worker(WORKER_URL, { workerData: job });
+        w.once("message", () => {
+          resolve();
           void w.terminate();
         });
         w.once("error", reject);
       }),
   );
-  const here = verifyHere(buf, groups[0]!);
-  const results = await Promise.all(remote);
-  if (here) return here;
-  for (let g = 0; g < results.length; g++) if (results[g]! >= 0) return groups[g + 1]![results[g]!]!;
-  return null;
+  verifySharedRanges(job);
+  await Promise.all(workers);
+  const bad = new Int32Array(control)[1]!;
+  return bad === 0 ? null : checks[bad - 1]!;
 }
 
 function verifyHere<T extends RangeCheck>(buf: Uint8Array, checks: T[]): T | null {

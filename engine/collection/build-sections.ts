@@ -1,5 +1,6 @@
 import type { Sections, SectionArray } from "../../storage/segment-file.js";
 import { IndexBuilder } from "../index/index-builder.js";
+import { buildIdHash } from "./id-hash.js";
 import type { SegmentInput } from "./segment-input.js";
 
 /**
@@ -32,6 +33,7 @@ export function idSections(
   ids.forEach((s, i) => (idEnds[i] = o += s.length));
   arrays["ids.text"] = new TextEncoder().encode(ids.join(""));
   arrays["ids.ends"] = idEnds;
+  arrays["ids.hash"] = buildIdHash(ids.length, (d) => ids[d]!);
   arrays["meta.blob"] = metaBlob;
   arrays["meta.ends"] = metaEnds;
   const meta: Record<string, number | string> = { segmentId };

@@ -1,5 +1,6 @@
 import type { Sections } from "../../storage/segment-file.js";
 import { idSections } from "./build-sections.js";
+import { lookupId } from "./id-hash.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
@@ -16,8 +17,10 @@ import { SegmentIndex } from "../index/segment-index.js";
 export class LiveSegment {
   readonly id: number;
   readonly index: SegmentIndex;
-  readonly ids: string[];
-  private readonly idToDoc: Map<string, number>;
+  /** All ids concatenated; id d is joinedIds[idEnds[d-1] .. idEnds[d]). */
+  private readonly joinedIds: string;
+  private readonly idEnds: Uint32Array;
+  private readonly idTable: Uint32Array;
   private readonly metaBlob: Uint8Array;
   private readonly metaEnds: Uint32Array;
   readonly deleted: Uint8Array;
@@ -40,7 +43,9 @@ export class LiveSegment {
   constructor(args: {
     id: number;
     index: SegmentIndex;
-    ids: string[];
+    joinedIds: string;
+    idEnds: Uint32Array;
+    idTable: Uint32Array;
     metaBlob: Uint8Array;
     metaEnds: Uint32Array;
     deleted?: Uint8Array;
@@ -51,12 +56,14 @@ export class LiveSegment {
   }) {
     this.id = args.id;
     this.index = args.index;
-    this.ids = args.ids;
+    this.joinedIds = args.joinedIds;
+    this.idEnds = args.idEnds;
+    this.idTable = args.idTable;
     this.metaBlob = args.metaBlob;
     this.metaEnds = args.metaEnds;
     const n = this.index.numDocs;
-    if (this.ids.length !== n || this.metaEnds.length !== n) {
-      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.ids.length} ids and ${this.metaEnds.length} metadata entries`);
+    if (this.idEnds.length !== n || this.metaEnds.length !== n || this.idTable.length < n || (this.idTable.length & (this.idTable.length - 1)) !== 0) {
+      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.idEnds.length} ids and ${this.metaEnds.length} metadata entries`);
     }
     this.deleted = args.deleted ?? new Uint8Array(Math.ceil(n / 8));
     this.deletedCount = args.deletedCount ?? 0;
@@ -64,8 +71,6 @@ export class LiveSegment {
     this.committedDeletedCount = this.deletedCount;
     this.persisted = args.persisted;
     this.fileBytes = args.fileBytes ?? 0;
-    this.idToDoc = new Map();
-    for (let d = 0; d < n; d++) if (!this.isDeleted(d)) this.idToDoc.set(this.ids[d]!, d);
   }
 
   get numDocs(): number {
@@ -80,15 +85,21 @@ export class LiveSegment {
     return (this.deleted[doc >> 3]! & (1 << (doc & 7))) !== 0;
   }
 
+  /** The external id of a doc. */
+  idAt(doc: number): string {
+    return this.joinedIds.slice(doc === 0 ? 0 : this.idEnds[doc - 1]!, this.idEnds[doc]!);
+  }
+
   /** The live doc holding `id`, or -1. */
   docOf(id: string): number {
-    return this.idToDoc.get(id) ?? -1;
+    const d = lookupId(this.idTable, id, (x) => this.idAt(x));
+    return d >= 0 && !this.isDeleted(d) ? d : -1;
   }
 
   /** Marks `id` deleted if this segment holds a live version of it; returns whether it did. */
   deleteId(id: string): boolean {
-    const d = this.idToDoc.get(id);
-    if (d === undefined) return false;
+    const d = this.docOf(id);
+    if (d < 0) return false;
     this.deleteDoc(d);
     return true;
   }
@@ -98,7 +109,6 @@ export class LiveSegment {
     this.deleted[doc >> 3]! |= 1 << (doc & 7);
     this.deletedCount++;
     this.deleteVersion++;
-    this.idToDoc.delete(this.ids[doc]!);
   }
 
   /** The raw msgpack bytes of a doc's metadata (empty: none). */
@@ -112,7 +122,11 @@ export class LiveSegment {
   }
 
   toSections(): Sections {
-    return idSections(this.index.toSections(), this.ids, this.metaBlob, this.metaEnds, this.id);
+    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.id);
+    s.arrays["ids.text"] = new TextEncoder().encode(this.joinedIds);
+    s.arrays["ids.ends"] = this.idEnds;
+    s.arrays["ids.hash"] = this.idTable;
+    return s;
   }
 
   static fromSections(
@@ -129,23 +143,25 @@ export class LiveSegment {
       if (k.startsWith("index.")) idxArrays[k.slice(6)] = v as Uint8Array | Uint16Array | Uint32Array | Float32Array;
     }
     const index = SegmentIndex.fromSections(idxMeta, idxArrays);
-    const text = sections.arrays["ids.text"], idEnds = sections.arrays["ids.ends"];
+    const text = sections.arrays["ids.text"], idEnds = sections.arrays["ids.ends"], idTable = sections.arrays["ids.hash"];
     const metaBlob = sections.arrays["meta.blob"], metaEnds = sections.arrays["meta.ends"];
-    if (!(text instanceof Uint8Array) || !(idEnds instanceof Uint32Array) || !(metaBlob instanceof Uint8Array) || !(metaEnds instanceof Uint32Array)) {
+    if (
+      !(text instanceof Uint8Array) ||
+      !(idEnds instanceof Uint32Array) ||
+      !(idTable instanceof Uint32Array) ||
+      !(metaBlob instanceof Uint8Array) ||
+      !(metaEnds instanceof Uint32Array)
+    ) {
       throw new SparseDbError("CORRUPTION", `segment ${id}: id or metadata sections missing`);
     }
-    // One decode of all ids, then slices: offsets are UTF-16 positions in the joined string.
-    const joined = new TextDecoder().decode(text);
-    const ids = new Array<string>(idEnds.length);
-    let s = 0;
-    for (let i = 0; i < idEnds.length; i++) {
-      ids[i] = joined.slice(s, idEnds[i]);
-      s = idEnds[i]!;
-    }
+    // Offsets in ids.ends are UTF-16 positions in the decoded string (FORMAT.md).
+    const joinedIds = new TextDecoder().decode(text);
     return new LiveSegment({
       id,
       index,
-      ids,
+      joinedIds,
+      idEnds,
+      idTable,
       metaBlob,
       metaEnds,
       deleted: deletions?.bits,

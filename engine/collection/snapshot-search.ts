@@ -81,7 +81,7 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
         : undefined;
     const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter });
     for (const h of hits) {
-      candidates.push({ id: seg.ids[h.doc]!, score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
+      candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
     }
   }
 
