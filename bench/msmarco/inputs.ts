@@ -8,6 +8,7 @@ import { readCollection, readQueries } from "../readers/msmarco.js";
 import { loadQrels, type Qrels } from "../readers/qrels.js";
 import { readVectors } from "../readers/vectors.js";
 import type { MsmarcoOptions } from "./options.js";
+import { batchVector, generateDocumentBatch } from "../synthetic/generator.js";
 import { selectSubset } from "./subset.js";
 
 /** A query or document as the benchmark holds it: a vector, or text still to encode. */
@@ -24,6 +25,8 @@ export interface BenchInputs {
   docs: BenchItem[];
   /** Documents the collection or vector file held. */
   collectionSize: number;
+  /** Synthetic distractors appended to the real documents. */
+  syntheticDocs: number;
   judgedDocs: number;
   missingJudgedDocs: number;
   querySource: string;
@@ -48,7 +51,7 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
   let querySource: string;
   if (options.queryVectors !== undefined) {
     querySource = `vectors from ${basename(options.queryVectors)}`;
-    for await (const r of readVectors(options.queryVectors, await vocabulary(), { role: "query" })) {
+    for await (const r of readVectors(options.queryVectors, await vocabulary(), { role: "query", ...scale(options) })) {
       if (!take(r.text === undefined ? { id: r.id, vector: r.vector } : { id: r.id, vector: r.vector, text: r.text })) break;
     }
   } else {
@@ -69,7 +72,7 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
   let stream: AsyncIterable<BenchItem>;
   if (options.docVectors !== undefined) {
     docSource = `vectors from ${basename(options.docVectors)}`;
-    stream = mapStream(readVectors(options.docVectors, await vocabulary(), { role: "document" }), (r) =>
+    stream = mapStream(readVectors(options.docVectors, await vocabulary(), { role: "document", ...scale(options) }), (r) =>
       r.text === undefined ? { id: r.id, vector: r.vector } : { id: r.id, vector: r.vector, text: r.text },
     );
   } else {
@@ -81,16 +84,40 @@ export async function loadInputs(options: MsmarcoOptions, vocabulary: () => Prom
         : mapStream(readCollection(options.collection!), (r) => ({ id: r.id, text: r.text }));
   }
   const subset = await selectSubset(stream, (d) => d.id, judged, options.docs, options.seed);
+  const syntheticDocs = options.syntheticDocs ?? 0;
+  const docs = syntheticDocs > 0 ? [...subset.docs, ...syntheticDistractors(syntheticDocs, options.seed, subset.docs)] : subset.docs;
   return {
     qrels,
     queries,
-    docs: subset.docs,
+    docs,
+    syntheticDocs,
     collectionSize: subset.seen,
     judgedDocs: subset.judgedKept,
     missingJudgedDocs: subset.missingJudged.length,
     querySource,
     docSource,
   };
+}
+
+function scale(options: MsmarcoOptions): { tsvScale?: number } {
+  return options.tsvScale === undefined ? {} : { tsvScale: options.tsvScale };
+}
+
+/**
+ * `count` synthetic documents (bench/synthetic: seeded, calibrated to SPLADE++ statistics, float
+ * weights like SPLADE's) with ids `synthetic-<i>`, which no real id may use.
+ */
+function syntheticDistractors(count: number, seed: number, real: readonly BenchItem[]): BenchItem[] {
+  if (real.some((d) => d.id.startsWith("synthetic-"))) {
+    throw new SparseDbError("INVALID_ARGUMENT", 'a real document id starts with "synthetic-", which --synthetic-docs reserves');
+  }
+  const out: BenchItem[] = [];
+  const step = 65536;
+  for (let first = 0; first < count; first += step) {
+    const batch = generateDocumentBatch(first, Math.min(step, count - first), { seed });
+    for (let i = 0; i < batch.count; i++) out.push({ id: `synthetic-${first + i}`, vector: batchVector(batch, i) });
+  }
+  return out;
 }
 
 /** The first non-blank character of a text file (plain or gzip), or undefined when it is empty. */

@@ -76,17 +76,28 @@ export async function runMsmarcoBenchmark(options: MsmarcoOptions, command = "be
       if (!options.keepIndex) await rm(indexDir, { recursive: true, force: true });
     }
 
-    const subset = options.docs !== undefined && inputs.docs.length < inputs.collectionSize;
+    const subset = options.docs !== undefined && inputs.docs.length - inputs.syntheticDocs < inputs.collectionSize;
     const notes: string[] = [];
     if (subset) notes.push(SUBSET_NOTE);
     if (inputs.missingJudgedDocs > 0) {
       notes.push(`${inputs.missingJudgedDocs} judged passages are not in the collection: they count as not retrieved.`);
     }
+    if (inputs.syntheticDocs > 0) {
+      notes.push(
+        `${inputs.syntheticDocs} documents are synthetic distractors (bench/synthetic, seed ${options.seed}, calibrated to SPLADE++ statistics): ` +
+          "latency is measured on a partly synthetic corpus, and quality counts the real judged documents ranked among synthetic ones.",
+      );
+    }
+    if (inputs.judgedDocs === 0) {
+      notes.push("No judged document is in the corpus: the quality figures are 0 by construction and measure nothing; only the speed figures mean something.");
+    }
     const vectorFiles = [options.docVectors, options.queryVectors].filter((f): f is string => f !== undefined);
     const formats = await Promise.all(vectorFiles.map(detectVectorFileFormat));
     if (formats.includes("tsv")) {
       notes.push(
-        "Anserini TSV vectors are read as raw repeat counts (weight x the file's scale); ranking is scale-invariant, so metrics are unaffected.",
+        options.tsvScale === undefined
+          ? "Anserini TSV vectors are read as raw repeat counts (weight x the file's scale); ranking is scale-invariant, so metrics are unaffected."
+          : `Anserini TSV repeat counts are divided by ${options.tsvScale}.`,
       );
     }
     const results: BenchResults = {
@@ -105,7 +116,8 @@ export async function runMsmarcoBenchmark(options: MsmarcoOptions, command = "be
         docSource: inputs.docSource,
         querySource: inputs.querySource,
         encoder: encoder?.description ?? null,
-        synthetic: false,
+        syntheticDocs: inputs.syntheticDocs,
+        synthetic: inputs.syntheticDocs > 0,
         notes,
       },
       k: options.k,

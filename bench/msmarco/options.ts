@@ -26,6 +26,10 @@ export interface MsmarcoOptions {
   tokenizer?: string;
   /** The IDF table for inference-free (default: the shared OpenSearch table). */
   idf?: string;
+  /** Synthetic distractor documents added to the corpus (bench/synthetic generator, --seed). */
+  syntheticDocs?: number;
+  /** Divide Anserini TSV repeat counts by this (needed only when mixing with synthetic documents). */
+  tsvScale?: number;
   /** How many of the judged queries to run (the first ones in file order); all when absent. */
   queryLimit?: number;
   k: number;
@@ -53,6 +57,8 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
   --query-vectors FILE   pre-encoded queries, same forms
   --docs N               subset: every judged passage of the chosen queries + a seeded random sample, N in all
   --query-limit Q        run the first Q judged queries (default: all)
+  --synthetic-docs N     add N synthetic distractor documents (seeded, calibrated to SPLADE++; marked synthetic)
+  --tsv-scale S          divide TSV repeat counts by S (1000 MS MARCO dev, 100 BEIR); needed with --synthetic-docs
   --model DIR            encode text with this SPLADE model folder (model.onnx, tokenizer.json)
   --encoder KIND         or encode text with bm25 | inference-free (no model needed)
   --tokenizer FILE       tokenizer.json for bm25 / inference-free (default: shared BERT tokenizer)
@@ -71,7 +77,7 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
 const VALUE_OPTIONS = [
   "--collection", "--queries", "--qrels", "--docs", "--doc-vectors", "--query-vectors", "--query-limit", "--model",
   "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--bits", "--seed", "--warmup", "--plot-metric",
-  "--name", "--out", "--beir", "--split",
+  "--name", "--out", "--beir", "--split", "--synthetic-docs", "--tsv-scale",
 ];
 
 /** Parses and checks the command line; errors say which option is wrong and what is allowed. */
@@ -148,6 +154,13 @@ export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
   if (idf !== undefined) options.idf = resolve(idf);
   if (docsValue !== undefined) options.docs = intOption(args, "--docs", 0, 1);
   if (queryLimitValue !== undefined) options.queryLimit = intOption(args, "--query-limit", 0, 1);
+  if (args.values.has("--synthetic-docs")) options.syntheticDocs = intOption(args, "--synthetic-docs", 0, 0);
+  const tsvScale = v("--tsv-scale");
+  if (tsvScale !== undefined) {
+    const n = Number(tsvScale);
+    if (!(Number.isFinite(n) && n > 0)) throw bad(`--tsv-scale must be a positive number, got ${tsvScale}`);
+    options.tsvScale = n;
+  }
   const name = v("--name");
   if (name !== undefined) options.name = name;
   else if (beirDir !== undefined) options.name = `BEIR ${basename(resolve(beirDir))}`;

@@ -24,8 +24,10 @@ export interface DatasetSummary {
   docSource: string;
   querySource: string;
   encoder: string | null;
-  /** This runner reads real files only; nothing is generated. */
-  synthetic: false;
+  /** Synthetic distractors among `docs` (--synthetic-docs); everything else is read from real files. */
+  syntheticDocs: number;
+  /** True when any document is synthetic. */
+  synthetic: boolean;
   notes: string[];
 }
 
@@ -74,7 +76,8 @@ export function resultsMarkdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push(`# sparsedb bench msmarco: ${d.name}`, "");
   lines.push(
-    `- documents: ${d.docs} of ${d.collectionDocs} (${d.docSource})${d.subset ? `, subset with seed ${d.subsetSeed}` : ""}; ` +
+    `- documents: ${d.docs - d.syntheticDocs} of ${d.collectionDocs} (${d.docSource})${d.subset ? `, subset with seed ${d.subsetSeed}` : ""}` +
+      `${d.synthetic ? ` + ${d.syntheticDocs} synthetic distractors` : ""}; ` +
       `${d.judgedDocs} judged${d.missingJudgedDocs > 0 ? `, ${d.missingJudgedDocs} judged passages absent from the collection` : ""}`,
     `- queries: ${d.queries} (${d.querySource}); k = ${r.k}`,
     `- non-zeros: ${fixed(d.avgDocNnz, 1)} per document, ${fixed(d.avgQueryNnz, 1)} per query; ${d.postings} postings`,
@@ -83,7 +86,7 @@ export function resultsMarkdown(r: BenchResults): string {
       (r.encode.queries.texts > 0 ? `; queries ${fixed(r.encode.queries.perSecond, 1)}/s` : ""),
     `- index: built in ${fixed(r.index.buildSeconds, 2)} s (${fixed(r.index.postingsPerSecond / 1e6, 2)} M postings/s), ` +
       `${r.index.segmentBytes} bytes on disk, ${fixed(r.index.bytesPerPosting, 2)} bytes per posting in memory (inverted + forward)`,
-    `- real data only (synthetic: false); single-threaded search, one query at a time, after warm-up; ${r.machine.cpus} cores, Node ${r.machine.node}`,
+    `- ${d.synthetic ? `PARTLY SYNTHETIC: ${d.syntheticDocs} of the ${d.docs} documents are synthetic distractors` : "real data only (synthetic: false)"}; single-threaded search, one query at a time, after warm-up; ${r.machine.cpus} cores, Node ${r.machine.node}`,
   );
   for (const note of d.notes) lines.push(`- **${note}**`);
   lines.push("");
@@ -120,7 +123,9 @@ export function resultsPlot(r: BenchResults, metric: keyof Metrics): string {
   const d = r.dataset;
   return renderLatencyQualityPlot({
     title: `${d.name}: ${metric} against latency`,
-    subtitle: `${d.docs} docs${d.subset ? " (subset: not comparable with full-collection scores)" : ""} · ${d.queries} queries · k=${r.k} · real data · 1 thread`,
+    subtitle:
+      `${d.docs} docs${d.synthetic ? ` (${d.syntheticDocs} synthetic)` : ""}${d.subset ? " (subset: not comparable with full-collection scores)" : ""}` +
+      ` · ${d.queries} queries · k=${r.k} · ${d.synthetic ? "partly synthetic" : "real data"} · 1 thread`,
     xLabel: "mean latency per query (ms, log scale)",
     yLabel: metric,
     series: [...byAlgorithm].map(([name, points]) => ({ name, points })),

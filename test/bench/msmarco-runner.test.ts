@@ -108,6 +108,29 @@ describe.skipIf(!haveToy)("bench msmarco end to end on the toy data (real SPLADE
   });
 });
 
+describe.skipIf(!haveToy)("bench msmarco with synthetic distractors", () => {
+  it("adds seeded synthetic documents and says the corpus is partly synthetic", async () => {
+    const qrelsPath = join(dir, "toy-qrels-3.txt");
+    writeFileSync(qrelsPath, TOY_QRELS);
+    const out = join(dir, "toy-synthetic");
+    const args = [
+      "--qrels", qrelsPath, "--doc-vectors", sharedDataPath(TOY_DOCS), "--query-vectors", sharedDataPath(TOY_QUERIES),
+      "--synthetic-docs", "300", "--algorithms", "maxscore,exhaustive", "--modes", "exact", "--k", "50", "--warmup", "0",
+      "--out", out, "--quiet",
+    ];
+    const results = await runMsmarcoBenchmark(parseMsmarcoArgs(args));
+    expect(results.dataset).toMatchObject({ docs: 320, collectionDocs: 20, syntheticDocs: 300, synthetic: true, subset: false });
+    expect(results.dataset.notes.join(" ")).toMatch(/300 documents are synthetic distractors/);
+    expect(readFileSync(join(out, "results.md"), "utf8")).toMatch(/PARTLY SYNTHETIC: 300 of the 320 documents/);
+    // Rank-safe algorithms agree on the mixed corpus, and the run files name synthetic ids as such.
+    expect(results.runs[0]!.metrics).toEqual(results.runs[1]!.metrics);
+    const file = await loadTrecRun(join(out, "run.maxscore.exact.trec"));
+    expect([...file.values()].flat().some((h) => h.docId.startsWith("synthetic-"))).toBe(true);
+    const again = await runMsmarcoBenchmark(parseMsmarcoArgs(args));
+    expect(again.runs[0]!.metrics).toEqual(results.runs[0]!.metrics);
+  });
+});
+
 describe.skipIf(!hasSharedData(TOY_PASSAGES) || !hasSharedData(TOKENIZER))("bench msmarco with text encoded by BM25", () => {
   it("encodes the 89 real passages and the queries, and finds the passage a query paraphrases", async () => {
     const queries = join(dir, "queries.tsv");
