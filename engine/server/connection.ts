@@ -113,7 +113,7 @@ export class Connection {
       this.paused = true;
       this.socket.pause();
     }
-    this.run(id, body.op, body.args).then(
+    this.run(body.op, body.args).then(
       (result) => this.send({ id, result: result ?? null }),
       (e: unknown) => this.send({ id, error: errorToWire(e) }),
     ).finally(() => {
@@ -127,8 +127,7 @@ export class Connection {
     });
   }
 
-  private async run(id: RequestId, op: unknown, args: unknown): Promise<unknown> {
-    void id;
+  private async run(op: unknown, args: unknown): Promise<unknown> {
     if (typeof op !== "string") throw new SparseDbError("INVALID_ARGUMENT", "request op must be a string");
     if (this.options.isDraining()) throw new SparseDbError("UNAVAILABLE", "the server is shutting down; retry against another server or later");
     if (args === undefined || args === null) args = {};
