@@ -248,8 +248,12 @@ export function linearAxis(lo: number, hi: number): Axis {
   const rawStep = span / 6;
   const power = Math.pow(10, Math.floor(Math.log10(rawStep)));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rawStep)!;
-  const min = Math.floor((lo - span * 0.05) / step) * step;
-  const max = Math.ceil((hi + span * 0.05) / step) * step;
+  let min = Math.floor((lo - span * 0.05) / step) * step;
+  let max = Math.ceil((hi + span * 0.05) / step) * step;
+  // Quality lives in [0, 1]: never pad past those bounds when the data stays inside them.
+  if (lo >= 0 && min < 0) min = 0;
+  if (hi <= 1 && max > 1) max = 1;
+  if (max <= min) max = min + step;
   const ticks: Tick[] = [];
   for (let v = min; v <= max + step / 2; v += step) {
     const value = Number(v.toPrecision(12));

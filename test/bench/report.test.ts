@@ -84,6 +84,9 @@ describe("latency-quality plot", () => {
     expect(y.min).toBeLessThan(0.35);
     expect(y.max).toBeGreaterThan(0.42);
     expect(y.ticks.map((t) => t.label)).toEqual(["0.34", "0.36", "0.38", "0.4", "0.42", "0.44"]);
+    expect(linearAxis(0, 0).min).toBe(0);
+    expect(linearAxis(0.97, 1).max).toBe(1);
+    expect(linearAxis(-0.5, 0.5).min).toBeLessThan(-0.5);
     const flat = linearAxis(0.5, 0.5);
     expect(flat.min).toBeLessThan(0.5);
     expect(flat.max).toBeGreaterThan(0.5);
