@@ -189,6 +189,23 @@ describe.skipIf(!hasSharedData(DEV) || !hasSharedData(TOKENIZER) || !hasSharedDa
   },
 );
 
+describe.skipIf(!hasSharedData(DEV) || !hasSharedData(TOKENIZER))("the whole MS MARCO dev query-vector file (1 GB unzipped)", () => {
+  it("streams all 6980 queries: 43.9 non-zeros on average, every weight a whole repeat count", async () => {
+    const bert = await loadBertVocabulary();
+    let n = 0;
+    let nnz = 0;
+    let fractional = 0;
+    for await (const q of readVectors(sharedDataPath(DEV), bert, { role: "query" })) {
+      n++;
+      nnz += q.vector.nnz;
+      for (const w of q.vector.weights) if (!Number.isInteger(w) || w < 1) fractional++;
+    }
+    expect(n).toBe(6980);
+    expect(nnz / n).toBeCloseTo(43.9, 1);
+    expect(fractional).toBe(0);
+  }, 60_000);
+});
+
 describe.skipIf(!hasSharedData(TOY_DOCS) || !hasSharedData(TOKENIZER))("real toy SPLADE++ documents (shared data)", () => {
   it("reads 20 documents with text and about 145 non-zeros on average (passage 18 is empty)", async () => {
     const bert = await loadBertVocabulary();
