@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { EncoderConfig } from "../../encoder/encoder.js";
 import { UsageError } from "./cli-io.js";
 import type { OptionSpec } from "./cli-args.js";
@@ -18,11 +19,13 @@ export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (mod
  * The encoder a new collection gets from the command line, or undefined for the database's
  * default (lexical BM25). Only used when a command creates a collection.
  */
-export function encoderFromFlags(values: Record<string, unknown>, env: Record<string, string | undefined>): EncoderConfig | undefined {
-  const model = typeof values.model === "string" ? values.model : env.SPARSEDB_MODEL || undefined;
+export function encoderFromFlags(values: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string): EncoderConfig | undefined {
+  // Paths are made absolute: the collection persists them, and a server may run elsewhere.
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(cwd, p));
+  const model = path(typeof values.model === "string" ? values.model : env.SPARSEDB_MODEL || undefined);
   const kind = typeof values.encoder === "string" ? values.encoder : model !== undefined ? "splade" : undefined;
-  const tokenizer = typeof values.tokenizer === "string" ? values.tokenizer : undefined;
-  const idf = typeof values.idf === "string" ? values.idf : undefined;
+  const tokenizer = path(typeof values.tokenizer === "string" ? values.tokenizer : undefined);
+  const idf = path(typeof values.idf === "string" ? values.idf : undefined);
   switch (kind) {
     case undefined:
       return tokenizer === undefined ? undefined : { kind: "bm25", tokenizerPath: tokenizer };

@@ -42,7 +42,7 @@ export const demoCommand: Command = {
   async run(argv, io) {
     const { values } = parseCommandArgs("demo", argv, { dir: { type: "string" }, model: { type: "string" } });
     const dir = resolve(io.cwd, stringOption(values, "dir") ?? "sparsedb-demo");
-    const encoder = encoderFromFlags(values, io.env);
+    const encoder = encoderFromFlags(values, io.env, io.cwd);
     const say = (s = "") => io.stdout.write(s + "\n");
     const text = new Map(SAMPLE_CORPUS.map((p) => [p.id, p.text]));
     const show = (hits: SearchHit[]) => formatHits(hits, { explain: true, topTokens: 5, text: (h) => text.get(h.id) });

@@ -76,7 +76,7 @@ export const ingestCommand: Command = {
     const vectorKeys = stringOption(values, "vector-keys") ?? "tokens";
     if (vectorKeys !== "tokens" && vectorKeys !== "ids") throw new UsageError("--vector-keys must be tokens or ids");
     const batchSize = intOption(values, "batch", 256, 1, 100_000);
-    const encoder = encoderFromFlags(values, io.env);
+    const encoder = encoderFromFlags(values, io.env, io.cwd);
     const name = collectionName(values);
 
     let spool: string | undefined;

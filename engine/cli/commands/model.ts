@@ -1,3 +1,4 @@
+import { join, resolve } from "node:path";
 import { pullModel } from "../../../encoder/pull-model.js";
 import { progressPrinter } from "../../../encoder/progress-bar.js";
 import { parseCommandArgs, stringOption } from "../cli-args.js";
@@ -34,11 +35,12 @@ export const modelCommand: Command = {
     if (repo === undefined || extra.length > 0) throw new UsageError("model pull takes exactly one REPO, e.g. naver/splade-v3");
     const controller = new AbortController();
     void io.interrupted.then(() => controller.abort());
-    const dir = stringOption(values, "dir");
+    const given = stringOption(values, "dir");
+    const dir = resolve(io.cwd, given ?? join("models", repo.split("/").join("--")));
     const baseUrl = stringOption(values, "base-url");
     const revision = stringOption(values, "revision");
     const result = await pullModel(repo, {
-      ...(dir !== undefined ? { dir } : {}),
+      dir,
       ...(baseUrl !== undefined ? { baseUrl } : {}),
       ...(revision !== undefined ? { revision } : {}),
       overwrite: values.overwrite === true,
