@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { cpus } from "node:os";
 import { basename, join } from "node:path";
 import type { Encoder } from "../../encoder/encoder.js";
@@ -37,6 +37,10 @@ export async function runMsmarcoBenchmark(options: MsmarcoOptions, command = "be
     if (!quiet) console.error(line);
   };
   await mkdir(options.out, { recursive: true });
+  // Run files of an earlier run in the same folder would read as part of this one.
+  for (const name of await readdir(options.out)) {
+    if (/^run\.[a-z0-9-]+\.(exact|fast)\.trec$/.test(name)) await rm(join(options.out, name));
+  }
   const config = encoderConfigFor(options);
   const encoder: Encoder | undefined = config === undefined ? undefined : await openEncoder(config);
   try {
