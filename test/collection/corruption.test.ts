@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Collection } from "../../engine/collection.js";
+import { crc32c } from "../../storage/crc32c.js";
 import { tempDir } from "./temp-dir.js";
 
 /** A collection with two segments (one with deletions) and nothing in the log. */
@@ -55,6 +56,12 @@ describe("corruption", () => {
       await c.close();
       const again = await Collection.open(dir);
       await again.close();
+      // A manifest from a future sparsedb (valid checksum, version 2).
+      const buf = readFileSync(`${dir}/MANIFEST`);
+      buf.writeUInt32LE(2, 8);
+      buf.writeUInt32LE(crc32c(buf.subarray(20), crc32c(buf.subarray(8, 16))), 16);
+      writeFileSync(`${dir}/MANIFEST`, buf);
+      await expect(Collection.open(dir)).rejects.toMatchObject({ code: "UNSUPPORTED_VERSION", message: expect.stringContaining("upgrade sparsedb") });
     } finally {
       cleanup();
     }
