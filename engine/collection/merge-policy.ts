@@ -14,7 +14,7 @@ export interface MergePolicyOptions {
 export const DEFAULT_MERGE_POLICY: MergePolicyOptions = {
   mergeFactor: 8,
   floorDocs: 10_000,
-  maxMergedDocs: 5_000_000,
+  maxMergedDocs: 2_000_000,
   reclaimDeletedRatio: 0.3,
 };
 
