@@ -4,10 +4,11 @@ import { ioError } from "./storage-error.js";
 import { encodeWalHeader, encodeWalRecord, WAL_HEADER_BYTES } from "./wal-format.js";
 
 /**
- * always: an append resolves after its record is fsynced.
- * batch:  an append resolves after its record is written; an fsync runs every batchIntervalMs,
- *         so at most that much acknowledged data is at risk in a power loss.
- * off:    written, never fsynced by the log (the OS flushes when it likes).
+ * always: an append resolves after its record is written and fsynced (group commit).
+ * batch:  an append is applied and resolves at once; the log writes queued records right away
+ *         and fsyncs every batchIntervalMs, so about that much acknowledged data is at risk in a
+ *         crash or power loss.
+ * off:    like batch, but the log never fsyncs (the OS writes back when it likes).
  */
 export type Durability = "always" | "batch" | "off";
 
@@ -39,6 +40,8 @@ export class WalWriter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private broken: unknown = null;
+  /** batch/off: the error of a failed background write, reported by the next append. */
+  private asyncError: unknown = null;
 
   private constructor(
     private readonly file: WritableFile,
@@ -100,6 +103,19 @@ export class WalWriter {
     if (this.closed) return Promise.reject(new SparseDbError("CLOSED", "the write-ahead log is closed; reopen the collection"));
     if (this.broken) return Promise.reject(ioError(`appending to ${this.path} (log unusable after a failed truncate)`, this.broken));
     const bytes = encodeWalRecord(type, payload);
+    if (this.durability !== "always") {
+      // Acknowledged now (see Durability). A background write that fails is reported by the
+      // next append, which is rejected with that error.
+      if (this.asyncError !== null) {
+        const e = this.asyncError;
+        this.asyncError = null;
+        return Promise.reject(ioError(`appending to write-ahead log ${this.path} (an earlier buffered write failed; its records were not logged)`, e));
+      }
+      this.queue.push({ bytes, apply: () => undefined, resolve: () => undefined, reject: (e) => (this.asyncError ??= e) });
+      if (!this.writing) this.writing = this.drain();
+      apply();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes, apply, resolve, reject });
       if (!this.writing) this.writing = this.drain();

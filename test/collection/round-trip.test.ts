@@ -57,7 +57,7 @@ describe("Collection round trip against an in-memory model", () => {
         let dir = t.dir;
         let crashes = 0;
         const cleanup = t.cleanup;
-        const opts = { durability: "off" as const, memtableMaxDocs: 4, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 } };
+        const opts = { durability: "always" as const, memtableMaxDocs: 4, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 } };
         let c = await Collection.open(dir, { ...opts, create: true });
         const model = new ReferenceModel();
         try {

@@ -129,12 +129,23 @@ describe("write-ahead log", () => {
     expect((await readWal(nodeFileSystem, `${d}/wal.log`)).records.length).toBe(1);
   });
 
-  it("in batch mode resolves before fsync and syncs on a timer", async () => {
+  it("in batch mode applies and resolves at once, writes in the background, and syncs on a timer", async () => {
     const d = dir();
-    const wal = await WalWriter.create(nodeFileSystem, d, `${d}/wal.log`, "batch", 5);
-    await wal.append(1, payload(1), () => undefined);
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const wal = await WalWriter.create(fs, d, `${d}/wal.log`, "batch", 5);
+    const applied: number[] = [];
+    await wal.append(1, payload(1), () => applied.push(1));
+    expect(applied).toEqual([1]);
     await wal.sync();
+    // A failed background write is reported by the next append.
+    fs.inject({ op: "write", kind: "EIO" });
+    await wal.append(1, payload(2), () => applied.push(2));
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(wal.append(1, payload(3), () => applied.push(3))).rejects.toMatchObject({ code: "IO_ERROR" });
+    await wal.append(1, payload(4), () => applied.push(4));
     await wal.close();
-    expect((await readWal(nodeFileSystem, `${d}/wal.log`)).records.length).toBe(1);
+    expect(applied).toEqual([1, 2, 4]);
+    const r = await readWal(nodeFileSystem, `${d}/wal.log`);
+    expect(r.records.map((x) => x.payload[0])).toEqual([payload(1)[0], payload(4)[0]]);
   });
 });
