@@ -68,7 +68,9 @@ export async function run(argv: string[]): Promise<void> {
       await collection.upsert(Array.from({ length: batch.count }, (_, i) => ({ id: `d${first + i}`, vector: batchVector(batch, i) })));
     }
     await collection.flush();
-    console.log(`built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s: ${JSON.stringify(await collection.stats())}`);
+    await quiescent(() => collection.stats());
+    const built = await collection.stats();
+    console.log(`built in ${((performance.now() - buildStarted) / 1000).toFixed(1)} s: ${built.docs} docs, ${built.segments} segments, ${built.postings} postings`);
     const queries = generateQueries(numQueries, { seed: seed + 1 });
 
     await db.close();
@@ -110,6 +112,7 @@ async function inProcess(dir: string, queries: SparseVector[], k: number, second
   const db = await Database.open(dir);
   try {
     const collection = await db.collection("bench");
+    await quiescent(() => collection.stats());
     return await measureInProcess(queries, seconds, setup, (q) => collection.search({ vector: q, k }));
   } finally {
     await db.close();
@@ -136,6 +139,7 @@ async function measureServer(port: number, connections: number, queries: SparseV
   const clients = await Promise.all(Array.from({ length: connections }, () => SparseClient.connect({ port, timeoutMs: 60_000 })));
   try {
     const collections = await Promise.all(clients.map((c) => c.collection("bench")));
+    await quiescent(() => collections[0]!.stats());
     // Warm-up (the server's JIT too): 200 searches spread over the connections, as in-process.
     const perConnection = Math.max(3, Math.ceil(200 / connections));
     await Promise.all(collections.map(async (c, j) => {
@@ -157,6 +161,15 @@ async function measureServer(port: number, connections: number, queries: SparseV
     return { setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+/** Waits until no background merge runs, so that every setup searches the same segments. */
+async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise<void> {
+  for (let calm = 0, i = 0; calm < 3 && i < 600; i++) {
+    const s = await stats();
+    calm = s.mergeRunning === true ? 0 : calm + 1;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
