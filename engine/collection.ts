@@ -400,10 +400,12 @@ export class Collection {
       this.flushingMemtables.push(frozen);
       try {
         const docs = [...frozen.values()];
-        const input = new SegmentInputBuilder(this.bits, this.vocabSize);
+        const input = new SegmentInputBuilder(this.bits, this.vocabSize, { docs: frozen.size, postings: frozen.numPostings });
         for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta);
         const id = this.nextFileNumber++;
-        const seg = LiveSegment.fromSections(id, await this.builds.build(input.finish(), id), 0, undefined, false);
+        const built = await this.builds.build(input.finish(), id);
+        const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
+        seg.checksums = built.checksums;
         // Documents replaced or deleted while the segment was being built.
         docs.forEach((d, i) => {
           if (frozen.get(d.id) !== d) seg.deleteDoc(i);
@@ -467,8 +469,9 @@ export class Collection {
     await this.wal.sync(); // every deletion in memory has its log record on disk first
     for (const s of this.segments) {
       if (s.persisted) continue;
-      s.fileBytes = await writeSegmentFile(this.fs, `${this.dir}/${segmentFileName(s.id)}`, s.toSections());
+      s.fileBytes = await writeSegmentFile(this.fs, `${this.dir}/${segmentFileName(s.id)}`, s.toSections(), s.checksums);
       s.persisted = true;
+      s.checksums = undefined;
     }
     const written: { seg: LiveSegment; gen: number; version: number; count: number }[] = [];
     for (const s of this.segments) {
@@ -548,10 +551,11 @@ export class Collection {
       const result = await mergeSegments(sources, this.bits, this.vocabSize, () => this.closing);
       if (!result || this.closing) return;
       const docs = result.input.ids.length;
-      const merged = docs > 0 ? LiveSegment.fromSections(id, await this.builds.build(result.input, id), 0, undefined, false) : null;
+      const built = docs > 0 ? await this.builds.build(result.input, id) : null;
+      const merged = built ? LiveSegment.fromSections(id, built.sections, 0, undefined, false) : null;
       const path = `${this.dir}/${segmentFileName(id)}`;
       if (merged) {
-        merged.fileBytes = await writeSegmentFile(this.fs, path, merged.toSections());
+        merged.fileBytes = await writeSegmentFile(this.fs, path, merged.toSections(), built!.checksums);
         merged.persisted = true;
       }
       await this.serialized(async () => {

@@ -72,8 +72,21 @@ export interface ChecksumTask {
   crc: number;
 }
 
-/** Serializes sections into the chunks of a segment file (header, sections, footer, trailer). */
-export function encodeSegment(sections: Sections): Uint8Array[] {
+/** Per section, the chunk checksums encodeSegment writes (computable ahead, e.g. on another thread). */
+export function sectionChecksums(sections: Sections): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [name, arr] of Object.entries(sections.arrays)) {
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    out[name] = chunkChecksums(bytes, new Uint8Array(pad8(bytes.length) - bytes.length));
+  }
+  return out;
+}
+
+/**
+ * Serializes sections into the chunks of a segment file (header, sections, footer, trailer).
+ * `checksums` (from sectionChecksums over the same bytes) saves computing them here.
+ */
+export function encodeSegment(sections: Sections, checksums?: Record<string, number[]>): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   const header = new Uint8Array(HEADER_BYTES);
   const hv = new DataView(header.buffer);
@@ -87,7 +100,7 @@ export function encodeSegment(sections: Sections): Uint8Array[] {
     const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
     const padded = pad8(bytes.length);
     const padding = new Uint8Array(padded - bytes.length);
-    table.push([name, dtypeOf(arr), offset, bytes.length, chunkChecksums(bytes, padding)]);
+    table.push([name, dtypeOf(arr), offset, bytes.length, checksums?.[name] ?? chunkChecksums(bytes, padding)]);
     chunks.push(bytes);
     if (padding.length) chunks.push(padding);
     offset += padded;
@@ -104,9 +117,9 @@ export function encodeSegment(sections: Sections): Uint8Array[] {
 }
 
 /** Writes and fsyncs a segment file; returns its size in bytes. */
-export async function writeSegmentFile(fs: FileSystem, path: string, sections: Sections): Promise<number> {
+export async function writeSegmentFile(fs: FileSystem, path: string, sections: Sections, checksums?: Record<string, number[]>): Promise<number> {
   try {
-    return await writeFileDurably(fs, path, encodeSegment(sections));
+    return await writeFileDurably(fs, path, encodeSegment(sections, checksums));
   } catch (e) {
     throw ioError(`writing segment file ${path}`, e);
   }

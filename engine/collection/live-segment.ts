@@ -37,6 +37,8 @@ export class LiveSegment {
   /** For an unpersisted segment made by a flush: the log holding its documents. */
   sourceLog: number | null = null;
   fileBytes: number;
+  /** Section checksums computed by the build worker, used once when the file is written. */
+  checksums: Record<string, number[]> | undefined;
   refs = 1;
   obsolete = false;
 

@@ -6,6 +6,12 @@ import { SparseDbError } from "../errors.js";
 import { buildSections } from "./build-sections.js";
 import type { SegmentInput } from "./segment-input.js";
 
+export interface BuiltSegment {
+  sections: Sections;
+  /** The file's section checksums, when the worker computed them. */
+  checksums?: Record<string, number[]>;
+}
+
 /** The compiled worker; absent when running from TypeScript sources (tests), where builds run inline. */
 const WORKER_URL = new URL("./segment-build-worker.js", import.meta.url);
 const workerAvailable = import.meta.url.endsWith(".js") && existsSync(fileURLToPath(WORKER_URL));
@@ -19,19 +25,19 @@ const workerAvailable = import.meta.url.endsWith(".js") && existsSync(fileURLToP
 export class SegmentBuildService {
   private worker: Worker | null = null;
   private nextJob = 0;
-  private readonly pending = new Map<number, { resolve: (s: Sections) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (s: BuiltSegment) => void; reject: (e: unknown) => void }>();
 
   constructor(private readonly useWorker = workerAvailable) {}
 
-  async build(input: SegmentInput, segmentId: number): Promise<Sections> {
+  async build(input: SegmentInput, segmentId: number): Promise<BuiltSegment> {
     if (!this.useWorker) {
       await new Promise((r) => setImmediate(r));
-      return buildSections(input, segmentId);
+      return { sections: buildSections(input, segmentId) };
     }
     const w = this.ensureWorker();
     const job = this.nextJob++;
     const transfer = [...new Set([input.docStart.buffer, input.terms.buffer, input.weights.buffer, input.metaBlob.buffer, input.metaEnds.buffer])] as ArrayBuffer[];
-    const done = new Promise<Sections>((resolve, reject) => this.pending.set(job, { resolve, reject }));
+    const done = new Promise<BuiltSegment>((resolve, reject) => this.pending.set(job, { resolve, reject }));
     if (this.pending.size === 1) w.ref(); // keep the process alive while a build is pending
     w.postMessage({ job, input, segmentId }, transfer);
     return done;
@@ -40,12 +46,12 @@ export class SegmentBuildService {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_URL);
-    w.on("message", (m: { job: number; sections?: Sections; error?: string }) => {
+    w.on("message", (m: { job: number; sections?: Sections; checksums?: Record<string, number[]>; error?: string }) => {
       const p = this.pending.get(m.job);
       if (!p) return;
       this.pending.delete(m.job);
       if (this.pending.size === 0) w.unref(); // an idle builder must not keep the process alive
-      if (m.sections) p.resolve(m.sections);
+      if (m.sections) p.resolve({ sections: m.sections, checksums: m.checksums });
       else p.reject(new SparseDbError("INTERNAL", `segment build failed: ${m.error}`));
     });
     w.on("error", (e) => this.failAll(e));

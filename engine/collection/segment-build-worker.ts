@@ -4,14 +4,17 @@
  * {job, sections} (array buffers transferred back) or {job, error}.
  */
 import { parentPort } from "node:worker_threads";
+import { sectionChecksums } from "../../storage/segment-file.js";
 import { buildSections } from "./build-sections.js";
 import type { SegmentInput } from "./segment-input.js";
 
 parentPort!.on("message", (m: { job: number; input: SegmentInput; segmentId: number }) => {
   try {
     const sections = buildSections(m.input, m.segmentId);
+    // The file's checksums too, so the main thread does not spend its time on them.
+    const checksums = sectionChecksums(sections);
     const transfer = [...new Set(Object.values(sections.arrays).map((a) => a.buffer as ArrayBuffer))];
-    parentPort!.postMessage({ job: m.job, sections }, transfer);
+    parentPort!.postMessage({ job: m.job, sections, checksums }, transfer);
   } catch (e) {
     parentPort!.postMessage({ job: m.job, error: (e as Error).message ?? String(e) });
   }

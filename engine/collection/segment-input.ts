@@ -16,17 +16,24 @@ export interface SegmentInput {
   metaEnds: Uint32Array;
 }
 
-/** Collects documents (from a memtable flush or a merge) into a SegmentInput. */
+/**
+ * Collects documents (from a memtable flush or a merge) into a SegmentInput. Give the expected
+ * document and posting counts when known: the arrays are then allocated once, at their size.
+ */
 export class SegmentInputBuilder {
   private readonly ids: string[] = [];
-  private readonly docStart = new GrowableArray(Uint32Array);
-  private readonly terms = new GrowableArray(Uint32Array, 4096);
-  private readonly weights = new GrowableArray(Float32Array, 4096);
+  private readonly docStart: GrowableArray<Uint32Array>;
+  private readonly terms: GrowableArray<Uint32Array>;
+  private readonly weights: GrowableArray<Float32Array>;
   private readonly metaChunks: Uint8Array[] = [];
-  private readonly metaEnds = new GrowableArray(Uint32Array);
+  private readonly metaEnds: GrowableArray<Uint32Array>;
   private metaBytes = 0;
 
-  constructor(private readonly bits: number, private readonly vocabSize: number) {
+  constructor(private readonly bits: number, private readonly vocabSize: number, expected: { docs: number; postings: number } = { docs: 1024, postings: 4096 }) {
+    this.docStart = new GrowableArray(Uint32Array, expected.docs + 1);
+    this.metaEnds = new GrowableArray(Uint32Array, expected.docs);
+    this.terms = new GrowableArray(Uint32Array, expected.postings);
+    this.weights = new GrowableArray(Float32Array, expected.postings);
     this.docStart.push(0);
   }
 
@@ -35,14 +42,11 @@ export class SegmentInputBuilder {
   }
 
   /** Appends a document; returns its doc id in the new segment. */
-  add(id: string, terms: ArrayLike<number>, weights: ArrayLike<number>, meta: Uint8Array | null): number {
+  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null): number {
     const n = terms.length;
-    const t = this.terms.reserve(n), w = this.weights.reserve(n);
     const at = this.terms.length;
-    for (let i = 0; i < n; i++) {
-      t[at + i] = terms[i]!;
-      w[at + i] = weights[i]!;
-    }
+    this.terms.reserve(n).set(terms, at); // typed-array set: a block copy, not a JS loop
+    this.weights.reserve(n).set(weights, at);
     this.terms.length += n;
     this.weights.length += n;
     this.docStart.push(this.terms.length);

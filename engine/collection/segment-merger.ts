@@ -24,7 +24,12 @@ export async function mergeSegments(
   vocabSize: number,
   cancelled: () => boolean,
 ): Promise<MergeResult | null> {
-  const builder = new SegmentInputBuilder(bits, vocabSize);
+  let docs = 0, postings = 0;
+  for (const s of sources) {
+    docs += s.liveDocs;
+    postings += s.index.numPostings; // deleted docs' too: an upper bound is fine
+  }
+  const builder = new SegmentInputBuilder(bits, vocabSize, { docs, postings });
   const docMaps: Int32Array[] = [];
   const readVersions: number[] = [];
   let sinceYield = 0;
