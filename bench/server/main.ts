@@ -26,6 +26,7 @@ const HELP = `usage: npm run bench -- server [options]
   --k N             hits per search (default 10)
   --seconds N       measuring time per configuration (default 5)
   --connections L   comma-separated connection counts (default 1,8,64)
+  --warmup N        warm-up seconds before each measurement (default 2)
   --seed N          corpus seed (default 7)
   --json FILE       also write the figures as JSON`;
 
@@ -37,6 +38,8 @@ interface Row {
   qps: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per search of the process that runs the searches (this one, or the server). */
+  cpuMsPerSearch: number;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -44,12 +47,13 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--connections", "--seed", "--json"]);
+  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json"]);
   const docs = intOption(args, "--docs", 100_000, 1);
   const numQueries = intOption(args, "--queries", 2000, 1);
   const k = intOption(args, "--k", 10, 1);
   const seconds = intOption(args, "--seconds", 5, 1);
   const seed = intOption(args, "--seed", 7, 0);
+  const warmup = intOption(args, "--warmup", 2, 0);
   const connections = (args.values.get("--connections") ?? "1,8,64").split(",").map((s) => Number(s));
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new Error("--connections must be a comma-separated list of integers in 1..1000");
   const jsonPath = args.values.get("--json");
@@ -78,29 +82,32 @@ export async function run(argv: string[]): Promise<void> {
     // The baseline opens the collection fresh from disk, as the server does, and runs both
     // before and after the server runs so that drift in the machine's load shows.
     const rows: Row[] = [];
-    rows.push(await inProcess(dir, queries, k, seconds, "in-process (before)"));
+    rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (before)"));
     const server = await startServer(dir);
     try {
-      for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds));
+      for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds, warmup));
     } finally {
       await server.stop();
     }
-    rows.push(await inProcess(dir, queries, k, seconds, "in-process (after)"));
+    rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (after)"));
 
     const base = (rows[0]!.qps + rows[rows.length - 1]!.qps) / 2;
+    const baseCpu = (rows[0]!.cpuMsPerSearch + rows[rows.length - 1]!.cpuMsPerSearch) / 2;
     console.log();
     console.log(`k=${k} searches over ${docs} synthetic documents (${numQueries} queries, exact mode), ${seconds} s each:`);
     console.log(markdownTable(
-      ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms"],
-      rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3)]),
+      ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms", "CPU ms/search", "CPU efficiency"],
+      rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3), fixed(r.cpuMsPerSearch, 3), `${fixed((100 * baseCpu) / r.cpuMsPerSearch, 1)}%`]),
     ));
+    console.log("CPU efficiency = in-process CPU per search / this setup's CPU per search (searching process only): the");
+    console.log("throughput share a setup reaches when its process has a core to itself, whatever else loads the machine.");
     const at8 = rows.find((r) => r.setup === "server" && r.connections === 8);
     if (at8 !== undefined) {
       const ratio = at8.qps / base;
-      console.log(`8 connections reach ${(ratio * 100).toFixed(1)}% of in-process throughput (target >= 70%): ${ratio >= 0.7 ? "met" : "NOT met"}`);
+      console.log(`8 connections reach ${(ratio * 100).toFixed(1)}% of in-process throughput (target >= 70%): ${ratio >= 0.7 ? "met" : "NOT met"}; CPU efficiency ${((100 * baseCpu) / at8.cpuMsPerSearch).toFixed(1)}%`);
     }
     if (jsonPath !== undefined) {
-      await writeFile(jsonPath, JSON.stringify({ docs, queries: numQueries, k, seconds, inProcessQps: base, rows, ratioAt8: at8 ? at8.qps / base : null }, null, 2) + "\n");
+      await writeFile(jsonPath, JSON.stringify({ docs, queries: numQueries, k, seconds, inProcessQps: base, inProcessCpuMsPerSearch: baseCpu, rows, ratioAt8: at8 ? at8.qps / base : null, cpuEfficiencyAt8: at8 ? baseCpu / at8.cpuMsPerSearch : null }, null, 2) + "\n");
       console.log(`wrote ${jsonPath}`);
     }
   } finally {
@@ -108,20 +115,23 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-async function inProcess(dir: string, queries: SparseVector[], k: number, seconds: number, setup: string): Promise<Row> {
+async function inProcess(dir: string, queries: SparseVector[], k: number, seconds: number, warmup: number, setup: string): Promise<Row> {
   const db = await Database.open(dir);
   try {
     const collection = await db.collection("bench");
     await quiescent(() => collection.stats());
-    return await measureInProcess(queries, seconds, setup, (q) => collection.search({ vector: q, k }));
+    return await measureInProcess(queries, seconds, warmup, setup, (q) => collection.search({ vector: q, k }));
   } finally {
     await db.close();
   }
 }
 
-async function measureInProcess(queries: SparseVector[], seconds: number, setup: string, search: (q: SparseVector) => Promise<unknown>): Promise<Row> {
-  for (let i = 0; i < Math.min(200, queries.length); i++) await search(queries[i]!); // warm-up
+async function measureInProcess(queries: SparseVector[], seconds: number, warmup: number, setup: string, search: (q: SparseVector) => Promise<unknown>): Promise<Row> {
+  // Warm-up: the JIT settles on the search code; the same time is given to every setup.
+  const warmEnd = performance.now() + warmup * 1000;
+  for (let i = 0; performance.now() < warmEnd; i++) await search(queries[i % queries.length]!);
   const lat: number[] = [];
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const end = started + seconds * 1000;
   let i = 0;
@@ -131,21 +141,23 @@ async function measureInProcess(queries: SparseVector[], seconds: number, setup:
     lat.push(performance.now() - t);
   }
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const s = summarizeLatency(lat);
-  return { setup, connections: 1, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+  return { setup, connections: 1, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms, cpuMsPerSearch: (cpu.user + cpu.system) / 1000 / lat.length };
 }
 
-async function measureServer(port: number, connections: number, queries: SparseVector[], k: number, seconds: number): Promise<Row> {
+async function measureServer(port: number, connections: number, queries: SparseVector[], k: number, seconds: number, warmup: number): Promise<Row> {
   const clients = await Promise.all(Array.from({ length: connections }, () => SparseClient.connect({ port, timeoutMs: 60_000 })));
   try {
     const collections = await Promise.all(clients.map((c) => c.collection("bench")));
     await quiescent(() => collections[0]!.stats());
-    // Warm-up (the server's JIT too): 200 searches spread over the connections, as in-process.
-    const perConnection = Math.max(3, Math.ceil(200 / connections));
+    // Warm-up (the server's JIT too), as long as in-process.
+    const warmEnd = performance.now() + warmup * 1000;
     await Promise.all(collections.map(async (c, j) => {
-      for (let i = 0; i < perConnection; i++) await c.search({ vector: queries[(j * perConnection + i) % queries.length]!, k });
+      for (let i = j * 131; performance.now() < warmEnd; i++) await c.search({ vector: queries[i % queries.length]!, k });
     }));
     const lat: number[] = [];
+    const cpu0 = (await clients[0]!.serverStats()).cpuSeconds as number;
     const started = performance.now();
     const end = started + seconds * 1000;
     await Promise.all(collections.map(async (c, j) => {
@@ -157,8 +169,9 @@ async function measureServer(port: number, connections: number, queries: SparseV
       }
     }));
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = ((await clients[0]!.serverStats()).cpuSeconds as number) - cpu0;
     const s = summarizeLatency(lat);
-    return { setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+    return { setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms, cpuMsPerSearch: (cpu * 1000) / lat.length };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }

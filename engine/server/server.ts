@@ -117,10 +117,13 @@ export class SparseServer {
   }
 
   private stats(db: Database): Record<string, unknown> {
+    const cpu = process.cpuUsage();
     return {
       connections: this.connections.size,
       requestsServed: this.requestsServed,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+      /** The server process's CPU time so far (user + system), for load-independent benchmarks. */
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       collections: db.listCollections().map((c) => c.name),
       limits: this.limits,
     };
