@@ -5,6 +5,7 @@ import { DirectoryLock } from "../storage/lock-file.js";
 import { writeManifest, type Manifest } from "../storage/manifest.js";
 import { packValue, unpackValue } from "../storage/msgpack.js";
 import { writeSegmentFile } from "../storage/segment-file.js";
+import { WAL_RECORD_HEADER_BYTES } from "../storage/wal-format.js";
 import { WalWriter, type Durability } from "../storage/wal-writer.js";
 import { SparseDbError } from "./errors.js";
 import { compileFilter, type Filter } from "./filter.js";
@@ -212,9 +213,10 @@ export class Collection {
       weights: vectors[i]!.weights,
       meta: d.metadata === undefined || d.metadata === null ? null : packValue(d.metadata),
     }));
-    await this.appendRecord(RECORD_UPSERT, encodeUpsert(stored), () => {
+    const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
+    await this.appendRecord(RECORD_UPSERT, record, () => {
       for (const d of stored) this.applyUpsert(d);
-    });
+    }, true);
     this.maybeFlush();
   }
 
@@ -245,10 +247,11 @@ export class Collection {
     return found;
   }
 
-  private async appendRecord(type: number, payload: Uint8Array, apply: () => void): Promise<void> {
+  /** `inPlace`: `payload` already has WAL_RECORD_HEADER_BYTES of room in front (see encodeUpsert). */
+  private async appendRecord(type: number, payload: Uint8Array, apply: () => void, inPlace = false): Promise<void> {
     while (this.rotating) await this.rotating;
     this.checkOpen();
-    await this.wal.append(type, payload, apply);
+    await (inPlace ? this.wal.appendInPlace(type, payload, apply) : this.wal.append(type, payload, apply));
   }
 
   // ---------------------------------------------------------------- reads

@@ -31,3 +31,15 @@ export function encodeWalRecord(type: number, payload: Uint8Array): Uint8Array {
   v.setUint32(4, crc32c(b.subarray(8)), true);
   return b;
 }
+
+/**
+ * Completes a record built in place: `record` holds WAL_RECORD_HEADER_BYTES of room followed by
+ * the payload; fills in length, type and checksum. Saves encodeWalRecord's copy on the hot path.
+ */
+export function sealWalRecord(type: number, record: Uint8Array): Uint8Array {
+  const v = new DataView(record.buffer, record.byteOffset, WAL_RECORD_HEADER_BYTES);
+  v.setUint32(0, record.length - WAL_RECORD_HEADER_BYTES, true);
+  record[8] = type;
+  v.setUint32(4, crc32c(record.subarray(8)), true);
+  return record;
+}

@@ -1,7 +1,7 @@
 import { SparseDbError } from "../engine/errors.js";
 import { writeFully, type FileSystem, type WritableFile } from "./file-system.js";
 import { ioError } from "./storage-error.js";
-import { encodeWalHeader, encodeWalRecord, WAL_HEADER_BYTES } from "./wal-format.js";
+import { encodeWalHeader, encodeWalRecord, sealWalRecord, WAL_HEADER_BYTES } from "./wal-format.js";
 
 /**
  * always: an append resolves after its record is written and fsynced (group commit).
@@ -100,9 +100,20 @@ export class WalWriter {
 
   /** Queues a record; see the class comment for when `apply` runs and the promise settles. */
   append(type: number, payload: Uint8Array, apply: () => void): Promise<void> {
+    return this.appendSealed(encodeWalRecord(type, payload), apply);
+  }
+
+  /**
+   * Like append, for a record built in place with WAL_RECORD_HEADER_BYTES of room before its
+   * payload (see sealWalRecord): no copy.
+   */
+  appendInPlace(type: number, record: Uint8Array, apply: () => void): Promise<void> {
+    return this.appendSealed(sealWalRecord(type, record), apply);
+  }
+
+  private appendSealed(bytes: Uint8Array, apply: () => void): Promise<void> {
     if (this.closed) return Promise.reject(new SparseDbError("CLOSED", "the write-ahead log is closed; reopen the collection"));
     if (this.broken) return Promise.reject(ioError(`appending to ${this.path} (log unusable after a failed truncate)`, this.broken));
-    const bytes = encodeWalRecord(type, payload);
     if (this.durability !== "always") {
       // Acknowledged now (see Durability). A background write that fails is reported by the
       // next append, which is rejected with that error.

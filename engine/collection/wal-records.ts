@@ -25,19 +25,26 @@ export interface StoredDoc {
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
-export function encodeUpsert(docs: StoredDoc[]): Uint8Array {
-  const ids = docs.map((d) => utf8.encode(d.id));
-  let size = 4;
-  docs.forEach((d, i) => (size += 12 + ids[i]!.length + d.terms.length * 8 + (d.meta?.length ?? 0)));
-  const out = new Uint8Array(size);
+/** Reused scratch space for encoding upserts (one encode at a time: the event loop is single-threaded). */
+let scratch = new Uint8Array(1 << 16);
+
+/**
+ * Encodes an upsert payload after `headroom` spare bytes (the WAL record header, filled in by
+ * WalWriter.appendInPlace). Built in a reused scratch buffer, then copied out once.
+ */
+export function encodeUpsert(docs: StoredDoc[], headroom = 0): Uint8Array {
+  let size = headroom + 4;
+  for (const d of docs) size += 12 + d.id.length * 3 + d.terms.length * 8 + (d.meta?.length ?? 0);
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  const out = scratch;
   const v = new DataView(out.buffer);
-  v.setUint32(0, docs.length, true);
-  let o = 4;
-  docs.forEach((d, i) => {
-    const id = ids[i]!;
-    v.setUint32(o, id.length, true);
-    out.set(id, o + 4);
-    o += 4 + id.length;
+  let o = headroom;
+  v.setUint32(o, docs.length, true);
+  o += 4;
+  for (const d of docs) {
+    const { written } = utf8.encodeInto(d.id, out.subarray(o + 4));
+    v.setUint32(o, written, true);
+    o += 4 + written;
     const n = d.terms.length;
     v.setUint32(o, n, true);
     o += 4;
@@ -51,8 +58,8 @@ export function encodeUpsert(docs: StoredDoc[]): Uint8Array {
       out.set(d.meta, o);
       o += d.meta.length;
     }
-  });
-  return out;
+  }
+  return out.slice(0, o);
 }
 
 /** A copy that owns its memory (Buffer#slice would return a view into the whole log buffer). */
