@@ -23,6 +23,7 @@ replace it.
 
 Formats (--format; .jsonl files need none):
   jsonl     {"id": "d1", "text": "...", "vector": {token: weight}, ...metadata}
+            (with both a vector and a text, the vector is stored and the text kept as metadata)
   anserini  id<TAB>tok tok tok ...   (Anserini pre-encoded TSV; weight = repeats / --scale)
   msmarco   pid<TAB>passage text     (the MS MARCO collection TSV)
 
