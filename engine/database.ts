@@ -17,7 +17,7 @@ export { DatabaseCollection } from "./database/database-collection.js";
 export type EncoderFactory = (config: EncoderConfig, statistics?: unknown) => Promise<Encoder>;
 
 export interface DatabaseOptions {
-  /** Create the folder when it does not exist (default true). */
+  /** Create the database when the folder (or its catalog) does not exist (default true). */
   create?: boolean;
   /** Advanced: the storage backend (default: engine/collection.ts). Tests substitute their own. */
   openCollection?: CollectionOpener;
@@ -82,6 +82,9 @@ export class Database {
     try {
       let catalog = await readCatalog(dir);
       if (catalog === undefined) {
+        if (options.create === false) {
+          throw new SparseDbError("NOT_FOUND", `${dir} is not a sparsedb database (no sparsedb.json); create one with Database.open(dir) or \`sparsedb ingest\``);
+        }
         catalog = { format: CATALOG_FORMAT, collections: {} };
         await writeCatalog(dir, catalog);
       }

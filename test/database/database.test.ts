@@ -121,6 +121,8 @@ describe("Database", () => {
   it("needs the folder when create is false; closed databases say so", async () => {
     const dir = await tempDir();
     expect(await codeOf(Database.open(join(dir, "missing"), { ...(await backends()), create: false }))).toBe("NOT_FOUND");
+    expect(await codeOf(Database.open(dir, { ...(await backends()), create: false }))).toBe("NOT_FOUND"); // a folder, but no database
+    expect(existsSync(join(dir, "sparsedb.json"))).toBe(false);
     const db = await Database.open(dir, await backends());
     await db.close();
     expect(await codeOf(() => db.listCollections())).toBe("CLOSED");
