@@ -167,6 +167,15 @@ describe("server over TCP on 127.0.0.1", () => {
     expect(await docs.count()).toBe(0);
   });
 
+  it("applies backpressure beyond maxInFlightPerConnection and still answers everything", async () => {
+    served = await serveDatabase({ limits: { maxInFlightPerConnection: 2 } });
+    const c = await served.client();
+    const docs = await c.createCollection("bp");
+    const writes = Array.from({ length: 60 }, (_, i) => docs.upsert([{ id: `d${i}`, text: `backpressure ${i}` }]));
+    await Promise.all(writes);
+    expect(await docs.count()).toBe(60);
+  });
+
   it("shuts down gracefully: in-flight requests finish, later ones are refused, data is kept", async () => {
     const base = await backends();
     // Upserts wait on a gate, so that they are certainly in flight when shutdown begins.
