@@ -13,6 +13,7 @@ import { checkAlgorithm, checkK, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
 import { segmentFileName, walFileName } from "./collection/directory-files.js";
 import { checkId, toVector, type VectorInput } from "./collection/document-input.js";
+import { idHash } from "./collection/id-hash.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
 import { openCollectionState } from "./collection/recovery.js";
@@ -235,7 +236,8 @@ export class Collection {
 
   /** Runs after the log holds the record (see WalWriter.append); also used by recovery. */
   private applyUpsert(d: StoredDoc): void {
-    for (const s of this.segments) s.deleteId(d.id);
+    const hash = idHash(d.id);
+    for (const s of this.segments) s.deleteId(d.id, hash);
     for (const m of this.flushingMemtables) m.delete(d.id);
     this.memtable.put(d);
   }
@@ -243,7 +245,8 @@ export class Collection {
   private applyDelete(id: string): boolean {
     let found = this.memtable.delete(id);
     for (const m of this.flushingMemtables) found = m.delete(id) || found;
-    for (const s of this.segments) found = s.deleteId(id) || found;
+    const hash = idHash(id);
+    for (const s of this.segments) found = s.deleteId(id, hash) || found;
     return found;
   }
 
@@ -267,8 +270,9 @@ export class Collection {
         metadata: m.meta ? unpackValue(m.meta) : null,
       };
     }
+    const hash = idHash(id);
     for (const s of this.segments) {
-      const d = s.docOf(id);
+      const d = s.docOf(id, hash);
       if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d) };
     }
     return null;

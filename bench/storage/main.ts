@@ -3,7 +3,8 @@
  *
  * Durable-storage figures on a synthetic SPLADE-like corpus (bench/synthetic, ~120 nnz/doc):
  * - ingest: vectors/s for each durability mode with 1 and 64 concurrent writers, each writer
- *   upserting one vector per call (so "always" is only fast through group commit);
+ *   upserting --vectors-per-call vectors per call (1 by default, so "always" is only fast
+ *   through group commit); each run lasts --ingest-seconds and includes the flushes it causes;
  * - flushSeconds: one memtable of N docs into a segment (build + write + fsync + commit);
  * - reopenSeconds: opening the N-doc collection (read, checksum every section, build id maps);
  * - mergeSeconds: force-merging N docs held in 10 segments into one;
@@ -20,7 +21,7 @@ import { batchVector, generateDocumentBatch } from "../synthetic/generator.js";
 
 interface StorageReport {
   docs: number;
-  ingest: { mode: Durability; writers: number; vectorsPerSec: number }[];
+  ingest: { mode: Durability; writers: number; vectorsPerSec: number; vectorsPerCall: number }[];
   flushSeconds: number;
   mergeSeconds: number;
   reopenSeconds: number;
@@ -29,7 +30,8 @@ interface StorageReport {
   postings: number;
 }
 
-const USAGE = "usage: npm run bench -- storage [--docs N (1000000)] [--ingest-docs M (200000)] [--ingest-seconds S (5)] [--seed S] [--dir D] [--json out.json]";
+const USAGE =
+  "usage: npm run bench -- storage [--docs N (1000000)] [--ingest-docs M (200000)] [--ingest-seconds S (5)] [--vectors-per-call V (1)] [--seed S] [--dir D] [--json out.json]";
 
 function corpus(docs: number, seed: number): SparseVector[] {
   const out: SparseVector[] = [];
@@ -42,7 +44,7 @@ function corpus(docs: number, seed: number): SparseVector[] {
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
-async function ingest(dir: string, vectors: SparseVector[], mode: Durability, writers: number, maxSeconds: number): Promise<number> {
+async function ingest(dir: string, vectors: SparseVector[], mode: Durability, writers: number, maxSeconds: number, perCall: number): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   const c = await Collection.open(dir, { create: true, durability: mode });
   let next = 0;
@@ -51,8 +53,9 @@ async function ingest(dir: string, vectors: SparseVector[], mode: Durability, wr
   await Promise.all(
     Array.from({ length: writers }, async () => {
       while (next < vectors.length && performance.now() < deadline) {
-        const i = next++;
-        await c.upsert([{ id: `doc-${i}`, vector: vectors[i]! }]);
+        const first = next;
+        next = Math.min(next + perCall, vectors.length);
+        await c.upsert(vectors.slice(first, next).map((v, j) => ({ id: `doc-${first + j}`, vector: v })));
       }
     }),
   );
@@ -73,7 +76,8 @@ export async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--ingest-docs", "--ingest-seconds", "--seed", "--dir", "--json"]);
+  const args = parseArgs(argv, ["--docs", "--ingest-docs", "--ingest-seconds", "--vectors-per-call", "--seed", "--dir", "--json"]);
+  const perCall = intOption(args, "--vectors-per-call", 1, 1);
   const docs = intOption(args, "--docs", 1_000_000, 10);
   const ingestDocs = Math.min(docs, intOption(args, "--ingest-docs", 200_000, 1));
   const ingestSeconds = intOption(args, "--ingest-seconds", 5, 1);
@@ -88,8 +92,8 @@ export async function run(argv: string[]): Promise<void> {
   const report: StorageReport = { docs, ingest: [], flushSeconds: 0, mergeSeconds: 0, reopenSeconds: 0, diskBytesPerPosting: 0, memoryBytesPerPosting: 0, postings: 0 };
   for (const mode of ["always", "batch", "off"] as const) {
     for (const writers of [1, 64]) {
-      const rate = await ingest(join(root, "ingest"), vectors.slice(0, ingestDocs), mode, writers, ingestSeconds);
-      report.ingest.push({ mode, writers, vectorsPerSec: Math.round(rate) });
+      const rate = await ingest(join(root, "ingest"), vectors.slice(0, ingestDocs), mode, writers, ingestSeconds, perCall);
+      report.ingest.push({ mode, writers, vectorsPerSec: Math.round(rate), vectorsPerCall: perCall });
       log(`ingest  mode=${mode.padEnd(6)} writers=${String(writers).padStart(2)}  ${Math.round(rate).toLocaleString("en-US")} vectors/s`);
     }
   }

@@ -25,10 +25,10 @@ export function buildIdHash(idCount: number, idAt: (doc: number) => string): Uin
   return table;
 }
 
-/** The doc holding `id`, or -1. */
-export function lookupId(table: Uint32Array, id: string, idAt: (doc: number) => string): number {
+/** The doc holding `id` (whose idHash is `hash`), or -1. */
+export function lookupId(table: Uint32Array, id: string, hash: number, idAt: (doc: number) => string): number {
   const mask = table.length - 1;
-  let slot = idHash(id) & mask;
+  let slot = hash & mask;
   for (let probes = 0; probes < table.length; probes++) {
     const v = table[slot]!;
     if (v === 0) return -1;

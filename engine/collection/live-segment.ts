@@ -1,6 +1,6 @@
 import type { Sections } from "../../storage/segment-file.js";
 import { idSections } from "./build-sections.js";
-import { lookupId } from "./id-hash.js";
+import { idHash, lookupId } from "./id-hash.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
@@ -92,15 +92,15 @@ export class LiveSegment {
     return this.joinedIds.slice(doc === 0 ? 0 : this.idEnds[doc - 1]!, this.idEnds[doc]!);
   }
 
-  /** The live doc holding `id`, or -1. */
-  docOf(id: string): number {
-    const d = lookupId(this.idTable, id, (x) => this.idAt(x));
+  /** The live doc holding `id`, or -1. Pass `hash` = idHash(id) when looking one id up in many segments. */
+  docOf(id: string, hash = idHash(id)): number {
+    const d = lookupId(this.idTable, id, hash, (x) => this.idAt(x));
     return d >= 0 && !this.isDeleted(d) ? d : -1;
   }
 
   /** Marks `id` deleted if this segment holds a live version of it; returns whether it did. */
-  deleteId(id: string): boolean {
-    const d = this.docOf(id);
+  deleteId(id: string, hash = idHash(id)): boolean {
+    const d = this.docOf(id, hash);
     if (d < 0) return false;
     this.deleteDoc(d);
     return true;

@@ -9,6 +9,7 @@ import { SparseDbError } from "../errors.js";
 import { checkBits } from "../index/quantizer.js";
 import { BERT_VOCAB_SIZE } from "../vocabulary.js";
 import { parseEntry, segmentFileName, walFileName, type DirectoryEntry } from "./directory-files.js";
+import { idHash } from "./id-hash.js";
 import { LiveSegment } from "./live-segment.js";
 import { Memtable } from "./memtable.js";
 import { decodeDelete, decodeUpsert, RECORD_DELETE, RECORD_UPSERT } from "./wal-records.js";
@@ -109,13 +110,15 @@ async function replayLog(fs: FileSystem, path: string, segments: LiveSegment[], 
   for (const rec of r.records) {
     if (rec.type === RECORD_UPSERT) {
       for (const d of decodeUpsert(rec.payload)) {
-        for (const s of segments) s.deleteId(d.id);
+        const hash = idHash(d.id);
+        for (const s of segments) s.deleteId(d.id, hash);
         memtable.put(d);
       }
     } else if (rec.type === RECORD_DELETE) {
       for (const id of decodeDelete(rec.payload)) {
         memtable.delete(id);
-        for (const s of segments) s.deleteId(id);
+        const hash = idHash(id);
+        for (const s of segments) s.deleteId(id, hash);
       }
     } else {
       throw new SparseDbError("CORRUPTION", `${path}: unknown log record type ${rec.type}; written by a newer sparsedb?`);
