@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
+import { rangeMaxBytes } from "../../engine/search/range-max-table.js";
 import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, searchSegment, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
@@ -130,13 +131,18 @@ export async function run(argv: string[]): Promise<void> {
       await writeTrecRun(`${prefix}.${name}.trec`, queries.ids.map((id, i) => [id, runHits[i]!] as const), `sparsedb-${name}`);
     }
   }
+  // Block-max pruning builds its range-max table on first use: it is part of the index's memory.
+  const rangeBytes = rangeMaxBytes(index.inverted);
+  indexFigures.bytes += rangeBytes;
+  indexFigures.bytesPerPosting = dataset.postings > 0 ? indexFigures.bytes / dataset.postings : 0;
   const base = results.find((r) => r.algorithm === "exhaustive");
   for (const r of results) r.speedupVsExhaustive = base !== undefined && r.meanMs > 0 ? base.meanMs / r.meanMs : null;
 
   console.log(
     `\nretrieval: ${dataset.docs} docs, ${dataset.queries} queries, k=${k}, ${bits}-bit impacts` +
       `${synthetic ? " (synthetic: true)" : ""}; one thread, after ${warmup} warm-up queries\n` +
-      `index: ${(indexFigures.bytes / 2 ** 20).toFixed(1)} MiB inverted (${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting), ` +
+      `index: ${(indexFigures.bytes / 2 ** 20).toFixed(1)} MiB inverted (${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; ` +
+      `of it ${(rangeBytes / 2 ** 20).toFixed(1)} MiB range-max table for bmp), ` +
       `${(indexFigures.forwardBytes / 2 ** 20).toFixed(1)} MiB forward, built in ${indexFigures.buildSeconds.toFixed(2)} s\n`,
   );
   console.log(

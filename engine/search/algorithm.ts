@@ -1,3 +1,4 @@
+import type { ForwardIndex } from "../index/forward-index.js";
 import type { InvertedIndex } from "../index/inverted-index.js";
 import type { QueryPlan } from "./query-plan.js";
 import type { TopKCollector } from "./top-k.js";
@@ -7,6 +8,8 @@ export type DocFilter = (doc: number) => boolean;
 
 export interface SearchContext {
   index: InvertedIndex;
+  /** The same documents' float vectors (algorithms that score from it re-quantize exactly). */
+  forward: ForwardIndex;
   plan: QueryPlan;
   collector: TopKCollector;
   filter: DocFilter | undefined;

@@ -1,9 +1,9 @@
-import type { SearchContext } from "./algorithm.js";
+import type { SearchContext, TopKAlgorithm } from "./algorithm.js";
 import { END, type PostingCursor } from "./posting-cursor.js";
 import { openCursors } from "./query-plan.js";
 
-/** Documents per window: the accumulator (float64 x WINDOW) stays in the L1/L2 cache. */
-const WINDOW = 4096;
+/** Documents per window: the accumulator (float64 x window) stays in the L1/L2 cache. */
+export const DEFAULT_WINDOW = 4096;
 
 /**
  * Block-max MaxScore over doc-id windows (as Lucene's MaxScoreBulkScorer does it). The doc-id
@@ -15,7 +15,11 @@ const WINDOW = 4096;
  * document then probes the non-essential terms (largest bound first) while it can still
  * reach the threshold.
  */
-export function blockMaxMaxScore(ctx: SearchContext): number {
+export const blockMaxMaxScore: TopKAlgorithm = (ctx) => blockMaxMaxScoreWindowed(ctx, DEFAULT_WINDOW);
+
+/** The same with a chosen window size (a multiple of 32); tests use small windows. */
+export function blockMaxMaxScoreWindowed(ctx: SearchContext, window: number): number {
+  const WINDOW = window;
   const { collector, filter } = ctx;
   const cursors = openCursors(ctx.index, ctx.plan);
   const n = cursors.length;
@@ -54,13 +58,7 @@ export function blockMaxMaxScore(ctx: SearchContext): number {
       for (let i = firstEssential; i < n; i++) {
         const c = order[i]!;
         c.nextGEQ(start);
-        while (c.doc < end) {
-          const off = c.doc - start;
-          acc[off] += c.score();
-          seen[off >>> 5]! |= 1 << (off & 31);
-          scored++;
-          c.next();
-        }
+        scored += c.accumulate(start, end, acc, seen);
       }
       // Touched documents in doc order: probe the non-essential terms.
       for (let w = 0; w < seen.length; w++) {

@@ -1,4 +1,3 @@
-import { unpack } from "../index/bit-packing.js";
 import { BLOCK_SIZE, type ImpactArray, type InvertedIndex } from "../index/inverted-index.js";
 
 /** The doc id of an exhausted cursor: larger than any real doc id. */
@@ -150,16 +149,91 @@ export class PostingCursor {
     const b = this.block;
     const firstInBlock = this.firstPosting + (b - this.firstBlock) * BLOCK_SIZE;
     const n = Math.min(BLOCK_SIZE, this.endPosting - firstInBlock);
-    unpack(this.docWords, this.blockWordStart[b]!, n, this.blockBits[b]!, this.docs);
-    // Gaps -> doc ids: gap = doc - previous - 1, previous = -1 at the list's start.
-    let prev = b === this.firstBlock ? -1 : this.blockLastDoc[b - 1]!;
-    const docs = this.docs;
-    for (let i = 0; i < n; i++) {
-      prev += docs[i]! + 1;
-      docs[i] = prev;
-    }
+    const prev = b === this.firstBlock ? -1 : this.blockLastDoc[b - 1]!;
+    unpackDocIds(this.docWords, this.blockWordStart[b]!, n, this.blockBits[b]!, prev, this.docs);
     this.blockLen = n;
     this.pos = 0;
     this.postingBase = firstInBlock;
+  }
+
+  /**
+   * Adds the contribution of every posting with doc < end to acc[doc - start], marks the doc
+   * in the `seen` bitset, and leaves the cursor on the first posting >= end. Returns the
+   * number of postings added. The hot loop of window-at-a-time algorithms.
+   */
+  accumulate(start: number, end: number, acc: Float64Array, seen: Uint32Array): number {
+    let added = 0;
+    const impacts = this.impacts, docs = this.docs, w = this.weight;
+    while (this.doc < end) {
+      const base = this.postingBase, len = this.blockLen;
+      let p = this.pos;
+      for (; p < len; p++) {
+        const d = docs[p]!;
+        if (d >= end) break;
+        const off = d - start;
+        acc[off] += w * impacts[base + p]!;
+        seen[off >>> 5]! |= 1 << (off & 31);
+      }
+      added += p - this.pos;
+      if (p < len) {
+        this.pos = p;
+        this.doc = docs[p]!;
+        return added;
+      }
+      if (++this.block >= this.endBlock) {
+        this.pos = len;
+        this.doc = END;
+        return added;
+      }
+      this.decode();
+      this.doc = docs[0]!;
+    }
+    return added;
+  }
+}
+
+/**
+ * Adds weight x impact of every posting of `term` to bounds[doc >>> shift]: a whole posting
+ * list summed into doc-range bounds, block by block, without a cursor.
+ */
+export function addListToRanges(index: InvertedIndex, term: number, weight: number, bounds: Int32Array, shift: number): number {
+  const a = index.a;
+  const docs = scratchDocs;
+  const impacts = a.impacts;
+  const fb = a.termBlockStart[term]!, eb = a.termBlockStart[term + 1]!;
+  const pe = a.termPostingStart[term + 1]!;
+  let p = a.termPostingStart[term]!;
+  let prev = -1;
+  for (let b = fb; b < eb; b++) {
+    const n = Math.min(BLOCK_SIZE, pe - p);
+    unpackDocIds(a.docWords, a.blockWordStart[b]!, n, a.blockBits[b]!, prev, docs);
+    for (let j = 0; j < n; j++) bounds[docs[j]! >>> shift] += weight * impacts[p + j]!;
+    prev = docs[n - 1]!;
+    p += n;
+  }
+  return pe - a.termPostingStart[term]!;
+}
+
+const scratchDocs = new Int32Array(BLOCK_SIZE);
+
+/** Unpacks a block's gaps and turns them into doc ids (gap = doc - previous - 1). */
+function unpackDocIds(words: Uint32Array, pos: number, n: number, width: number, prev: number, out: Int32Array): void {
+  if (width === 0) {
+    for (let i = 0; i < n; i++) out[i] = ++prev;
+    return;
+  }
+  const mask = (1 << width) - 1; // width <= 31: doc ids fit 31 bits
+  let w = pos;
+  let bitPos = 0;
+  for (let i = 0; i < n; i++) {
+    let v = words[w]! >>> bitPos;
+    bitPos += width;
+    if (bitPos > 32) v |= words[w + 1]! << (32 - (bitPos - width));
+    prev += (v & mask) + 1;
+    out[i] = prev;
+    if (bitPos >= 32) {
+      bitPos -= 32;
+      w++;
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
 import type { DocFilter, SearchContext, TopKAlgorithm } from "./algorithm.js";
 import { blockMaxMaxScore } from "./block-max-maxscore.js";
+import { blockMaxPruning } from "./block-max-pruning.js";
 import { blockMaxWand } from "./block-max-wand.js";
 import { rescoreExact } from "./exact-rescore.js";
 import { exhaustive } from "./exhaustive.js";
@@ -19,12 +20,13 @@ const ALGORITHM_TABLE = {
   wand,
   bmw: blockMaxWand,
   bmm: blockMaxMaxScore,
+  bmp: blockMaxPruning,
 } satisfies Record<string, TopKAlgorithm>;
 
 export type AlgorithmName = keyof typeof ALGORITHM_TABLE;
 export const ALGORITHMS = Object.keys(ALGORITHM_TABLE) as AlgorithmName[];
 /** The fastest rank-safe algorithm by this project's benchmarks (BENCHMARKS.md). */
-export const DEFAULT_ALGORITHM: AlgorithmName = "maxscore";
+export const DEFAULT_ALGORITHM: AlgorithmName = "bmp";
 export const DEFAULT_MAX_K = 10_000;
 
 export interface SegmentSearchOptions {
@@ -73,7 +75,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   const exact = options.exact ?? true;
   const plan = makePlan(index.inverted, query);
   const collector = exact ? new TopKCollector(k, plan.margin, true) : new TopKCollector(k);
-  const ctx: SearchContext = { index: index.inverted, plan, collector, filter: options.filter };
+  const ctx: SearchContext = { index: index.inverted, forward: index.forward, plan, collector, filter: options.filter };
   const postingsScored = plan.terms.length === 0 ? 0 : algorithm(ctx);
   if (exact) {
     const { docs } = collector.candidates();

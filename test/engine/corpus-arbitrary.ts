@@ -36,6 +36,8 @@ export const randomCase: fc.Arbitrary<RandomCase> = fc
       fc.array(sparse(docWeight, 12, "document"), { minLength: 50, maxLength: 400 }),
       // long posting lists of many blocks, for skipping and block-max bounds
       fc.array(sparse(docWeight, 5, "document"), { minLength: 600, maxLength: 2000 }),
+      // dense lists: many blocks per term, block boundaries inside small windows
+      fc.array(sparse(docWeight, 30, "document"), { minLength: 1000, maxLength: 1500 }),
       // every document identical: all scores tie
       fc.tuple(sparse(docWeight, 8, "document"), fc.integer({ min: 1, max: 300 })).map(([v, n]) => Array<SparseVector>(n).fill(v)),
     ),

@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { SegmentIndex } from "../../engine/index/segment-index.js";
 import { makePlan } from "../../engine/search/query-plan.js";
 import { ALGORITHMS, searchSegment } from "../../engine/search/search.js";
-import type { DocHit } from "../../engine/search/top-k.js";
+import { TopKCollector, type DocHit } from "../../engine/search/top-k.js";
+import type { SearchContext } from "../../engine/search/algorithm.js";
+import { blockMaxMaxScoreWindowed } from "../../engine/search/block-max-maxscore.js";
+import { exhaustive } from "../../engine/search/exhaustive.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { buildIndex, randomCase } from "./corpus-arbitrary.js";
 
@@ -103,7 +106,26 @@ describe("search arguments", () => {
   });
   it("rejects an unknown algorithm and lists the known ones", () => {
     expect(() => searchSegment(ix, q, { k: 1, algorithm: "bogus" as never })).toThrow(
-      /unknown algorithm "bogus"; choose one of: exhaustive, taat, maxscore, wand, bmw, bmm/,
+      /unknown algorithm "bogus"; choose one of: exhaustive, taat, maxscore, wand, bmw, bmm, bmp/,
+    );
+  });
+});
+
+describe("block-max MaxScore across many windows", () => {
+  it("small windows give the exhaustive top-k", () => {
+    fc.assert(
+      fc.property(randomCase, fc.constantFrom(32, 64, 96), ({ docs, query, k, bits, excluded }, window) => {
+        const ix = buildIndex(docs, bits);
+        const filter = excluded.size ? (d: number) => !excluded.has(d) : undefined;
+        const run = (algorithm: (ctx: SearchContext) => number) => {
+          const plan = makePlan(ix.inverted, query);
+          const collector = new TopKCollector(k);
+          if (plan.terms.length > 0) algorithm({ index: ix.inverted, forward: ix.forward, plan, collector, filter });
+          return collector.results();
+        };
+        expect(run((ctx) => blockMaxMaxScoreWindowed(ctx, window))).toEqual(run(exhaustive));
+      }),
+      { numRuns: 100 },
     );
   });
 });
