@@ -1,0 +1,16 @@
+/**
+ * sparsedb's public API: what `import ... from "sparsedb"` gives.
+ */
+export { Database, DatabaseCollection } from "./database.js";
+export type { CollectionConfig, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database.js";
+export { Collection } from "./collection.js";
+export { SparseClient } from "./client/sparse-client.js";
+export { RemoteCollection } from "./client/remote-collection.js";
+export { SparseServer, DEFAULT_PORT } from "./server/server.js";
+export { compileFilter, type Filter } from "./filter.js";
+export { SparseDbError, type ErrorCode } from "./errors.js";
+export { SparseVector, type VectorOptions, type VectorRole } from "./sparse-vector.js";
+export { Vocabulary, BERT_VOCAB_SIZE } from "./vocabulary.js";
+export { IndexBuilder } from "./index/index-builder.js";
+export { SegmentIndex } from "./index/segment-index.js";
+export { searchSegment, ALGORITHMS, DEFAULT_ALGORITHM, type AlgorithmName } from "./search/search.js";
