@@ -1,0 +1,93 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { bitWidth, pack, packedWords, unpack } from "../../engine/index/bit-packing.js";
+import { IndexBuilder } from "../../engine/index/index-builder.js";
+import { SegmentIndex } from "../../engine/index/segment-index.js";
+import { searchSegment } from "../../engine/search/search.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+
+describe("bit packing", () => {
+  it("unpack(pack(x)) = x for every width", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 31 }), fc.array(fc.nat(), { maxLength: 128 }), (width, raw) => {
+        const values = raw.map((v) => (width === 0 ? 0 : v % 2 ** width));
+        const words = new Uint32Array(packedWords(values.length, width) + 1);
+        expect(pack(values, values.length, width, words, 1)).toBe(packedWords(values.length, width));
+        const out = new Int32Array(128);
+        unpack(words, 1, values.length, width, out);
+        expect(Array.from(out.subarray(0, values.length))).toEqual(values);
+        for (const v of values) expect(bitWidth(v)).toBeLessThanOrEqual(width);
+      }),
+    );
+  });
+});
+
+describe("IndexBuilder and SegmentIndex", () => {
+  const docs = fc.array(
+    fc
+      .dictionary(fc.integer({ min: 0, max: 300 }).map(String), fc.float({ min: Math.fround(0.01), max: 3, noNaN: true }), { maxKeys: 20 })
+      .map((m) => SparseVector.fromTermMap(m, { vocabSize: 301 })),
+    { maxLength: 300 },
+  );
+
+  it("keeps every document's float vector, and its posting counts, through sections", () => {
+    fc.assert(
+      fc.property(docs, fc.constantFrom(4, 8, 12), (vectors, bits) => {
+        const b = new IndexBuilder({ bits, vocabSize: 301 });
+        vectors.forEach((v, i) => expect(b.add(v)).toBe(i));
+        const ix = b.build();
+        const { meta, arrays } = ix.toSections();
+        const copy = SegmentIndex.fromSections(meta, Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.slice()])));
+        let postings = 0;
+        vectors.forEach((v, d) => {
+          expect(copy.forward.vector(d).equals(v)).toBe(true);
+          postings += v.nnz;
+        });
+        expect(copy.numPostings).toBe(postings);
+        let df = 0;
+        for (let t = 0; t < 301; t++) df += copy.inverted.docFreq(t);
+        expect(df).toBe(postings);
+        const q = SparseVector.fromTermMap({ 5: 1, 7: -0.5, 200: 2 }, { role: "query", vocabSize: 301 });
+        expect(searchSegment(copy, q, { k: 5 }).hits).toEqual(searchSegment(ix, q, { k: 5 }).hits);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("reports memory per posting for the inverted and forward indexes separately", () => {
+    const b = new IndexBuilder();
+    let nnz = 0;
+    for (let d = 0; d < 1000; d++) {
+      const v = SparseVector.fromTermMap({ [d % 50]: 1, [(d * 7) % 300]: 0.5, 1000: 0.25 });
+      nnz += v.nnz;
+      b.add(v);
+    }
+    const m = b.build().memory();
+    expect(m.postings).toBe(nnz);
+    expect(m.invertedBytes).toBeGreaterThan(0);
+    expect(m.forwardBytes).toBe(4 * 1001 + 6 * m.postings);
+    expect(m.invertedBytesPerPosting).toBeCloseTo(m.invertedBytes / m.postings);
+  });
+
+  it("rejects bad input with what to do", () => {
+    expect(() => new IndexBuilder({ bits: 0 })).toThrow(/bits must be an integer in 1\.\.16/);
+    expect(() => new IndexBuilder({ bits: 17 })).toThrow(/8 is the default/);
+    const b = new IndexBuilder({ vocabSize: 10 });
+    expect(() => b.addArrays([3, 2], [1, 1])).toThrow(/out of order, repeated or not in 0\.\.9/);
+    expect(() => b.addArrays([12], [1])).toThrow(/not in 0\.\.9/);
+    expect(() => b.addArrays([1], [-1])).toThrow(/must be finite and >= 0/);
+    expect(() => b.addArrays([1], [NaN])).toThrow(/must be finite and >= 0/);
+    b.build();
+    expect(() => b.build()).toThrow(/already built/);
+  });
+
+  it("detects inconsistent sections", () => {
+    const b = new IndexBuilder();
+    b.add(SparseVector.fromTermMap({ 1: 1 }));
+    const { meta, arrays } = b.build().toSections();
+    expect(() => SegmentIndex.fromSections(meta, { ...arrays, impacts: new Uint8Array(5) })).toThrow(/inconsistent/);
+    expect(() => SegmentIndex.fromSections({ ...meta, numDocs: "x" }, arrays)).toThrow(/numDocs/);
+    const { docWords: _omitted, ...rest } = arrays;
+    expect(() => SegmentIndex.fromSections(meta, rest)).toThrow(/section "docWords" is missing/);
+  });
+});
