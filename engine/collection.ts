@@ -219,6 +219,8 @@ export class Collection {
       for (const d of stored) this.applyUpsert(d);
     }, true);
     this.maybeFlush();
+    // Backpressure: writers faster than segment builds wait rather than grow the memtable without bound.
+    while (this.flushing && this.memtable.size >= 2 * this.options.memtableMaxDocs) await this.flushing;
   }
 
   /** Deletes documents by id; resolves to how many existed. */

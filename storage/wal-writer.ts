@@ -12,6 +12,9 @@ import { encodeWalHeader, encodeWalRecord, sealWalRecord, WAL_HEADER_BYTES } fro
  */
 export type Durability = "always" | "batch" | "off";
 
+/** batch/off: appends beyond this many unwritten bytes wait for the write (backpressure). */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+
 interface PendingAppend {
   bytes: Uint8Array;
   apply: () => void;
@@ -40,6 +43,8 @@ export class WalWriter {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private broken: unknown = null;
+  /** Bytes appended but not yet written. */
+  private queuedBytes = 0;
   /** batch/off: the error of a failed background write, reported by the next append. */
   private asyncError: unknown = null;
 
@@ -122,11 +127,22 @@ export class WalWriter {
         this.asyncError = null;
         return Promise.reject(ioError(`appending to write-ahead log ${this.path} (an earlier buffered write failed; its records were not logged)`, e));
       }
-      this.queue.push({ bytes, apply: () => undefined, resolve: () => undefined, reject: (e) => (this.asyncError ??= e) });
-      if (!this.writing) this.writing = this.drain();
+      this.queuedBytes += bytes.length;
       apply();
-      return Promise.resolve();
+      let done: Promise<void> = Promise.resolve();
+      if (this.queuedBytes <= MAX_QUEUED_BYTES) {
+        this.queue.push({ bytes, apply: () => undefined, resolve: () => undefined, reject: (e) => (this.asyncError ??= e) });
+      } else {
+        // Backpressure: a writer that never yields would otherwise queue without bound; this
+        // append resolves once its own bytes are written (it is applied already).
+        done = new Promise<void>((resolve) => {
+          this.queue.push({ bytes, apply: () => undefined, resolve, reject: (e) => ((this.asyncError ??= e), resolve()) });
+        });
+      }
+      if (!this.writing) this.writing = this.drain();
+      return done;
     }
+    this.queuedBytes += bytes.length;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes, apply, resolve, reject });
       if (!this.writing) this.writing = this.drain();
@@ -143,6 +159,7 @@ export class WalWriter {
       this.queue = [];
       let total = 0;
       for (const p of group) total += p.bytes.length;
+      this.queuedBytes -= total;
       const buf = group.length === 1 ? group[0]!.bytes : new Uint8Array(total);
       if (group.length > 1) {
         let o = 0;
