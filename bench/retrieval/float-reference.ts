@@ -1,5 +1,5 @@
 import type { ForwardIndex } from "../../engine/index/forward-index.js";
-import type { DocHit } from "../../engine/search/top-k.js";
+import { TopKCollector, type DocHit } from "../../engine/search/top-k.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 
 /**
@@ -50,12 +50,12 @@ export class FloatReference {
         acc[d] += q * this.weights[p]!;
       }
     }
-    const out: DocHit[] = hit.map((doc) => ({ doc, score: acc[doc]! }));
+    const top = new TopKCollector(k);
     for (const d of hit) {
+      top.offer(d, acc[d]!);
       acc[d] = 0;
       touched[d] = 0;
     }
-    out.sort((a, b) => b.score - a.score || a.doc - b.doc);
-    return out.slice(0, k);
+    return top.results();
   }
 }
