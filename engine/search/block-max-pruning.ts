@@ -63,19 +63,8 @@ export function blockMaxPruning(ctx: SearchContext): number {
       addListToRanges(index, t, wb, ub, RANGE_SHIFT);
     }
   }
-  let j = 0;
-  // Four rows at a time: one pass over the bounds instead of four.
-  for (; j + 4 <= denseRows.length; j += 4) {
-    const b0 = denseRows[j]!, b1 = denseRows[j + 1]!, b2 = denseRows[j + 2]!, b3 = denseRows[j + 3]!;
-    const w0 = denseWeights[j]!, w1 = denseWeights[j + 1]!, w2 = denseWeights[j + 2]!, w3 = denseWeights[j + 3]!;
-    for (let r = 0; r < numRanges; r++) {
-      ub[r] += w0 * maxima[b0 + r]! + w1 * maxima[b1 + r]! + w2 * maxima[b2 + r]! + w3 * maxima[b3 + r]!;
-    }
-  }
-  for (; j < denseRows.length; j++) {
-    const b0 = denseRows[j]!, w0 = denseWeights[j]!;
-    for (let r = 0; r < numRanges; r++) ub[r] += w0 * maxima[b0 + r]!;
-  }
+  if (maxima instanceof Uint8Array) addRows8(ub, maxima, denseRows, denseWeights, numRanges);
+  else addRows16(ub, maxima, denseRows, denseWeights, numRanges);
 
   // 2. Bucket ranges by bound (counting sort), best bucket first.
   let maxUb = 0;
@@ -122,4 +111,36 @@ export function blockMaxPruning(ctx: SearchContext): number {
     for (let r = 0; r < numRanges; r++) if (ub[r] === 0) scoreRange(r);
   }
   return scored;
+}
+
+/** Chunk of ranges whose int32 bounds stay in the L1 cache while every row is added to them. */
+const CHUNK = 4096;
+
+/**
+ * ub[r] += w_j * rows_j[r] for every dense row, four rows at a time, chunk by chunk. Two
+ * copies, one per element type, keep each monomorphic for the JIT.
+ */
+function addRows8(ub: Int32Array, maxima: Uint8Array, rows: number[], weights: number[], numRanges: number): void {
+  for (let c0 = 0; c0 < numRanges; c0 += CHUNK) {
+    const c1 = Math.min(numRanges, c0 + CHUNK);
+    let j = 0;
+    for (; j + 4 <= rows.length; j += 4) {
+      const b0 = rows[j]!, b1 = rows[j + 1]!, b2 = rows[j + 2]!, b3 = rows[j + 3]!;
+      const w0 = weights[j]!, w1 = weights[j + 1]!, w2 = weights[j + 2]!, w3 = weights[j + 3]!;
+      for (let r = c0; r < c1; r++) {
+        ub[r] += w0 * maxima[b0 + r]! + w1 * maxima[b1 + r]! + w2 * maxima[b2 + r]! + w3 * maxima[b3 + r]!;
+      }
+    }
+    for (; j < rows.length; j++) {
+      const b0 = rows[j]!, w0 = weights[j]!;
+      for (let r = c0; r < c1; r++) ub[r] += w0 * maxima[b0 + r]!;
+    }
+  }
+}
+
+function addRows16(ub: Int32Array, maxima: Uint16Array, rows: number[], weights: number[], numRanges: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const b0 = rows[j]!, w0 = weights[j]!;
+    for (let r = 0; r < numRanges; r++) ub[r] += w0 * maxima[b0 + r]!;
+  }
 }

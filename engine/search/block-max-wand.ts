@@ -1,7 +1,7 @@
 import type { SearchContext } from "./algorithm.js";
 import { END } from "./posting-cursor.js";
 import { openCursors } from "./query-plan.js";
-import { bubbleDown, sortByDoc } from "./wand.js";
+import { bubbleDown, findPivot, sortByDoc } from "./wand.js";
 
 /**
  * Block-Max WAND (Ding & Suel): WAND's pivot, then a second, tighter test with the block-max
@@ -17,17 +17,7 @@ export function blockMaxWand(ctx: SearchContext): number {
   let scored = 0;
   for (;;) {
     const threshold = collector.threshold;
-    let acc = 0;
-    let pivot = -1;
-    for (let i = 0; i < n; i++) {
-      const c = cursors[i]!;
-      if (c.doc === END) break;
-      acc += c.maxScore;
-      if (acc >= threshold) {
-        pivot = i;
-        break;
-      }
-    }
+    let pivot = findPivot(cursors, threshold);
     if (pivot < 0) break;
     const pivotDoc = cursors[pivot]!.doc;
     while (pivot + 1 < n && cursors[pivot + 1]!.doc === pivotDoc) pivot++;

@@ -15,18 +15,7 @@ export function wand(ctx: SearchContext): number {
   const n = cursors.length;
   let scored = 0;
   for (;;) {
-    const threshold = collector.threshold;
-    let acc = 0;
-    let pivot = -1;
-    for (let i = 0; i < n; i++) {
-      const c = cursors[i]!;
-      if (c.doc === END) break;
-      acc += c.maxScore;
-      if (acc >= threshold) {
-        pivot = i;
-        break;
-      }
-    }
+    const pivot = findPivot(cursors, collector.threshold);
     if (pivot < 0) break;
     const pivotDoc = cursors[pivot]!.doc;
     if (cursors[0]!.doc === pivotDoc) {
@@ -49,6 +38,21 @@ export function wand(ctx: SearchContext): number {
     }
   }
   return scored;
+}
+
+/**
+ * The first cursor (in doc order) at which the largest contributions of it and every cursor
+ * before it reach the threshold; -1 when none does.
+ */
+export function findPivot(cursors: PostingCursor[], threshold: number): number {
+  let acc = 0;
+  for (let i = 0; i < cursors.length; i++) {
+    const c = cursors[i]!;
+    if (c.doc === END) return -1;
+    acc += c.maxScore;
+    if (acc >= threshold) return i;
+  }
+  return -1;
 }
 
 export function sortByDoc(cursors: PostingCursor[]): void {
