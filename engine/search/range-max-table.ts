@@ -7,7 +7,7 @@ export const RANGE_SIZE = 1 << RANGE_SHIFT;
 
 /**
  * Per-range maximum impacts for the common terms, the table behind block-max pruning (BMP):
- * for each term whose list covers at least 1/`denseFraction` (1/16) of the documents, one impact per
+ * for each term whose list covers at least 1/`denseFraction` (1/12) of the documents, one impact per
  * range of 8 doc ids (the largest of that term in the range, 0 where it is absent). Rarer terms
  * need no table: their short posting lists are summed into range bounds at query time.
  * Derived from the inverted index, so it is built in memory on first use and never stored.
@@ -24,7 +24,7 @@ export class RangeMaxTable {
     this.maxima = maxima;
   }
 
-  static build(index: InvertedIndex, denseFraction = 16): RangeMaxTable {
+  static build(index: InvertedIndex, denseFraction = 12): RangeMaxTable {
     const numRanges = Math.ceil(index.numDocs / RANGE_SIZE);
     const minDf = Math.max(1, Math.ceil(index.numDocs / denseFraction));
     const row = new Int32Array(index.numTerms).fill(-1);
