@@ -1,4 +1,6 @@
-import type { SearchContext } from "./algorithm.js";
+import type { ForwardIndex } from "../index/forward-index.js";
+import type { DocFilter, SearchContext } from "./algorithm.js";
+import type { TopKCollector } from "./top-k.js";
 import { addListToRanges } from "./posting-cursor.js";
 import { RANGE_SHIFT, RANGE_SIZE, rangeMaxTable } from "./range-max-table.js";
 
@@ -77,40 +79,20 @@ export function blockMaxPruning(ctx: SearchContext): number {
   const fill = binStart.slice(0, BINS);
   for (let r = 0; r < numRanges; r++) if (ub[r]! > 0) order[fill[(ub[r]! * binOf) | 0]!++] = r;
 
-  const { docStart, terms, weights } = forward;
-  const step = index.quantizer.step;
-  const numDocs = index.numDocs;
-  let scored = 0;
-  const scoreRange = (r: number): void => {
-    const end = Math.min(numDocs, (r + 1) * RANGE_SIZE);
-    for (let d = r * RANGE_SIZE; d < end; d++) {
-      let s = 0;
-      let matched = false;
-      for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
-        const t = terms[i]!;
-        if (inQuery[t] === 0) continue;
-        matched = true;
-        const q = Math.round(weights[i]! / step);
-        s += weightOf[t]! * (q > maxImpact ? maxImpact : q);
-        scored++;
-      }
-      if (matched && (filter === undefined || filter(d))) collector.offer(d, s);
-    }
-  };
-
+  const scorer = new RangeScorer(forward, weightOf, inQuery, index.quantizer.step, maxImpact, index.numDocs, collector, filter);
   for (let b = BINS - 1; b >= 0; b--) {
     // Every bound in bin b is below (b + 1) / binOf; one more bin of slack covers rounding.
     if (((b + 2) / binOf) * unit < collector.threshold) break;
     for (let j = binStart[b]!; j < binStart[b + 1]!; j++) {
       const r = order[j]!;
-      if (ub[r]! * unit >= collector.threshold) scoreRange(r);
+      if (ub[r]! * unit >= collector.threshold) scorer.score(r);
     }
   }
   // Ranges bounded by 0 matter only while a score <= 0 can still enter the top-k.
   if (collector.threshold <= 0) {
-    for (let r = 0; r < numRanges; r++) if (ub[r] === 0) scoreRange(r);
+    for (let r = 0; r < numRanges; r++) if (ub[r] === 0) scorer.score(r);
   }
-  return scored;
+  return scorer.scored;
 }
 
 /** Chunk of ranges whose int32 bounds stay in the L1 cache while every row is added to them. */
@@ -142,5 +124,44 @@ function addRows16(ub: Int32Array, maxima: Uint16Array, rows: number[], weights:
   for (let j = 0; j < rows.length; j++) {
     const b0 = rows[j]!, w0 = weights[j]!;
     for (let r = 0; r < numRanges; r++) ub[r] += w0 * maxima[b0 + r]!;
+  }
+}
+
+/**
+ * Scores every document of a range from the forward index, re-quantizing each weight exactly as
+ * the index builder did, and offers those that share a term with the query.
+ */
+class RangeScorer {
+  scored = 0;
+  constructor(
+    private readonly forward: ForwardIndex,
+    private readonly weightOf: Float64Array,
+    private readonly inQuery: Uint8Array,
+    private readonly step: number,
+    private readonly maxImpact: number,
+    private readonly numDocs: number,
+    private readonly collector: TopKCollector,
+    private readonly filter: DocFilter | undefined,
+  ) {}
+
+  score(range: number): void {
+    const { docStart, terms, weights } = this.forward;
+    const { weightOf, inQuery, step, maxImpact, collector, filter } = this;
+    const end = Math.min(this.numDocs, (range + 1) * RANGE_SIZE);
+    let scored = 0;
+    for (let d = range * RANGE_SIZE; d < end; d++) {
+      let s = 0;
+      let matched = false;
+      for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
+        const t = terms[i]!;
+        if (inQuery[t] === 0) continue;
+        matched = true;
+        const q = Math.round(weights[i]! / step);
+        s += weightOf[t]! * (q > maxImpact ? maxImpact : q);
+        scored++;
+      }
+      if (matched && (filter === undefined || filter(d))) collector.offer(d, s);
+    }
+    this.scored += scored;
   }
 }
