@@ -54,3 +54,28 @@ export function unpack(words: Uint32Array, pos: number, n: number, width: number
     }
   }
 }
+
+/**
+ * Unpacks a posting block's gaps and turns them into doc ids in one pass (gap = doc - previous
+ * - 1, `prev` = the doc before the block, -1 at a list's start): the decode of every search.
+ */
+export function unpackDocIds(words: Uint32Array, pos: number, n: number, width: number, prev: number, out: Int32Array): void {
+  if (width === 0) {
+    for (let i = 0; i < n; i++) out[i] = ++prev;
+    return;
+  }
+  const mask = (1 << width) - 1; // width <= 31: doc ids fit 31 bits
+  let w = pos;
+  let bitPos = 0;
+  for (let i = 0; i < n; i++) {
+    let v = words[w]! >>> bitPos;
+    bitPos += width;
+    if (bitPos > 32) v |= words[w + 1]! << (32 - (bitPos - width));
+    prev += (v & mask) + 1;
+    out[i] = prev;
+    if (bitPos >= 32) {
+      bitPos -= 32;
+      w++;
+    }
+  }
+}

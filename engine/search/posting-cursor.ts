@@ -1,3 +1,4 @@
+import { unpackDocIds } from "../index/bit-packing.js";
 import { BLOCK_SIZE, type ImpactArray, type InvertedIndex } from "../index/inverted-index.js";
 
 /** The doc id of an exhausted cursor: larger than any real doc id. */
@@ -215,25 +216,3 @@ export function addListToRanges(index: InvertedIndex, term: number, weight: numb
 }
 
 const scratchDocs = new Int32Array(BLOCK_SIZE);
-
-/** Unpacks a block's gaps and turns them into doc ids (gap = doc - previous - 1). */
-function unpackDocIds(words: Uint32Array, pos: number, n: number, width: number, prev: number, out: Int32Array): void {
-  if (width === 0) {
-    for (let i = 0; i < n; i++) out[i] = ++prev;
-    return;
-  }
-  const mask = (1 << width) - 1; // width <= 31: doc ids fit 31 bits
-  let w = pos;
-  let bitPos = 0;
-  for (let i = 0; i < n; i++) {
-    let v = words[w]! >>> bitPos;
-    bitPos += width;
-    if (bitPos > 32) v |= words[w + 1]! << (32 - (bitPos - width));
-    prev += (v & mask) + 1;
-    out[i] = prev;
-    if (bitPos >= 32) {
-      bitPos -= 32;
-      w++;
-    }
-  }
-}

@@ -1,4 +1,4 @@
-import { unpack } from "../index/bit-packing.js";
+import { unpackDocIds } from "../index/bit-packing.js";
 import { BLOCK_SIZE } from "../index/inverted-index.js";
 import type { SearchContext } from "./algorithm.js";
 
@@ -24,12 +24,13 @@ export function termAtATime(ctx: SearchContext): number {
     let prev = -1;
     for (let b = fb; b < eb; b++) {
       const n = Math.min(BLOCK_SIZE, pe - p);
-      unpack(a.docWords, a.blockWordStart[b]!, n, a.blockBits[b]!, docs);
+      unpackDocIds(a.docWords, a.blockWordStart[b]!, n, a.blockBits[b]!, prev, docs);
       for (let j = 0; j < n; j++) {
-        prev += docs[j]! + 1;
-        acc[prev] += w * a.impacts[p + j]!;
-        touched[prev] = 1;
+        const d = docs[j]!;
+        acc[d] += w * a.impacts[p + j]!;
+        touched[d] = 1;
       }
+      prev = docs[n - 1]!;
       p += n;
     }
     scored += a.termPostingStart[t + 1]! - a.termPostingStart[t]!;
