@@ -28,21 +28,17 @@ export interface QueryPlan {
   scoreUnit: number;
   /** 2E in integer score units, rounded up with slack: the exact-mode margin. */
   margin: number;
-  /** The query as a dense float64 array over term ids, for float re-scoring. */
-  dense: Float64Array;
 }
 
 export function makePlan(index: InvertedIndex, query: SparseVector): QueryPlan {
   const q = index.quantizer;
   const terms: number[] = [];
   const floats: number[] = [];
-  const dense = new Float64Array(index.numTerms);
   let maxAbs = 0;
   for (let i = 0; i < query.nnz; i++) {
     const t = query.terms[i]!;
     if (t >= index.numTerms || index.docFreq(t) === 0) continue;
     const w = query.weights[i]!;
-    dense[t] = w;
     terms.push(t);
     floats.push(w);
     if (Math.abs(w) > maxAbs) maxAbs = Math.abs(w);
@@ -58,7 +54,7 @@ export function makePlan(index: InvertedIndex, query: SparseVector): QueryPlan {
   let e = 0;
   for (const w of floats) e += Math.abs(w) * (q.step / 2) + q.maxWeight / (2 * scale);
   const margin = n === 0 ? 0 : Math.ceil(((2 * e) / scoreUnit) * (1 + 1e-9)) + 1;
-  return { terms, weights, scoreUnit, margin, dense };
+  return { terms, weights, scoreUnit, margin };
 }
 
 export function openCursors(index: InvertedIndex, plan: QueryPlan): PostingCursor[] {

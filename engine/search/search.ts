@@ -79,7 +79,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   const postingsScored = plan.terms.length === 0 ? 0 : algorithm(ctx);
   if (exact) {
     const { docs } = collector.candidates();
-    return { hits: rescoreExact(index.forward, plan.dense, docs, k), postingsScored, candidates: docs.length };
+    return { hits: rescoreExact(index.forward, query, docs, k), postingsScored, candidates: docs.length };
   }
   const hits = collector.results();
   for (const h of hits) h.score *= plan.scoreUnit;
