@@ -15,7 +15,8 @@ const USAGE = `usage: npm run bench -- retrieval [options]
   --query-limit Q       use the first Q queries
   --k K                 hits per query [10]
   --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact"].join(",")} [all]
-                        (each runs over quantized scores; "exact" is ${DEFAULT_ALGORITHM} + float re-scoring)
+                        (each runs over quantized scores; "exact" is what mode "exact" runs: --exact-algorithm
+                        in float, ${DEFAULT_ALGORITHM} by default)
   --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
   --bits B              impact width [8]
   --seed S              synthetic data seed [42]
@@ -33,6 +34,8 @@ interface ResultRow {
   recall: number;
   postingsScored: number;
   speedupVsExhaustive: number | null;
+  /** Mean ms per query by phase, for algorithms that time them (the range search). */
+  phases?: { boundsMs: number; collectMs: number; scoreMs: number };
 }
 
 /** `npm run bench -- retrieval`: index build, then single-threaded top-k latency per algorithm. */
@@ -88,14 +91,14 @@ export async function run(argv: string[]): Promise<void> {
       `${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; computing the exact float top-k of ${dataset.queries} queries...`,
   );
 
-  const reference = new FloatReference(index.forward, index.inverted.numTerms);
+  const reference = new FloatReference(index.forward, index.numTerms);
   const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
 
   const results: ResultRow[] = [];
   for (const name of algorithms) {
     const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : (name as AlgorithmName);
     const exact = name === "exact";
-    const runOne = (i: number) => searchSegment(index, queries.vectors[i]!, { k, algorithm, exact });
+    const runOne = (i: number, phases = false) => searchSegment(index, queries.vectors[i]!, { k, algorithm, exact, phases });
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -112,6 +115,19 @@ export async function run(argv: string[]): Promise<void> {
       recallSum += want.size === 0 ? 1 : found / want.size;
       if (args.values.has("--run")) runHits.push(r.hits.map((h) => ({ docId: docs.ids(h.doc), score: h.score })));
     }
+    // Phases are timed in a second, separate pass: the clock reads would otherwise slow the first.
+    let phases: ResultRow["phases"];
+    if (runOne(0, true).phases !== undefined) {
+      const sum = { boundsMs: 0, collectMs: 0, scoreMs: 0 };
+      for (let i = 0; i < queries.vectors.length; i++) {
+        const p = runOne(i, true).phases!;
+        sum.boundsMs += p.boundsMs;
+        sum.collectMs += p.collectMs;
+        sum.scoreMs += p.scoreMs;
+      }
+      const n = queries.vectors.length;
+      phases = { boundsMs: sum.boundsMs / n, collectMs: sum.collectMs / n, scoreMs: sum.scoreMs / n };
+    }
     const s = summarize(times);
     const total = times.reduce((a, b) => a + b, 0);
     results.push({
@@ -124,16 +140,26 @@ export async function run(argv: string[]): Promise<void> {
       recall: queries.vectors.length > 0 ? recallSum / queries.vectors.length : 1,
       postingsScored: queries.vectors.length > 0 ? postings / queries.vectors.length : 0,
       speedupVsExhaustive: null,
+      ...(phases !== undefined ? { phases } : {}),
     });
-    console.error(`  ${name}: mean ${s.mean.toFixed(2)} ms, p50 ${s.p50.toFixed(2)} ms`);
+    const phaseText = phases === undefined ? "" : ` (bounds ${phases.boundsMs.toFixed(2)}, collect/sort ${phases.collectMs.toFixed(2)}, scoring ${phases.scoreMs.toFixed(2)} ms)`;
+    console.error(`  ${name}: mean ${s.mean.toFixed(2)} ms, p50 ${s.p50.toFixed(2)} ms${phaseText}`);
     const prefix = args.values.get("--run");
     if (prefix !== undefined) {
       await writeTrecRun(`${prefix}.${name}.trec`, queries.ids.map((id, i) => [id, runHits[i]!] as const), `sparsedb-${name}`);
     }
   }
-  // Block-max pruning builds its range-max table on first use: it is part of the index's memory.
-  const rangeBytes = rangeMaxBytes(index.inverted);
-  indexFigures.bytes += rangeBytes;
+  // What is resident after the runs: the range layout, the posting lists if a reference
+  // algorithm derived them, and bmp's range-max table if bmp ran.
+  const after = index.memory();
+  const rangeBytes = algorithms.includes("bmp") ? rangeMaxBytes(index.inverted) : 0;
+  Object.assign(indexFigures, {
+    rangeLayoutBytes: after.rangeBytes,
+    postingListBytes: after.invertedBytes,
+    bmpTableBytes: rangeBytes,
+    rangeLayoutBytesPerPosting: dataset.postings > 0 ? after.rangeBytes / dataset.postings : 0,
+  });
+  indexFigures.bytes = after.rangeBytes + after.invertedBytes + rangeBytes;
   indexFigures.bytesPerPosting = dataset.postings > 0 ? indexFigures.bytes / dataset.postings : 0;
   const base = results.find((r) => r.algorithm === "exhaustive");
   for (const r of results) r.speedupVsExhaustive = base !== undefined && r.meanMs > 0 ? base.meanMs / r.meanMs : null;
@@ -141,8 +167,9 @@ export async function run(argv: string[]): Promise<void> {
   console.log(
     `\nretrieval: ${dataset.docs} docs, ${dataset.queries} queries, k=${k}, ${bits}-bit impacts` +
       `${synthetic ? " (synthetic: true)" : ""}; one thread, after ${warmup} warm-up queries\n` +
-      `index: ${(indexFigures.bytes / 2 ** 20).toFixed(1)} MiB inverted (${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; ` +
-      `of it ${(rangeBytes / 2 ** 20).toFixed(1)} MiB range-max table for bmp), ` +
+      `index: ${(indexFigures.bytes / 2 ** 20).toFixed(1)} MiB resident (${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting): ` +
+      `range layout ${(after.rangeBytes / 2 ** 20).toFixed(1)} MiB (${(after.rangeBytes / Math.max(1, dataset.postings)).toFixed(3)} bytes/posting), ` +
+      `posting lists ${(after.invertedBytes / 2 ** 20).toFixed(1)} MiB, bmp range-max table ${(rangeBytes / 2 ** 20).toFixed(1)} MiB; ` +
       `${(indexFigures.forwardBytes / 2 ** 20).toFixed(1)} MiB forward, built in ${indexFigures.buildSeconds.toFixed(2)} s\n`,
   );
   console.log(

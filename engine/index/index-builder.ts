@@ -95,7 +95,7 @@ export class IndexBuilder {
     this.built = true;
     const forward = new ForwardIndex(this.docStart.toArray(), this.terms.toArray() as TermArray, this.weights.toArray());
     const quantizer = new Quantizer(this.bits, Math.fround(this.maxWeight));
-    return new SegmentIndex(buildInverted(forward, quantizer, this.vocabSize), forward);
+    return new SegmentIndex(forward, quantizer, this.vocabSize);
   }
 }
 

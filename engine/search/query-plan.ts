@@ -1,4 +1,5 @@
 import type { InvertedIndex } from "../index/inverted-index.js";
+import type { Quantizer } from "../index/quantizer.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { PostingCursor } from "./posting-cursor.js";
 
@@ -30,7 +31,14 @@ export interface QueryPlan {
   margin: number;
 }
 
-export function makePlan(index: InvertedIndex, query: SparseVector): QueryPlan {
+/** What a plan needs of a segment: its terms and its quantization. */
+export interface PlanSource {
+  readonly numTerms: number;
+  readonly quantizer: Quantizer;
+  docFreq(term: number): number;
+}
+
+export function makePlan(index: PlanSource, query: SparseVector): QueryPlan {
   const q = index.quantizer;
   const terms: number[] = [];
   const floats: number[] = [];

@@ -6,6 +6,7 @@ import { blockMaxMaxScore } from "./block-max-maxscore.js";
 import { blockMaxPruning } from "./block-max-pruning.js";
 import { blockMaxWand } from "./block-max-wand.js";
 import { rescoreExact } from "./exact-rescore.js";
+import { rangeSearch, type RangePhases } from "./range-search.js";
 import { exhaustive } from "./exhaustive.js";
 import { maxScore } from "./maxscore.js";
 import { makePlan } from "./query-plan.js";
@@ -23,10 +24,15 @@ const ALGORITHM_TABLE = {
   bmp: blockMaxPruning,
 } satisfies Record<string, TopKAlgorithm>;
 
-export type AlgorithmName = keyof typeof ALGORITHM_TABLE;
-export const ALGORITHMS = Object.keys(ALGORITHM_TABLE) as AlgorithmName[];
+/**
+ * `ranges` (range-search.ts) is the default: exact float top-k over the range layout in
+ * WebAssembly, `ranges-ts` its TypeScript reference. The others run over the block posting
+ * lists (SearchContext) and stay as references and for comparison.
+ */
+export type AlgorithmName = "ranges" | "ranges-ts" | keyof typeof ALGORITHM_TABLE;
+export const ALGORITHMS: AlgorithmName[] = ["ranges", "ranges-ts", ...(Object.keys(ALGORITHM_TABLE) as (keyof typeof ALGORITHM_TABLE)[])];
 /** The fastest rank-safe algorithm by this project's benchmarks (BENCHMARKS.md). */
-export const DEFAULT_ALGORITHM: AlgorithmName = "bmp";
+export const DEFAULT_ALGORITHM: AlgorithmName = "ranges";
 export const DEFAULT_MAX_K = 10_000;
 
 export interface SegmentSearchOptions {
@@ -38,13 +44,21 @@ export interface SegmentSearchOptions {
   filter?: DocFilter;
   /** The largest k accepted; DEFAULT_MAX_K by default. */
   maxK?: number;
+  /**
+   * When `filter` rejects deleted documents only: how many there are. Lets the range search
+   * start from a rank-safe threshold; leave it out for any other filter.
+   */
+  excluded?: number;
+  /** Time the range search's phases into the result. */
+  phases?: boolean;
 }
 
 export interface SegmentSearchResult {
   hits: DocHit[];
   postingsScored: number;
-  /** Exact mode: how many candidates were re-scored in float. */
+  /** Exact mode: how many candidates were re-scored in float (range search: ranges collected). */
   candidates: number;
+  phases?: RangePhases;
 }
 
 export function checkK(k: unknown, maxK: number = DEFAULT_MAX_K): number {
@@ -71,8 +85,19 @@ export function checkAlgorithm(name: unknown): AlgorithmName {
  */
 export function searchSegment(index: SegmentIndex, query: SparseVector, options: SegmentSearchOptions): SegmentSearchResult {
   const k = checkK(options.k, options.maxK ?? DEFAULT_MAX_K);
-  const algorithm = ALGORITHM_TABLE[checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM)];
+  const name = checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM);
   const exact = options.exact ?? true;
+  if (name === "ranges" || name === "ranges-ts") {
+    return rangeSearch(index, query, {
+      k,
+      exact,
+      filter: options.filter,
+      excluded: options.excluded,
+      phases: options.phases,
+      reference: name === "ranges-ts",
+    });
+  }
+  const algorithm = ALGORITHM_TABLE[name];
   const plan = makePlan(index.inverted, query);
   const collector = exact ? new TopKCollector(k, plan.margin, true) : new TopKCollector(k);
   const ctx: SearchContext = { index: index.inverted, forward: index.forward, plan, collector, filter: options.filter };

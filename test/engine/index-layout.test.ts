@@ -54,7 +54,7 @@ describe("IndexBuilder and SegmentIndex", () => {
     );
   });
 
-  it("reports memory per posting for the inverted and forward indexes separately", () => {
+  it("reports memory per posting for the index (range layout, posting lists once derived) and the forward index separately", () => {
     const b = new IndexBuilder();
     let nnz = 0;
     for (let d = 0; d < 1000; d++) {
@@ -62,11 +62,18 @@ describe("IndexBuilder and SegmentIndex", () => {
       nnz += v.nnz;
       b.add(v);
     }
-    const m = b.build().memory();
+    const ix = b.build();
+    const m = ix.memory();
     expect(m.postings).toBe(nnz);
-    expect(m.invertedBytes).toBeGreaterThan(0);
+    // The block posting lists are derived only when a reference algorithm asks for them.
+    expect(m.invertedBytes).toBe(0);
+    expect(m.rangeBytes).toBe(ix.ranges.byteLength());
     expect(m.forwardBytes).toBe(4 * 1001 + 6 * m.postings);
-    expect(m.invertedBytesPerPosting).toBeCloseTo(m.invertedBytes / m.postings);
+    expect(m.invertedBytesPerPosting).toBeCloseTo(m.rangeBytes / m.postings);
+    expect(ix.inverted.numPostings).toBe(nnz);
+    const after = ix.memory();
+    expect(after.invertedBytes).toBe(ix.inverted.byteLength());
+    expect(after.invertedBytesPerPosting).toBeCloseTo((after.invertedBytes + after.rangeBytes) / after.postings);
   });
 
   it("rejects bad input with what to do", () => {
@@ -85,9 +92,13 @@ describe("IndexBuilder and SegmentIndex", () => {
     const b = new IndexBuilder();
     b.add(SparseVector.fromTermMap({ 1: 1 }));
     const { meta, arrays } = b.build().toSections();
-    expect(() => SegmentIndex.fromSections(meta, { ...arrays, impacts: new Uint8Array(5) })).toThrow(/inconsistent/);
+    expect(() => SegmentIndex.fromSections(meta, { ...arrays, "range.rareStart": new Uint32Array(5) })).toThrow(/range layout is inconsistent/);
     expect(() => SegmentIndex.fromSections({ ...meta, numDocs: "x" }, arrays)).toThrow(/numDocs/);
-    const { docWords: _omitted, ...rest } = arrays;
-    expect(() => SegmentIndex.fromSections(meta, rest)).toThrow(/section "docWords" is missing/);
+    expect(() => SegmentIndex.fromSections({ ...meta, numDocs: 2 }, arrays)).toThrow(/2 docs but the forward index holds 1/);
+    const { "range.rows": _omitted, ...rest } = arrays;
+    expect(() => SegmentIndex.fromSections(meta, rest)).toThrow(/section "range.rows" is missing/);
+    // A file without the range layout (written before it existed) still opens: it is derived.
+    const { "range.termDocFreq": _a, "range.termRow": _b, "range.rows": _c, "range.rareStart": _d, "range.rare": _e, "range.kthWeight": _f, ...old } = arrays;
+    expect(SegmentIndex.fromSections(meta, old).ranges.a.termDocFreq[1]).toBe(1);
   });
 });

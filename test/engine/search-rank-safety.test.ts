@@ -106,7 +106,7 @@ describe("search arguments", () => {
   });
   it("rejects an unknown algorithm and lists the known ones", () => {
     expect(() => searchSegment(ix, q, { k: 1, algorithm: "bogus" as never })).toThrow(
-      /unknown algorithm "bogus"; choose one of: exhaustive, taat, maxscore, wand, bmw, bmm, bmp/,
+      /unknown algorithm "bogus"; choose one of: ranges, ranges-ts, exhaustive, taat, maxscore, wand, bmw, bmm, bmp/,
     );
   });
 });

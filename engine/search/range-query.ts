@@ -1,0 +1,141 @@
+import { KTH_RANKS, type RangeLayout } from "../index/range-layout.js";
+import type { SegmentIndex } from "../index/segment-index.js";
+import type { SparseVector } from "../sparse-vector.js";
+import { makePlan } from "./query-plan.js";
+
+/** Largest integer bound weight: the best term gets ~128, so sums leave u16 headroom. */
+const TOP_BOUND_WEIGHT = 128;
+/** Relative slack on every float comparison against an integer bound. */
+const SLACK = 1e-9;
+
+/**
+ * A query as the range search runs it, the same for the WebAssembly kernel and its TypeScript
+ * reference (range-search-reference.ts).
+ *
+ * Scores. Exact mode scores in float64 from the forward index: sum over the document's terms, in
+ * increasing term order, of q_t * w_dt (q_t the float32 query weight), which is bit for bit
+ * ForwardIndex.dot, the definition of the true score. Fast mode scores as every other
+ * algorithm's quantized mode: sum of integer plan weights times re-quantized impacts.
+ *
+ * Bounds. A range's bound is sum over positive query terms of W_t * level_rt in saturating u16,
+ * where level_rt * step >= w_dt for every d of range r (range-layout.ts) and
+ * W_t = ceil(s * q_t * step) for a scale s that gives the heaviest term W = 128. So
+ * bound >= s * (positive part of the score) >= s * score for every document of the range; in
+ * fast mode a quantized impact can exceed w / step by 1/2, which `slack` covers. A range is
+ * visited when bound + slack >= thrScale * kth score (capped at 65535, so a saturated bound is
+ * always visited); thrScale is s slightly lowered so float rounding never prunes a tie.
+ *
+ * Starting threshold. With no negative query weight and no filter beyond deletions, at least
+ * K = (k + deleted) documents score >= max_t q_t * (K-th largest weight of t), a lower bound of
+ * the final k-th score: only ranges whose bound reaches it are collected at all.
+ */
+export interface RangeQuery {
+  /** Query terms present in the segment (nonzero weight), in query order. */
+  terms: number[];
+  /** Scoring weight per term: float q_t (exact) or the integer plan weight (fast). */
+  scoreWeights: number[];
+  /** Dense terms with a positive weight: byte offset of the row, bound weight. */
+  dense: number[];
+  /** Rare terms with a positive weight: first entry, end entry (indexes into rare[]), bound weight. */
+  rare: number[];
+  collectUnits: number;
+  thrScale: number;
+  slackUnits: number;
+  hasNonPositive: boolean;
+  quantized: boolean;
+  /** Fast mode: the segment quantizer's step and largest impact, to re-quantize weights. */
+  quantStep: number;
+  maxImpact: number;
+  /** Fast mode: multiplies an integer score into float units. */
+  scoreUnit: number;
+}
+
+export interface RangeQueryOptions {
+  k: number;
+  exact: boolean;
+  /** How many documents the filter may reject, when it rejects only deleted ones; undefined otherwise. */
+  excluded: number | undefined;
+}
+
+export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: RangeQueryOptions): RangeQuery {
+  const layout = index.ranges;
+  const q = index.quantizer;
+  const terms: number[] = [];
+  const floats: number[] = [];
+  let scoreWeights: number[];
+  let boundWeights: number[];
+  let scoreUnit = 1;
+  if (o.exact) {
+    for (let i = 0; i < query.nnz; i++) {
+      const t = query.terms[i]!;
+      if (t >= index.numTerms || layout.a.termDocFreq[t] === 0 || query.weights[i] === 0) continue;
+      terms.push(t);
+      floats.push(query.weights[i]!);
+    }
+    scoreWeights = floats;
+    boundWeights = floats;
+  } else {
+    const plan = makePlan(index, query);
+    terms.push(...plan.terms);
+    scoreWeights = plan.weights;
+    scoreUnit = plan.scoreUnit;
+    // The plan's integer weight in float units per unit of weight: w_int * scoreUnit / step.
+    boundWeights = plan.weights.map((w) => (w * plan.scoreUnit) / q.step);
+  }
+
+  let top = 0, hasNonPositive = false;
+  for (const w of boundWeights) {
+    if (w > top) top = w;
+    if (!(w > 0)) hasNonPositive = true; // fast mode rounds a tiny weight to 0
+  }
+  const s = top > 0 ? TOP_BOUND_WEIGHT / (top * layout.step) : 1;
+  const dense: number[] = [];
+  const rare: number[] = [];
+  let slack = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const w = boundWeights[i]!;
+    if (w <= 0) continue;
+    const t = terms[i]!;
+    const bw = Math.min(255, Math.max(1, Math.ceil(s * w * layout.step * (1 + SLACK))));
+    const row = layout.a.termRow[t]!;
+    if (row >= 0) dense.push(row * layout.stride, bw);
+    else rare.push(layout.a.rareStart[t]!, layout.a.rareStart[t + 1]!, bw);
+    if (!o.exact) slack += s * w * (q.step / 2);
+  }
+  const slackUnits = slack === 0 ? 0 : slack * (1 + SLACK) + 1e-6;
+  const thrScale = (o.exact ? s : s * scoreUnit) * (1 - SLACK);
+
+  let collectUnits = 1;
+  const theta = hasNonPositive || o.excluded === undefined ? -Infinity : startingThreshold(layout, index, terms, scoreWeights, o);
+  if (theta > 0) collectUnits = Math.min(65535, Math.max(1, Math.floor(theta * thrScale - slackUnits)));
+  return {
+    terms,
+    scoreWeights,
+    dense,
+    rare,
+    collectUnits,
+    thrScale,
+    slackUnits,
+    hasNonPositive,
+    quantized: !o.exact,
+    quantStep: q.step,
+    maxImpact: q.maxImpact,
+    scoreUnit,
+  };
+}
+
+/** A lower bound of the k-th best score (in scoring units), or -Infinity when none is known. */
+function startingThreshold(layout: RangeLayout, index: SegmentIndex, terms: number[], weights: number[], o: RangeQueryOptions): number {
+  const need = o.k + (o.excluded ?? 0);
+  const rank = KTH_RANKS.findIndex((r) => r >= need);
+  if (rank < 0) return -Infinity;
+  let best = -Infinity;
+  for (let i = 0; i < terms.length; i++) {
+    const kth = layout.a.kthWeight[terms[i]! * KTH_RANKS.length + rank]!;
+    if (kth <= 0) continue;
+    // Fast mode: quantize() is monotone, so the K-th largest impact is >= quantize(kth).
+    const v = o.exact ? weights[i]! * kth : weights[i]! * index.quantizer.quantize(kth);
+    if (v > best) best = v;
+  }
+  return best;
+}

@@ -1,0 +1,335 @@
+// AssemblyScript, compiled to range-kernel.wasm by `npm run build` (see package.json
+// "build:wasm"); not part of the TypeScript program. The same algorithm in plain TypeScript,
+// which tests hold this kernel bit-identical to, is engine/search/range-search-reference.ts;
+// engine/search/range-search.ts says what the algorithm does and lays out the memory.
+//
+// All data lives in the imported memory at offsets the host sets with setSegment/setScratch;
+// nothing here allocates.
+
+const WINDOW: i32 = 4096; // ranges per window (16 pages of 256)
+const WINDOW_PAGES: u32 = 16;
+const BINS: i32 = 4096; // bound >> 4
+
+@external("env", "accept") declare function accept(doc: i32): i32;
+@external("env", "now") declare function now(): f64;
+
+// The segment (set once).
+let numDocs: i32 = 0;
+let numRanges: i32 = 0;
+let stride: i32 = 0;
+let fwdStart: usize = 0; // u32[numDocs + 1]
+let fwdTerms: usize = 0; // u16[postings]
+let fwdWeights: usize = 0; // f32[postings]
+let rows: usize = 0; // u8[numRows * stride]
+
+// Scratch (set once).
+let slotMap: usize = 0; // u16[numTerms]: term -> query slot + 1, 0 when not in the query
+let slotWeight: usize = 0; // f64[slots + 1], indexed by slot + 1
+let denseList: usize = 0; // per dense query term: u32 row byte offset, u32 bound weight
+let rareList: usize = 0; // per rare query term: u32 entry ptr, u32 end ptr, u32 bound weight, u32 page
+let bounds: usize = 0; // u16[WINDOW]
+let candRange: usize = 0; // u32[stride]
+let candBound: usize = 0; // u16[stride]
+let order: usize = 0; // u32[stride]
+let bins: usize = 0; // u32[BINS + 1]
+let heapScore: usize = 0; // f64[maxK]
+let heapDoc: usize = 0; // i32[maxK]
+
+// The query (set by search).
+let heapK: i32 = 0;
+let heapSize: i32 = 0;
+let thrScale: f64 = 0; // bound units per score unit
+let slackUnits: f64 = 0;
+let thrUnits: f64 = -Infinity; // a range is visited when bound + slack >= thrUnits
+let quantized: bool = false;
+let quantStep: f64 = 0;
+let maxImpact: f64 = 0;
+let useFilter: bool = false;
+let scoredPostings: i32 = 0;
+let docsScored: i32 = 0;
+let numCandidates: i32 = 0;
+let timing: bool = false;
+let tBounds: f64 = 0;
+let tCollect: f64 = 0;
+let tScore: f64 = 0;
+
+export function setSegment(nDocs: i32, nRanges: i32, rowStride: i32, start: usize, termsPtr: usize, weightsPtr: usize, rowsPtr: usize): void {
+  numDocs = nDocs;
+  numRanges = nRanges;
+  stride = rowStride;
+  fwdStart = start;
+  fwdTerms = termsPtr;
+  fwdWeights = weightsPtr;
+  rows = rowsPtr;
+}
+
+export function setScratch(
+  slots: usize, weights: usize, dense: usize, rare: usize, boundsPtr: usize, cr: usize, cb: usize, ord: usize, binsPtr: usize, hs: usize, hd: usize,
+): void {
+  slotMap = slots;
+  slotWeight = weights;
+  denseList = dense;
+  rareList = rare;
+  bounds = boundsPtr;
+  candRange = cr;
+  candBound = cb;
+  order = ord;
+  bins = binsPtr;
+  heapScore = hs;
+  heapDoc = hd;
+}
+
+export function postingsScored(): i32 { return scoredPostings; }
+export function candidates(): i32 { return numCandidates; }
+export function docs(): i32 { return docsScored; }
+export function boundsMs(): f64 { return tBounds; }
+export function collectMs(): f64 { return tCollect; }
+export function scoreMs(): f64 { return tScore; }
+
+/**
+ * One query over the whole segment: bounds, collect, sort, score best-first. Returns the
+ * number of hits left in the heap (heapScore/heapDoc, unordered).
+ */
+export function search(
+  nDense: i32, nRare: i32, k: i32, collectUnits: i32, scale: f64, slack: f64,
+  quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool,
+): i32 {
+  begin(k, scale, slack, quant, inv, maxImp, filter, time);
+  let nc: i32 = 0;
+  const cu = i16x8.splat(<i16>collectUnits);
+  for (let w0: i32 = 0; w0 < numRanges; w0 += WINDOW) {
+    let t0: f64 = 0;
+    if (timing) t0 = now();
+    windowBounds(w0, nDense, nRare, (<u32>w0 >> 8) + WINDOW_PAGES, <u32>w0 >> 8);
+    let t1: f64 = 0;
+    if (timing) { t1 = now(); tBounds += t1 - t0; }
+    for (let x: i32 = 0; x < WINDOW; x += 8) {
+      let mask = i16x8.bitmask(i16x8.ge_u(v128.load(bounds + (<usize>x << 1)), cu));
+      while (mask != 0) {
+        const b = ctz<i32>(mask);
+        mask &= mask - 1;
+        store<u32>(candRange + (<usize>nc << 2), w0 + x + b);
+        store<u16>(candBound + (<usize>nc << 1), load<u16>(bounds + (<usize>(x + b) << 1)));
+        nc++;
+      }
+    }
+    if (timing) tCollect += now() - t1;
+  }
+  numCandidates = nc;
+  let t2: f64 = 0;
+  if (timing) t2 = now();
+  sortByBound(nc);
+  let t3: f64 = 0;
+  if (timing) { t3 = now(); tCollect += t3 - t2; }
+  for (let j: i32 = 0; j < nc; j++) {
+    const c = load<u32>(order + (<usize>j << 2));
+    const b = <i32>load<u16>(candBound + (<usize>c << 1));
+    // Bins hold bounds b with b >> 4 equal: when the bin's largest cannot reach, nothing after can.
+    if (<f64>(b | 15) + slackUnits < thrUnits) break;
+    if (<f64>b + slackUnits < thrUnits) continue;
+    scoreRange(<i32>load<u32>(candRange + (<usize>c << 2)));
+  }
+  if (timing) tScore += now() - t3;
+  return heapSize;
+}
+
+/** Scores every document, no pruning: for queries whose negative terms need it. */
+export function scanAll(k: i32, quant: bool, inv: f64, maxImp: f64, filter: bool): i32 {
+  begin(k, 0, 0, quant, inv, maxImp, filter, false);
+  for (let r: i32 = 0; r < numRanges; r++) scoreRange(r);
+  return heapSize;
+}
+
+function begin(k: i32, scale: f64, slack: f64, quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool): void {
+  heapK = k;
+  heapSize = 0;
+  thrScale = scale;
+  slackUnits = slack;
+  thrUnits = -Infinity;
+  quantized = quant;
+  quantStep = inv;
+  maxImpact = maxImp;
+  useFilter = filter;
+  scoredPostings = 0;
+  docsScored = 0;
+  numCandidates = 0;
+  timing = time;
+  tBounds = 0;
+  tCollect = 0;
+  tScore = 0;
+}
+
+/** bounds[r - w0] = saturating sum over query terms of weight * level, for one window. */
+function windowBounds(w0: i32, nDense: i32, nRare: i32, pageEnd: u32, pageStart: u32): void {
+  memory.fill(bounds, 0, <usize>WINDOW << 1);
+  let j: i32 = 0;
+  for (; j + 4 <= nDense; j += 4) {
+    const e = denseList + (<usize>j << 3);
+    const r0 = rows + <usize>load<u32>(e) + <usize>w0;
+    const r1 = rows + <usize>load<u32>(e, 8) + <usize>w0;
+    const r2 = rows + <usize>load<u32>(e, 16) + <usize>w0;
+    const r3 = rows + <usize>load<u32>(e, 24) + <usize>w0;
+    const m0 = i8x16.splat(<i8>load<u32>(e, 4));
+    const m1 = i8x16.splat(<i8>load<u32>(e, 12));
+    const m2 = i8x16.splat(<i8>load<u32>(e, 20));
+    const m3 = i8x16.splat(<i8>load<u32>(e, 28));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 16) {
+      const bp = bounds + (x << 1);
+      let lo = v128.load(bp);
+      let hi = v128.load(bp, 16);
+      let v = v128.load(r0 + x);
+      lo = i16x8.add_sat_u(lo, i16x8.extmul_low_i8x16_u(v, m0));
+      hi = i16x8.add_sat_u(hi, i16x8.extmul_high_i8x16_u(v, m0));
+      v = v128.load(r1 + x);
+      lo = i16x8.add_sat_u(lo, i16x8.extmul_low_i8x16_u(v, m1));
+      hi = i16x8.add_sat_u(hi, i16x8.extmul_high_i8x16_u(v, m1));
+      v = v128.load(r2 + x);
+      lo = i16x8.add_sat_u(lo, i16x8.extmul_low_i8x16_u(v, m2));
+      hi = i16x8.add_sat_u(hi, i16x8.extmul_high_i8x16_u(v, m2));
+      v = v128.load(r3 + x);
+      lo = i16x8.add_sat_u(lo, i16x8.extmul_low_i8x16_u(v, m3));
+      hi = i16x8.add_sat_u(hi, i16x8.extmul_high_i8x16_u(v, m3));
+      v128.store(bp, lo);
+      v128.store(bp, hi, 16);
+    }
+  }
+  for (; j < nDense; j++) {
+    const e = denseList + (<usize>j << 3);
+    const r0 = rows + <usize>load<u32>(e) + <usize>w0;
+    const m0 = i8x16.splat(<i8>load<u32>(e, 4));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 16) {
+      const bp = bounds + (x << 1);
+      const v = v128.load(r0 + x);
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp), i16x8.extmul_low_i8x16_u(v, m0)));
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 16), i16x8.extmul_high_i8x16_u(v, m0)), 16);
+    }
+  }
+  for (let i: i32 = 0; i < nRare; i++) {
+    const e = rareList + (<usize>i << 4);
+    let p = <usize>load<u32>(e);
+    const end = <usize>load<u32>(e, 4);
+    const w = load<u32>(e, 8);
+    let page = load<u32>(e, 12);
+    // A marker may have moved the term past this window (page >= pageEnd): its next entries wait.
+    if (page >= pageEnd) continue;
+    while (p < end) {
+      const v = <u32>load<u16>(p);
+      const level = v >> 8;
+      p += 2;
+      if (level == 0) {
+        page += (v & 255) + 1;
+        if (page >= pageEnd) break;
+        continue;
+      }
+      const at = bounds + (<usize>(((page - pageStart) << 8) | (v & 255)) << 1);
+      const s = <u32>load<u16>(at) + w * level;
+      store<u16>(at, s > 65535 ? 65535 : s);
+    }
+    store<u32>(e, <u32>p);
+    store<u32>(e, page, 12);
+  }
+}
+
+/** Counting sort of the candidates by bound >> 4, best first, into order[]. */
+function sortByBound(nc: i32): void {
+  memory.fill(bins, 0, <usize>(BINS + 1) << 2);
+  for (let c: i32 = 0; c < nc; c++) {
+    const a = bins + (<usize>(BINS - 1 - (<i32>load<u16>(candBound + (<usize>c << 1)) >> 4)) << 2);
+    store<u32>(a, load<u32>(a) + 1);
+  }
+  let sum: u32 = 0;
+  for (let b: i32 = 0; b < BINS; b++) {
+    const a = bins + (<usize>b << 2);
+    const n = load<u32>(a);
+    store<u32>(a, sum);
+    sum += n;
+  }
+  for (let c: i32 = 0; c < nc; c++) {
+    const a = bins + (<usize>(BINS - 1 - (<i32>load<u16>(candBound + (<usize>c << 1)) >> 4)) << 2);
+    const at = load<u32>(a);
+    store<u32>(a, at + 1);
+    store<u32>(order + (<usize>at << 2), c);
+  }
+}
+
+/** Math.round for x >= 0 (ties up), which f64.nearest (ties to even) is not. */
+@inline function roundHalfUp(x: f64): f64 {
+  const f = Math.floor(x);
+  return x - f >= 0.5 ? f + 1 : f;
+}
+
+function scoreRange(r: i32): void {
+  let d = r << 2;
+  let end = d + 4;
+  if (end > numDocs) end = numDocs;
+  for (; d < end; d++) {
+    let i = load<u32>(fwdStart + (<usize>d << 2));
+    const e = load<u32>(fwdStart + (<usize>(d + 1) << 2));
+    scoredPostings += <i32>(e - i);
+    let s: f64 = 0;
+    let matched = false;
+    for (; i < e; i++) {
+      const slot = <usize>load<u16>(slotMap + (<usize>load<u16>(fwdTerms + (<usize>i << 1)) << 1));
+      if (slot != 0) {
+        matched = true;
+        let w = <f64>load<f32>(fwdWeights + (<usize>i << 2));
+        if (quantized) {
+          w = roundHalfUp(w / quantStep);
+          if (w > maxImpact) w = maxImpact;
+        }
+        s += load<f64>(slotWeight + (slot << 3)) * w;
+      }
+    }
+    docsScored++;
+    if (!matched) continue;
+    if (heapSize == heapK && worse(s, d, load<f64>(heapScore), load<i32>(heapDoc))) continue;
+    if (useFilter && accept(d) == 0) continue;
+    offer(d, s);
+  }
+}
+
+@inline function worse(sa: f64, da: i32, sb: f64, db: i32): bool {
+  return sa < sb || (sa == sb && da > db);
+}
+
+/** Keeps the k best (heap with the worst kept hit at the root), and the pruning threshold. */
+function offer(doc: i32, score: f64): void {
+  if (heapSize < heapK) {
+    let i = heapSize++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const ps = load<f64>(heapScore + (<usize>parent << 3));
+      const pd = load<i32>(heapDoc + (<usize>parent << 2));
+      if (!worse(score, doc, ps, pd)) break;
+      store<f64>(heapScore + (<usize>i << 3), ps);
+      store<i32>(heapDoc + (<usize>i << 2), pd);
+      i = parent;
+    }
+    store<f64>(heapScore + (<usize>i << 3), score);
+    store<i32>(heapDoc + (<usize>i << 2), doc);
+  } else {
+    const n = heapSize;
+    let i: i32 = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let cs = load<f64>(heapScore + (<usize>c << 3));
+      let cd = load<i32>(heapDoc + (<usize>c << 2));
+      if (c + 1 < n) {
+        const s2 = load<f64>(heapScore + (<usize>(c + 1) << 3));
+        const d2 = load<i32>(heapDoc + (<usize>(c + 1) << 2));
+        if (worse(s2, d2, cs, cd)) { c++; cs = s2; cd = d2; }
+      }
+      if (!worse(cs, cd, score, doc)) break;
+      store<f64>(heapScore + (<usize>i << 3), cs);
+      store<i32>(heapDoc + (<usize>i << 2), cd);
+      i = c;
+    }
+    store<f64>(heapScore + (<usize>i << 3), score);
+    store<i32>(heapDoc + (<usize>i << 2), doc);
+  }
+  if (heapSize == heapK) {
+    const t = load<f64>(heapScore) * thrScale;
+    thrUnits = t > 65535 ? 65535 : t;
+  }
+}

@@ -1,0 +1,190 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IndexBuilder } from "../../engine/index/index-builder.js";
+import { KTH_RANKS, RangeLayout, WINDOW_RANGES, RANGE_DOCS, PAGE_RANGES } from "../../engine/index/range-layout.js";
+import { SegmentIndex } from "../../engine/index/segment-index.js";
+import { makePlan } from "../../engine/search/query-plan.js";
+import { rangeKernelAvailable, rangeSearch } from "../../engine/search/range-search.js";
+import type { DocHit } from "../../engine/search/top-k.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+
+/** A seeded corpus, large enough to span pages (1024 docs) and windows (16384 docs) when asked. */
+interface Corpus {
+  docs: SparseVector[];
+  vocab: number;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+function makeCorpus(numDocs: number, vocab: number, maxNnz: number, tieWeights: boolean, seed: number): Corpus {
+  const rnd = lcg(seed);
+  const docs: SparseVector[] = [];
+  for (let d = 0; d < numDocs; d++) {
+    const m: Record<number, number> = {};
+    const nnz = Math.floor(rnd() * (maxNnz + 1));
+    for (let i = 0; i < nnz; i++) {
+      // Skewed term popularity: low ids are common, so some terms get dense rows.
+      const t = Math.floor(vocab * rnd() ** 2);
+      m[t] = tieWeights ? [0.5, 1, 2][Math.floor(rnd() * 3)]! : Math.fround(0.001 + 5 * rnd() ** 3);
+    }
+    docs.push(SparseVector.fromTermMap(m, { vocabSize: vocab }));
+  }
+  return { docs, vocab };
+}
+
+function segment(c: Corpus, bits: number, minDenseDf: number | undefined): SegmentIndex {
+  const b = new IndexBuilder({ bits, vocabSize: c.vocab });
+  for (const d of c.docs) b.add(d);
+  const built = b.build();
+  if (minDenseDf === undefined) return built;
+  const ranges = RangeLayout.build(built.forward, built.quantizer.maxWeight, c.vocab, { minDenseDf });
+  return new SegmentIndex(built.forward, built.quantizer, c.vocab, ranges);
+}
+
+function bruteForce(ix: SegmentIndex, c: Corpus, query: SparseVector, k: number, exact: boolean, allowed: (d: number) => boolean): DocHit[] {
+  const qt = new Set(query.terms);
+  const plan = makePlan(ix, query);
+  const qw = new Map(plan.terms.map((t, i) => [t, plan.weights[i]!]));
+  const hits: DocHit[] = [];
+  c.docs.forEach((v, d) => {
+    if (!allowed(d) || !Array.from(v.terms).some((t) => qt.has(t))) return;
+    if (exact) {
+      hits.push({ doc: d, score: v.dot(query) });
+      return;
+    }
+    let s = 0;
+    for (let i = 0; i < v.nnz; i++) {
+      const w = qw.get(v.terms[i]!);
+      if (w !== undefined) s += w * ix.quantizer.quantize(v.weights[i]!);
+    }
+    hits.push({ doc: d, score: s * plan.scoreUnit });
+  });
+  return hits.sort((a, b) => b.score - a.score || a.doc - b.doc).slice(0, k);
+}
+
+const caseArb = fc.record({
+  // Up to 5 windows of 16384 docs: rare terms then skip whole windows.
+  numDocs: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 900, max: 3000 }), fc.integer({ min: 16_000, max: 80_000 })),
+  // 5000 terms: the rarest skip whole windows, so their page markers cross them.
+  vocab: fc.constantFrom(8, 60, 400, 5000),
+  maxNnz: fc.constantFrom(1, 6, 20),
+  tieWeights: fc.boolean(),
+  seed: fc.integer(),
+  bits: fc.constantFrom(8, 4, 1, 12, 16),
+  minDenseDf: fc.constantFrom(undefined, 1, 3, 40, 1_000_000),
+  query: fc.dictionary(
+    fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 5100 })).map(String),
+    fc.oneof(fc.constantFrom(1, 0.25, 3, -1), fc.float({ min: Math.fround(-2), max: Math.fround(4), noNaN: true })),
+    { minKeys: 0, maxKeys: 12 },
+  ),
+  k: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 1200 })),
+  filter: fc.constantFrom("none", "deletes", "metadata"),
+});
+
+describe("range search", () => {
+  it("the WebAssembly kernel is built (npm run build compiles it)", () => {
+    expect(rangeKernelAvailable()).toBe(true);
+  });
+
+  it("kernel = TypeScript reference (hits, scores, work) = brute force, in exact and fast mode", () => {
+    fc.assert(
+      fc.property(caseArb, (p) => {
+        const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
+        const ix = segment(c, p.bits, p.minDenseDf);
+        const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
+        const rnd = lcg(p.seed ^ 0x9e3779b9);
+        const rejected = new Set<number>();
+        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
+        const allowed = (d: number) => !rejected.has(d);
+        const filter = p.filter === "none" ? undefined : allowed;
+        // "deletes" says how many the filter rejects, which lets the search start from a threshold.
+        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        for (const exact of [true, false]) {
+          const o = { k: p.k, exact, filter, excluded };
+          const wasm = rangeSearch(ix, query, o);
+          const ref = rangeSearch(ix, query, { ...o, reference: true });
+          expect(wasm).toEqual(ref);
+          expect(wasm.hits).toEqual(bruteForce(ix, c, query, p.k, exact, allowed));
+        }
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it("edge cases: empty query, absent terms, one document, ties, k beyond the corpus, negative terms only", () => {
+    const v = (m: Record<string, number>, role: "document" | "query" = "document") => SparseVector.fromTermMap(m, { role, vocabSize: 50 });
+    const c: Corpus = { docs: [v({ 1: 1, 2: 2 }), v({ 2: 1, 3: 0.5 }), v({ 1: 3 }), v({ 4: 1 }), v({})], vocab: 50 };
+    const ix = segment(c, 8, 1);
+    for (const exact of [true, false]) {
+      const run = (q: SparseVector, k: number) => rangeSearch(ix, q, { k, exact, filter: undefined }).hits;
+      expect(run(SparseVector.empty(), 5)).toEqual([]);
+      expect(run(v({ 30: 1 }, "query"), 5)).toEqual([]);
+      expect(run(v({ 1: 1, 2: 1, 3: 1, 4: 1 }, "query"), 100).map((h) => h.doc)).toEqual([0, 2, 1, 3]);
+      expect(run(v({ 1: -1 }, "query"), 5).map((h) => h.doc)).toEqual([0, 2]);
+      expect(run(v({ 1: -1, 4: 0.5 }, "query"), 3).map((h) => h.doc)).toEqual([3, 0, 2]);
+    }
+    const same: Corpus = { docs: Array.from({ length: 5000 }, () => v({ 7: 0.7, 9: 0.2 })), vocab: 50 };
+    const tied = rangeSearch(segment(same, 8, 1), v({ 7: 2 }, "query"), { k: 10, exact: true, filter: undefined }).hits;
+    expect(tied).toEqual(Array.from({ length: 10 }, (_, d) => ({ doc: d, score: Math.fround(0.7) * 2 })));
+  });
+});
+
+describe("range layout", () => {
+  it("bounds every weight of every range, dense and rare, and decodes to the forward index's ranges", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), fc.constantFrom(1, 5, 100), (n, seed, minDenseDf) => {
+        const c = makeCorpus(n, 60, 8, false, seed);
+        const ix = segment(c, 8, minDenseDf);
+        const l = ix.ranges;
+        // Expected: per (term, range) the largest weight.
+        const want = new Map<string, number>();
+        c.docs.forEach((d, doc) => {
+          for (let i = 0; i < d.nnz; i++) {
+            const key = `${d.terms[i]}:${Math.floor(doc / RANGE_DOCS)}`;
+            want.set(key, Math.max(want.get(key) ?? 0, d.weights[i]!));
+          }
+        });
+        const got = new Map<string, number>();
+        for (let t = 0; t < l.numTerms; t++) {
+          const row = l.a.termRow[t]!;
+          if (row >= 0) {
+            for (let r = 0; r < l.stride; r++) if (l.a.rows[row * l.stride + r]! > 0) got.set(`${t}:${r}`, l.a.rows[row * l.stride + r]!);
+            continue;
+          }
+          let page = 0;
+          for (let i = l.a.rareStart[t]!; i < l.a.rareStart[t + 1]!; i++) {
+            const e = l.a.rare[i]!;
+            if (e >> 8 === 0) page += (e & 255) + 1;
+            else got.set(`${t}:${page * PAGE_RANGES + (e & 255)}`, e >> 8);
+          }
+        }
+        expect(new Set(got.keys())).toEqual(new Set(want.keys()));
+        for (const [key, w] of want) {
+          const level = got.get(key)!;
+          expect(level * l.step).toBeGreaterThanOrEqual(w * (1 - 1e-12));
+          expect((level - 1) * l.step).toBeLessThan(w);
+        }
+        // K-th weight lower bounds: at least K documents hold a weight >= the bound.
+        for (let t = 0; t < l.numTerms; t++) {
+          const ws = c.docs.flatMap((d) => Array.from(d.terms).flatMap((tt, i) => (tt === t ? [d.weights[i]!] : []))).sort((a, b) => b - a);
+          KTH_RANKS.forEach((rank, j) => {
+            const lb = l.a.kthWeight[t * KTH_RANKS.length + j]!;
+            if (ws.length < rank) expect(lb).toBe(0);
+            else expect(lb).toBeLessThanOrEqual(ws[rank - 1]!);
+          });
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("pads dense rows to whole windows", () => {
+    const c = makeCorpus(20_000, 20, 5, false, 7);
+    const l = segment(c, 8, 1).ranges;
+    expect(l.stride % WINDOW_RANGES).toBe(0);
+    expect(l.stride).toBeGreaterThanOrEqual(l.numRanges);
+  });
+});
