@@ -25,7 +25,7 @@ export interface DatabaseOptions {
   createEncoder?: EncoderFactory;
   /**
    * The encoder of collections created without one. Default: lexical BM25 over BERT's WordPiece
-   * vocabulary when the reference tokenizer is present, else over the built-in sample vocabulary.
+   * vocabulary (bert-base-uncased, shipped in the package).
    */
   defaultEncoder?: EncoderConfig;
 }
