@@ -101,7 +101,10 @@ describe("a database folder is self-contained", () => {
     await writeFile(join(r, "idf.json"), JSON.stringify({ borneo: 4 }));
     let db = await Database.open("db");
     await db.createCollection("plain");
+    await db.createCollection("explicit", { encoder: { kind: "bm25" } });
     expect(await catalogEncoder(join(r, "db"), "plain")).toMatchObject({ kind: "bm25", tokenizerPath: "builtin:bert-base-uncased" });
+    // One default: no encoder and {kind: "bm25"} without a tokenizer are the same encoder.
+    expect(await catalogEncoder(join(r, "db"), "explicit")).toEqual(await catalogEncoder(join(r, "db"), "plain"));
     const s = await db.createCollection("s", { encoder: { kind: "splade", modelDir: "model", workers: 1, queryMode: "inference-free", idfPath: "idf.json" } });
     await s.upsert(DOCS);
     await db.close();
