@@ -40,7 +40,7 @@ export class Bm25Encoder implements Encoder {
     this.vocabulary = this.tokenizer.vocabulary;
     this.corpusStatistics = new Bm25Statistics(this.tokenizer, this.config.maxTokens!);
     if (statistics !== undefined) this.corpusStatistics.load(statistics);
-    const tok = this.tokenizer.source === BUILTIN_TOKENIZER_NAME ? "the built-in sample WordPiece vocabulary" : `WordPiece tokenizer ${this.tokenizer.source}`;
+    const tok = this.tokenizer.source === BUILTIN_TOKENIZER_NAME ? "BERT's WordPiece vocabulary (bert-base-uncased, built in)" : `WordPiece tokenizer ${this.tokenizer.source}`;
     this.description = `lexical BM25 (no SPLADE model configured), k1=${k1} b=${b}, ${tok} (${this.vocabulary.size} terms)`;
   }
 

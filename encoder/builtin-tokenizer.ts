@@ -1,100 +1,78 @@
-import { SAMPLE_TEXTS } from "./sample-texts.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repositoryRoot } from "./data-paths.js";
 
 /**
- * A small WordPiece tokenizer.json that the project builds from its own sample texts, for when
- * the real bert-base-uncased tokenizer (../shared/data/tokenizer/) is absent: a fresh clone, CI
- * without data. Same normalizer, pre-tokenizer and [CLS] ... [SEP] template as BERT's, but its
- * own term ids: vectors made with it live in a different term space than BERT's 30522 terms, so a
- * collection must keep using the tokenizer it was created with (the encoder config records it).
- *
- * Vocabulary, in id order: [PAD] [UNK] [CLS] [SEP] [MASK]; every ASCII letter, digit and
- * punctuation mark, bare and as a "##" continuation (so any ASCII word tokenizes without [UNK]);
- * a few common suffixes; then the whole words of the sample texts, most frequent first.
+ * The default tokenizer, shipped inside the package: bert-base-uncased's WordPiece vocabulary
+ * (30522 terms, the term space of every SPLADE model of this family), so that the default encoder
+ * gives real BERT term ids wherever the package is installed. It lives in
+ * encoder/vocab/bert-base-uncased/ as vocab.txt (one token a line, line i = term id i) and
+ * tokenizer-config.json (the tokenizer.json without its vocabulary: normalizer, pre-tokenizer,
+ * [CLS] ... [SEP] template, special tokens). Both are written from the real tokenizer.json by
+ * scripts/generate-bert-vocab.ts; the license is beside them (Apache-2.0, see NOTICE.md there).
  */
-export const BUILTIN_TOKENIZER_NAME = "builtin:sample-wordpiece";
+export const BUILTIN_TOKENIZER_NAME = "builtin:bert-base-uncased";
 
-const SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
-const SUFFIXES = ["##s", "##es", "##ed", "##ing", "##ly", "##er", "##ers", "##est", "##tion", "##ment", "##ness", "##al"];
+/** Names a removed earlier built-in (a 587-term sample vocabulary) that old configs may record. */
+export const REMOVED_BUILTIN_TOKENIZER_NAMES: readonly string[] = ["builtin:sample-wordpiece"];
 
-let cached: object | null = null;
-
-/**
- * The built-in tokenizer.json as a parsed object (built once per process). With padToSize, the
- * vocabulary is filled up with "[unusedN]" tokens to that size: benchmarks use it to give a
- * generated model BERT's 30522-term MLM head when the real tokenizer is absent.
- */
-export function builtinTokenizerJson(padToSize?: number): object {
-  if (padToSize !== undefined) {
-    const tokens = builtinVocabularyTokens();
-    for (let i = 0; tokens.length < padToSize; i++) tokens.push(`[unused${i}]`);
-    return buildTokenizerJson(tokens);
-  }
-  if (cached === null) cached = buildTokenizerJson(builtinVocabularyTokens());
-  return cached;
+/** The folder of the shipped vocabulary, under the package root. */
+export function builtinVocabularyDir(): string {
+  return join(repositoryRoot(), "encoder", "vocab", "bert-base-uncased");
 }
 
-export function builtinVocabularyTokens(): string[] {
-  const tokens: string[] = [...SPECIALS];
-  const seen = new Set<string>(tokens);
-  const add = (t: string): void => {
-    if (!seen.has(t)) {
-      seen.add(t);
-      tokens.push(t);
-    }
-  };
-  const chars: string[] = [];
-  for (let c = 33; c < 127; c++) {
-    const ch = String.fromCharCode(c);
-    if (ch >= "A" && ch <= "Z") continue; // the normalizer lowercases
-    chars.push(ch);
+let cached: Record<string, unknown> | null = null;
+
+/**
+ * The shipped tokenizer as a parsed tokenizer.json (read once per process). With padToSize, the
+ * vocabulary is filled up with "[sparsedb-pad-N]" tokens to that size: a test uses it to build a
+ * model whose output does not match its tokenizer.
+ */
+export function builtinTokenizerJson(padToSize?: number): Record<string, unknown> {
+  if (cached === null) {
+    const dir = builtinVocabularyDir();
+    const vocabText = readFileSync(join(dir, "vocab.txt"), "utf8");
+    const config = JSON.parse(readFileSync(join(dir, "tokenizer-config.json"), "utf8")) as Record<string, unknown>;
+    cached = assembleTokenizerJson(vocabText, config);
   }
-  for (const ch of chars) add(ch);
-  for (const ch of chars) if (/[a-z0-9]/.test(ch)) add("##" + ch);
-  for (const s of SUFFIXES) add(s);
-  const counts = new Map<string, number>();
-  for (const text of SAMPLE_TEXTS) {
-    for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  if (padToSize === undefined) return cached;
+  const tokens = vocabularyTokens(cached);
+  for (let i = 0; tokens.length < padToSize; i++) tokens.push(`[sparsedb-pad-${i}]`);
+  const model = cached.model as Record<string, unknown>;
+  return { ...cached, model: { ...model, vocab: vocabObject(tokens) } };
+}
+
+/** vocab.txt (one token a line, in id order) + the config without vocabulary -> a tokenizer.json. */
+export function assembleTokenizerJson(vocabText: string, config: Record<string, unknown>): Record<string, unknown> {
+  const lines = vocabText.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const model = config.model as Record<string, unknown> | undefined;
+  if (model === undefined || model.type !== "WordPiece") throw new Error("tokenizer-config.json has no WordPiece model");
+  return { ...config, model: { ...model, vocab: vocabObject(lines) } };
+}
+
+/** The inverse of assembleTokenizerJson: what scripts/generate-bert-vocab.ts writes. */
+export function splitTokenizerJson(json: Record<string, unknown>): { vocabText: string; config: Record<string, unknown> } {
+  const model = json.model as Record<string, unknown>;
+  const tokens = vocabularyTokens(json);
+  for (const t of tokens) if (t.includes("\n") || t.includes("\r")) throw new Error(`token ${JSON.stringify(t)} cannot be written one a line`);
+  const { vocab: _vocab, ...rest } = model;
+  return { vocabText: tokens.join("\n") + "\n", config: { ...json, model: rest } };
+}
+
+/** The vocabulary's tokens in id order; ids must be exactly 0..size-1. */
+function vocabularyTokens(json: Record<string, unknown>): string[] {
+  const vocab = (json.model as { vocab: Record<string, number> }).vocab;
+  const tokens: string[] = [];
+  for (const [token, id] of Object.entries(vocab)) tokens[id] = token;
+  if (tokens.length !== Object.keys(vocab).length || tokens.includes(undefined as unknown as string)) {
+    throw new Error("the vocabulary's ids are not exactly 0..size-1");
   }
-  const words = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  for (const [w] of words) add(w);
   return tokens;
 }
 
-function buildTokenizerJson(tokens: string[]): object {
+function vocabObject(tokens: readonly string[]): Record<string, number> {
   const vocab: Record<string, number> = {};
   tokens.forEach((t, i) => (vocab[t] = i));
-  const special = (content: string) => ({
-    id: vocab[content]!,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map(special),
-    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 1 } },
-        { SpecialToken: { id: "[SEP]", type_id: 1 } },
-      ],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [vocab["[CLS]"]!], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [vocab["[SEP]"]!], tokens: ["[SEP]"] },
-      },
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab },
-  };
+  return vocab;
 }

@@ -1,7 +1,6 @@
 import { SparseDbError } from "../engine/errors.js";
 import { Bm25Encoder } from "./bm25-encoder.js";
 import { BUILTIN_TOKENIZER_NAME } from "./builtin-tokenizer.js";
-import { bertTokenizerPath } from "./data-paths.js";
 import type { Encoder, EncoderConfig } from "./encoder.js";
 import { InferenceFreeEncoder } from "./inference-free-encoder.js";
 import { SpladeEncoder } from "./splade-encoder.js";
@@ -29,10 +28,10 @@ export async function createEncoder(config: EncoderConfig, options: CreateEncode
 }
 
 /**
- * The configuration to use when none is given: lexical BM25 (no SPLADE model configured), in
- * BERT's term space when the real tokenizer is in the reference data, else over the built-in
- * sample vocabulary. Persist the result: the term space must not change under a collection.
+ * The configuration to use when none is given: lexical BM25 (no SPLADE model configured) over
+ * BERT's WordPiece vocabulary, shipped in the package. `{kind: "bm25"}` without a tokenizerPath
+ * is the same encoder: there is one default vocabulary everywhere.
  */
-export function defaultEncoderConfig(dataDir?: string): EncoderConfig {
-  return { kind: "bm25", tokenizerPath: bertTokenizerPath(dataDir) ?? BUILTIN_TOKENIZER_NAME };
+export function defaultEncoderConfig(): EncoderConfig {
+  return { kind: "bm25", tokenizerPath: BUILTIN_TOKENIZER_NAME };
 }

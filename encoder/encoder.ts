@@ -81,13 +81,13 @@ export interface InferenceFreeConfig extends CommonEncoderConfig {
   kind: "inference-free";
   /** JSON object token -> IDF weight (e.g. shared data idf/opensearch-inference-free-idf.json). */
   idfPath: string;
-  /** A tokenizer.json; absent means the built-in sample tokenizer. */
+  /** A tokenizer.json; absent means the built-in bert-base-uncased tokenizer. */
   tokenizerPath?: string;
 }
 
 export interface Bm25Config extends CommonEncoderConfig {
   kind: "bm25";
-  /** A tokenizer.json; absent means the built-in sample tokenizer (its own term space). */
+  /** A tokenizer.json; absent means the built-in bert-base-uncased tokenizer. */
   tokenizerPath?: string;
   /** Term-frequency saturation (default 0.9, Anserini's). */
   k1?: number;

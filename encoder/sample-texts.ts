@@ -1,7 +1,7 @@
 /**
- * The project's own sample passages (written for sparsedb, free to use). They seed the built-in
- * WordPiece vocabulary (builtin-tokenizer.ts) and are the default texts of the encoder benchmark,
- * so that both work on a fresh clone without the shared reference data.
+ * The project's own sample passages (written for sparsedb, free to use): the default texts of
+ * the encoder benchmark and of the encoder tests, so that both work on a fresh clone without the
+ * shared reference data.
  */
 export const SAMPLE_TEXTS: readonly string[] = [
   "Orangutans are native to the rainforests of Indonesia and Malaysia, where they spend most of their lives in the trees.",

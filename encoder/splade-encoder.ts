@@ -8,6 +8,7 @@ import { EncoderPool } from "./encoder-pool.js";
 import { InferenceFreeQueryEncoder } from "./inference-free-encoder.js";
 import { resolveModelFolder } from "./model-folder.js";
 import { appendPooling } from "./onnx/append-pooling.js";
+import { loadOnnxRuntime } from "./onnx/onnx-runtime.js";
 import { checkOutputControls, decodeVector, toVector } from "./output-controls.js";
 import { DEFAULT_BATCH_LIMITS } from "./splade-session.js";
 import { checkText, checkTexts, DEFAULT_MAX_TOKENS, WordPieceTokenizer } from "./tokenizer.js";
@@ -42,6 +43,8 @@ export class SpladeEncoder implements Encoder {
   }
 
   static async create(config: SpladeConfig): Promise<SpladeEncoder> {
+    // First, so that an app without the optional onnxruntime-node learns at once how to add it.
+    await loadOnnxRuntime();
     checkOutputControls(config);
     const pooling = config.pooling ?? "max";
     const queryMode = config.queryMode ?? "full";

@@ -1,6 +1,7 @@
-import ort from "onnxruntime-node";
+import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { SparseDbError } from "../engine/errors.js";
 import type { ModelInput, PooledModel } from "./onnx/append-pooling.js";
+import { loadOnnxRuntime, type OnnxRuntime } from "./onnx/onnx-runtime.js";
 import { sparsifyRow, type OutputControls } from "./output-controls.js";
 
 export interface BatchLimits {
@@ -24,7 +25,8 @@ export interface SparsePair {
  */
 export class SpladeSession {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: OnnxRuntime,
+    private readonly session: InferenceSession,
     private readonly inputs: readonly ModelInput[],
     private readonly outputName: string,
     private readonly padId: number,
@@ -35,7 +37,9 @@ export class SpladeSession {
     if (model.vocabSize !== undefined && model.vocabSize !== options.vocabSize) {
       throw new SparseDbError("ENCODER_ERROR", `${options.source} outputs ${model.vocabSize} terms per token but its tokenizer has ${options.vocabSize}; use the tokenizer.json the model was trained with`);
     }
-    let session: ort.InferenceSession;
+    // Loaded here, not at import: sparsedb works without ONNX Runtime until a SPLADE model is used.
+    const ort = await loadOnnxRuntime();
+    let session: InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.bytes, {
         intraOpNumThreads: options.intraOpThreads,
@@ -46,7 +50,7 @@ export class SpladeSession {
     } catch (err) {
       throw new SparseDbError("ENCODER_ERROR", `ONNX Runtime cannot load ${options.source}: ${(err as Error).message}`, { cause: err });
     }
-    return new SpladeSession(session, model.inputs, model.outputName, options.padId, options.vocabSize);
+    return new SpladeSession(ort, session, model.inputs, model.outputName, options.padId, options.vocabSize);
   }
 
   /** Runs one padded batch; returns the pooled rows, [ids.length, vocab] row-major. */
@@ -61,10 +65,10 @@ export class SpladeSession {
         mask[i * s + j] = 1n;
       }
     });
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Tensor> = {};
     for (const name of this.inputs) {
       const data = name === "input_ids" ? inputIds : name === "attention_mask" ? mask : new BigInt64Array(b * s);
-      feeds[name] = new ort.Tensor("int64", data, [b, s]);
+      feeds[name] = new this.ort.Tensor("int64", data, [b, s]);
     }
     const out = (await this.session.run(feeds))[this.outputName]!;
     if (out.dims.length !== 2 || out.dims[0] !== b || out.dims[1] !== this.vocabSize) {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { SparseDbError } from "../engine/errors.js";
 import { Vocabulary } from "../engine/vocabulary.js";
-import { BUILTIN_TOKENIZER_NAME, builtinTokenizerJson } from "./builtin-tokenizer.js";
+import { BUILTIN_TOKENIZER_NAME, builtinTokenizerJson, REMOVED_BUILTIN_TOKENIZER_NAMES } from "./builtin-tokenizer.js";
 
 /** Truncation default: BERT's position table has 512 entries. */
 export const DEFAULT_MAX_TOKENS = 512;
@@ -17,7 +17,7 @@ export class WordPieceTokenizer {
   /** Ids of the special tokens ([PAD], [CLS], [SEP], ...): lexical encoders skip them. */
   readonly specialIds: ReadonlySet<number>;
   readonly padId: number;
-  /** Where it came from: a file path or BUILTIN_TOKENIZER_NAME. */
+  /** Where it came from: a file path or BUILTIN_TOKENIZER_NAME (BERT's vocabulary, shipped). */
   readonly source: string;
   private readonly tokenizer: Tokenizer;
 
@@ -41,6 +41,12 @@ export class WordPieceTokenizer {
   /** Loads a tokenizer.json file, or the built-in one for BUILTIN_TOKENIZER_NAME / undefined. */
   static load(path: string | undefined): WordPieceTokenizer {
     if (path === undefined || path === BUILTIN_TOKENIZER_NAME) return WordPieceTokenizer.builtin();
+    if (REMOVED_BUILTIN_TOKENIZER_NAMES.includes(path)) {
+      throw new SparseDbError(
+        "ENCODER_ERROR",
+        `tokenizer ${path} (a 587-term sample vocabulary of early sparsedb versions) no longer exists; vectors made with it are not in BERT's term space: re-create the collection (the default is now ${BUILTIN_TOKENIZER_NAME})`,
+      );
+    }
     let text: string;
     try {
       text = readFileSync(path, "utf8");
@@ -63,9 +69,15 @@ export class WordPieceTokenizer {
     return new WordPieceTokenizer(json as Record<string, unknown>, source);
   }
 
-  /** The project's own small tokenizer (see builtin-tokenizer.ts). */
+  /** The default tokenizer shipped in the package: bert-base-uncased (see builtin-tokenizer.ts). */
   static builtin(): WordPieceTokenizer {
-    return new WordPieceTokenizer(builtinTokenizerJson() as Record<string, unknown>, BUILTIN_TOKENIZER_NAME);
+    let json: Record<string, unknown>;
+    try {
+      json = builtinTokenizerJson();
+    } catch (err) {
+      throw new SparseDbError("ENCODER_ERROR", `the built-in tokenizer (encoder/vocab/bert-base-uncased/ in the sparsedb package) cannot be read: ${(err as Error).message}; reinstall sparsedb`, { cause: err });
+    }
+    return new WordPieceTokenizer(json, BUILTIN_TOKENIZER_NAME);
   }
 
   /** Term ids of `text` with [CLS]/[SEP], at most maxTokens of them (the last one stays [SEP]). */

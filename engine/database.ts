@@ -8,6 +8,7 @@ import { checkCollectionName } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-store.js";
 import { DatabaseCollection } from "./database/database-collection.js";
 import { DatabaseLock } from "./database/database-lock.js";
+import { bundleEncoderFiles, encoderConfigIn, encoderOpenError, withStoredPaths } from "./database/encoder-files.js";
 
 export type { CollectionConfig } from "./database/collection-config.js";
 export type { DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database/collection-store.js";
@@ -25,7 +26,7 @@ export interface DatabaseOptions {
   createEncoder?: EncoderFactory;
   /**
    * The encoder of collections created without one. Default: lexical BM25 over BERT's WordPiece
-   * vocabulary when the reference tokenizer is present, else over the built-in sample vocabulary.
+   * vocabulary (bert-base-uncased, shipped in the package).
    */
   defaultEncoder?: EncoderConfig;
 }
@@ -120,9 +121,19 @@ export class Database {
       if (clash !== undefined) {
         throw new SparseDbError("ALREADY_EXISTS", `collection "${clash}" already exists; drop it first or choose another name (names are case-insensitive)`);
       }
-      const encoder = await this.createEncoder(checked.encoder ?? this.defaultEncoder);
+      // The files the encoder reads are copied into the collection's folder first and loaded from
+      // there (encoder-files.ts), so that the database folder is self-contained.
+      let stored: EncoderConfig;
+      let encoder: Encoder;
+      try {
+        stored = await bundleEncoderFiles(checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
+        encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)));
+      } catch (e) {
+        await rm(this.collectionDir(name), { recursive: true, force: true });
+        throw e;
+      }
       // Persist the encoder's full config (defaults filled in) so a reopen makes the same encoder.
-      const resolved: CollectionConfig = { ...checked, encoder: encoder.config };
+      const resolved: CollectionConfig = { ...checked, encoder: withStoredPaths(encoder.config, stored) };
       let store;
       try {
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(resolved), encoder, create: true });
@@ -163,7 +174,10 @@ export class Database {
       }
       const config = entry.config;
       const statistics = await this.readEncoderState(name);
-      const encoder = await this.createEncoder(config.encoder ?? this.defaultEncoder, statistics);
+      const stored = config.encoder ?? this.defaultEncoder;
+      const encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)), statistics).catch((e: unknown) => {
+        throw encoderOpenError(e, name, stored);
+      });
       let store;
       try {
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(config), encoder, create: false });

@@ -3,7 +3,6 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { createEncoder } from "../../encoder/create-encoder.js";
-import { bertTokenizerPath } from "../../encoder/data-paths.js";
 import { resolveModelFolder } from "../../encoder/model-folder.js";
 import { generateModelFolder } from "../../encoder/model-gen/generate-model.js";
 import { baseShape, tinyShape, type BertShape } from "../../encoder/model-gen/bert-shape.js";
@@ -124,13 +123,12 @@ export async function run(argv: string[]): Promise<void> {
 
 /** A generated model in a cache folder (made once; bert-base is about 530 MB). */
 function generatedModel(size: "tiny" | "base"): string {
-  const bert = bertTokenizerPath();
-  const dir = join(process.env.SPARSEDB_CACHE ?? join(tmpdir(), "sparsedb-cache"), `bench-${size}-${bert ? "bert" : "builtin30522"}-seed1`);
+  const dir = join(process.env.SPARSEDB_CACHE ?? join(tmpdir(), "sparsedb-cache"), `bench-${size}-bert-seed1`);
   if (!existsSync(join(dir, "model.onnx"))) {
     mkdirSync(dir, { recursive: true });
     console.log(`generating a ${size} BERT MLM with seeded random weights into ${dir} ...`);
-    // Without the real tokenizer, the built-in one is padded to BERT's 30522 terms so that the MLM head costs what a real one does.
-    generateModelFolder(dir, { size, weights: "random", seed: 1, tokenizerPath: bert, padVocabularyTo: bert ? undefined : 30522 });
+    // The built-in tokenizer is bert-base-uncased: the MLM head has BERT's 30522 terms.
+    generateModelFolder(dir, { size, weights: "random", seed: 1 });
   }
   return dir;
 }

@@ -9,9 +9,9 @@ export interface GenerateModelOptions {
   size: "tiny" | "base";
   /** "random" (seeded, BERT's init) or "hand-set" (closed-form vectors; see weights.ts). */
   weights: "random" | "hand-set";
-  /** A tokenizer.json path; absent means the built-in sample tokenizer (a small vocabulary). */
+  /** A tokenizer.json path; absent means the built-in bert-base-uncased tokenizer. */
   tokenizerPath?: string;
-  /** With the built-in tokenizer: fill its vocabulary up to this size (BERT's 30522 for timing). */
+  /** With the built-in tokenizer: fill its vocabulary up to this size (tests of mismatched models). */
   padVocabularyTo?: number;
   seed?: number;
   /** Standard deviation of random weights (0.02 by default). */

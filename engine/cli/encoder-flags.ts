@@ -13,7 +13,8 @@ export const ENCODER_OPTIONS: OptionSpec = {
 export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (model.onnx, tokenizer.json); default $SPARSEDB_MODEL
       --encoder KIND     splade | inference-free | bm25 (default: splade with --model, else bm25)
       --idf PATH         IDF table (token -> weight JSON) for inference-free
-      --tokenizer PATH   tokenizer.json for bm25 / inference-free (default: BERT's when available)`;
+      --tokenizer PATH   tokenizer.json for bm25 / inference-free (default: the built-in bert-base-uncased;
+                         the file is copied into the collection's folder)`;
 
 /**
  * The encoder a new collection gets from the command line, or undefined for the database's

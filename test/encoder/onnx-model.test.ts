@@ -90,7 +90,7 @@ describe("generated BERT model and pooling in the graph", () => {
     expect(() => appendPooling(tiny(valueInfo("x", FLOAT, ["batch", "sequence"]), ["input_ids", "pixel_values"]), "max", "m.onnx")).toThrow(/input "pixel_values"/);
     expect(() => appendPooling(new Uint8Array([1, 2, 3, 255]), "max", "junk.onnx")).toThrow(/not an ONNX model/);
     const wrongVocab = appendPooling(tiny(valueInfo("logits", FLOAT, ["batch", "sequence", V + 1])), "max", "m.onnx");
-    return expect(SpladeSession.create(wrongVocab, { intraOpThreads: 1, padId: 0, vocabSize: V, source: "m.onnx" })).rejects.toThrow(/outputs 588 terms per token but its tokenizer has 587/);
+    return expect(SpladeSession.create(wrongVocab, { intraOpThreads: 1, padId: 0, vocabSize: V, source: "m.onnx" })).rejects.toThrow(new RegExp(`outputs ${V + 1} terms per token but its tokenizer has ${V}`));
   });
 
   it("finds model.onnx or onnx/model.onnx and names missing files", () => {

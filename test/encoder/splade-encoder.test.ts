@@ -43,7 +43,7 @@ describe("SPLADE encoder in a worker pool", () => {
       expect(v.nnz).toBe([...expected.values()].filter((w) => w > 0).length);
     });
     const top = enc.decode(vectors[0]!);
-    expect(top.map((x) => x.token)).toContain("orangutans");
+    expect(top.map((x) => x.token)).toEqual(expect.arrayContaining(["indonesia", "malaysia", "##uta"]));
     expect(top[0]!.weight).toBeGreaterThanOrEqual(top.at(-1)!.weight);
   });
 
@@ -123,12 +123,12 @@ describe("SPLADE encoder in a worker pool", () => {
   it("clear errors for a bad model folder, a mismatched tokenizer, a bad option", async () => {
     await expect(createEncoder({ kind: "splade", modelDir: "/nonexistent/model" })).rejects.toThrow(/does not exist/);
     const dir = tempModel({ size: "tiny", weights: "hand-set" });
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ vocab_size: 30522 }));
-    await expect(createEncoder({ kind: "splade", modelDir: dir })).rejects.toThrow(/vocab_size 30522 but tokenizer\.json has 587/);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ vocab_size: 587 }));
+    await expect(createEncoder({ kind: "splade", modelDir: dir })).rejects.toThrow(/vocab_size 587 but tokenizer\.json has 30522/);
     await expect(createEncoder({ kind: "splade", modelDir: handSetDir, pooling: "mean" as "max" })).rejects.toThrow(/pooling is "mean"/);
     await expect(createEncoder({ kind: "nope" } as never)).rejects.toThrow(/unknown encoder kind "nope"/);
     // An output size only known when the model runs: the worker's error arrives with its code.
-    const odd = tempModel({ size: "tiny", weights: "hand-set", padVocabularyTo: 600 });
+    const odd = tempModel({ size: "tiny", weights: "hand-set", padVocabularyTo: V + 8 });
     const model = decodeModel(readFileSync(join(odd, "model.onnx")));
     model.graph!.output![0]!.type!.tensorType!.shape!.dim![2] = { dimParam: "vocab" };
     writeFileSync(join(odd, "model.onnx"), encodeModel(model));
@@ -136,7 +136,7 @@ describe("SPLADE encoder in a worker pool", () => {
     rmSync(join(odd, "config.json"));
     await expect(createEncoder({ kind: "splade", modelDir: odd, workers: 1 })).rejects.toMatchObject({
       code: "ENCODER_ERROR",
-      message: expect.stringMatching(/^the model returned shape \[1, 600\], expected \[1, 587\]/),
+      message: expect.stringMatching(new RegExp(`^the model returned shape \\[1, ${V + 8}\\], expected \\[1, ${V}\\]`)),
     });
   });
 

@@ -9,7 +9,8 @@ const HELP = `Usage: sparsedb bench NAME [options]
 
 Runs a benchmark of the project (retrieval, storage, encoder, server, msmarco, ...) in a child
 process: the same as \`npm run bench -- NAME [options]\` without the build step. Each benchmark
-takes --help. Needs the compiled tree (npm run build).`;
+takes --help. Needs a clone of the repository with its compiled tree (npm run build): the
+installed package does not include the benchmarks.`;
 
 /** The compiled benchmark entry, dist/bench/main.js, found from this file's place in dist/. */
 function benchEntry(): string | undefined {
@@ -35,7 +36,11 @@ export const benchCommand: Command = {
     }
     const entry = benchEntry();
     if (entry === undefined) {
-      io.stderr.write("the benchmarks are not built: run `npm run build` (or use `npm run bench -- NAME`)\n");
+      // The published package does not ship the benchmarks (package.json "files"): they need a clone.
+      io.stderr.write(
+        "the benchmarks are not part of the installed sparsedb package: clone the repository, then `npm ci && npm run bench -- NAME` " +
+          "(in a clone whose dist/ is missing, run `npm run build` first)\n",
+      );
       return EXIT_FAILURE;
     }
     // A child process: the engine never imports bench code.

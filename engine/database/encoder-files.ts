@@ -1,0 +1,83 @@
+import { mkdir, readFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import type { EncoderConfig } from "../../encoder/encoder.js";
+import { SparseDbError } from "../errors.js";
+import { writeFileAtomic } from "./catalog.js";
+
+/**
+ * A collection's folder holds copies of the small files its encoder reads (a tokenizer.json, an
+ * IDF table), so that a database folder is self-contained: it can be moved, copied or opened from
+ * any working directory. They live in `<collection>/encoder/`, and the catalog records them by
+ * paths relative to the collection's folder. A SPLADE model folder is too large to copy: it is
+ * recorded by absolute path, and must stay where it was.
+ */
+export const ENCODER_FILES_DIR = "encoder";
+
+/** Which config fields name files, and the name each one's copy gets. */
+const COPIED_FILES = { tokenizerPath: "tokenizer.json", idfPath: "idf.json" } as const;
+type CopiedField = keyof typeof COPIED_FILES;
+
+/**
+ * Copies the files `config` names into `collectionDir/encoder/` (relative paths are resolved
+ * against `cwd`) and returns the config to persist: copied files by their collection-relative
+ * path, a SPLADE modelDir made absolute. The built-in tokenizer is not copied (it ships with
+ * sparsedb).
+ */
+export async function bundleEncoderFiles(config: EncoderConfig, collectionDir: string, cwd: string = process.cwd()): Promise<EncoderConfig> {
+  const stored: Record<string, unknown> = { ...config };
+  if (config.kind === "splade" && typeof config.modelDir === "string" && config.modelDir !== "") stored.modelDir = resolve(cwd, config.modelDir);
+  for (const field of Object.keys(COPIED_FILES) as CopiedField[]) {
+    const path = (config as unknown as Record<string, unknown>)[field];
+    if (typeof path !== "string" || path === "" || isBuiltin(path)) continue;
+    const source = resolve(cwd, path);
+    let text: string;
+    try {
+      text = await readFile(source, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new SparseDbError("NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
+    }
+    await mkdir(join(collectionDir, ENCODER_FILES_DIR), { recursive: true });
+    await writeFileAtomic(join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], text);
+    stored[field] = `${ENCODER_FILES_DIR}/${COPIED_FILES[field]}`;
+  }
+  return stored as unknown as EncoderConfig;
+}
+
+/** A persisted encoder config made ready to load: collection-relative paths become absolute. */
+export function encoderConfigIn(stored: EncoderConfig, collectionDir: string): EncoderConfig {
+  const out: Record<string, unknown> = { ...stored };
+  for (const field of Object.keys(COPIED_FILES) as CopiedField[]) {
+    const path = out[field];
+    if (typeof path === "string" && path !== "" && !isBuiltin(path) && !isAbsolute(path)) {
+      out[field] = resolve(collectionDir, path);
+    }
+  }
+  return out as unknown as EncoderConfig;
+}
+
+/** The encoder's resolved config (every default filled in) with the file paths as persisted. */
+export function withStoredPaths(resolved: EncoderConfig, stored: EncoderConfig): EncoderConfig {
+  const out: Record<string, unknown> = { ...resolved };
+  for (const field of ["modelDir", ...Object.keys(COPIED_FILES)]) {
+    const v = (stored as unknown as Record<string, unknown>)[field];
+    if (v !== undefined) out[field] = v;
+  }
+  return out as unknown as EncoderConfig;
+}
+
+/** An error opening a collection's encoder, told in terms of the collection (a moved model folder). */
+export function encoderOpenError(err: unknown, collection: string, stored: EncoderConfig): unknown {
+  if (!(err instanceof SparseDbError) || err.code !== "NOT_FOUND" || stored.kind !== "splade") return err;
+  return new SparseDbError(
+    err.code,
+    `collection "${collection}" encodes with the SPLADE model folder ${stored.modelDir}, recorded when it was created, and it cannot be loaded: ${err.message}. ` +
+      "Model folders are not copied into the database: put the model back at that path",
+    { cause: err },
+  );
+}
+
+/** "builtin:..." names a file shipped with sparsedb (the built-in tokenizer), not a path. */
+function isBuiltin(path: string): boolean {
+  return path.startsWith("builtin:");
+}
