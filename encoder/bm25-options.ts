@@ -21,8 +21,14 @@ function bad(message: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `BM25 ${message}`);
 }
 
+/** Every key a BM25 config may have; `observe` is a key of older configs, accepted and ignored. */
+const BM25_KEYS = ["kind", "tokenizerPath", "k1", "b", "maxTokens", "topN", "minWeight", "dropPunctuation", "stopwords", "observe"];
+
 /** Checks the BM25 part of a config and fills in defaults; every error names the key and the range. */
 export function checkBm25Options(config: Bm25Config): Bm25Options {
+  for (const key of Object.keys(config)) {
+    if (!BM25_KEYS.includes(key)) throw bad(`config has an unknown key "${key}"; known keys: ${BM25_KEYS.filter((k) => k !== "observe").join(", ")}`);
+  }
   const { k1 = DEFAULT_BM25_K1, b = DEFAULT_BM25_B, maxTokens = DEFAULT_MAX_TOKENS, dropPunctuation = true, stopwords = "none" } = config;
   if (typeof k1 !== "number" || !Number.isFinite(k1) || k1 < 0) {
     throw bad(`k1 is ${JSON.stringify(k1)}; it must be a finite number >= 0 (${DEFAULT_BM25_K1} by default; 0 ignores term frequency)`);
