@@ -21,7 +21,7 @@ export function encoderConfigFor(options: MsmarcoOptions): EncoderConfig | undef
       return { kind: "inference-free", idfPath: options.idf ?? sharedDataPath(INFERENCE_FREE_IDF_PATH), tokenizerPath };
     case "bm25":
       // Statistics are counted over the whole subset before any document is encoded (see encodeDocuments).
-      return { kind: "bm25", tokenizerPath };
+      return { ...options.bm25, kind: "bm25", tokenizerPath };
   }
 }
 
