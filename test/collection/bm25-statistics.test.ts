@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import { Collection } from "../../engine/collection.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
+import { NO_LENGTH } from "../../engine/collection/corpus-statistics.js";
+import { decodeUpsert, encodeUpsert, RECORD_UPSERT, RECORD_UPSERT_V1 } from "../../engine/collection/wal-records.js";
 import { tempDir } from "./temp-dir.js";
 
 const WORDS = ["river", "sea", "bread", "yeast", "the", "of", "bees", "honey", "light", "a", ".", "glacier"];
@@ -123,5 +125,37 @@ describe("BM25 statistics as collection state", () => {
       await c.close();
       t.cleanup();
     }
+  });
+});
+
+describe("upsert log records", () => {
+  it("carry each document's length, and records of the older layout (type 1) read as length none", () => {
+    const doc = { id: "é1", terms: Uint32Array.from([3, 9]), weights: Float32Array.from([0.5, 2]), meta: Uint8Array.from([0xc0]), length: 7 };
+    expect(decodeUpsert(encodeUpsert([doc, { ...doc, id: "v", length: NO_LENGTH, meta: null }]))).toEqual([doc, { ...doc, id: "v", length: NO_LENGTH, meta: null }]);
+    // Type 1: the same layout without the u32 length.
+    const id = new TextEncoder().encode(doc.id);
+    const v1 = new DataView(new ArrayBuffer(4 + 4 + id.length + 4 + 16 + 4 + 1));
+    let o = 0;
+    const u32 = (x: number) => {
+      v1.setUint32(o, x, true);
+      o += 4;
+    };
+    const f32 = (x: number) => {
+      v1.setFloat32(o, x, true);
+      o += 4;
+    };
+    u32(1);
+    u32(id.length);
+    new Uint8Array(v1.buffer).set(id, o);
+    o += id.length;
+    u32(2);
+    u32(3);
+    u32(9);
+    f32(0.5);
+    f32(2);
+    u32(1);
+    v1.setUint8(o, 0xc0);
+    expect(decodeUpsert(new Uint8Array(v1.buffer), false)).toEqual([{ ...doc, length: NO_LENGTH }]);
+    expect(RECORD_UPSERT).not.toBe(RECORD_UPSERT_V1);
   });
 });
