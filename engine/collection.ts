@@ -429,7 +429,6 @@ export class Collection {
   private async flushLocked(): Promise<void> {
     if (this.memtable.size > 0) {
       const { frozen, firstLog } = await this.rotateLog();
-      this.flushingMemtables.push(frozen);
       try {
         const docs = [...frozen.values()];
         const input = new SegmentInputBuilder(this.bits, this.vocabSize, { docs: frozen.size, postings: frozen.numPostings });
@@ -482,6 +481,10 @@ export class Collection {
       const frozen = this.memtable;
       const firstLog = this.memtableFirstLog;
       this.memtable = new Memtable();
+      // Searched and deletable from here on: writes waiting for the rotation run as soon as it
+      // ends (before this function's caller resumes), and in batch/off they apply at once, so
+      // a write replacing one of its documents must find it here.
+      this.flushingMemtables.push(frozen);
       this.wal = next;
       this.walNumber = n;
       this.memtableFirstLog = n;
