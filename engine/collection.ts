@@ -174,13 +174,14 @@ export class Collection {
     }
     let c: Collection;
     try {
+      // Throws when the encoder already serves another open collection (corpus.attach).
       c = new Collection(dir, fs, state.lock, state.manifest, walNumber + 1, wal, walNumber, state.segments, state.memtable, [...state.replayedLogs, walNumber], state.statistics, {
-      memtableMaxDocs,
-      autoMerge: options.autoMerge ?? true,
-      durability,
-      batchIntervalMs,
-      encoder: options.encoder,
-    }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
+        memtableMaxDocs,
+        autoMerge: options.autoMerge ?? true,
+        durability,
+        batchIntervalMs,
+        encoder: options.encoder,
+      }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
     } catch (e) {
       await wal.close().catch(() => undefined);
       await state.lock.release();
@@ -227,7 +228,7 @@ export class Collection {
       const encoded = encoder.corpus ? await encoder.corpus.encodeDocumentsWithLengths(texts) : { vectors: await encoder.encodeDocuments(texts), lengths: null };
       textIdx.forEach((docIndex, j) => {
         vectors[docIndex] = toVector(encoded.vectors[j]!, "document", this.vocabSize, `document ${docIndex}`);
-        if (encoded.lengths !== null) lengths[docIndex] = encoded.lengths[j]!;
+        if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
       });
     }
     const stored: StoredDoc[] = docs.map((d, i) => ({
@@ -641,4 +642,10 @@ export class Collection {
   private checkOpen(): void {
     if (this.closed || this.closing) throw new SparseDbError("CLOSED", `collection ${this.dir} is closed; open it again`);
   }
+}
+
+/** A length an encoder reported, as the log and the segments store it (u32 below NO_LENGTH). */
+function checkLength(length: unknown, docIndex: number): number {
+  if (typeof length === "number" && Number.isInteger(length) && length >= 0 && length < NO_LENGTH) return length;
+  throw new SparseDbError("ENCODER_ERROR", `the encoder reported length ${String(length)} for document ${docIndex}; a document length must be an integer in 0..${NO_LENGTH - 1}`);
 }
