@@ -84,6 +84,11 @@ describe("sparsedb CLI", () => {
     const db = await Database.open(join(cwd, "db"));
     expect(db.listCollections()[0]!.config.encoder).toMatchObject({ kind: "bm25", k1: 1.2, b: 0.75, maxTokens: 128, stopwords: "english", dropPunctuation: false });
     await db.close();
+    // Ingesting the same file again replaces the documents: the statistics still count 3.
+    expect((await sparsedb(["ingest", "--dir", "db", "-c", "tuned", "docs.jsonl"], { cwd })).code).toBe(0);
+    const st = JSON.parse((await sparsedb(["stats", "--dir", "db"], { cwd })).stdout).collections.tuned;
+    expect(st.docs).toBe(3);
+    expect(st.corpus.docs).toBe(3);
     // "the" is a stopword now: it matches nothing.
     const s = await sparsedb(["search", "--dir", "db", "-c", "tuned", "--json", "the"], { cwd });
     expect(JSON.parse(s.stdout)).toEqual([]);
