@@ -5,13 +5,8 @@ import type { Encoder, EncoderConfig } from "./encoder.js";
 import { InferenceFreeEncoder } from "./inference-free-encoder.js";
 import { SpladeEncoder } from "./splade-encoder.js";
 
-export interface CreateEncoderOptions {
-  /** Saved corpus statistics (Encoder.corpusStatistics.toJSON()) to restore, for BM25. */
-  statistics?: unknown;
-}
-
 /** Builds the encoder a (persisted) configuration describes. */
-export async function createEncoder(config: EncoderConfig, options: CreateEncoderOptions = {}): Promise<Encoder> {
+export async function createEncoder(config: EncoderConfig): Promise<Encoder> {
   if (config === null || typeof config !== "object") {
     throw new SparseDbError("INVALID_ARGUMENT", 'encoder config must be an object such as {kind: "bm25"} or {kind: "splade", modelDir}');
   }
@@ -21,7 +16,7 @@ export async function createEncoder(config: EncoderConfig, options: CreateEncode
     case "inference-free":
       return new InferenceFreeEncoder(config);
     case "bm25":
-      return new Bm25Encoder(config, options.statistics);
+      return new Bm25Encoder(config);
     default:
       throw new SparseDbError("INVALID_ARGUMENT", `unknown encoder kind "${String((config as { kind?: unknown }).kind)}"; use "splade", "inference-free" or "bm25"`);
   }

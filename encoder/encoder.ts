@@ -20,11 +20,10 @@ export interface Encoder {
   /** `[{token, weight}]`, heaviest first. */
   decode(v: SparseVector): { token: string; weight: number }[];
   /**
-   * Corpus statistics that change as documents are added (BM25's document frequencies and
-   * average length); absent for encoders that have none. The owner persists `toJSON()` and passes
-   * it back through createEncoder's `statistics` option.
+   * Present for encoders whose weights depend on corpus statistics (BM25); absent for the others.
+   * A collection attaches its live statistics here (see CorpusDependence).
    */
-  readonly corpusStatistics?: CorpusStatistics;
+  readonly corpus?: CorpusDependence;
   /** Frees workers and sessions; the encoder cannot be used afterwards. */
   close(): Promise<void>;
 }
@@ -34,13 +33,26 @@ export interface EncodeOptions {
   signal?: AbortSignal;
 }
 
-export interface CorpusStatistics {
+/**
+ * Corpus statistics as BM25 reads them: the documents counted, their total length (in the units
+ * the encoder reports with each document) and each term's document frequency. A collection keeps
+ * them equal to its live documents (engine/collection/corpus-statistics.ts).
+ */
+export interface CorpusStatisticsView {
   readonly numDocs: number;
-  /** Counts these documents in (encodeDocuments does it by default; see Bm25Config.observe). */
-  observe(texts: string[]): void;
-  /** Takes these documents out again (on delete). */
-  forget(texts: string[]): void;
-  toJSON(): object;
+  readonly totalLength: number;
+  docFreq(term: number): number;
+}
+
+/** How an encoder whose weights depend on the corpus meets the collection that owns the corpus. */
+export interface CorpusDependence {
+  /**
+   * Makes the encoder read `statistics` (IDF of queries, average length for new documents) until
+   * the returned function is called. One owner at a time: attaching while attached is an error.
+   */
+  attach(statistics: CorpusStatisticsView): () => void;
+  /** encodeDocuments, plus each text's length as the statistics count it. */
+  encodeDocumentsWithLengths(texts: string[], options?: EncodeOptions): Promise<{ vectors: SparseVector[]; lengths: number[] }>;
 }
 
 /** Controls every kind accepts. */
@@ -91,10 +103,12 @@ export interface Bm25Config extends CommonEncoderConfig {
   tokenizerPath?: string;
   /** Term-frequency saturation (default 0.9, Anserini's). */
   k1?: number;
-  /** Length normalization (default 0.4, Anserini's). */
+  /** Length normalization, 0..1 (default 0.4, Anserini's). */
   b?: number;
-  /** Whether encodeDocuments counts its texts into the corpus statistics first (default true). */
-  observe?: boolean;
+  /** Drop word pieces made only of punctuation or symbols, in documents and queries (default true). */
+  dropPunctuation?: boolean;
+  /** "english" drops the 33 words of Lucene's English stopword list; "none" (default) keeps all. */
+  stopwords?: "none" | "english";
 }
 
 /** Plain JSON, so that a collection can persist it. */

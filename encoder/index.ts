@@ -1,9 +1,11 @@
 // The encoder's public surface: what engine/, the CLI and benchmarks import.
-export type { Encoder, EncoderConfig, SpladeConfig, Bm25Config, InferenceFreeConfig, EncodeOptions, CorpusStatistics } from "./encoder.js";
-export { createEncoder, defaultEncoderConfig, type CreateEncoderOptions } from "./create-encoder.js";
+export type { Encoder, EncoderConfig, SpladeConfig, Bm25Config, InferenceFreeConfig, EncodeOptions, CorpusStatisticsView, CorpusDependence } from "./encoder.js";
+export { createEncoder, defaultEncoderConfig } from "./create-encoder.js";
 export { SpladeEncoder, defaultWorkers } from "./splade-encoder.js";
 export { Bm25Encoder } from "./bm25-encoder.js";
-export { Bm25Statistics, type Bm25StatisticsJson } from "./bm25-statistics.js";
+export { Bm25Statistics, bm25Idf } from "./bm25-statistics.js";
+export { ENGLISH_STOPWORDS } from "./stopwords.js";
+export { checkBm25Options, DEFAULT_BM25_K1, DEFAULT_BM25_B } from "./bm25-options.js";
 export { InferenceFreeEncoder } from "./inference-free-encoder.js";
 export { WordPieceTokenizer, DEFAULT_MAX_TOKENS } from "./tokenizer.js";
 export { BUILTIN_TOKENIZER_NAME } from "./builtin-tokenizer.js";

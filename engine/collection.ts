@@ -13,6 +13,8 @@ import { checkAlgorithm, checkK, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
 import { segmentFileName, walFileName } from "./collection/directory-files.js";
 import { checkId, toVector, type VectorInput } from "./collection/document-input.js";
+import { applyDelete, applyUpsert, type LiveDocuments } from "./collection/apply-writes.js";
+import { CorpusStatistics, NO_LENGTH } from "./collection/corpus-statistics.js";
 import { idHash } from "./collection/id-hash.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
@@ -83,6 +85,8 @@ export interface CollectionStats {
   manifestGeneration: number;
   /** The last error of a background flush or merge, if any (the write that caused it was durable in the log). */
   backgroundError: string | null;
+  /** Live documents stored with a length (BM25's N) and their total length; see corpusStatistics(). */
+  corpus: { docs: number; totalLength: number };
 }
 
 /**
@@ -112,6 +116,8 @@ export class Collection {
   private closing = false;
   private closed = false;
   private backgroundError: unknown = null;
+  /** Undoes the encoder's attachment to this collection's statistics (on close). */
+  private readonly detachEncoder: () => void;
 
   private constructor(
     readonly dir: string,
@@ -124,6 +130,7 @@ export class Collection {
     segments: LiveSegment[],
     memtable: Memtable,
     liveLogs: number[],
+    private readonly statistics: CorpusStatistics,
     private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs">> & {
       encoder?: Encoder;
     },
@@ -133,6 +140,7 @@ export class Collection {
     this.memtable = memtable;
     this.liveLogs = liveLogs;
     this.memtableFirstLog = liveLogs[0] ?? walNumber;
+    this.detachEncoder = options.encoder?.corpus?.attach(statistics) ?? (() => undefined);
   }
 
   /**
@@ -164,13 +172,21 @@ export class Collection {
       await state.lock.release();
       throw e;
     }
-    const c = new Collection(dir, fs, state.lock, state.manifest, walNumber + 1, wal, walNumber, state.segments, state.memtable, [...state.replayedLogs, walNumber], {
-      memtableMaxDocs,
-      autoMerge: options.autoMerge ?? true,
-      durability,
-      batchIntervalMs,
-      encoder: options.encoder,
-    }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
+    let c: Collection;
+    try {
+      // Throws when the encoder already serves another open collection (corpus.attach).
+      c = new Collection(dir, fs, state.lock, state.manifest, walNumber + 1, wal, walNumber, state.segments, state.memtable, [...state.replayedLogs, walNumber], state.statistics, {
+        memtableMaxDocs,
+        autoMerge: options.autoMerge ?? true,
+        durability,
+        batchIntervalMs,
+        encoder: options.encoder,
+      }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
+    } catch (e) {
+      await wal.close().catch(() => undefined);
+      await state.lock.release();
+      throw e;
+    }
     c.scheduleMerge();
     return c;
   }
@@ -204,19 +220,28 @@ export class Collection {
       return null;
     });
     const textIdx = vectors.flatMap((v, i) => (v === null ? [i] : []));
+    // A document's length for the corpus statistics, when its encoder measures one (BM25).
+    const lengths = new Array<number>(docs.length).fill(NO_LENGTH);
     if (textIdx.length > 0) {
-      const encoded = await this.options.encoder!.encodeDocuments(textIdx.map((i) => docs[i]!.text!));
-      textIdx.forEach((docIndex, j) => (vectors[docIndex] = toVector(encoded[j]!, "document", this.vocabSize, `document ${docIndex}`)));
+      const encoder = this.options.encoder!;
+      const texts = textIdx.map((i) => docs[i]!.text!);
+      const encoded = encoder.corpus ? await encoder.corpus.encodeDocumentsWithLengths(texts) : { vectors: await encoder.encodeDocuments(texts), lengths: null };
+      textIdx.forEach((docIndex, j) => {
+        vectors[docIndex] = toVector(encoded.vectors[j]!, "document", this.vocabSize, `document ${docIndex}`);
+        if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
+      });
     }
     const stored: StoredDoc[] = docs.map((d, i) => ({
       id: d.id,
       terms: vectors[i]!.terms,
       weights: vectors[i]!.weights,
       meta: d.metadata === undefined || d.metadata === null ? null : packValue(d.metadata),
+      length: lengths[i]!,
     }));
     const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
     await this.appendRecord(RECORD_UPSERT, record, () => {
-      for (const d of stored) this.applyUpsert(d);
+      const live = this.liveDocuments();
+      for (const d of stored) applyUpsert(live, d);
     }, true);
     this.maybeFlush();
     // Backpressure: writers faster than segment builds wait rather than grow the memtable without bound.
@@ -231,25 +256,15 @@ export class Collection {
     if (ids.length === 0) return 0;
     let deleted = 0;
     await this.appendRecord(RECORD_DELETE, encodeDelete(ids), () => {
-      for (const id of ids) if (this.applyDelete(id)) deleted++;
+      const live = this.liveDocuments();
+      for (const id of ids) if (applyDelete(live, id)) deleted++;
     });
     return deleted;
   }
 
-  /** Runs after the log holds the record (see WalWriter.append); also used by recovery. */
-  private applyUpsert(d: StoredDoc): void {
-    const hash = idHash(d.id);
-    for (const s of this.segments) s.deleteId(d.id, hash);
-    for (const m of this.flushingMemtables) m.delete(d.id);
-    this.memtable.put(d);
-  }
-
-  private applyDelete(id: string): boolean {
-    let found = this.memtable.delete(id);
-    for (const m of this.flushingMemtables) found = m.delete(id) || found;
-    const hash = idHash(id);
-    for (const s of this.segments) found = s.deleteId(id, hash) || found;
-    return found;
+  /** What apply-writes.ts changes; the same functions replay the log at open (recovery.ts). */
+  private liveDocuments(): LiveDocuments {
+    return { memtable: this.memtable, flushingMemtables: this.flushingMemtables, segments: this.segments, statistics: this.statistics };
   }
 
   /** `inPlace`: `payload` already has WAL_RECORD_HEADER_BYTES of room in front (see encodeUpsert). */
@@ -323,6 +338,14 @@ export class Collection {
     }
   }
 
+  /**
+   * The corpus statistics of the live documents stored with a length (BM25's N, total length,
+   * and document frequency per term), as the encoder reads them: a copy.
+   */
+  corpusStatistics(): { numDocs: number; totalLength: number; df: Record<number, number> } {
+    return this.statistics.toJSON();
+  }
+
   /** A consistent view for a reader; release() it when done. */
   snapshot(): Snapshot {
     this.checkOpen();
@@ -352,6 +375,7 @@ export class Collection {
       mergeRunning: this.merging !== null,
       manifestGeneration: this.manifest.generation,
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
+      corpus: { docs: this.statistics.numDocs, totalLength: this.statistics.totalLength },
     };
   }
 
@@ -406,11 +430,10 @@ export class Collection {
   private async flushLocked(): Promise<void> {
     if (this.memtable.size > 0) {
       const { frozen, firstLog } = await this.rotateLog();
-      this.flushingMemtables.push(frozen);
       try {
         const docs = [...frozen.values()];
         const input = new SegmentInputBuilder(this.bits, this.vocabSize, { docs: frozen.size, postings: frozen.numPostings });
-        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta);
+        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length);
         const id = this.nextFileNumber++;
         const built = await this.builds.build(input.finish(), id);
         const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
@@ -459,6 +482,10 @@ export class Collection {
       const frozen = this.memtable;
       const firstLog = this.memtableFirstLog;
       this.memtable = new Memtable();
+      // Searched and deletable from here on: writes waiting for the rotation run as soon as it
+      // ends (before this function's caller resumes), and in batch/off they apply at once, so
+      // a write replacing one of its documents must find it here.
+      this.flushingMemtables.push(frozen);
       this.wal = next;
       this.walNumber = n;
       this.memtableFirstLog = n;
@@ -604,6 +631,7 @@ export class Collection {
     }
     await this.serialized(async () => {
       this.closed = true;
+      this.detachEncoder();
       await this.wal.close().catch((e) => (error ??= e));
       await this.builds.close();
       await this.lock.release();
@@ -614,4 +642,10 @@ export class Collection {
   private checkOpen(): void {
     if (this.closed || this.closing) throw new SparseDbError("CLOSED", `collection ${this.dir} is closed; open it again`);
   }
+}
+
+/** A length an encoder reported, as the log and the segments store it (u32 below NO_LENGTH). */
+function checkLength(length: unknown, docIndex: number): number {
+  if (typeof length === "number" && Number.isInteger(length) && length >= 0 && length < NO_LENGTH) return length;
+  throw new SparseDbError("ENCODER_ERROR", `the encoder reported length ${String(length)} for document ${docIndex}; a document length must be an integer in 0..${NO_LENGTH - 1}`);
 }

@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Encoder, EncoderConfig } from "../encoder/encoder.js";
 import { SparseDbError } from "./errors.js";
-import { readCatalog, writeCatalog, writeFileAtomic, CATALOG_FORMAT, type CatalogJson } from "./database/catalog.js";
+import { readCatalog, writeCatalog, CATALOG_FORMAT, type CatalogJson } from "./database/catalog.js";
 import { checkCollectionConfig, type CollectionConfig } from "./database/collection-config.js";
 import { checkCollectionName } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-store.js";
@@ -14,8 +14,8 @@ export type { CollectionConfig } from "./database/collection-config.js";
 export type { DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database/collection-store.js";
 export { DatabaseCollection } from "./database/database-collection.js";
 
-/** Creates an encoder from its config and, for BM25, its saved corpus statistics. */
-export type EncoderFactory = (config: EncoderConfig, statistics?: unknown) => Promise<Encoder>;
+/** Creates an encoder from its (persisted) config. */
+export type EncoderFactory = (config: EncoderConfig) => Promise<Encoder>;
 
 export interface DatabaseOptions {
   /** Create the database when the folder (or its catalog) does not exist (default true). */
@@ -38,7 +38,12 @@ export interface CollectionInfo {
 }
 
 const COLLECTIONS_DIR = "collections";
-const ENCODER_STATE_DIR = "encoder-state";
+/**
+ * Where sparsedb before 0.2 saved BM25 statistics on flush and close. They are now part of each
+ * collection (rebuilt from its documents); a collection that still has a file here was written
+ * without document lengths and is refused with a clear error (see legacyStatisticsError).
+ */
+const LEGACY_ENCODER_STATE_DIR = "encoder-state";
 
 /**
  * A sparsedb database: a folder of named collections. One process opens a folder at a time.
@@ -76,7 +81,7 @@ export class Database {
     if (openCollection === undefined || createEncoder === undefined || defaultEncoder === undefined) {
       const backends = await import("./database/default-backends.js");
       openCollection ??= backends.openStoredCollection;
-      createEncoder ??= backends.createEncoderWithStatistics;
+      createEncoder ??= backends.createEncoderFromConfig;
       defaultEncoder ??= backends.defaultEncoderConfig();
     }
     const lock = await DatabaseLock.acquire(dir);
@@ -90,7 +95,6 @@ export class Database {
         await writeCatalog(dir, catalog);
       }
       await mkdir(join(dir, COLLECTIONS_DIR), { recursive: true });
-      await mkdir(join(dir, ENCODER_STATE_DIR), { recursive: true });
       const db = new Database(dir, catalog, lock, openCollection, createEncoder, defaultEncoder);
       await db.removeOrphans();
       return db;
@@ -173,9 +177,9 @@ export class Database {
         throw new SparseDbError("NOT_FOUND", `no collection "${name}" in ${this.dir}; create it first (existing: ${Object.keys(this.catalog.collections).join(", ") || "none"})`);
       }
       const config = entry.config;
-      const statistics = await this.readEncoderState(name);
+      await this.refuseLegacyStatistics(name);
       const stored = config.encoder ?? this.defaultEncoder;
-      const encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)), statistics).catch((e: unknown) => {
+      const encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name))).catch((e: unknown) => {
         throw encoderOpenError(e, name, stored);
       });
       let store;
@@ -210,7 +214,7 @@ export class Database {
       this.catalog = { ...this.catalog, collections };
       await writeCatalog(this.dir, this.catalog);
       await rm(aside, { recursive: true, force: true });
-      await rm(this.encoderStatePath(name), { force: true });
+      await rm(this.legacyStatisticsPath(name), { force: true });
     });
   }
 
@@ -245,7 +249,6 @@ export class Database {
 
   private wrap(name: string, config: CollectionConfig, store: Awaited<ReturnType<CollectionOpener>>, encoder: Encoder): DatabaseCollection {
     const collection: DatabaseCollection = new DatabaseCollection(name, config, store, encoder, {
-      saveEncoderState: () => this.saveEncoderState(name, encoder),
       onClose: () => {
         if (this.open.get(name) !== undefined) this.open.delete(name);
       },
@@ -257,23 +260,24 @@ export class Database {
     return join(this.dir, COLLECTIONS_DIR, name);
   }
 
-  private encoderStatePath(name: string): string {
-    return join(this.dir, ENCODER_STATE_DIR, `${name}.json`);
+  private legacyStatisticsPath(name: string): string {
+    return join(this.dir, LEGACY_ENCODER_STATE_DIR, `${name}.json`);
   }
 
-  /** BM25's document frequencies and lengths, saved on flush and close. */
-  private async saveEncoderState(name: string, encoder: Encoder): Promise<void> {
-    if (encoder.corpusStatistics === undefined) return;
-    await writeFileAtomic(join(this.dir, ENCODER_STATE_DIR), `${name}.json`, JSON.stringify(encoder.corpusStatistics.toJSON()));
-  }
-
-  private async readEncoderState(name: string): Promise<unknown> {
-    try {
-      return JSON.parse(await readFile(this.encoderStatePath(name), "utf8"));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new SparseDbError("CORRUPTION", `cannot read encoder statistics ${this.encoderStatePath(name)}: ${(e as Error).message}; delete the file to start the statistics afresh`);
-    }
+  /**
+   * A collection written before BM25 statistics joined the collection's own state: its documents
+   * have no recorded lengths, so its statistics cannot be rebuilt from them. Refused rather than
+   * opened with statistics that silently count only part of the documents.
+   */
+  private async refuseLegacyStatistics(name: string): Promise<void> {
+    const path = this.legacyStatisticsPath(name);
+    if (!(await stat(path).then((s) => s.isFile(), () => false))) return;
+    throw new SparseDbError(
+      "UNSUPPORTED_VERSION",
+      `collection "${name}" was written by an older sparsedb that kept BM25 statistics in ${path}, outside the collection; ` +
+        `its documents carry no lengths, so the statistics cannot be rebuilt. Re-ingest its documents into a new collection, ` +
+        `or delete that file to open it with statistics that count only documents written from now on`,
+    );
   }
 
   /** Folders that no catalog entry names: left by a crash during create or drop. */

@@ -1,19 +1,25 @@
 import { SparseDbError } from "../../engine/errors.js";
 import type { Qrels } from "../readers/qrels.js";
-import { ndcgAtK, reciprocalRank, recallAtK, trecOrder, type ScoredDoc } from "./measures.js";
+import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder, type ScoredDoc } from "./measures.js";
 
 /** A run: query id -> the documents retrieved for it (any order; ranked by `trecOrder`). */
 export type Run = Map<string, ScoredDoc[]>;
 
-/** The four measures the MS MARCO and BEIR leaderboards report. */
+/** The four measures the MS MARCO and BEIR leaderboards report, and MAP (the classic collections'). */
 export interface Metrics {
   "MRR@10": number;
   "nDCG@10": number;
   "R@100": number;
   "R@1000": number;
+  "MAP@1000": number;
 }
 
-export const METRIC_NAMES = ["MRR@10", "nDCG@10", "R@100", "R@1000"] as const satisfies readonly (keyof Metrics)[];
+export const METRIC_NAMES = ["MRR@10", "nDCG@10", "R@100", "R@1000", "MAP@1000"] as const satisfies readonly (keyof Metrics)[];
+
+/** Every measure at 0: a query that retrieved nothing, or the start of a sum. */
+export function zeroMetrics(): Metrics {
+  return { "MRR@10": 0, "nDCG@10": 0, "R@100": 0, "R@1000": 0, "MAP@1000": 0 };
+}
 
 export interface EvaluateOptions {
   /**
@@ -44,6 +50,7 @@ export function evaluateQuery(docs: readonly ScoredDoc[], judgements: ReadonlyMa
     "nDCG@10": ndcgAtK(ranked, judgements, 10),
     "R@100": recallAtK(ranked, judgements, 100),
     "R@1000": recallAtK(ranked, judgements, 1000),
+    "MAP@1000": averagePrecision(ranked, judgements, 1000),
   };
 }
 
@@ -67,10 +74,10 @@ export function evaluateRun(run: Run, qrels: Qrels, options: EvaluateOptions = {
   }
   if (options.complete) {
     for (const queryId of qrels.keys()) {
-      if (!perQuery.has(queryId)) perQuery.set(queryId, { "MRR@10": 0, "nDCG@10": 0, "R@100": 0, "R@1000": 0 });
+      if (!perQuery.has(queryId)) perQuery.set(queryId, zeroMetrics());
     }
   }
-  const mean: Metrics = { "MRR@10": 0, "nDCG@10": 0, "R@100": 0, "R@1000": 0 };
+  const mean: Metrics = zeroMetrics();
   for (const m of perQuery.values()) for (const name of METRIC_NAMES) mean[name] += m[name];
   const n = perQuery.size;
   if (n > 0) for (const name of METRIC_NAMES) mean[name] /= n;

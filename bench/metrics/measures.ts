@@ -13,6 +13,9 @@
  *   nDCG = DCG / ideal, and 0 when the ideal is 0 (no relevant document judged).
  * - recall.k: relevant documents in the top k / all relevant documents of the query; 0 when the
  *   query has none.
+ * - map (average precision): the sum, over the relevant documents retrieved within the top
+ *   `cutoff`, of the precision at each one's rank, divided by all relevant documents of the
+ *   query; 0 when it has none. With a run 1000 deep this is trec_eval's `map`.
  */
 
 /** A retrieved document: its id and score. */
@@ -76,6 +79,18 @@ export function recallAtK(ranked: readonly string[], judgements: QueryJudgements
     if ((judgements.get(ranked[i]!) ?? 0) >= RELEVANCE_LEVEL) found++;
   }
   return found / relevant;
+}
+
+/** Average precision over the top `cutoff` (trec_eval's `map` for one query). */
+export function averagePrecision(ranked: readonly string[], judgements: QueryJudgements, cutoff = 1000): number {
+  const relevant = countRelevant(judgements);
+  if (relevant === 0) return 0;
+  let found = 0, sum = 0;
+  const n = Math.min(cutoff, ranked.length);
+  for (let i = 0; i < n; i++) {
+    if ((judgements.get(ranked[i]!) ?? 0) >= RELEVANCE_LEVEL) sum += ++found / (i + 1);
+  }
+  return sum / relevant;
 }
 
 /** The number of relevant documents (level >= 1) a query has. */

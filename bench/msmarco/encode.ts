@@ -1,3 +1,4 @@
+import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import { createEncoder } from "../../encoder/create-encoder.js";
 import type { Encoder, EncoderConfig } from "../../encoder/encoder.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
@@ -19,8 +20,8 @@ export function encoderConfigFor(options: MsmarcoOptions): EncoderConfig | undef
     case "inference-free":
       return { kind: "inference-free", idfPath: options.idf ?? sharedDataPath(INFERENCE_FREE_IDF_PATH), tokenizerPath };
     case "bm25":
-      // Statistics are counted over the whole subset before any document is encoded (see encodeItems).
-      return { kind: "bm25", tokenizerPath, observe: false };
+      // Statistics are counted over the whole subset before any document is encoded (see encodeDocuments).
+      return { ...options.bm25, kind: "bm25", tokenizerPath };
   }
 }
 
@@ -44,7 +45,8 @@ export async function encodeDocuments(items: BenchItem[], encoder: Encoder | und
   const todo = items.filter((d) => d.vector === undefined);
   if (todo.length === 0 || encoder === undefined) return { texts: 0, seconds: 0, perSecond: 0 };
   // BM25 needs the corpus statistics of the whole subset before it weighs any document.
-  encoder.corpusStatistics?.observe(todo.map((d) => d.text ?? ""));
+  // (Standalone, so into the encoder's own statistics: the benchmark indexes vectors, not texts.)
+  if (encoder instanceof Bm25Encoder) encoder.observe(todo.map((d) => d.text ?? ""));
   const bar = new ProgressBar("encoding documents", todo.length, !quiet && process.stderr.isTTY === true);
   const started = performance.now();
   const inFlight: Promise<void>[] = [];

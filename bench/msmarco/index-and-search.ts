@@ -4,7 +4,7 @@ import { Collection } from "../../engine/collection.js";
 import type { Encoder } from "../../encoder/encoder.js";
 import type { AlgorithmName } from "../../engine/search/search.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
-import { evaluateQuery, METRIC_NAMES, type Metrics } from "../metrics/evaluate.js";
+import { evaluateQuery, METRIC_NAMES, zeroMetrics, type Metrics } from "../metrics/evaluate.js";
 import { summarizeLatency, type LatencySummary } from "../metrics/latency.js";
 import type { Qrels } from "../readers/qrels.js";
 import { roundRunScore, TrecRunWriter } from "../report/trec-run-writer.js";
@@ -101,7 +101,7 @@ export async function runQueries(
   }
   const writer = new TrecRunWriter(options.runFile, `sparsedb-${algorithm}-${mode}`);
   const latencies: number[] = [];
-  const sums: Metrics = { "MRR@10": 0, "nDCG@10": 0, "R@100": 0, "R@1000": 0 };
+  const sums: Metrics = zeroMetrics();
   const bar = new ProgressBar(`${algorithm} ${mode}`, queries.length, !options.quiet && process.stderr.isTTY === true);
   let searchMs = 0;
   for (const q of queries) {

@@ -26,6 +26,8 @@ export interface MsmarcoOptions {
   tokenizer?: string;
   /** The IDF table for inference-free (default: the shared OpenSearch table). */
   idf?: string;
+  /** BM25's options (k1, b, maxTokens, stopwords, dropPunctuation), checked by the encoder. */
+  bm25?: Record<string, unknown>;
   /** Synthetic distractor documents added to the corpus (bench/synthetic generator, --seed). */
   syntheticDocs?: number;
   /** Divide Anserini TSV repeat counts by this (needed only when mixing with synthetic documents). */
@@ -63,6 +65,7 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
   --encoder KIND         or encode text with bm25 | inference-free (no model needed)
   --tokenizer FILE       tokenizer.json for bm25 / inference-free (default: shared BERT tokenizer)
   --idf FILE             IDF table for inference-free (default: shared OpenSearch table)
+  --bm25 JSON            BM25 options, e.g. '{"k1":1.2,"b":0.75,"stopwords":"english","dropPunctuation":true}'
   --k N                  hits per query (default 1000, as R@1000 needs)
   --algorithms LIST      comma-separated, from ${ALGORITHMS.join(",")} (default: all)
   --modes LIST           exact,fast (default both): exact = float top-k, fast = quantized top-k
@@ -77,7 +80,7 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
 const VALUE_OPTIONS = [
   "--collection", "--queries", "--qrels", "--docs", "--doc-vectors", "--query-vectors", "--query-limit", "--model",
   "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--bits", "--seed", "--warmup", "--plot-metric",
-  "--name", "--out", "--beir", "--split", "--synthetic-docs", "--tsv-scale",
+  "--name", "--out", "--beir", "--split", "--synthetic-docs", "--tsv-scale", "--bm25",
 ];
 
 /** Parses and checks the command line; errors say which option is wrong and what is allowed. */
@@ -160,6 +163,18 @@ export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
     const n = Number(tsvScale);
     if (!(Number.isFinite(n) && n > 0)) throw bad(`--tsv-scale must be a positive number, got ${tsvScale}`);
     options.tsvScale = n;
+  }
+  const bm25 = v("--bm25");
+  if (bm25 !== undefined) {
+    if (encoder !== "bm25") throw bad("--bm25 JSON goes with --encoder bm25");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bm25);
+    } catch (e) {
+      throw bad(`--bm25 is not valid JSON (${(e as Error).message}): ${bm25}`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw bad(`--bm25 must be a JSON object such as {"k1":1.2}, got ${bm25}`);
+    options.bm25 = parsed as Record<string, unknown>;
   }
   const name = v("--name");
   if (name !== undefined) options.name = name;

@@ -92,7 +92,7 @@ export function resultsMarkdown(r: BenchResults): string {
   lines.push("");
   lines.push(
     markdownTable(
-      ["algorithm", "mode", "MRR@10", "nDCG@10", "R@100", "R@1000", "mean ms", "p50 ms", "p99 ms", "QPS"],
+      ["algorithm", "mode", "MRR@10", "nDCG@10", "R@100", "R@1000", "MAP@1000", "mean ms", "p50 ms", "p99 ms", "QPS"],
       r.runs.map((x) => [
         x.algorithm,
         x.mode,
@@ -100,12 +100,13 @@ export function resultsMarkdown(r: BenchResults): string {
         fixed(x.metrics["nDCG@10"], 4),
         fixed(x.metrics["R@100"], 4),
         fixed(x.metrics["R@1000"], 4),
+        fixed(x.metrics["MAP@1000"], 4),
         fixed(x.latency.meanMs, 3),
         fixed(x.latency.p50Ms, 3),
         fixed(x.latency.p99Ms, 3),
         fixed(x.qps, 1),
       ]),
-      ["left", "left", "right", "right", "right", "right", "right", "right", "right", "right"],
+      ["left", "left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
     ),
   );
   lines.push(`Command: \`${r.command}\``, "");

@@ -15,15 +15,16 @@ export function buildSections(input: SegmentInput, segmentId: number): Sections 
     builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
   }
   const idx = builder.build().toSections();
-  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, segmentId);
+  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId);
 }
 
-/** Adds the id table and metadata sections to an index's sections. */
+/** Adds the id table, metadata and (when any document has one) length sections to an index's sections. */
 export function idSections(
   idx: { meta: Record<string, number | string>; arrays: Record<string, SectionArray> },
   ids: string[],
   metaBlob: Uint8Array,
   metaEnds: Uint32Array,
+  lengths: Uint32Array | null,
   segmentId: number,
 ): Sections {
   const arrays: Record<string, SectionArray> = {};
@@ -36,6 +37,7 @@ export function idSections(
   arrays["ids.hash"] = buildIdHash(ids.length, (d) => ids[d]!);
   arrays["meta.blob"] = metaBlob;
   arrays["meta.ends"] = metaEnds;
+  if (lengths !== null) arrays["docs.lengths"] = lengths;
   const meta: Record<string, number | string> = { segmentId };
   for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
   return { meta, arrays };

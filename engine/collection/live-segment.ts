@@ -4,6 +4,7 @@ import { idHash, lookupId } from "./id-hash.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
+import { NO_LENGTH, type CorpusStatistics } from "./corpus-statistics.js";
 
 /**
  * One immutable segment as the Collection holds it: the searchable index, the external-id table,
@@ -23,6 +24,8 @@ export class LiveSegment {
   private readonly idTable: Uint32Array;
   private readonly metaBlob: Uint8Array;
   private readonly metaEnds: Uint32Array;
+  /** Per document its corpus-statistics length (NO_LENGTH: none); null when no document has one. */
+  private readonly lengths: Uint32Array | null;
   readonly deleted: Uint8Array;
   deletedCount: number;
   /** Bumped by every deletion; compared with persistedDeleteVersion to know what to write. */
@@ -50,6 +53,7 @@ export class LiveSegment {
     idTable: Uint32Array;
     metaBlob: Uint8Array;
     metaEnds: Uint32Array;
+    lengths?: Uint32Array | null;
     deleted?: Uint8Array;
     deletedCount?: number;
     delGen?: number;
@@ -63,7 +67,11 @@ export class LiveSegment {
     this.idTable = args.idTable;
     this.metaBlob = args.metaBlob;
     this.metaEnds = args.metaEnds;
+    this.lengths = args.lengths ?? null;
     const n = this.index.numDocs;
+    if (this.lengths !== null && this.lengths.length !== n) {
+      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.lengths.length} document lengths`);
+    }
     if (this.idEnds.length !== n || this.metaEnds.length !== n || this.idTable.length < n || (this.idTable.length & (this.idTable.length - 1)) !== 0) {
       throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.idEnds.length} ids and ${this.metaEnds.length} metadata entries`);
     }
@@ -98,11 +106,14 @@ export class LiveSegment {
     return d >= 0 && !this.isDeleted(d) ? d : -1;
   }
 
-  /** Marks `id` deleted if this segment holds a live version of it; returns whether it did. */
-  deleteId(id: string, hash = idHash(id)): boolean {
+  /**
+   * Marks `id` deleted if this segment holds a live version of it, counting it out of the corpus
+   * statistics; returns whether it did.
+   */
+  deleteId(id: string, hash: number, statistics: CorpusStatistics): boolean {
     const d = this.docOf(id, hash);
     if (d < 0) return false;
-    this.deleteDoc(d);
+    this.deleteCounted(d, statistics);
     return true;
   }
 
@@ -111,6 +122,45 @@ export class LiveSegment {
     this.deleted[doc >> 3]! |= 1 << (doc & 7);
     this.deletedCount++;
     this.deleteVersion++;
+  }
+
+  /** A doc's length for the corpus statistics, or NO_LENGTH. */
+  lengthOf(doc: number): number {
+    return this.lengths === null ? NO_LENGTH : this.lengths[doc]!;
+  }
+
+  /** Marks a live doc deleted and counts it out of the corpus statistics. */
+  deleteCounted(doc: number, statistics: CorpusStatistics): void {
+    if (this.isDeleted(doc)) return;
+    this.deleteDoc(doc);
+    const length = this.lengthOf(doc);
+    if (length !== NO_LENGTH) statistics.count(this.termsOf(doc), length, -1);
+  }
+
+  /** Counts this segment's live documents into `statistics` (at open). */
+  countLive(statistics: CorpusStatistics): void {
+    const lengths = this.lengths;
+    if (lengths === null) return;
+    let counted = 0, total = 0;
+    for (let d = 0; d < lengths.length; d++) {
+      if (lengths[d] !== NO_LENGTH) {
+        counted++;
+        total += lengths[d]!;
+      }
+    }
+    if (counted === this.numDocs) {
+      // Every document counts: the posting lists' lengths are the document frequencies.
+      statistics.addTotals(counted, total);
+      statistics.addDocFreqs((t) => this.index.inverted.docFreq(t));
+      for (let d = 0; d < this.numDocs; d++) if (this.isDeleted(d)) statistics.count(this.termsOf(d), lengths[d]!, -1);
+    } else {
+      for (let d = 0; d < this.numDocs; d++) if (!this.isDeleted(d)) statistics.count(this.termsOf(d), lengths[d]!, 1);
+    }
+  }
+
+  private termsOf(doc: number): Uint16Array | Uint32Array {
+    const f = this.index.forward;
+    return f.terms.subarray(f.docStart[doc]!, f.docStart[doc + 1]!);
   }
 
   /** The raw msgpack bytes of a doc's metadata (empty: none). */
@@ -124,7 +174,7 @@ export class LiveSegment {
   }
 
   toSections(): Sections {
-    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.id);
+    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id);
     s.arrays["ids.text"] = new TextEncoder().encode(this.joinedIds);
     s.arrays["ids.ends"] = this.idEnds;
     s.arrays["ids.hash"] = this.idTable;
@@ -147,6 +197,8 @@ export class LiveSegment {
     const index = SegmentIndex.fromSections(idxMeta, idxArrays);
     const text = sections.arrays["ids.text"], idEnds = sections.arrays["ids.ends"], idTable = sections.arrays["ids.hash"];
     const metaBlob = sections.arrays["meta.blob"], metaEnds = sections.arrays["meta.ends"];
+    const lengths = sections.arrays["docs.lengths"];
+    if (lengths !== undefined && !(lengths instanceof Uint32Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: docs.lengths is not a u32 array`);
     if (
       !(text instanceof Uint8Array) ||
       !(idEnds instanceof Uint32Array) ||
@@ -166,6 +218,7 @@ export class LiveSegment {
       idTable,
       metaBlob,
       metaEnds,
+      lengths: lengths ?? null,
       deleted: deletions?.bits,
       deletedCount: deletions?.deletedCount,
       delGen: deletions?.delGen,

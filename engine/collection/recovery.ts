@@ -9,10 +9,11 @@ import { SparseDbError } from "../errors.js";
 import { checkBits } from "../index/quantizer.js";
 import { BERT_VOCAB_SIZE } from "../vocabulary.js";
 import { parseEntry, segmentFileName, walFileName, type DirectoryEntry } from "./directory-files.js";
-import { idHash } from "./id-hash.js";
+import { applyDelete, applyUpsert, type LiveDocuments } from "./apply-writes.js";
+import { CorpusStatistics } from "./corpus-statistics.js";
 import { LiveSegment } from "./live-segment.js";
 import { Memtable } from "./memtable.js";
-import { decodeDelete, decodeUpsert, RECORD_DELETE, RECORD_UPSERT } from "./wal-records.js";
+import { decodeDelete, decodeUpsert, RECORD_DELETE, RECORD_UPSERT, RECORD_UPSERT_V1 } from "./wal-records.js";
 
 export interface OpenedState {
   lock: DirectoryLock;
@@ -21,6 +22,8 @@ export interface OpenedState {
   nextFileNumber: number;
   segments: LiveSegment[];
   memtable: Memtable;
+  /** The live documents' corpus statistics: the segments' counted live documents plus the replay. */
+  statistics: CorpusStatistics;
   /** Logs replayed (kept until a commit supersedes them), ascending. */
   replayedLogs: number[];
 }
@@ -92,34 +95,28 @@ export async function openCollectionState(
       if (!keep) await fs.unlink(`${dir}/${e.name}`).catch(() => undefined);
     }
 
-    const memtable = new Memtable();
+    const statistics = new CorpusStatistics(manifest.vocabSize);
+    for (const seg of segments) seg.countLive(statistics);
+    const live: LiveDocuments = { memtable: new Memtable(), flushingMemtables: [], segments, statistics };
     const replayedLogs = entries
       .filter((e) => e.kind === "wal" && e.number >= manifest!.logNumber)
       .map((e) => (e as { number: number }).number)
       .sort((a, b) => a - b);
-    for (const n of replayedLogs) await replayLog(fs, `${dir}/${walFileName(n)}`, segments, memtable);
-    return { lock, manifest, nextFileNumber, segments, memtable, replayedLogs };
+    for (const n of replayedLogs) await replayLog(fs, `${dir}/${walFileName(n)}`, live);
+    return { lock, manifest, nextFileNumber, segments, memtable: live.memtable, statistics, replayedLogs };
   } catch (e) {
     await lock.release();
     throw e;
   }
 }
 
-async function replayLog(fs: FileSystem, path: string, segments: LiveSegment[], memtable: Memtable): Promise<void> {
+async function replayLog(fs: FileSystem, path: string, live: LiveDocuments): Promise<void> {
   const r = await readWal(fs, path);
   for (const rec of r.records) {
-    if (rec.type === RECORD_UPSERT) {
-      for (const d of decodeUpsert(rec.payload)) {
-        const hash = idHash(d.id);
-        for (const s of segments) s.deleteId(d.id, hash);
-        memtable.put(d);
-      }
+    if (rec.type === RECORD_UPSERT || rec.type === RECORD_UPSERT_V1) {
+      for (const d of decodeUpsert(rec.payload, rec.type === RECORD_UPSERT)) applyUpsert(live, d);
     } else if (rec.type === RECORD_DELETE) {
-      for (const id of decodeDelete(rec.payload)) {
-        memtable.delete(id);
-        const hash = idHash(id);
-        for (const s of segments) s.deleteId(id, hash);
-      }
+      for (const id of decodeDelete(rec.payload)) applyDelete(live, id);
     } else {
       throw new SparseDbError("CORRUPTION", `${path}: unknown log record type ${rec.type}; written by a newer sparsedb?`);
     }

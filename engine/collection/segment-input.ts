@@ -1,4 +1,5 @@
 import { GrowableArray } from "../index/growable-array.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
 
 /**
  * The documents of a segment to be built, flattened into a few typed arrays so they can move to
@@ -14,6 +15,8 @@ export interface SegmentInput {
   weights: Float32Array;
   metaBlob: Uint8Array;
   metaEnds: Uint32Array;
+  /** Per document its length for the corpus statistics (NO_LENGTH: none); null when no document has one. */
+  lengths: Uint32Array | null;
 }
 
 /**
@@ -28,10 +31,13 @@ export class SegmentInputBuilder {
   private readonly metaChunks: Uint8Array[] = [];
   private readonly metaEnds: GrowableArray<Uint32Array>;
   private metaBytes = 0;
+  private readonly lengths: GrowableArray<Uint32Array>;
+  private counted = 0;
 
   constructor(private readonly bits: number, private readonly vocabSize: number, expected: { docs: number; postings: number } = { docs: 1024, postings: 4096 }) {
     this.docStart = new GrowableArray(Uint32Array, expected.docs + 1);
     this.metaEnds = new GrowableArray(Uint32Array, expected.docs);
+    this.lengths = new GrowableArray(Uint32Array, expected.docs);
     this.terms = new GrowableArray(Uint32Array, expected.postings);
     this.weights = new GrowableArray(Float32Array, expected.postings);
     this.docStart.push(0);
@@ -42,7 +48,7 @@ export class SegmentInputBuilder {
   }
 
   /** Appends a document; returns its doc id in the new segment. */
-  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null): number {
+  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null, length: number): number {
     const n = terms.length;
     const at = this.terms.length;
     this.terms.reserve(n).set(terms, at); // typed-array set: a block copy, not a JS loop
@@ -56,6 +62,8 @@ export class SegmentInputBuilder {
       if (this.metaBytes > 0xffffffff) throw new RangeError("segment metadata exceeds 4 GiB; flush smaller segments");
     }
     this.metaEnds.push(this.metaBytes);
+    this.lengths.push(length);
+    if (length !== NO_LENGTH) this.counted++;
     this.ids.push(id);
     return this.ids.length - 1;
   }
@@ -76,6 +84,7 @@ export class SegmentInputBuilder {
       weights: this.weights.toArray(),
       metaBlob,
       metaEnds: this.metaEnds.toArray(),
+      lengths: this.counted > 0 ? this.lengths.toArray() : null,
     };
   }
 }

@@ -1,16 +1,20 @@
 import { SparseDbError } from "../errors.js";
 import { packValue, unpackValue } from "../../storage/msgpack.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
 
 /**
  * The Collection's log records: the payload inside a WAL record (FORMAT.md, "Log records").
  * Upserts use a fixed binary layout rather than msgpack because they are the hot path (one per
  * upsert call, ~1 KB each); all integers little-endian:
- *   UPSERT (type 1): u32 count, then per document:
+ *   UPSERT (type 3): u32 count, then per document:
  *     u32 idBytes | id (UTF-8) | u32 nnz | nnz x u32 term ids | nnz x f32 weights |
- *     u32 metaBytes (0xFFFFFFFF: no metadata) | metadata (msgpack)
+ *     u32 length (0xFFFFFFFF: none) | u32 metaBytes (0xFFFFFFFF: no metadata) | metadata (msgpack)
  *   DELETE (type 2): msgpack array of id strings
+ *   UPSERT without lengths (type 1, written by older versions; read as length "none"): type 3
+ *     without the u32 length.
  */
-export const RECORD_UPSERT = 1;
+export const RECORD_UPSERT = 3;
+export const RECORD_UPSERT_V1 = 1;
 export const RECORD_DELETE = 2;
 const NO_META = 0xffffffff;
 
@@ -20,6 +24,8 @@ export interface StoredDoc {
   weights: Float32Array;
   /** The metadata as msgpack bytes, or null when the document has none. */
   meta: Uint8Array | null;
+  /** What the corpus statistics count as its length (BM25: word pieces), or NO_LENGTH. */
+  length: number;
 }
 
 const utf8 = new TextEncoder();
@@ -34,7 +40,7 @@ let scratch = new Uint8Array(1 << 16);
  */
 export function encodeUpsert(docs: StoredDoc[], headroom = 0): Uint8Array {
   let size = headroom + 4;
-  for (const d of docs) size += 12 + d.id.length * 3 + d.terms.length * 8 + (d.meta?.length ?? 0);
+  for (const d of docs) size += 16 + d.id.length * 3 + d.terms.length * 8 + (d.meta?.length ?? 0);
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
   const out = scratch;
   const v = new DataView(out.buffer);
@@ -52,6 +58,8 @@ export function encodeUpsert(docs: StoredDoc[], headroom = 0): Uint8Array {
     o += n * 4;
     out.set(new Uint8Array(d.weights.buffer, d.weights.byteOffset, n * 4), o);
     o += n * 4;
+    v.setUint32(o, d.length, true);
+    o += 4;
     v.setUint32(o, d.meta ? d.meta.length : NO_META, true);
     o += 4;
     if (d.meta) {
@@ -67,7 +75,8 @@ function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
   return Uint8Array.prototype.slice.call(bytes, from, to);
 }
 
-export function decodeUpsert(payload: Uint8Array): StoredDoc[] {
+/** Decodes an UPSERT payload; `withLengths` false for the older type 1 layout. */
+export function decodeUpsert(payload: Uint8Array, withLengths = true): StoredDoc[] {
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const bad = (): never => {
     throw new SparseDbError("CORRUPTION", "an upsert log record is malformed (its checksum matched: written by an incompatible sparsedb?)");
@@ -85,12 +94,17 @@ export function decodeUpsert(payload: Uint8Array): StoredDoc[] {
     o += 4 + idLen;
     const n = v.getUint32(o, true);
     o += 4;
-    need(o, n * 8 + 4);
+    need(o, n * 8 + (withLengths ? 8 : 4));
     // Copies into fresh, aligned memory: the payload sits at any offset of the log buffer.
     const terms = new Uint32Array(copyOf(payload, o, o + n * 4).buffer);
     o += n * 4;
     const weights = new Float32Array(copyOf(payload, o, o + n * 4).buffer);
     o += n * 4;
+    let length = NO_LENGTH;
+    if (withLengths) {
+      length = v.getUint32(o, true);
+      o += 4;
+    }
     const metaLen = v.getUint32(o, true);
     o += 4;
     let meta: Uint8Array | null = null;
@@ -99,7 +113,7 @@ export function decodeUpsert(payload: Uint8Array): StoredDoc[] {
       meta = copyOf(payload, o, o + metaLen);
       o += metaLen;
     }
-    docs.push({ id, terms, weights, meta });
+    docs.push({ id, terms, weights, meta, length });
   }
   if (o !== payload.length) bad();
   return docs;

@@ -6,7 +6,7 @@ import type { CollectionStore, DocumentInput, SearchHit, SearchRequest, StoredDo
 /**
  * A collection as the Database hands it out: the stored collection plus its name, its persisted
  * configuration and its encoder. It adds what the storage layer does not know: tokens in
- * explanations (through the encoder's vocabulary) and saving the encoder's corpus statistics.
+ * explanations (through the encoder's vocabulary).
  */
 export class DatabaseCollection {
   private closed = false;
@@ -17,7 +17,7 @@ export class DatabaseCollection {
     readonly config: CollectionConfig,
     private readonly store: CollectionStore,
     readonly encoder: Encoder | undefined,
-    private readonly hooks: { saveEncoderState(): Promise<void>; onClose(): void },
+    private readonly hooks: { onClose(): void },
   ) {}
 
   /** One line saying how text becomes vectors here, e.g. "lexical BM25 (no SPLADE model configured) ...". */
@@ -63,7 +63,6 @@ export class DatabaseCollection {
   async flush(): Promise<void> {
     this.checkOpen();
     await this.store.flush();
-    await this.hooks.saveEncoderState();
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
@@ -88,7 +87,6 @@ export class DatabaseCollection {
     this.hooks.onClose();
     try {
       await this.store.close();
-      await this.hooks.saveEncoderState();
     } finally {
       await this.encoder?.close();
     }

@@ -10,8 +10,8 @@ import type { CollectionOpener } from "./collection-store.js";
  */
 export const openStoredCollection: CollectionOpener = (dir, options) => Collection.open(dir, options);
 
-export function createEncoderWithStatistics(config: EncoderConfig, statistics?: unknown): Promise<Encoder> {
-  return createEncoder(config, statistics === undefined ? {} : { statistics });
+export function createEncoderFromConfig(config: EncoderConfig): Promise<Encoder> {
+  return createEncoder(config);
 }
 
 export { defaultEncoderConfig };

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluateQuery, evaluateRun } from "../../bench/metrics/evaluate.js";
 import { percentile, summarizeLatency } from "../../bench/metrics/latency.js";
-import { ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../bench/metrics/measures.js";
+import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../bench/metrics/measures.js";
 import { loadQrels } from "../../bench/readers/qrels.js";
 import { loadTrecRun } from "../../bench/readers/trec-run.js";
 
@@ -38,6 +38,14 @@ describe("per-query measures (hand-computed)", () => {
     expect(recallAtK(ranked, j, 100)).toBeCloseTo(2 / 4, 12);
     expect(recallAtK(ranked, j, 1000)).toBeCloseTo(3 / 4, 12);
     expect(recallAtK(ranked, rels({ d0: 0 }), 100)).toBe(0);
+  });
+
+  it("average precision sums precision at each relevant rank over all relevant documents", () => {
+    const j = rels({ a: 1, c: 2, z: 1, n: 0 });
+    // a at rank 1 (1/1), c at rank 3 (2/3); z never retrieved; n is judged not relevant.
+    expect(averagePrecision(["a", "n", "c", "x"], j)).toBeCloseTo((1 + 2 / 3) / 3, 12);
+    expect(averagePrecision(["x", "a", "c"], j, 2)).toBeCloseTo(1 / 2 / 3, 12); // cut at 2
+    expect(averagePrecision(["a"], rels({ a: 0 }))).toBe(0);
   });
 
   it("ranks ties by document id descending, as trec_eval does", () => {
@@ -113,6 +121,8 @@ describe("a run file scored by hand", () => {
     expect(e.mean["nDCG@10"]).toBeCloseTo(0.4845379790, 9);
     expect(e.mean["R@100"]).toBeCloseTo(2 / 3, 12);
     expect(e.mean["R@1000"]).toBeCloseTo(2 / 3, 12);
+    // AP q1 (1/2 + 2/3) / 2, q2 (1 + 2/3) / 2, q3 0
+    expect(e.mean["MAP@1000"]).toBeCloseTo((7 / 12 + 5 / 6) / 3, 12);
   });
 
   it("matches trec_eval -c (judged queries missing from the run count as 0)", async () => {

@@ -74,7 +74,7 @@ describe.skipIf(!haveToy)("bench msmarco end to end on the toy data (real SPLADE
 
     const json = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(Object.keys(json.runs[0]).sort()).toEqual(["algorithm", "latency", "metrics", "mode", "qps", "runFile"]);
-    expect(Object.keys(json.runs[0].metrics)).toEqual(["MRR@10", "nDCG@10", "R@100", "R@1000"]);
+    expect(Object.keys(json.runs[0].metrics)).toEqual(["MRR@10", "nDCG@10", "R@100", "R@1000", "MAP@1000"]);
     expect(Object.keys(json.runs[0].latency)).toEqual(["meanMs", "p50Ms", "p99Ms"]);
     const md = readFileSync(join(out, "results.md"), "utf8");
     expect(md).toContain("| algorithm  | mode  | MRR@10 | nDCG@10 |");

@@ -75,6 +75,31 @@ describe("sparsedb CLI", () => {
     expect((await sparsedb(["search", "--dir", "nowhere", "x"], { cwd })).code).toBe(1);
   });
 
+  it("creates a BM25 collection with k1, b, the token limit and the analyzer from flags, and rejects bad values", async () => {
+    await writeFile(join(cwd, "docs.jsonl"), JSONL);
+    const flags = ["--bm25-k1", "1.2", "--bm25-b", "0.75", "--max-tokens", "128", "--stopwords", "english", "--keep-punctuation"];
+    const ing = await sparsedb(["ingest", "--dir", "db", "-c", "tuned", ...flags, "docs.jsonl"], { cwd });
+    expect(ing.code, ing.stderr).toBe(0);
+    expect(ing.stderr).toMatch(/k1=1.2 b=0.75, punctuation kept, stopwords english/);
+    const db = await Database.open(join(cwd, "db"));
+    expect(db.listCollections()[0]!.config.encoder).toMatchObject({ kind: "bm25", k1: 1.2, b: 0.75, maxTokens: 128, stopwords: "english", dropPunctuation: false });
+    await db.close();
+    // Ingesting the same file again replaces the documents: the statistics still count 3.
+    expect((await sparsedb(["ingest", "--dir", "db", "-c", "tuned", "docs.jsonl"], { cwd })).code).toBe(0);
+    const st = JSON.parse((await sparsedb(["stats", "--dir", "db"], { cwd })).stdout).collections.tuned;
+    expect(st.docs).toBe(3);
+    expect(st.corpus.docs).toBe(3);
+    // "the" is a stopword now: it matches nothing.
+    const s = await sparsedb(["search", "--dir", "db", "-c", "tuned", "--json", "the"], { cwd });
+    expect(JSON.parse(s.stdout)).toEqual([]);
+    const badB = await sparsedb(["ingest", "--dir", "db", "-c", "other", "--bm25-b", "2", "docs.jsonl"], { cwd });
+    expect(badB.code).toBe(1);
+    expect(badB.stderr).toMatch(/BM25 b is 2; it must be a number in 0\.\.1/);
+    expect((await sparsedb(["ingest", "--dir", "db", "-c", "other", "--stopwords", "klingon", "docs.jsonl"], { cwd })).stderr).toMatch(/stopwords is "klingon"; use "none" or "english"/);
+    expect((await sparsedb(["ingest", "--dir", "db", "-c", "other", "--bm25-k1", "lots", "docs.jsonl"], { cwd })).code).toBe(2);
+    expect((await sparsedb(["ingest", "--dir", "db", "-c", "other", "--encoder", "inference-free", "--idf", "x.json", "--stopwords", "english", "docs.jsonl"], { cwd })).stderr).toMatch(/are for --encoder bm25/);
+  });
+
   it("searches, gets, deletes and reports stats through a running server with --connect", async () => {
     await writeFile(join(cwd, "docs.jsonl"), JSONL);
     expect((await sparsedb(["ingest", "--dir", "db", "docs.jsonl"], { cwd })).code).toBe(0);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Database } from "../../engine/database.js";
+import type { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { compileFilter, type Filter } from "../../engine/filter.js";
@@ -68,6 +69,41 @@ describe("Database", () => {
     const again = await Database.open(dir);
     expect((await (await again.collection("plain")).search({ text: "coffee", k: 1 }))[0]!.id).toBe("b");
     await again.close();
+  });
+
+  it("validates a BM25 collection's k1, b, token limit and analyzer options, and persists them", async () => {
+    const dir = await tempDir();
+    let db = await Database.open(dir);
+    await expect(db.createCollection("x", { encoder: { kind: "bm25", k_1: 1 } as never })).rejects.toThrow(/unknown key "k_1"/);
+    await expect(db.createCollection("x", { encoder: { kind: "bm25", b: 3 } })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(db.createCollection("x", { encoder: { kind: "bm25", stopwords: "fr" as never } })).rejects.toThrow(/stopwords is "fr"/);
+    expect(db.listCollections()).toEqual([]);
+    const c = await db.createCollection("x", { encoder: { kind: "bm25", k1: 1.5, b: 0.6, maxTokens: 64, stopwords: "english" } });
+    await c.upsert([{ id: "a", text: "the glaciers of the north" }, { id: "b", text: "coffee in the morning" }]);
+    expect(await c.search({ text: "the", k: 5 })).toEqual([]);
+    await db.close();
+    db = await Database.open(dir);
+    const again = await db.collection("x");
+    expect(again.config.encoder).toEqual({ kind: "bm25", tokenizerPath: expect.any(String), k1: 1.5, b: 0.6, maxTokens: 64, dropPunctuation: true, stopwords: "english" });
+    const analyze = (t: string) => (again.encoder as Bm25Encoder).analyze(t);
+    const length = analyze("the glaciers of the north").length + analyze("coffee in the morning").length;
+    expect(analyze("the of in")).toEqual([]); // stopwords do not count in lengths
+    expect((await again.stats()).corpus).toEqual({ docs: 2, totalLength: length });
+    await db.close();
+  });
+
+  it("refuses a collection whose BM25 statistics an older version kept in encoder-state/, naming the way out", async () => {
+    const dir = await tempDir();
+    let db = await Database.open(dir);
+    await (await db.createCollection("old")).upsert([{ id: "a", text: "glaciers" }]);
+    await db.close();
+    await mkdir(join(dir, "encoder-state"));
+    await writeFile(join(dir, "encoder-state", "old.json"), JSON.stringify({ numDocs: 1, totalLength: 1, df: {} }));
+    db = await Database.open(dir);
+    await expect(db.collection("old")).rejects.toMatchObject({ code: "UNSUPPORTED_VERSION", message: expect.stringMatching(/Re-ingest .* or delete that file/) });
+    await rm(join(dir, "encoder-state", "old.json"));
+    expect(await (await db.collection("old")).count()).toBe(1);
+    await db.close();
   });
 
   it("validates names so that no path escapes the folder", async () => {

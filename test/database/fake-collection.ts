@@ -123,9 +123,9 @@ export class FakeCollection implements CollectionStore {
 
 export const openFakeCollection: CollectionOpener = (dir, options) => FakeCollection.open(dir, options);
 
-export async function createTestEncoder(config: EncoderConfig, statistics?: unknown): Promise<Encoder> {
+export async function createTestEncoder(config: EncoderConfig): Promise<Encoder> {
   if (config.kind !== "bm25") throw new SparseDbError("INVALID_ARGUMENT", "test encoder factory makes BM25 only");
-  return new Bm25Encoder(config as Bm25Config, statistics);
+  return new Bm25Encoder(config as Bm25Config);
 }
 
 /** Database options that use the in-memory backend. */

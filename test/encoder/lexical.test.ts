@@ -6,6 +6,10 @@ import { WordPieceTokenizer } from "../../encoder/tokenizer.js";
 import { BUILTIN_TOKENIZER_NAME } from "../../encoder/builtin-tokenizer.js";
 import { SAMPLE_TEXTS } from "../../encoder/sample-texts.js";
 import { bertTokenizerPath, inferenceFreeIdfPath } from "../../encoder/data-paths.js";
+import { Bm25Analyzer } from "../../encoder/bm25-analyzer.js";
+import { ENGLISH_STOPWORDS } from "../../encoder/stopwords.js";
+import type { Bm25Config, CorpusStatisticsView } from "../../encoder/encoder.js";
+import { Vocabulary } from "../../engine/vocabulary.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,41 +67,82 @@ describe("BM25 encoder", () => {
     });
   }
 
-  it("document . query equals textbook BM25 (property)", async () => {
-    const tok = WordPieceTokenizer.builtin();
-    const words = ["river", "sea", "bread", "yeast", "the", "of", "bees", "honey", "light", "a"];
+  it("document . query equals textbook BM25, with and without English stopwords (property)", async () => {
+    // The default encoder's own tokenizer file, loaded separately for the reference.
+    const tok = WordPieceTokenizer.load(new Bm25Encoder({ kind: "bm25" }).config.tokenizerPath);
+    const words = ["river", "sea", "bread", "yeast", "the", "of", "bees", "honey", "light", "a", "is", "."];
     const text = fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 12 }).map((w) => w.join(" "));
     await fc.assert(
-      fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 8 }), text, fc.double({ min: 0.1, max: 2, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), async (docs, query, k1, b) => {
-        const enc = new Bm25Encoder({ kind: "bm25", k1, b });
-        enc.corpusStatistics.observe(docs);
-        const vectors = await enc.encodeDocuments(docs.map((d) => d), {}).catch((e) => { throw e; });
-        // encodeDocuments observed the docs a second time: undo to compare with one observation.
-        enc.corpusStatistics.forget(docs);
-        const fresh = new Bm25Encoder({ kind: "bm25", k1, b, observe: false }, enc.corpusStatistics.toJSON());
-        const dv = await fresh.encodeDocuments(docs);
-        const qv = await fresh.encodeQuery(query);
-        const expected = referenceBm25(docs.map((d) => tok.contentIds(d)), tok.contentIds(query), k1, b);
-        dv.forEach((v, i) => expect(v.dot(qv)).toBeCloseTo(expected[i]!, 4));
-        expect(vectors).toHaveLength(docs.length);
-      }),
+      fc.asyncProperty(
+        fc.array(text, { minLength: 1, maxLength: 8 }),
+        text,
+        fc.double({ min: 0.1, max: 2, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom("none" as const, "english" as const),
+        async (docs, query, k1, b, stopwords) => {
+          const enc = new Bm25Encoder({ kind: "bm25", k1, b, stopwords });
+          enc.observe(docs);
+          const dv = await enc.encodeDocuments(docs);
+          const qv = await enc.encodeQuery(query);
+          // The reference analyzes by whole words: punctuation and (maybe) stopwords removed first.
+          const stop = new Set(stopwords === "english" ? ENGLISH_STOPWORDS : []);
+          const analyzed = (t: string) => tok.contentIds(t.split(" ").filter((w) => w !== "." && !stop.has(w)).join(" "));
+          const expected = referenceBm25(docs.map(analyzed), analyzed(query), k1, b);
+          dv.forEach((v, i) => expect(v.dot(qv)).toBeCloseTo(expected[i]!, 4));
+        },
+      ),
       { numRuns: 40 },
     );
   });
 
-  it("says it is the no-model default, persists its statistics, and handles empty text", async () => {
+  it("reads attached statistics for IDF and average length; one owner at a time", async () => {
     const enc = new Bm25Encoder({ kind: "bm25" });
     expect(enc.description).toMatch(/BM25 \(no SPLADE model configured\)/);
-    expect(enc.config).toMatchObject({ kind: "bm25", tokenizerPath: BUILTIN_TOKENIZER_NAME, k1: 0.9, b: 0.4, maxTokens: 512 });
-    const [empty, v] = await enc.encodeDocuments(["", SAMPLE_TEXTS[0]!]);
+    expect(enc.config).toMatchObject({ kind: "bm25", tokenizerPath: BUILTIN_TOKENIZER_NAME, k1: 0.9, b: 0.4, maxTokens: 512, dropPunctuation: true, stopwords: "none" });
+    const honey = enc.analyze("honey")[0]!;
+    const rare: CorpusStatisticsView = { numDocs: 100, totalLength: 1000, docFreq: (t) => (t === honey ? 1 : 50) };
+    const common: CorpusStatisticsView = { numDocs: 100, totalLength: 1000, docFreq: (t) => (t === honey ? 90 : 50) };
+    const detach = enc.corpus.attach(rare);
+    expect(() => enc.corpus.attach(common)).toThrow(/already serves an open collection/);
+    const idfRare = (await enc.encodeQuery("honey")).weights[0]!;
+    expect(idfRare).toBeCloseTo(Math.log(1 + 99.5 / 1.5), 5);
+    // avgdl 10: a document of length 10 has norm 1, so tf 1 weighs exactly 1.
+    const { vectors, lengths } = await enc.corpus.encodeDocumentsWithLengths(["honey bees river sea bread yeast light honey honey sea"]);
+    expect(lengths).toEqual([enc.analyze("honey bees river sea bread yeast light honey honey sea").length]);
+    const len = lengths[0]!;
+    const w = vectors[0]!.weights[vectors[0]!.terms.indexOf(enc.analyze("bees")[0]!)]!;
+    expect(w).toBeCloseTo(1.9 / (1 + 0.9 * (0.6 + (0.4 * len) / 10)), 5);
+    detach();
+    const again = enc.corpus.attach(common);
+    expect((await enc.encodeQuery("honey")).weights[0]!).toBeCloseTo(Math.log(1 + 10.5 / 90.5), 5);
+    again();
+    // Back on its own (empty) statistics: every term has IDF ln 2.
+    expect((await enc.encodeQuery("honey")).weights[0]!).toBeCloseTo(Math.log(2), 6);
+    const [empty] = await enc.encodeDocuments([""]);
     expect(empty!.nnz).toBe(0);
-    expect(enc.corpusStatistics.numDocs).toBe(2);
-    const json = JSON.parse(JSON.stringify(enc.corpusStatistics.toJSON()));
-    const again = new Bm25Encoder({ kind: "bm25", observe: false }, json);
-    expect(again.corpusStatistics.toJSON()).toEqual(enc.corpusStatistics.toJSON());
-    expect((await again.encodeQuery("orangutans")).dot(v!)).toBeGreaterThan(0);
     expect(enc.decode(await enc.encodeQuery("honey honey bees"))[0]!.token).toBe("honey");
-    expect(() => new Bm25Encoder({ kind: "bm25" }, { numDocs: 1, totalLength: 1, df: { "99999999": 1 } })).toThrow(/outside the vocabulary/);
+  });
+
+  it("drops punctuation pieces and whole-word stopwords only", () => {
+    const vocab = new Vocabulary(["[PAD]", "the", "##ory", ".", "##.", "cat", "(", "is", "##£", "it"]);
+    const ids = (...t: string[]) => t.map((x) => vocab.idOf(x)!);
+    const both = new Bm25Analyzer(vocab, { dropPunctuation: true, stopwords: "english" });
+    expect(both.filter(ids("the", "##ory", "the", "cat", ".", "is", "(", "it", "##.", "cat", "##£", "the"))).toEqual(ids("the", "##ory", "cat", "cat"));
+    const keep = new Bm25Analyzer(vocab, { dropPunctuation: false, stopwords: "none" });
+    expect(keep.filter(ids("the", ".", "is"))).toEqual(ids("the", ".", "is"));
+    expect(ENGLISH_STOPWORDS).toHaveLength(33);
+  });
+
+  it("validates k1, b, maxTokens and the analyzer options with messages that say the range", () => {
+    const make = (c: Record<string, unknown>) => () => new Bm25Encoder({ kind: "bm25", ...c } as Bm25Config);
+    expect(make({ k1: -1 })).toThrow(/k1 is -1; it must be a finite number >= 0/);
+    expect(make({ k1: "1" })).toThrow(/k1 is "1"/);
+    expect(make({ b: 1.5 })).toThrow(/b is 1.5; it must be a number in 0..1/);
+    expect(make({ maxTokens: 2 })).toThrow(/maxTokens is 2; it must be an integer in 3\.\./);
+    expect(make({ stopwords: "french" })).toThrow(/stopwords is "french"; use "none" or "english"/);
+    expect(make({ dropPunctuation: "yes" })).toThrow(/dropPunctuation is "yes"/);
+    // A config persisted by an older version (with observe) still opens.
+    expect(make({ observe: true })().config).not.toHaveProperty("observe");
   });
 
   it("rejects non-string text and applies topN / minWeight", async () => {
