@@ -16,7 +16,7 @@ import { checkId, toVector, type VectorInput } from "./collection/document-input
 import { idHash } from "./collection/id-hash.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
-import { openCollectionState } from "./collection/recovery.js";
+import { openCollectionState, type WalRepair } from "./collection/recovery.js";
 import { SegmentBuildService } from "./collection/segment-build-service.js";
 import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
@@ -26,6 +26,7 @@ import { Snapshot } from "./collection/snapshot.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./collection/wal-records.js";
 
 export type { CollectionHit, ExplainEntry } from "./collection/snapshot-search.js";
+export type { WalRepair } from "./collection/recovery.js";
 export type { Durability } from "../storage/wal-writer.js";
 
 export interface CollectionOptions {
@@ -42,6 +43,12 @@ export interface CollectionOptions {
   fs?: FileSystem;
   /** Create the directory and an empty collection if missing; false by default. */
   create?: boolean;
+  /**
+   * Open even if a write-ahead log is damaged (a bad record with valid records after it), keeping
+   * the records before the damage and dropping the rest; `walRepairs` in stats() says what was
+   * dropped. Without it such a collection refuses to open with CORRUPTION. False by default.
+   */
+  repairWal?: boolean;
   /** Background merges after flushes; true by default. */
   autoMerge?: boolean;
   mergePolicy?: Partial<MergePolicyOptions>;
@@ -83,6 +90,8 @@ export interface CollectionStats {
   manifestGeneration: number;
   /** The last error of a background flush or merge, if any (the write that caused it was durable in the log). */
   backgroundError: string | null;
+  /** What opening with repairWal dropped from damaged logs (empty when nothing was repaired). */
+  walRepairs: WalRepair[];
 }
 
 /**
@@ -128,6 +137,7 @@ export class Collection {
       encoder?: Encoder;
     },
     private readonly policy: MergePolicyOptions,
+    private readonly walRepairs: WalRepair[] = [],
   ) {
     this.segments = segments;
     this.memtable = memtable;
@@ -155,6 +165,7 @@ export class Collection {
       create: options.create ?? false,
       bits: options.bits ?? 8,
       vocabSize: options.encoder?.vocabulary.size,
+      repairWal: options.repairWal === true,
     });
     const walNumber = state.nextFileNumber;
     let wal: WalWriter;
@@ -170,7 +181,7 @@ export class Collection {
       durability,
       batchIntervalMs,
       encoder: options.encoder,
-    }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
+    }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
     c.scheduleMerge();
     return c;
   }
@@ -352,6 +363,7 @@ export class Collection {
       mergeRunning: this.merging !== null,
       manifestGeneration: this.manifest.generation,
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
+      walRepairs: this.walRepairs.map((r) => ({ ...r })),
     };
   }
 
@@ -362,6 +374,17 @@ export class Collection {
     this.checkOpen();
     await this.serialized(() => this.flushLocked());
     this.scheduleMerge();
+  }
+
+  /**
+   * Waits until every write acknowledged so far is on disk: its log record written and fsynced.
+   * In durability "always" that is already so; in "batch" and "off" this is the way to learn it
+   * without building a segment (flush).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    while (this.rotating) await this.rotating; // a rotation fsyncs the old log before switching
+    await this.wal.sync();
   }
 
   /** Merges every segment into one (reclaiming all deletions); waits for it. */
