@@ -66,6 +66,16 @@ export class DatabaseCollection {
     await this.hooks.saveEncoderState();
   }
 
+  /**
+   * Waits until every write acknowledged so far is on disk (its log record written and fsynced).
+   * With durability "always" that is already so; with "batch" or "off" this is how to learn it
+   * without building a segment (flush).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.store.sync();
+  }
+
   async search(request: SearchRequest): Promise<SearchHit[]> {
     this.checkOpen();
     if (request === null || typeof request !== "object") {
