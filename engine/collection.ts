@@ -17,6 +17,7 @@ import { idHash } from "./collection/id-hash.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
 import { openCollectionState, type WalRepair } from "./collection/recovery.js";
+import { verifyCollectionFiles, type CollectionCheck } from "./collection/verify-collection.js";
 import { SegmentBuildService } from "./collection/segment-build-service.js";
 import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
@@ -385,6 +386,18 @@ export class Collection {
     this.checkOpen();
     while (this.rotating) await this.rotating; // a rotation fsyncs the old log before switching
     await this.wal.sync();
+  }
+
+  /**
+   * Checks every file of the collection on disk (checksums and cross-references; see
+   * verifyCollectionFiles) while commits wait, after syncing the log. Changes nothing.
+   */
+  async verify(): Promise<CollectionCheck> {
+    this.checkOpen();
+    return this.serialized(async () => {
+      await this.wal.sync();
+      return verifyCollectionFiles(this.fs, this.dir);
+    });
   }
 
   /** Merges every segment into one (reclaiming all deletions); waits for it. */

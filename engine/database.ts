@@ -12,8 +12,10 @@ import {
   collectionDir, COLLECTIONS_DIR, DATABASE_LOCK_FILE, ENCODER_STATE_DIR, encoderStateFileName, encoderStatePath,
 } from "./database/database-files.js";
 import { checkDatabaseFolder } from "./database/database-folder.js";
+import { verifyDatabaseFolder, type IntegrityReport } from "./database/verify-database.js";
 
 export type { CollectionConfig } from "./database/collection-config.js";
+export type { IntegrityReport, IntegrityFinding } from "./database/verify-database.js";
 export type { DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database/collection-store.js";
 export { DatabaseCollection } from "./database/database-collection.js";
 
@@ -240,6 +242,22 @@ export class Database {
   async sync(): Promise<void> {
     this.checkOpen();
     for (const p of [...this.open.values()]) await (await p).sync();
+  }
+
+  /**
+   * An integrity check (as Lucene's CheckIndex or SQLite's integrity_check): every checksum (the
+   * catalog, manifests, segments, deletion files, log records) and every cross-reference between
+   * catalog, manifests, segments and logs, reported by file. Reads only; collections open in
+   * this process are checked while their commits wait.
+   */
+  async verify(): Promise<IntegrityReport> {
+    return this.exclusive(async () => {
+      this.checkOpen();
+      return verifyDatabaseFolder(this.fs, this.dir, async (name) => {
+        const open = this.open.get(name);
+        return open === undefined ? undefined : (await open).verifyFiles();
+      });
+    });
   }
 
   /** Flushes every open collection. */

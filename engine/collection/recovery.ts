@@ -119,6 +119,27 @@ export async function openCollectionState(
   }
 }
 
+/** Reads a collection log (the record types it may hold are the Collection's). */
+export function readLog(fs: FileSystem, path: string): Promise<WalReadResult> {
+  return readWal(fs, path, { recordTypes: LOG_RECORD_TYPES });
+}
+
+const LOG_RECORD_TYPES: ReadonlySet<number> = new Set([RECORD_UPSERT, RECORD_DELETE]);
+
+/**
+ * The index of the first damaged log of an ascending series, or -1: a log whose bad bytes have a
+ * valid record after them, or a torn log followed by a newer log that holds records. Anything
+ * else bad is a torn tail.
+ */
+export function firstDamagedLog(reads: WalReadResult[]): number {
+  const hasRecords = (r: WalReadResult): boolean => r.records.length > 0 || r.damage !== null;
+  for (let i = 0; i < reads.length; i++) {
+    const r = reads[i]!;
+    if (r.damage !== null || (r.torn && reads.slice(i + 1).some(hasRecords))) return i;
+  }
+  return -1;
+}
+
 /**
  * Replays the logs in order. Where the log history first goes bad decides what it is: bytes that
  * no valid record follows, in this log or any newer one, are a torn tail (nothing there was
@@ -129,14 +150,8 @@ export async function openCollectionState(
  */
 async function replayLogs(fs: FileSystem, dir: string, logs: number[], segments: LiveSegment[], memtable: Memtable, repair: boolean): Promise<WalRepair[]> {
   const reads: WalReadResult[] = [];
-  const recordTypes = new Set([RECORD_UPSERT, RECORD_DELETE]);
-  for (const n of logs) reads.push(await readWal(fs, `${dir}/${walFileName(n)}`, { recordTypes }));
-  const hasRecords = (r: WalReadResult): boolean => r.records.length > 0 || r.damage !== null;
-  let damaged = -1;
-  for (let i = 0; i < reads.length && damaged < 0; i++) {
-    const r = reads[i]!;
-    if (r.damage !== null || (r.torn && reads.slice(i + 1).some(hasRecords))) damaged = i;
-  }
+  for (const n of logs) reads.push(await readLog(fs, `${dir}/${walFileName(n)}`));
+  const damaged = firstDamagedLog(reads);
   const repairs: WalRepair[] = [];
   if (damaged >= 0) {
     const r = reads[damaged]!;
@@ -182,7 +197,7 @@ async function replayLogs(fs: FileSystem, dir: string, logs: number[], segments:
   return repairs;
 }
 
-function applyRecords(path: string, r: WalReadResult, segments: LiveSegment[], memtable: Memtable): void {
+export function applyRecords(path: string, r: WalReadResult, segments: LiveSegment[], memtable: Memtable): void {
   for (const rec of r.records) {
     if (rec.type === RECORD_UPSERT) {
       for (const d of decodeUpsert(rec.payload)) {

@@ -1,5 +1,6 @@
 import type { Encoder } from "../../encoder/encoder.js";
 import type { FileSystem } from "../../storage/file-system.js";
+import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { Filter } from "../filter.js";
 import type { SparseVector } from "../sparse-vector.js";
 
@@ -77,6 +78,8 @@ export interface CollectionStore {
   sync(): Promise<void>;
   close(): Promise<void>;
   search(request: SearchRequest): Promise<SearchHit[]>;
+  /** Checks the collection's files on disk (optional: a backend without files has none to check). */
+  verify?(): Promise<CollectionCheck>;
 }
 
 export type CollectionOpener = (dir: string, options: CollectionStoreOptions) => Promise<CollectionStore>;
