@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { Collection } from "../../engine/collection.js";
 import { NodeFileSystem, type OpenMode, type WritableFile } from "../../storage/file-system.js";
-import { backends, serveDatabase, type ServedDatabase } from "./server-fixture.js";
+import { createTestEncoder } from "../database/fake-collection.js";
+import { serveDatabase, type ServedDatabase } from "./server-fixture.js";
 
 let served: ServedDatabase | undefined;
 afterEach(async () => {
@@ -19,7 +21,8 @@ describe("sync over the wire", () => {
         return f;
       }
     }
-    served = await serveDatabase({}, { ...(await backends()), fs: new CountingFileSystem() });
+    // The real storage (this is about its log), whatever SPARSEDB_TEST_FAKE_STORAGE says.
+    served = await serveDatabase({}, { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" }, fs: new CountingFileSystem() });
     const client = await served.client();
     const c = await client.createCollection("b", { durability: "batch", batchIntervalMs: 3_600_000 });
     await c.upsert([{ id: "a", vector: { 1: 1 } }]);
