@@ -260,6 +260,22 @@ export class Database {
     });
   }
 
+  /**
+   * The integrity check of a database folder that is not open, changing nothing on disk (only its
+   * lock is taken and released): unlike open() it works on a damaged catalog, reporting it.
+   */
+  static async verifyFolder(dir: string, options: { fs?: FileSystem } = {}): Promise<IntegrityReport> {
+    if (typeof dir !== "string" || dir.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "Database.verifyFolder needs a folder path");
+    const fs = options.fs ?? nodeFileSystem;
+    await checkDatabaseFolder(fs, dir, false);
+    const lock = await DirectoryLock.acquire(fs, dir, { file: DATABASE_LOCK_FILE, what: "database" });
+    try {
+      return await verifyDatabaseFolder(fs, dir, async () => undefined);
+    } finally {
+      await lock.release();
+    }
+  }
+
   /** Flushes every open collection. */
   async flush(): Promise<void> {
     this.checkOpen();

@@ -65,9 +65,13 @@ describe("db.verify() and sparsedb check", () => {
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.checked).toMatchObject({ collections: 2, segments: 1, deletionFiles: 1, logs: 2, logRecords: 7, documents: 16 });
+    const before = readdirSync(main(dir)).sort();
     const cli = await sparsedb(["check", dir], { cwd: dir });
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/^ok: checked 2 collection/m);
+    expect(readdirSync(main(dir)).sort()).toEqual(before); // read-only: no log replayed or removed
+    const json = await sparsedb(["check", "--dir", dir, "--json"], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toMatchObject({ database: dir, ok: true, problems: [], checked: { collections: 2 } });
     // Also while the collections are open in this process (checked under their commit lock).
     const db = await Database.open(dir, real);
     await (await db.collection("main")).upsert([{ id: "late", vector: { 1: 1 } }]);
@@ -127,7 +131,7 @@ describe("db.verify() and sparsedb check", () => {
     expect(r.notes.some((n) => n.file === f && /torn tail/.test(n.what))).toBe(true);
   });
 
-  it("a damaged catalog: db.verify() names it; sparsedb check fails naming it", async () => {
+  it("a damaged catalog: db.verify() and sparsedb check name it", async () => {
     const dir = await crashImage();
     const db = await Database.open(dir, real);
     flip(join(dir, "sparsedb.json"), 40);
@@ -136,7 +140,8 @@ describe("db.verify() and sparsedb check", () => {
     expect(r.problems).toEqual([expect.objectContaining({ file: join(dir, "sparsedb.json"), what: expect.stringContaining("checksum") })]);
     const cli = await sparsedb(["check", dir], { cwd: dir });
     expect(cli.code).toBe(1);
-    expect(cli.stderr).toMatch(/CORRUPTION.*sparsedb\.json/);
+    expect(cli.stdout).toMatch(/^PROBLEM .*sparsedb\.json: .*checksum/m);
+    await expect(Database.open(dir, real)).rejects.toMatchObject({ code: "CORRUPTION" });
   });
 
   it("sparsedb check --repair cuts a damaged log at the damage, says what it dropped, and the database then checks clean", async () => {

@@ -36,10 +36,12 @@ export const checkCommand: Command = {
     }
     const dir = databaseDir(positionals.length === 1 ? { dir: positionals[0] } : values, io);
     const repair = values.repair === true;
-    const db = await Database.open(dir, { create: false, repair });
-    try {
-      const repairs: unknown[] = [];
-      if (repair) {
+    const repairs: unknown[] = [];
+    let report;
+    if (!repair) report = await Database.verifyFolder(dir);
+    else {
+      const db = await Database.open(dir, { create: false, repair });
+      try {
         for (const { name } of db.listCollections()) {
           const stats = await (await db.collection(name)).stats();
           for (const r of (stats.walRepairs as { file: string; offset: number; droppedRecords: number; droppedBytes: number }[] | undefined) ?? []) {
@@ -51,22 +53,22 @@ export const checkCommand: Command = {
             }
           }
         }
+        report = await db.verify();
+      } finally {
+        await db.close();
       }
-      const report = await db.verify();
-      if (values.json === true) {
-        io.stdout.write(JSON.stringify({ database: dir, ...report, ...(repair ? { repairs } : {}) }, null, 2) + "\n");
-      } else {
-        for (const p of report.problems) io.stdout.write(`PROBLEM ${p.file}: ${p.what}\n`);
-        for (const n of report.notes) io.stdout.write(`note    ${n.file}: ${n.what}\n`);
-        const c = report.checked;
-        io.stdout.write(
-          `${report.ok ? "ok" : `${report.problems.length} problem(s)`}: checked ${c.collections} collection(s), ${c.segments} segment(s), ` +
-            `${c.deletionFiles} deletion file(s), ${c.logs} log(s) with ${c.logRecords} record(s), ${c.documents} live document(s) in segments, ${c.bytes} bytes\n`,
-        );
-      }
-      return report.ok ? EXIT_OK : EXIT_FAILURE;
-    } finally {
-      await db.close();
     }
+    if (values.json === true) {
+      io.stdout.write(JSON.stringify({ database: dir, ...report, ...(repair ? { repairs } : {}) }, null, 2) + "\n");
+    } else {
+      for (const p of report.problems) io.stdout.write(`PROBLEM ${p.file}: ${p.what}\n`);
+      for (const n of report.notes) io.stdout.write(`note    ${n.file}: ${n.what}\n`);
+      const c = report.checked;
+      io.stdout.write(
+        `${report.ok ? "ok" : `${report.problems.length} problem(s)`}: checked ${c.collections} collection(s), ${c.segments} segment(s), ` +
+          `${c.deletionFiles} deletion file(s), ${c.logs} log(s) with ${c.logRecords} record(s), ${c.documents} live document(s) in segments, ${c.bytes} bytes\n`,
+      );
+    }
+    return report.ok ? EXIT_OK : EXIT_FAILURE;
   },
 };
