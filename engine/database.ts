@@ -153,11 +153,16 @@ export class Database {
           `${this.collectionDir(name)} exists but the catalog names no such collection (left by an older sparsedb or put there by hand); move or delete it, or choose another name`,
         );
       }
-      await this.commit({ ...this.catalog, removing: [...this.catalog.removing, name] });
       const encoder = await this.createEncoder(checked.encoder ?? this.defaultEncoder);
       // Persist the encoder's full config (defaults filled in) so a reopen makes the same encoder.
       const resolved: CollectionConfig = { ...checked, encoder: encoder.config };
       let store;
+      try {
+        await this.commit({ ...this.catalog, removing: [...this.catalog.removing, name] });
+      } catch (e) {
+        await encoder.close();
+        throw e;
+      }
       try {
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(resolved), encoder, create: true, fs: this.fs });
       } catch (e) {
