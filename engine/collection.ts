@@ -18,7 +18,8 @@ import { CorpusStatistics, NO_LENGTH } from "./collection/corpus-statistics.js";
 import { idHash } from "./collection/id-hash.js";
 import { Memtable } from "./collection/memtable.js";
 import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./collection/merge-policy.js";
-import { openCollectionState } from "./collection/recovery.js";
+import { openCollectionState, type WalRepair } from "./collection/recovery.js";
+import { verifyCollectionFiles, type CollectionCheck } from "./collection/verify-collection.js";
 import { SegmentBuildService } from "./collection/segment-build-service.js";
 import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
@@ -28,6 +29,7 @@ import { Snapshot } from "./collection/snapshot.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./collection/wal-records.js";
 
 export type { CollectionHit, ExplainEntry } from "./collection/snapshot-search.js";
+export type { WalRepair } from "./collection/recovery.js";
 export type { Durability } from "../storage/wal-writer.js";
 
 export interface CollectionOptions {
@@ -44,6 +46,12 @@ export interface CollectionOptions {
   fs?: FileSystem;
   /** Create the directory and an empty collection if missing; false by default. */
   create?: boolean;
+  /**
+   * Open even if a write-ahead log is damaged (a bad record with valid records after it), keeping
+   * the records before the damage and dropping the rest; `walRepairs` in stats() says what was
+   * dropped. Without it such a collection refuses to open with CORRUPTION. False by default.
+   */
+  repairWal?: boolean;
   /** Background merges after flushes; true by default. */
   autoMerge?: boolean;
   mergePolicy?: Partial<MergePolicyOptions>;
@@ -87,6 +95,8 @@ export interface CollectionStats {
   backgroundError: string | null;
   /** Live documents stored with a length (BM25's N) and their total length; see corpusStatistics(). */
   corpus: { docs: number; totalLength: number };
+  /** What opening with repairWal dropped from damaged logs (empty when nothing was repaired). */
+  walRepairs: WalRepair[];
 }
 
 /**
@@ -135,6 +145,7 @@ export class Collection {
       encoder?: Encoder;
     },
     private readonly policy: MergePolicyOptions,
+    private readonly walRepairs: WalRepair[] = [],
   ) {
     this.segments = segments;
     this.memtable = memtable;
@@ -163,6 +174,7 @@ export class Collection {
       create: options.create ?? false,
       bits: options.bits ?? 8,
       vocabSize: options.encoder?.vocabulary.size,
+      repairWal: options.repairWal === true,
     });
     const walNumber = state.nextFileNumber;
     let wal: WalWriter;
@@ -181,7 +193,7 @@ export class Collection {
         durability,
         batchIntervalMs,
         encoder: options.encoder,
-      }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy });
+      }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
     } catch (e) {
       await wal.close().catch(() => undefined);
       await state.lock.release();
@@ -376,6 +388,7 @@ export class Collection {
       manifestGeneration: this.manifest.generation,
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
       corpus: { docs: this.statistics.numDocs, totalLength: this.statistics.totalLength },
+      walRepairs: this.walRepairs.map((r) => ({ ...r })),
     };
   }
 
@@ -386,6 +399,29 @@ export class Collection {
     this.checkOpen();
     await this.serialized(() => this.flushLocked());
     this.scheduleMerge();
+  }
+
+  /**
+   * Waits until every write acknowledged so far is on disk: its log record written and fsynced.
+   * In durability "always" that is already so; in "batch" and "off" this is the way to learn it
+   * without building a segment (flush).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    while (this.rotating) await this.rotating; // a rotation fsyncs the old log before switching
+    await this.wal.sync();
+  }
+
+  /**
+   * Checks every file of the collection on disk (checksums and cross-references; see
+   * verifyCollectionFiles) while commits wait, after syncing the log. Changes nothing.
+   */
+  async verify(): Promise<CollectionCheck> {
+    this.checkOpen();
+    return this.serialized(async () => {
+      await this.wal.sync();
+      return verifyCollectionFiles(this.fs, this.dir);
+    });
   }
 
   /** Merges every segment into one (reclaiming all deletions); waits for it. */

@@ -1,16 +1,22 @@
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
 import type { Encoder, EncoderConfig } from "../encoder/encoder.js";
+import { nodeFileSystem, removeTree, type FileSystem } from "../storage/file-system.js";
+import { DirectoryLock } from "../storage/lock-file.js";
+import { ioError } from "../storage/storage-error.js";
 import { SparseDbError } from "./errors.js";
-import { readCatalog, writeCatalog, CATALOG_FORMAT, type CatalogJson } from "./database/catalog.js";
+import { emptyCatalog, readCatalog, writeCatalog, type Catalog } from "./database/catalog.js";
 import { checkCollectionConfig, type CollectionConfig } from "./database/collection-config.js";
-import { checkCollectionName } from "./database/collection-name.js";
+import { checkCollectionName, collectionNotFound, sameNameIgnoringCase } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-store.js";
 import { DatabaseCollection } from "./database/database-collection.js";
-import { DatabaseLock } from "./database/database-lock.js";
 import { bundleEncoderFiles, encoderConfigIn, encoderOpenError, withStoredPaths } from "./database/encoder-files.js";
+import {
+  collectionDir, COLLECTIONS_DIR, DATABASE_LOCK_FILE, encoderStatePath,
+} from "./database/database-files.js";
+import { checkDatabaseFolder } from "./database/database-folder.js";
+import { verifyDatabaseFolder, type IntegrityReport } from "./database/verify-database.js";
 
 export type { CollectionConfig } from "./database/collection-config.js";
+export type { IntegrityReport, IntegrityFinding } from "./database/verify-database.js";
 export type { DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database/collection-store.js";
 export { DatabaseCollection } from "./database/database-collection.js";
 
@@ -18,8 +24,19 @@ export { DatabaseCollection } from "./database/database-collection.js";
 export type EncoderFactory = (config: EncoderConfig) => Promise<Encoder>;
 
 export interface DatabaseOptions {
-  /** Create the database when the folder (or its catalog) does not exist (default true). */
+  /**
+   * Create the database when the folder does not exist or is empty (default true). A folder that
+   * holds anything else but no database is refused, never written into.
+   */
   create?: boolean;
+  /**
+   * Open collections even if a write-ahead log is damaged, keeping the records before the damage
+   * and dropping the rest (each collection's stats().walRepairs says what). Without it such a
+   * collection refuses to open with CORRUPTION. Default false; see storage/FORMAT.md.
+   */
+  repair?: boolean;
+  /** Advanced: the file-system layer (default: the real disk). Tests pass a fault-injecting one. */
+  fs?: FileSystem;
   /** Advanced: the storage backend (default: engine/collection.ts). Tests substitute their own. */
   openCollection?: CollectionOpener;
   /** Advanced: how encoders are made (default: encoder/ createEncoder). */
@@ -37,14 +54,6 @@ export interface CollectionInfo {
   createdAt: string;
 }
 
-const COLLECTIONS_DIR = "collections";
-/**
- * Where sparsedb before 0.2 saved BM25 statistics on flush and close. They are now part of each
- * collection (rebuilt from its documents); a collection that still has a file here was written
- * without document lengths and is refused with a clear error (see legacyStatisticsError).
- */
-const LEGACY_ENCODER_STATE_DIR = "encoder-state";
-
 /**
  * A sparsedb database: a folder of named collections. One process opens a folder at a time.
  *
@@ -61,8 +70,10 @@ export class Database {
 
   private constructor(
     readonly dir: string,
-    private catalog: CatalogJson,
-    private readonly lock: DatabaseLock,
+    private readonly fs: FileSystem,
+    private readonly repair: boolean,
+    private catalog: Catalog,
+    private readonly lock: DirectoryLock,
     private readonly openCollection: CollectionOpener,
     private readonly createEncoder: EncoderFactory,
     private readonly defaultEncoder: EncoderConfig,
@@ -70,11 +81,8 @@ export class Database {
 
   static async open(dir: string, options: DatabaseOptions = {}): Promise<Database> {
     if (typeof dir !== "string" || dir.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "Database.open needs a folder path");
-    const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
-    if (!exists) {
-      if (options.create === false) throw new SparseDbError("NOT_FOUND", `database folder ${dir} does not exist; create it or open with {create: true}`);
-      await mkdir(dir, { recursive: true });
-    }
+    const fs = options.fs ?? nodeFileSystem;
+    const found = await checkDatabaseFolder(fs, dir, options.create !== false);
     let openCollection = options.openCollection;
     let createEncoder = options.createEncoder;
     let defaultEncoder = options.defaultEncoder;
@@ -84,19 +92,23 @@ export class Database {
       createEncoder ??= backends.createEncoderFromConfig;
       defaultEncoder ??= backends.defaultEncoderConfig();
     }
-    const lock = await DatabaseLock.acquire(dir);
+    const lock = await DirectoryLock.acquire(fs, dir, { file: DATABASE_LOCK_FILE, what: "database" });
     try {
-      let catalog = await readCatalog(dir);
-      if (catalog === undefined) {
-        if (options.create === false) {
-          throw new SparseDbError("NOT_FOUND", `${dir} is not a sparsedb database (no sparsedb.json); create one with Database.open(dir) or \`sparsedb ingest\``);
-        }
-        catalog = { format: CATALOG_FORMAT, collections: {} };
-        await writeCatalog(dir, catalog);
+      const read = await readCatalog(fs, dir);
+      let catalog: Catalog;
+      if (read === undefined) {
+        if (found === "database") throw new SparseDbError("CORRUPTION", `the catalog of ${dir} vanished while opening; is another program changing the folder?`);
+        catalog = emptyCatalog();
+        await writeCatalog(fs, dir, catalog);
+      } else {
+        catalog = read.catalog;
+        if (!read.verified) await writeCatalog(fs, dir, catalog); // a legacy catalog, now with a checksum
       }
-      await mkdir(join(dir, COLLECTIONS_DIR), { recursive: true });
-      const db = new Database(dir, catalog, lock, openCollection, createEncoder, defaultEncoder);
-      await db.removeOrphans();
+      await fs.mkdir(`${dir}/${COLLECTIONS_DIR}`).catch((e) => {
+        throw ioError(`creating ${dir}/${COLLECTIONS_DIR}`, e);
+      });
+      const db = new Database(dir, fs, options.repair === true, catalog, lock, openCollection, createEncoder, defaultEncoder);
+      await db.finishRemovals();
       return db;
     } catch (e) {
       await lock.release();
@@ -115,15 +127,30 @@ export class Database {
     return Object.prototype.hasOwnProperty.call(this.catalog.collections, name);
   }
 
-  /** Creates a collection; its config (encoder, bits, durability) is persisted. */
+  /**
+   * Creates a collection; its config (encoder, bits, durability) is persisted. The name is put in
+   * the catalog's `removing` list before its folder is made and moved into `collections` once
+   * the collection exists, so a crash midway leaves a folder the next open deletes, never a
+   * half-made collection.
+   */
   async createCollection(name: string, config: CollectionConfig = {}): Promise<DatabaseCollection> {
     return this.exclusive(async () => {
       this.checkOpen();
       checkCollectionName(name);
       const checked = checkCollectionConfig(config);
-      const clash = Object.keys(this.catalog.collections).find((n) => n.toLowerCase() === name.toLowerCase());
+      const clash = sameNameIgnoringCase(Object.keys(this.catalog.collections), name);
       if (clash !== undefined) {
-        throw new SparseDbError("ALREADY_EXISTS", `collection "${clash}" already exists; drop it first or choose another name (names are case-insensitive)`);
+        throw new SparseDbError(
+          "ALREADY_EXISTS",
+          `collection "${clash}" already exists${clash === name ? "" : ` (names that differ only by case would share a folder on case-insensitive file systems)`}; drop it first or choose another name`,
+        );
+      }
+      if (this.catalog.removing.includes(name)) await this.removeCollectionFiles(name);
+      if (await this.fs.stat(this.collectionDir(name))) {
+        throw new SparseDbError(
+          "ALREADY_EXISTS",
+          `${this.collectionDir(name)} exists but the catalog names no such collection (left by an older sparsedb or put there by hand); move or delete it, or choose another name`,
+        );
       }
       // The files the encoder reads are copied into the collection's folder first and loaded from
       // there (encoder-files.ts), so that the database folder is self-contained.
@@ -133,28 +160,34 @@ export class Database {
         stored = await bundleEncoderFiles(checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
         encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)));
       } catch (e) {
-        await rm(this.collectionDir(name), { recursive: true, force: true });
+        await removeTree(this.fs, this.collectionDir(name)).catch(() => undefined);
         throw e;
       }
       // Persist the encoder's full config (defaults filled in) so a reopen makes the same encoder.
       const resolved: CollectionConfig = { ...checked, encoder: withStoredPaths(encoder.config, stored) };
       let store;
       try {
-        store = await this.openCollection(this.collectionDir(name), { ...storeOptions(resolved), encoder, create: true });
+        await this.commit({ ...this.catalog, removing: [...this.catalog.removing, name] });
       } catch (e) {
         await encoder.close();
-        await rm(this.collectionDir(name), { recursive: true, force: true });
+        throw e;
+      }
+      try {
+        store = await this.openCollection(this.collectionDir(name), { ...storeOptions(resolved), encoder, create: true, fs: this.fs });
+      } catch (e) {
+        await encoder.close();
+        await this.removeCollectionFiles(name).catch(() => undefined); // else the next open does it
         throw e;
       }
       const collection = this.wrap(name, resolved, store, encoder);
-      this.catalog = {
-        ...this.catalog,
-        collections: { ...this.catalog.collections, [name]: { config: resolved, createdAt: new Date().toISOString() } },
-      };
       try {
-        await writeCatalog(this.dir, this.catalog);
+        await this.commit({
+          collections: { ...this.catalog.collections, [name]: { config: resolved, createdAt: new Date().toISOString() } },
+          removing: this.catalog.removing.filter((n) => n !== name),
+        });
       } catch (e) {
         await collection.close().catch(() => undefined);
+        await this.removeCollectionFiles(name).catch(() => undefined);
         throw e;
       }
       this.open.set(name, Promise.resolve(collection));
@@ -174,7 +207,7 @@ export class Database {
       const entry = this.catalog.collections[name];
       if (entry === undefined || !this.hasCollection(name)) {
         checkCollectionName(name);
-        throw new SparseDbError("NOT_FOUND", `no collection "${name}" in ${this.dir}; create it first (existing: ${Object.keys(this.catalog.collections).join(", ") || "none"})`);
+        throw collectionNotFound(name, this.dir, Object.keys(this.catalog.collections));
       }
       const config = entry.config;
       await this.refuseLegacyStatistics(name);
@@ -184,7 +217,7 @@ export class Database {
       });
       let store;
       try {
-        store = await this.openCollection(this.collectionDir(name), { ...storeOptions(config), encoder, create: false });
+        store = await this.openCollection(this.collectionDir(name), { ...storeOptions(config), encoder, create: false, fs: this.fs, repairWal: this.repair });
       } catch (e) {
         await encoder.close();
         throw e;
@@ -195,27 +228,69 @@ export class Database {
     });
   }
 
-  /** Deletes a collection and its files. */
+  /**
+   * Deletes a collection and its files. The commit point is the catalog commit that moves the
+   * name from `collections` to `removing`: before it the collection is whole, after it it is gone
+   * (its folder is deleted next, and the next open finishes that if a crash interrupts it).
+   */
   async dropCollection(name: string): Promise<void> {
     return this.exclusive(async () => {
       this.checkOpen();
       checkCollectionName(name);
-      if (!this.hasCollection(name)) throw new SparseDbError("NOT_FOUND", `no collection "${name}" to drop`);
+      if (!this.hasCollection(name)) throw collectionNotFound(name, this.dir, Object.keys(this.catalog.collections), " to drop");
       const open = this.open.get(name);
       if (open !== undefined) await (await open).close();
-      // Move the folder aside first: a crash after the catalog commit leaves only an orphan
-      // that the next open removes, never a catalog entry without its files.
-      const aside = join(this.dir, COLLECTIONS_DIR, `.dropped-${name}-${Date.now()}`);
-      await rename(this.collectionDir(name), aside).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "ENOENT") throw e;
-      });
       const collections = { ...this.catalog.collections };
       delete collections[name];
-      this.catalog = { ...this.catalog, collections };
-      await writeCatalog(this.dir, this.catalog);
-      await rm(aside, { recursive: true, force: true });
-      await rm(this.legacyStatisticsPath(name), { force: true });
+      await this.commit({ collections, removing: [...this.catalog.removing, name] });
+      try {
+        await this.removeCollectionFiles(name);
+      } catch (e) {
+        const err = ioError(`removing the files of dropped collection "${name}"`, e);
+        throw new SparseDbError(err.code, `collection "${name}" is dropped, but ${err.message}; the next Database.open removes them`, { cause: e });
+      }
     });
+  }
+
+  /**
+   * Waits until every write acknowledged so far, in every open collection, is on disk (see
+   * DatabaseCollection.sync).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    for (const p of [...this.open.values()]) await (await p).sync();
+  }
+
+  /**
+   * An integrity check (as Lucene's CheckIndex or SQLite's integrity_check): every checksum (the
+   * catalog, manifests, segments, deletion files, log records) and every cross-reference between
+   * catalog, manifests, segments and logs, reported by file. Reads only; collections open in
+   * this process are checked while their commits wait.
+   */
+  async verify(): Promise<IntegrityReport> {
+    return this.exclusive(async () => {
+      this.checkOpen();
+      return verifyDatabaseFolder(this.fs, this.dir, async (name) => {
+        const open = this.open.get(name);
+        return open === undefined ? undefined : (await open).verifyFiles();
+      });
+    });
+  }
+
+  /**
+   * The integrity check of a database folder that is not open, changing nothing on disk (only its
+   * lock is taken and released): unlike open() it works on a damaged catalog, reporting it.
+   */
+  static async verifyFolder(dir: string, options: { fs?: FileSystem } = {}): Promise<IntegrityReport> {
+    if (typeof dir !== "string" || dir.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "Database.verifyFolder needs a folder path");
+    const fs = options.fs ?? nodeFileSystem;
+    await checkDatabaseFolder(fs, dir, false);
+    const lock = await DirectoryLock.acquire(fs, dir, { file: DATABASE_LOCK_FILE, what: "database" });
+    try {
+      return await verifyDatabaseFolder(fs, dir, async () => undefined);
+    } finally {
+      await lock.release();
+    }
   }
 
   /** Flushes every open collection. */
@@ -257,35 +332,55 @@ export class Database {
   }
 
   private collectionDir(name: string): string {
-    return join(this.dir, COLLECTIONS_DIR, name);
+    return collectionDir(this.dir, name);
   }
 
-  private legacyStatisticsPath(name: string): string {
-    return join(this.dir, LEGACY_ENCODER_STATE_DIR, `${name}.json`);
+  private encoderStatePath(name: string): string {
+    return encoderStatePath(this.dir, name);
+  }
+
+  /** Commits a new catalog; the in-memory one changes only once it is durable. */
+  private async commit(next: Catalog): Promise<void> {
+    await writeCatalog(this.fs, this.dir, next);
+    this.catalog = next;
   }
 
   /**
-   * A collection written before BM25 statistics joined the collection's own state: its documents
-   * have no recorded lengths, so its statistics cannot be rebuilt from them. Refused rather than
-   * opened with statistics that silently count only part of the documents.
+   * Deletes the folder and encoder state of a name in the catalog's `removing` list, then takes
+   * it off the list. Idempotent, so a crash anywhere in it is finished by the next open.
+   */
+  private async removeCollectionFiles(name: string): Promise<void> {
+    await removeTree(this.fs, this.collectionDir(name));
+    await removeTree(this.fs, this.encoderStatePath(name));
+    await this.fs.syncDir(`${this.dir}/${COLLECTIONS_DIR}`);
+    await this.commit({ ...this.catalog, removing: this.catalog.removing.filter((n) => n !== name) });
+  }
+
+  /** Completes removals a crash interrupted (only those a verified catalog lists; nothing else is deleted). */
+  private async finishRemovals(): Promise<void> {
+    for (const name of [...this.catalog.removing]) {
+      await this.removeCollectionFiles(name).catch((e) => {
+        throw ioError(`removing the files of dropped collection "${name}" (${this.collectionDir(name)})`, e);
+      });
+    }
+  }
+
+  /**
+   * A collection written before BM25 statistics joined the collection's own state (sparsedb 0.1
+   * saved them in encoder-state/ on flush and close): its documents have no recorded lengths, so
+   * its statistics cannot be rebuilt from them. Refused rather than opened with statistics that
+   * silently count only part of the documents.
    */
   private async refuseLegacyStatistics(name: string): Promise<void> {
-    const path = this.legacyStatisticsPath(name);
-    if (!(await stat(path).then((s) => s.isFile(), () => false))) return;
+    const path = this.encoderStatePath(name);
+    const st = await this.fs.stat(path).catch(() => null);
+    if (st === null || st.isDirectory) return;
     throw new SparseDbError(
       "UNSUPPORTED_VERSION",
       `collection "${name}" was written by an older sparsedb that kept BM25 statistics in ${path}, outside the collection; ` +
         `its documents carry no lengths, so the statistics cannot be rebuilt. Re-ingest its documents into a new collection, ` +
         `or delete that file to open it with statistics that count only documents written from now on`,
     );
-  }
-
-  /** Folders that no catalog entry names: left by a crash during create or drop. */
-  private async removeOrphans(): Promise<void> {
-    const root = join(this.dir, COLLECTIONS_DIR);
-    for (const entry of await readdir(root)) {
-      if (!this.hasCollection(entry)) await rm(join(root, entry), { recursive: true, force: true });
-    }
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

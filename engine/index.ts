@@ -3,6 +3,8 @@
  */
 export { Database, DatabaseCollection } from "./database.js";
 export type { CollectionConfig, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database.js";
+export type { IntegrityReport, IntegrityFinding } from "./database.js";
+export type { WalRepair } from "./collection.js";
 export { Collection } from "./collection.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";

@@ -36,6 +36,8 @@ export interface FileSystem {
   unlink(path: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
   mkdir(dir: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(dir: string): Promise<void>;
   /** null when the path does not exist. */
   stat(path: string): Promise<{ size: number; isDirectory: boolean } | null>;
   /** fsync a directory so that a rename or create inside it is durable. */
@@ -118,6 +120,9 @@ export class NodeFileSystem implements FileSystem {
   async mkdir(dir: string): Promise<void> {
     await fsp.mkdir(dir, { recursive: true });
   }
+  rmdir(dir: string): Promise<void> {
+    return fsp.rmdir(dir);
+  }
   async stat(path: string): Promise<{ size: number; isDirectory: boolean } | null> {
     try {
       const s = await fsp.stat(path);
@@ -169,4 +174,44 @@ export async function writeFileDurably(fs: FileSystem, path: string, chunks: Uin
   }
   await file.close();
   return pos;
+}
+
+/**
+ * Replaces `dir/name` atomically: writes `dir/name.tmp`, fsyncs it, renames it over `name`, and
+ * fsyncs the directory, so a crash leaves either the old file or the new one, whole (the
+ * manifest's and the catalog's commit). On failure the temp file is removed, best effort, and the
+ * previous file stays in force.
+ */
+export async function replaceFileAtomically(fs: FileSystem, dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${dir}/${name}.tmp`;
+  try {
+    await writeFileDurably(fs, tmp, [bytes]);
+    await fs.rename(tmp, `${dir}/${name}`);
+    await fs.syncDir(dir);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Deletes a file or a directory tree; a missing path is not an error. Not atomic: callers make it idempotent. */
+export async function removeTree(fs: FileSystem, path: string): Promise<void> {
+  const st = await fs.stat(path);
+  if (!st) return;
+  if (!st.isDirectory) {
+    await fs.unlink(path);
+    return;
+  }
+  for (const name of await fs.readdir(path)) await removeTree(fs, `${path}/${name}`);
+  await fs.rmdir(path);
+}
+
+/** The whole file, or null when it does not exist. */
+export async function readFileIfExists(fs: FileSystem, path: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { SparseDbError } from "../engine/errors.js";
 import { writeFully, type FileSystem } from "./file-system.js";
 import { ioError } from "./storage-error.js";
@@ -13,8 +14,18 @@ import { ioError } from "./storage-error.js";
  *
  * Limits: a lock held from another host (a shared network disk) cannot be checked and is
  * reported as held; remove LOCK by hand if that host is known dead.
+ *
+ * Guards a collection directory (file LOCK) and a database folder (file sparsedb.lock, named in
+ * engine/database/database-files.ts); `what` names the thing in messages.
  */
 export const LOCK_FILE = "LOCK";
+
+export interface LockOptions {
+  /** The lock file's name in `dir` (LOCK by default). */
+  file?: string;
+  /** What the directory is, for messages: "collection" by default. */
+  what?: string;
+}
 
 const heldInThisProcess = new Set<string>();
 
@@ -50,12 +61,14 @@ function isAlive(owner: LockOwner): boolean {
 }
 
 export class DirectoryLock {
-  private constructor(private readonly fs: FileSystem, private readonly dir: string, private readonly path: string) {}
+  private constructor(private readonly fs: FileSystem, private readonly key: string, private readonly path: string) {}
 
-  static async acquire(fs: FileSystem, dir: string): Promise<DirectoryLock> {
-    const path = `${dir}/${LOCK_FILE}`;
-    if (heldInThisProcess.has(dir)) {
-      throw new SparseDbError("LOCKED", `collection ${dir} is already open in this process; close it first or share the open instance`);
+  static async acquire(fs: FileSystem, dir: string, options: LockOptions = {}): Promise<DirectoryLock> {
+    const path = `${dir}/${options.file ?? LOCK_FILE}`;
+    const what = options.what ?? "collection";
+    const key = resolve(path);
+    if (heldInThisProcess.has(key)) {
+      throw new SparseDbError("LOCKED", `${what} ${dir} is already open in this process; close it first or share the open instance`);
     }
     const owner: LockOwner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) };
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -67,8 +80,8 @@ export class DirectoryLock {
         } finally {
           await f.close();
         }
-        heldInThisProcess.add(dir);
-        return new DirectoryLock(fs, dir, path);
+        heldInThisProcess.add(key);
+        return new DirectoryLock(fs, key, path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw ioError(`creating lock file ${path}`, e);
       }
@@ -81,7 +94,7 @@ export class DirectoryLock {
       if (existing && typeof existing.pid === "number" && isAlive(existing)) {
         throw new SparseDbError(
           "LOCKED",
-          `collection ${dir} is locked by process ${existing.pid} on ${existing.host}; close that process first (or delete ${path} if it is certainly dead)`,
+          `${what} ${dir} is locked by process ${existing.pid} on ${existing.host}; close that process first (or delete ${path} if it is certainly dead)`,
         );
       }
       await fs.unlink(path).catch(() => undefined); // stale: its owner is gone
@@ -90,7 +103,7 @@ export class DirectoryLock {
   }
 
   async release(): Promise<void> {
-    heldInThisProcess.delete(this.dir);
+    heldInThisProcess.delete(this.key);
     await this.fs.unlink(this.path).catch(() => undefined);
   }
 }

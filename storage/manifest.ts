@@ -1,6 +1,6 @@
 import { packValue as pack, unpackValue as unpack } from "./msgpack.js";
 import { crc32c } from "./crc32c.js";
-import { writeFileDurably, type FileSystem } from "./file-system.js";
+import { replaceFileAtomically, type FileSystem } from "./file-system.js";
 import { corruption, ioError, newerVersion } from "./storage-error.js";
 
 /**
@@ -12,6 +12,7 @@ import { corruption, ioError, newerVersion } from "./storage-error.js";
  * u32 crc32c(version ++ length ++ body) | body (msgpack).
  */
 export const MANIFEST_FILE = "MANIFEST";
+/** Written by replaceFileAtomically (`<name>.tmp`) while committing. */
 export const MANIFEST_TMP_FILE = "MANIFEST.tmp";
 export const MANIFEST_VERSION = 1;
 const MAGIC = Uint8Array.from([0x53, 0x50, 0x44, 0x42, 0x4d, 0x41, 0x4e, 0x00]); // "SPDBMAN\0"
@@ -85,13 +86,9 @@ export async function readManifest(fs: FileSystem, dir: string): Promise<Manifes
 
 /** Atomically replaces the manifest. On failure the previous manifest stays in force. */
 export async function writeManifest(fs: FileSystem, dir: string, m: Manifest): Promise<void> {
-  const tmp = `${dir}/${MANIFEST_TMP_FILE}`;
   try {
-    await writeFileDurably(fs, tmp, [encodeManifest(m)]);
-    await fs.rename(tmp, `${dir}/${MANIFEST_FILE}`);
-    await fs.syncDir(dir);
+    await replaceFileAtomically(fs, dir, MANIFEST_FILE, encodeManifest(m));
   } catch (e) {
-    await fs.unlink(tmp).catch(() => undefined);
     throw ioError(`committing manifest in ${dir}`, e);
   }
 }

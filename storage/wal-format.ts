@@ -1,3 +1,4 @@
+import { SparseDbError } from "../engine/errors.js";
 import { crc32c } from "./crc32c.js";
 
 /**
@@ -10,8 +11,28 @@ export const WAL_MAGIC = Uint8Array.from([0x53, 0x50, 0x44, 0x42, 0x57, 0x41, 0x
 export const WAL_VERSION = 1;
 export const WAL_HEADER_BYTES = 16;
 export const WAL_RECORD_HEADER_BYTES = 9;
-/** A length beyond this is treated as corruption rather than an allocation request. */
+/**
+ * The largest payload a record may have (1 GiB). The reader treats a longer length as damage
+ * rather than an allocation request, so the writer refuses to write one: a record the reader
+ * would reject must never be acknowledged.
+ */
 export const WAL_MAX_RECORD_BYTES = 1 << 30;
+
+/**
+ * Refuses a record the reader would not accept: a payload over WAL_MAX_RECORD_BYTES, or type 0
+ * (reserved, so that a zero-filled tail never looks like a record).
+ */
+export function checkWalRecord(type: number, payloadBytes: number): void {
+  if (!Number.isInteger(type) || type < 1 || type > 255) {
+    throw new SparseDbError("INVALID_ARGUMENT", `log record type ${type} is not in 1..255`);
+  }
+  if (payloadBytes > WAL_MAX_RECORD_BYTES) {
+    throw new SparseDbError(
+      "INVALID_ARGUMENT",
+      `the batch is too large: it encodes to ${payloadBytes} bytes, over the write-ahead log's limit of ${WAL_MAX_RECORD_BYTES} bytes (1 GiB) per request; split it into smaller batches`,
+    );
+  }
+}
 
 export function encodeWalHeader(): Uint8Array {
   const b = new Uint8Array(WAL_HEADER_BYTES);
@@ -23,6 +44,7 @@ export function encodeWalHeader(): Uint8Array {
 }
 
 export function encodeWalRecord(type: number, payload: Uint8Array): Uint8Array {
+  checkWalRecord(type, payload.length);
   const b = new Uint8Array(WAL_RECORD_HEADER_BYTES + payload.length);
   const v = new DataView(b.buffer);
   v.setUint32(0, payload.length, true);
@@ -37,6 +59,7 @@ export function encodeWalRecord(type: number, payload: Uint8Array): Uint8Array {
  * the payload; fills in length, type and checksum. Saves encodeWalRecord's copy on the hot path.
  */
 export function sealWalRecord(type: number, record: Uint8Array): Uint8Array {
+  checkWalRecord(type, record.length - WAL_RECORD_HEADER_BYTES);
   const v = new DataView(record.buffer, record.byteOffset, WAL_RECORD_HEADER_BYTES);
   v.setUint32(0, record.length - WAL_RECORD_HEADER_BYTES, true);
   record[8] = type;

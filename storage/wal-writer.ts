@@ -105,7 +105,11 @@ export class WalWriter {
 
   /** Queues a record; see the class comment for when `apply` runs and the promise settles. */
   append(type: number, payload: Uint8Array, apply: () => void): Promise<void> {
-    return this.appendSealed(encodeWalRecord(type, payload), apply);
+    try {
+      return this.appendSealed(encodeWalRecord(type, payload), apply);
+    } catch (e) {
+      return Promise.reject(e); // a record the reader would refuse (checkWalRecord): never applied
+    }
   }
 
   /**
@@ -113,7 +117,11 @@ export class WalWriter {
    * payload (see sealWalRecord): no copy.
    */
   appendInPlace(type: number, record: Uint8Array, apply: () => void): Promise<void> {
-    return this.appendSealed(sealWalRecord(type, record), apply);
+    try {
+      return this.appendSealed(sealWalRecord(type, record), apply);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private appendSealed(bytes: Uint8Array, apply: () => void): Promise<void> {

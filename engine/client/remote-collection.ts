@@ -45,6 +45,11 @@ export class RemoteCollection {
     await this.client.request("flush", { collection: this.name });
   }
 
+  /** Resolves once every write the server acknowledged for this collection is on its disk (log fsynced). */
+  async sync(): Promise<void> {
+    await this.client.request("sync", { collection: this.name });
+  }
+
   async search(request: SearchRequest): Promise<SearchHit[]> {
     const args: Record<string, unknown> = { collection: this.name, k: request.k };
     if (request.vector !== undefined) args.vector = vectorToWire(request.vector);

@@ -109,6 +109,11 @@ export class SparseClient {
     await this.request("dropCollection", { name });
   }
 
+  /** Resolves once every write the server acknowledged, in every open collection, is on its disk. */
+  async sync(): Promise<void> {
+    await this.request("sync");
+  }
+
   /** The server's own figures: connections, requests served, uptime, collections, limits. */
   async serverStats(): Promise<Record<string, unknown>> {
     return (await this.request("stats")) as Record<string, unknown>;

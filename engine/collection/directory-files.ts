@@ -1,7 +1,7 @@
 import { segmentFileStem } from "../../storage/deletion-file.js";
 
 /**
- * File names in a collection directory (FORMAT.md, "Directory"):
+ * File names in a collection directory (FORMAT.md, "Collection directory"):
  *   MANIFEST, MANIFEST.tmp, LOCK, wal-<n>.log, seg-<n>.sdb, seg-<n>.del-<gen>
  * <n> is a file number from the manifest's counter, zero-padded to 6 digits.
  */

@@ -1,4 +1,6 @@
 import type { Encoder } from "../../encoder/encoder.js";
+import type { FileSystem } from "../../storage/file-system.js";
+import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { Filter } from "../filter.js";
 import type { SparseVector } from "../sparse-vector.js";
 
@@ -59,6 +61,10 @@ export interface CollectionStoreOptions {
   memtableMaxDocs?: number;
   encoder?: Encoder;
   create?: boolean;
+  /** Keep a damaged log's valid prefix instead of refusing to open (see Collection's repairWal). */
+  repairWal?: boolean;
+  /** The file-system layer the database uses. */
+  fs?: FileSystem;
 }
 
 export interface CollectionStore {
@@ -68,8 +74,12 @@ export interface CollectionStore {
   count(): number | Promise<number>;
   stats(): unknown;
   flush(): Promise<void>;
+  /** Resolves once every acknowledged write is on disk (log written and fsynced). */
+  sync(): Promise<void>;
   close(): Promise<void>;
   search(request: SearchRequest): Promise<SearchHit[]>;
+  /** Checks the collection's files on disk (optional: a backend without files has none to check). */
+  verify?(): Promise<CollectionCheck>;
 }
 
 export type CollectionOpener = (dir: string, options: CollectionStoreOptions) => Promise<CollectionStore>;

@@ -1,5 +1,6 @@
 import type { Encoder } from "../../encoder/encoder.js";
 import { SparseDbError } from "../errors.js";
+import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { CollectionConfig } from "./collection-config.js";
 import type { CollectionStore, DocumentInput, SearchHit, SearchRequest, StoredDocument } from "./collection-store.js";
 
@@ -63,6 +64,22 @@ export class DatabaseCollection {
   async flush(): Promise<void> {
     this.checkOpen();
     await this.store.flush();
+  }
+
+  /**
+   * Waits until every write acknowledged so far is on disk (its log record written and fsynced).
+   * With durability "always" that is already so; with "batch" or "off" this is how to learn it
+   * without building a segment (flush).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.store.sync();
+  }
+
+  /** @internal Database.verify: this open collection's file check, or null when its backend has no files to check. */
+  async verifyFiles(): Promise<CollectionCheck | null> {
+    this.checkOpen();
+    return this.store.verify ? this.store.verify() : null;
   }
 
   async search(request: SearchRequest): Promise<SearchHit[]> {

@@ -1,8 +1,8 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { EncoderConfig } from "../../encoder/encoder.js";
 import { SparseDbError } from "../errors.js";
-import { writeFileAtomic } from "./catalog.js";
+import { nodeFileSystem, replaceFileAtomically } from "../../storage/file-system.js";
 
 /**
  * A collection's folder holds copies of the small files its encoder reads (a tokenizer.json, an
@@ -37,8 +37,8 @@ export async function bundleEncoderFiles(config: EncoderConfig, collectionDir: s
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       throw new SparseDbError("NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
     }
-    await mkdir(join(collectionDir, ENCODER_FILES_DIR), { recursive: true });
-    await writeFileAtomic(join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], text);
+    await nodeFileSystem.mkdir(join(collectionDir, ENCODER_FILES_DIR));
+    await replaceFileAtomically(nodeFileSystem, join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], new TextEncoder().encode(text));
     stored[field] = `${ENCODER_FILES_DIR}/${COPIED_FILES[field]}`;
   }
   return stored as unknown as EncoderConfig;

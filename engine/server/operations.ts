@@ -107,6 +107,12 @@ export const OPERATIONS: Record<string, Handler> = {
     return { flushed: true };
   },
 
+  async sync(args, ctx) {
+    if (args.collection === undefined || args.collection === null) await ctx.db.sync();
+    else await (await collectionArg(args, ctx)).sync();
+    return { synced: true };
+  },
+
   async search(args, ctx) {
     const c = await collectionArg(args, ctx);
     const k = args.k;

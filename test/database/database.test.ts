@@ -121,7 +121,7 @@ describe("Database", () => {
     await db.close();
   });
 
-  it("drops collections and removes orphans left by a crash", async () => {
+  it("drops collections; leaves folders the catalog does not name alone and refuses to create over them", async () => {
     const dir = await tempDir();
     let db = await Database.open(dir, await backends());
     const a = await db.createCollection("a");
@@ -131,11 +131,13 @@ describe("Database", () => {
     expect(await codeOf(a.count())).toBe("CLOSED");
     expect(await codeOf(db.collection("a"))).toBe("NOT_FOUND");
     expect(await codeOf(db.dropCollection("a"))).toBe("NOT_FOUND");
+    expect(await readdir(join(dir, "collections"))).toEqual(["b"]);
     await db.close();
     await mkdir(join(dir, "collections", "orphan"));
     await writeFile(join(dir, "collections", "orphan", "junk"), "x");
     db = await Database.open(dir, await backends());
-    expect(await readdir(join(dir, "collections"))).toEqual(["b"]);
+    expect((await readdir(join(dir, "collections"))).sort()).toEqual(["b", "orphan"]); // not sparsedb's to delete
+    await expect(db.createCollection("orphan")).rejects.toMatchObject({ code: "ALREADY_EXISTS", message: expect.stringContaining("catalog names no such collection") });
     const a2 = await db.createCollection("a"); // the name is free again, and empty
     expect(await a2.count()).toBe(0);
     await db.close();

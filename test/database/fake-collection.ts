@@ -86,6 +86,11 @@ export class FakeCollection implements CollectionStore {
     await writeFile(join(this.dir, "fake.json"), JSON.stringify(rows));
   }
 
+  /** Nothing is on disk before its JSON file is written, so syncing writes it. */
+  async sync(): Promise<void> {
+    await this.flush();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();

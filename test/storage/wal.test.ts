@@ -2,9 +2,9 @@ import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeFileSystem, nodeFileSystem, type OpenMode, type WritableFile } from "../../storage/file-system.js";
 import { FaultInjectingFileSystem } from "../../storage/fault-injecting-file-system.js";
-import { readWal } from "../../storage/wal-reader.js";
+import { parseWal, readWal } from "../../storage/wal-reader.js";
 import { WalWriter } from "../../storage/wal-writer.js";
-import { WAL_HEADER_BYTES } from "../../storage/wal-format.js";
+import { encodeWalHeader, encodeWalRecord, WAL_HEADER_BYTES, WAL_MAX_RECORD_BYTES, WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { tempDir } from "./temp-dir.js";
 
 let cleanups: (() => void)[] = [];
@@ -77,23 +77,59 @@ describe("write-ahead log", () => {
     expect((await readWal(nodeFileSystem, path)).records.length).toBe(5);
   });
 
-  it("stops at a corrupt record and never returns a partial or altered one", async () => {
+  it("tells a damaged record with valid records after it (corruption) from a torn last record, for every bit", async () => {
     const d = dir();
     const path = `${d}/wal.log`;
     const wal = await WalWriter.create(nodeFileSystem, d, path, "always");
-    for (let i = 0; i < 3; i++) await wal.append(1, payload(i, 20), () => undefined);
+    for (let i = 0; i < 4; i++) await wal.append(1 + (i % 2), payload(i, 20), () => undefined);
     await wal.close();
     const full = readFileSync(path);
-    const recordStart = WAL_HEADER_BYTES + 29; // second record
-    for (let byte = recordStart; byte < recordStart + 29; byte++) {
+    const recordBytes = WAL_RECORD_HEADER_BYTES + 20;
+    for (let bit = WAL_HEADER_BYTES * 8; bit < full.length * 8; bit++) {
       const copy = Buffer.from(full);
-      copy[byte]! ^= 0x10;
-      writeFileSync(path, copy);
-      const r = await readWal(nodeFileSystem, path);
-      expect(r.records.length).toBe(1);
+      copy[bit >> 3]! ^= 1 << (bit & 7);
+      const r = parseWal(copy, path);
+      const record = Math.floor((bit / 8 - WAL_HEADER_BYTES) / recordBytes);
+      // Never a partial or altered record: exactly the records before the damaged one.
+      expect(r.records.length).toBe(record);
+      expect(r.validLength).toBe(WAL_HEADER_BYTES + record * recordBytes);
+      r.records.forEach((x, i) => expect(Array.from(x.payload)).toEqual(Array.from(payload(i, 20))));
+      if (record < 3) {
+        expect(r.torn).toBe(false);
+        expect(r.damage).toMatchObject({ offset: r.validLength, recordsAfter: 3 - record });
+      } else {
+        expect(r.torn).toBe(true); // the last record: indistinguishable from a torn append
+        expect(r.damage).toBeNull();
+      }
     }
-    truncateSync(path, 7); // a torn header: nothing was ever acknowledged
-    expect(await readWal(nodeFileSystem, path)).toMatchObject({ records: [], validLength: 0, headerValid: false });
+    // A damaged file header with records after it is damage too; a torn header holds nothing.
+    const badHeader = Buffer.from(full);
+    badHeader[3]! ^= 0x04;
+    expect(parseWal(badHeader, path)).toMatchObject({ records: [], validLength: 0, headerValid: false, torn: false, damage: { offset: 0, recordsAfter: 4 } });
+    truncateSync(path, 7);
+    expect(await readWal(nodeFileSystem, path)).toMatchObject({ records: [], validLength: 0, headerValid: false, torn: true, damage: null });
+  });
+
+  it("a zero-filled tail (a crash after the file grew) is a torn tail, not damage", () => {
+    const full = Buffer.concat([encodeWalHeader(), encodeWalRecord(1, payload(1)), Buffer.alloc(4096)]);
+    expect(parseWal(full, "x")).toMatchObject({ torn: true, damage: null, validLength: WAL_HEADER_BYTES + WAL_RECORD_HEADER_BYTES + payload(1).length });
+  });
+
+  it("refuses a record the reader would not accept (over WAL_MAX_RECORD_BYTES, type 0) before applying it", async () => {
+    const d = dir();
+    const wal = await WalWriter.create(nodeFileSystem, d, `${d}/wal.log`, "always");
+    const applied: number[] = [];
+    // Zero-filled and never touched before the size check: costs no real memory.
+    const huge = new Uint8Array(WAL_RECORD_HEADER_BYTES + WAL_MAX_RECORD_BYTES + 1);
+    await expect(wal.appendInPlace(1, huge, () => applied.push(1))).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/batch is too large.*split it/),
+    });
+    await expect(wal.append(0, payload(2), () => applied.push(2))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await wal.append(1, payload(3), () => applied.push(3));
+    await wal.close();
+    expect(applied).toEqual([3]);
+    expect((await readWal(nodeFileSystem, `${d}/wal.log`)).records.length).toBe(1);
   });
 
   for (const kind of ["EIO", "ENOSPC", "short-write"] as const) {
