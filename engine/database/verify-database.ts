@@ -61,11 +61,8 @@ export async function verifyDatabaseFolder(
     for (const k of Object.keys(check.counts) as (keyof CollectionCheck["counts"])[]) checked[k] += check.counts[k];
     const state = `${dir}/${ENCODER_STATE_DIR}/${encoderStateFileName(name)}`;
     if (await fs.stat(state)) {
-      try {
-        JSON.parse((await fs.readFile(state)).toString("utf8"));
-      } catch (e) {
-        problems.push({ file: state, what: `unreadable encoder statistics (${(e as Error).message})` });
-      }
+      // BM25 statistics now live in the collection; this file is what sparsedb 0.1 kept outside it.
+      problems.push({ file: state, what: "legacy BM25 statistics of an older sparsedb: the collection refuses to open until its documents are re-ingested or this file is deleted" });
     }
   }
   for (const name of catalog.removing) notes.push({ file: collectionDir(dir, name), what: "removal pending (a drop or create was interrupted; finished on the next open)" });

@@ -24,8 +24,10 @@ async function root(): Promise<string> {
 }
 
 async function catalogEncoder(dbDir: string, name: string): Promise<Record<string, unknown>> {
-  const catalog = JSON.parse(await readFile(join(dbDir, "sparsedb.json"), "utf8")) as { collections: Record<string, { config: { encoder: Record<string, unknown> } }> };
-  return catalog.collections[name]!.config.encoder;
+  type Body = { collections: Record<string, { config: { encoder: Record<string, unknown> } }> };
+  // The catalog file wraps its body with a checksum: {format, crc32c, catalog}.
+  const file = JSON.parse(await readFile(join(dbDir, "sparsedb.json"), "utf8")) as { catalog: Body };
+  return file.catalog.collections[name]!.config.encoder;
 }
 
 const DOCS = [
