@@ -7,6 +7,12 @@ export interface MergePolicyOptions {
   floorDocs: number;
   /** Never produce a merged segment above this many docs (bounds a merge's memory). */
   maxMergedDocs: number;
+  /**
+   * Nor above this many postings: a segment's search kernel holds its forward index and range
+   * layout in one WebAssembly memory, at most 4 GiB on Node 20 (about 8.5 bytes per posting plus
+   * 4 per doc; see engine/search/range-search.ts), so 300M postings keep it near 2.6 GiB.
+   */
+  maxMergedPostings: number;
   /** Rewrite a segment alone once this share of its docs is deleted. */
   reclaimDeletedRatio: number;
 }
@@ -15,6 +21,7 @@ export const DEFAULT_MERGE_POLICY: MergePolicyOptions = {
   mergeFactor: 8,
   floorDocs: 10_000,
   maxMergedDocs: 2_000_000,
+  maxMergedPostings: 300_000_000,
   reclaimDeletedRatio: 0.3,
 };
 
@@ -36,11 +43,14 @@ export function pickMerge(segments: LiveSegment[], o: MergePolicyOptions = DEFAU
     const group = tiers.get(tier)!.sort((a, b) => a.liveDocs - b.liveDocs);
     if (group.length < o.mergeFactor) continue;
     const pick: LiveSegment[] = [];
-    let docs = 0;
+    let docs = 0, postings = 0;
     for (const s of group) {
-      if (pick.length === o.mergeFactor || docs + s.liveDocs > o.maxMergedDocs) break;
+      // Deleted documents' postings are dropped by the merge: count live ones, pro rata.
+      const live = s.numDocs > 0 ? (s.index.numPostings * s.liveDocs) / s.numDocs : 0;
+      if (pick.length === o.mergeFactor || docs + s.liveDocs > o.maxMergedDocs || postings + live > o.maxMergedPostings) break;
       pick.push(s);
       docs += s.liveDocs;
+      postings += live;
     }
     if (pick.length >= 2) return pick;
   }

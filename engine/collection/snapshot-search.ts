@@ -79,7 +79,10 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
       : seg.deletedCount > 0
         ? (doc: number) => !seg.isDeleted(doc)
         : undefined;
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter });
+    // A deletions-only filter rejects a known number of documents, which lets the range search
+    // start from a rank-safe threshold (engine/search/range-query.ts).
+    const excluded = accept ? undefined : seg.deletedCount;
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded });
     for (const h of hits) {
       candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
     }
