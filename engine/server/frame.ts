@@ -62,7 +62,7 @@ export class FrameDecoder {
 
   /** Bytes of unfinished frames received and not yet returned (header bytes included). */
   get pendingBytes(): number {
-    return this.headerFill + this.bodyFill + (this.input.length - this.inputPos);
+    return (this.bodyLength >= 0 ? FRAME_HEADER_BYTES : this.headerFill) + this.bodyFill + (this.input.length - this.inputPos);
   }
 
   /** Bytes of memory this decoder holds for unfinished frames (received bytes plus unused piece capacity). */
@@ -82,8 +82,8 @@ export class FrameDecoder {
 
   /** The next complete payload, or undefined when more bytes are needed. */
   next(): Buffer | undefined {
-    const input = this.input;
     if (this.bodyLength < 0) {
+      const input = this.input;
       if (this.headerFill === 0 && input.length - this.inputPos >= FRAME_HEADER_BYTES) {
         this.bodyLength = input.readUInt32BE(this.inputPos);
         this.inputPos += FRAME_HEADER_BYTES;
@@ -104,6 +104,7 @@ export class FrameDecoder {
       }
     }
     const length = this.bodyLength;
+    const input = this.input; // (releaseInput above may have replaced it)
     const available = input.length - this.inputPos;
     if (this.bodyFill === 0 && available >= length) {
       const body = input.subarray(this.inputPos, this.inputPos + length);
