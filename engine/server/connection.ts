@@ -35,6 +35,7 @@ export class Connection {
   private inFlight = 0;
   private paused = false;
   private closing = false;
+  private ending = false;
   private idle: (() => void)[] = [];
   private authTimer: NodeJS.Timeout | undefined;
 
@@ -74,12 +75,17 @@ export class Connection {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Ends the connection once pending replies are written. */
+  /** Stops reading now, and ends the connection once the requests in flight have replied. */
   end(): void {
+    if (this.ending) return;
+    this.ending = true;
     this.closing = true;
-    this.socket.end();
-    // A peer that never reads must not hold the server open.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.socket.pause();
+    void this.whenIdle().then(() => {
+      this.socket.end();
+      // A peer that never reads must not hold the server open.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    });
   }
 
   /**
