@@ -119,9 +119,9 @@ export class FrameDecoder {
     while (from < end) {
       let piece = this.pieces[this.pieces.length - 1];
       if (piece === undefined || this.pieceFill === piece.length) {
-        // Pieces grow with what has arrived (256 B, then the bytes so far, up to 64 KiB), so the
-        // unused tail is never more than what was received.
-        piece = Buffer.allocUnsafe(Math.min(PIECE_BYTES, length - this.bodyFill, Math.max(256, this.bodyFill)));
+        // Pieces grow with what has arrived (at least 256 B, at most 64 KiB), so the unused
+        // tail is never more than what was received.
+        piece = Buffer.allocUnsafe(Math.min(PIECE_BYTES, length - this.bodyFill, Math.max(256, this.bodyFill + (end - from))));
         this.pieces.push(piece);
         this.pieceFill = 0;
       }
