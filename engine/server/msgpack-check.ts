@@ -51,6 +51,21 @@ export function checkMessagePack(b: Uint8Array): void {
       isMap.pop();
     }
     if (remaining.length === 0 && values === 0) break;
+    // Fast path: a run of same-typed fixed-size scalars in an array (terms, weights).
+    if (remaining.length > 0 && !isMap[remaining.length - 1]) {
+      const top = remaining.length - 1;
+      const t = b[p]!;
+      const size = FIXED_SIZE[t]!;
+      if (size > 0 && p + size <= b.length) {
+        let r = remaining[top]!;
+        while (r > 0 && b[p] === t && p + size <= b.length) {
+          p += size;
+          r--;
+        }
+        remaining[top] = r;
+        continue;
+      }
+    }
     let expectKey = false;
     if (remaining.length > 0) {
       const top = remaining.length - 1;
@@ -106,6 +121,19 @@ export function checkMessagePack(b: Uint8Array): void {
   }
   if (p !== b.length) throw new MalformedBodyError(`${b.length - p} bytes follow the value (from byte ${p}); a body holds exactly one value`);
 }
+
+/** Bytes taken by a scalar of fixed size with this type byte (type byte included); 0 for others. */
+const FIXED_SIZE = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 0x80; i++) t[i] = 1;
+  for (let i = 0xe0; i < 0x100; i++) t[i] = 1;
+  for (const x of [0xc0, 0xc2, 0xc3]) t[x] = 1;
+  for (const x of [0xcc, 0xd0]) t[x] = 2;
+  for (const x of [0xcd, 0xd1]) t[x] = 3;
+  for (const x of [0xca, 0xce, 0xd2]) t[x] = 5;
+  for (const x of [0xcb, 0xcf, 0xd3]) t[x] = 9;
+  return t;
+})();
 
 function isKeyType(t: number): boolean {
   return t < 0x80 || t >= 0xe0 || (t >= 0xa0 && t < 0xc0) || t === 0xd9 || t === 0xda || t === 0xdb || (t >= 0xcc && t <= 0xd3);
