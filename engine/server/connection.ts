@@ -114,7 +114,10 @@ export class Connection {
       try {
         payload = this.decoder.next();
       } catch (e) {
-        if (!(e instanceof FrameTooLargeError)) throw e;
+        if (!(e instanceof FrameTooLargeError)) {
+          this.fail(null, "INTERNAL", `cannot read frames: ${(e as Error).message}; closing the connection`);
+          return;
+        }
         const why = this.authenticated ? "" : " for a connection that has not authenticated (send auth first)";
         this.fail(null, "LIMIT_EXCEEDED", `${e.message}${why}; closing the connection`);
         return;
@@ -146,6 +149,7 @@ export class Connection {
     // An integer beyond 2^53 arrives as a bigint, except 2^53 itself (and whole floats, which
     // the protocol reads as integers): a bigint keeps it an integer on the way back.
     if (typeof id === "number" && Number.isInteger(id) && !Number.isSafeInteger(id) && id >= -(2 ** 63) && id < 2 ** 64) id = BigInt(id);
+    if (Object.is(id, -0)) id = 0; // a float -0.0 is the integer 0
     const validId = (typeof id === "number" && Number.isSafeInteger(id)) || typeof id === "bigint" || (typeof id === "string" && id.length <= 256);
     if (!validId) {
       this.send({ id: null, error: { code: "INVALID_ARGUMENT", message: "request id must be an integer (-2^63 .. 2^64-1) or a string of at most 256 characters" } });
