@@ -4,7 +4,7 @@ import { DirectoryLock } from "../storage/lock-file.js";
 import { ioError } from "../storage/storage-error.js";
 import { SparseDbError } from "./errors.js";
 import { emptyCatalog, readCatalog, writeCatalog, type Catalog } from "./database/catalog.js";
-import { checkCollectionConfig, type CollectionConfig } from "./database/collection-config.js";
+import { checkCollectionConfig, withConfigDefaults, type CollectionConfig } from "./database/collection-config.js";
 import { checkCollectionName, collectionNotFound, sameNameIgnoringCase } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-store.js";
 import { DatabaseCollection } from "./database/database-collection.js";
@@ -394,11 +394,8 @@ export class Database {
   }
 }
 
+/** The store gets every option with its default filled in, so that the defaults live in one place. */
 function storeOptions(c: CollectionConfig) {
-  const o: { bits?: number; durability?: CollectionConfig["durability"]; batchIntervalMs?: number; memtableMaxDocs?: number } = {};
-  if (c.bits !== undefined) o.bits = c.bits;
-  if (c.durability !== undefined) o.durability = c.durability;
-  if (c.batchIntervalMs !== undefined) o.batchIntervalMs = c.batchIntervalMs;
-  if (c.memtableMaxDocs !== undefined) o.memtableMaxDocs = c.memtableMaxDocs;
-  return o;
+  const { bits, durability, batchIntervalMs, memtableMaxDocs } = withConfigDefaults(c);
+  return { bits, durability, batchIntervalMs, memtableMaxDocs };
 }

@@ -66,7 +66,8 @@ export class RemoteCollection {
 }
 
 function vectorToWire(v: SparseVector | Record<string, number>): unknown {
-  return v instanceof SparseVector ? { terms: Array.from(v.terms), weights: Array.from(v.weights) } : v;
+  // Typed arrays go out as they are: terms as integers, weights as float64 (see PROTOCOL.md).
+  return v instanceof SparseVector ? { terms: v.terms, weights: v.weights } : v;
 }
 
 function docToWire(d: DocumentInput): Record<string, unknown> {

@@ -76,7 +76,8 @@ export class SparseClient {
   }
 
   get isConnected(): boolean {
-    return this.socket !== undefined && !this.socket.destroyed;
+    const s = this.socket;
+    return s !== undefined && !s.destroyed && s.writable && !s.readableEnded;
   }
 
   /** Sends one request; resolves with its result or rejects with a SparseDbError. */
@@ -199,7 +200,7 @@ export class SparseClient {
       });
       socket.on("data", (chunk: Buffer) => {
         try {
-          for (const payload of decoder.push(chunk)) this.onReply(decodeBody(payload));
+          for (const payload of decoder.push(chunk)) this.onReply(socket, decodeBody(payload));
         } catch (e) {
           socket.destroy(new SparseDbError("INTERNAL", `unreadable reply from the server: ${(e as Error).message}`));
         }
@@ -207,6 +208,11 @@ export class SparseClient {
       socket.on("error", (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(new SparseDbError("UNAVAILABLE", `cannot reach sparsedb at ${host}:${port}: ${e.code ?? e.message}; is \`sparsedb serve\` running?`));
+      });
+      // The server ended the connection (after an error, or shutting down): the next request
+      // must not be written into it but reconnect.
+      socket.on("end", () => {
+        if (this.socket === socket) this.socket = undefined;
       });
       socket.on("close", () => {
         clearTimeout(timer);
@@ -216,13 +222,20 @@ export class SparseClient {
     });
   }
 
-  private onReply(body: unknown): void {
+  private onReply(socket: Socket, body: unknown): void {
     const reply = body as { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
     if (reply === null || typeof reply !== "object") return;
     const error = reply.error;
     if (reply.id === null || reply.id === undefined) {
-      // A connection-level error (frame too large, connection limit): fail everything waiting.
-      if (error) this.failAll(wireError(error));
+      // A connection-level error (frame too large, connection limit, auth timeout): the server
+      // closes the connection after it. Drop it now, so that the next request reconnects
+      // instead of being written into a closing socket, and fail everything waiting on it.
+      if (error) {
+        if (this.socket === socket) this.socket = undefined;
+        socket.destroy();
+        const e = wireError(error);
+        this.failAll(new SparseDbError(e.code, `${e.message} (requests in flight on that connection may or may not have been applied; the next request reconnects)`));
+      }
       return;
     }
     const p = this.pending.get(reply.id as number);

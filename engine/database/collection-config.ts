@@ -52,3 +52,18 @@ export function checkCollectionConfig(config: unknown): CollectionConfig {
   }
   return c as CollectionConfig;
 }
+
+/** What a collection uses for each option it was created without (PROTOCOL.md lists them too). */
+export const COLLECTION_CONFIG_DEFAULTS = {
+  bits: 8,
+  durability: "always",
+  batchIntervalMs: 10,
+  memtableMaxDocs: 20_000,
+} as const satisfies Required<Omit<CollectionConfig, "encoder">>;
+
+/** The config with every default filled in (the encoder's own defaults are filled when it is created). */
+export function withConfigDefaults(config: CollectionConfig): CollectionConfig & Required<Omit<CollectionConfig, "encoder">> {
+  const out: Record<string, unknown> = { ...COLLECTION_CONFIG_DEFAULTS };
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = v;
+  return out as unknown as CollectionConfig & Required<Omit<CollectionConfig, "encoder">>;
+}

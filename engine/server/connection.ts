@@ -1,16 +1,22 @@
 import type { Socket } from "node:net";
 import { SparseDbError } from "../errors.js";
+import type { AuthThrottle } from "./auth-throttle.js";
 import { decodeBody, encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.js";
 import { OPERATIONS, type OperationContext } from "./operations.js";
 import { checkPlainData, isMap } from "./wire-values.js";
 
-/** A request id: a non-negative integer or a short string, echoed in the reply. */
-type RequestId = number | string | null;
+/** A request id: any integer MessagePack can carry (bigint beyond 2^53) or a short string, echoed exactly. */
+type RequestId = number | bigint | string | null;
+
+/** During shutdown a connection keeps reading (and refusing) for at most this long once its requests are done. */
+const SHUTDOWN_READ_GRACE_MS = 2000;
 
 export interface ConnectionOptions {
   context: OperationContext;
   /** Checks an `auth` token; undefined means the server needs none. */
   checkToken: ((token: string) => boolean) | undefined;
+  /** Slows repeated auth failures from one peer address. */
+  throttle: AuthThrottle;
   /** True once the server is shutting down: new requests are refused. */
   isDraining(): boolean;
   onRequestDone(): void;
@@ -18,8 +24,10 @@ export interface ConnectionOptions {
 
 /**
  * One client connection: frames in, requests run (several at once, so a client may pipeline),
- * replies out in completion order with the request's id. A frame that cannot be parsed closes
- * the connection (the stream position is lost); a parsed but wrong request gets an error reply.
+ * replies out in completion order with the request's id. Frames are taken one at a time, so
+ * that nothing behind a failed `auth` is even parsed, and the frame limit rises only once the
+ * connection has authenticated. A frame that cannot be parsed closes the connection (the stream
+ * position is lost); a parsed but wrong request gets an error reply.
  */
 export class Connection {
   private readonly decoder: FrameDecoder;
@@ -27,17 +35,19 @@ export class Connection {
   private inFlight = 0;
   private paused = false;
   private closing = false;
+  private ending = false;
   private idle: (() => void)[] = [];
   private authTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: Socket, private readonly options: ConnectionOptions) {
-    this.decoder = new FrameDecoder(options.context.limits.maxFrameBytes);
+    const limits = options.context.limits;
     this.authenticated = options.checkToken === undefined;
+    this.decoder = new FrameDecoder(this.authenticated ? limits.maxFrameBytes : Math.min(limits.maxFrameBytes, limits.maxUnauthenticatedFrameBytes));
     if (!this.authenticated) {
       this.authTimer = setTimeout(() => {
-        this.send({ id: null, error: { code: "UNAUTHORIZED", message: `not authenticated within ${options.context.limits.authTimeoutMs} ms; closing the connection` } });
+        this.send({ id: null, error: { code: "UNAUTHORIZED", message: `not authenticated within ${limits.authTimeoutMs} ms; closing the connection` } });
         this.end();
-      }, options.context.limits.authTimeoutMs);
+      }, limits.authTimeoutMs);
       this.authTimer.unref();
     }
     socket.setNoDelay(true);
@@ -50,6 +60,11 @@ export class Connection {
     });
   }
 
+  /** Memory held for this connection's unfinished frames, and the bytes it has sent (see FrameDecoder.heldBytes). */
+  get buffers(): { bufferedBytes: number; bytesReceived: number; authenticated: boolean } {
+    return { bufferedBytes: this.decoder.heldBytes, bytesReceived: this.socket.bytesRead, authenticated: this.authenticated };
+  }
+
   get requestsInFlight(): number {
     return this.inFlight;
   }
@@ -60,26 +75,54 @@ export class Connection {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Ends the connection once pending replies are written. */
+  /** Stops reading now, and ends the connection once the requests in flight have replied. */
   end(): void {
+    if (this.ending) return;
+    this.ending = true;
     this.closing = true;
-    this.socket.end();
-    // A peer that never reads must not hold the server open.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.socket.pause();
+    void this.whenIdle().then(() => {
+      this.socket.end();
+      // A peer that never reads must not hold the server open.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    });
+  }
+
+  /**
+   * Shutdown: waits for the requests in flight, and keeps reading (and refusing with UNAVAILABLE)
+   * what the peer had already sent, until a pass through the event loop brings nothing new.
+   */
+  async drain(): Promise<void> {
+    const deadline = Date.now() + SHUTDOWN_READ_GRACE_MS;
+    for (;;) {
+      await this.whenIdle();
+      if (this.closing) return;
+      const seen = this.socket.bytesRead;
+      // Two hops of setImmediate put one poll phase (where sockets are read) in between.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      if (this.closing || Date.now() > deadline) return;
+      if (this.inFlight === 0 && this.socket.bytesRead === seen) return;
+    }
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    let payloads: Buffer[];
-    try {
-      payloads = this.decoder.push(chunk);
-    } catch (e) {
-      if (e instanceof FrameTooLargeError) this.fail(null, "LIMIT_EXCEEDED", `${e.message}; closing the connection`);
-      else this.fail(null, "INTERNAL", `cannot read frames: ${(e as Error).message}`);
-      return;
-    }
-    for (const payload of payloads) {
-      if (this.closing) return;
+    this.decoder.write(chunk);
+    while (!this.closing) {
+      let payload: Buffer | undefined;
+      try {
+        payload = this.decoder.next();
+      } catch (e) {
+        if (!(e instanceof FrameTooLargeError)) {
+          this.fail(null, "INTERNAL", `cannot read frames: ${(e as Error).message}; closing the connection`);
+          return;
+        }
+        const why = this.authenticated ? "" : " for a connection that has not authenticated (send auth first)";
+        this.fail(null, "LIMIT_EXCEEDED", `${e.message}${why}; closing the connection`);
+        return;
+      }
+      if (payload === undefined) return;
       let body: unknown;
       try {
         body = decodeBody(payload);
@@ -102,10 +145,18 @@ export class Connection {
       this.send({ id: null, error: { code: "INVALID_ARGUMENT", message: "a request must be a map {id, op, args}" } });
       return;
     }
-    const id = body.id;
-    const validId = (typeof id === "number" && Number.isSafeInteger(id) && id >= 0) || (typeof id === "string" && id.length <= 256);
+    let id = body.id;
+    // An integer beyond 2^53 arrives as a bigint, except 2^53 itself (and whole floats, which
+    // the protocol reads as integers): a bigint keeps it an integer on the way back.
+    if (typeof id === "number" && Number.isInteger(id) && !Number.isSafeInteger(id) && id >= -(2 ** 63) && id < 2 ** 64) id = BigInt(id);
+    if (Object.is(id, -0)) id = 0; // a float -0.0 is the integer 0
+    const validId = (typeof id === "number" && Number.isSafeInteger(id)) || typeof id === "bigint" || (typeof id === "string" && id.length <= 256);
     if (!validId) {
-      this.send({ id: null, error: { code: "INVALID_ARGUMENT", message: "request id must be a non-negative integer or a string of at most 256 characters" } });
+      this.send({ id: null, error: { code: "INVALID_ARGUMENT", message: "request id must be an integer (-2^63 .. 2^64-1) or a string of at most 256 characters" } });
+      return;
+    }
+    if (body.op === "auth" && this.options.checkToken !== undefined && !this.options.isDraining()) {
+      this.auth(id as RequestId, body.args);
       return;
     }
     this.inFlight++;
@@ -133,7 +184,7 @@ export class Connection {
     if (args === undefined || args === null) args = {};
     if (!isMap(args)) throw new SparseDbError("INVALID_ARGUMENT", "request args must be a map");
     checkPlainData(args, "args");
-    if (op === "auth") return this.auth(args);
+    if (op === "auth") return { authenticated: true }; // a server without a token (see handle for the rest)
     if (!this.authenticated && op !== "ping") {
       throw new SparseDbError("UNAUTHORIZED", `op "${op}" needs authentication: send {op: "auth", args: {token}} first`);
     }
@@ -143,16 +194,38 @@ export class Connection {
     return OPERATIONS[op]!(args, this.options.context);
   }
 
-  private auth(args: Record<string, unknown>): unknown {
-    if (this.options.checkToken === undefined) return { authenticated: true };
-    if (typeof args.token === "string" && this.options.checkToken(args.token)) {
-      this.authenticated = true;
-      if (this.authTimer !== undefined) clearTimeout(this.authTimer);
-      return { authenticated: true };
+  /**
+   * `auth` on a server with a token, decided before anything behind it is parsed. One attempt per
+   * connection: a failure stops reading at once, waits (longer for each recent failure from the
+   * peer's address), then replies UNAUTHORIZED and closes; nothing pipelined behind it runs.
+   */
+  private auth(id: RequestId, args: unknown): void {
+    const done = (reply: unknown) => {
+      this.send(reply);
+      this.options.onRequestDone();
+    };
+    if (this.authenticated) {
+      done({ id, error: { code: "INVALID_ARGUMENT", message: "this connection is already authenticated; auth is allowed once per connection" } });
+      return;
     }
-    // A wrong token ends the connection, so tokens cannot be guessed quickly on one socket.
-    setImmediate(() => this.end());
-    throw new SparseDbError("UNAUTHORIZED", "wrong token; the connection will be closed");
+    const token = isMap(args) ? args.token : undefined;
+    const address = this.socket.remoteAddress;
+    if (typeof token === "string" && this.options.checkToken!(token)) {
+      this.authenticated = true;
+      this.decoder.maxFrameBytes = this.options.context.limits.maxFrameBytes;
+      if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+      this.options.throttle.succeed(address);
+      done({ id, result: { authenticated: true } });
+      return;
+    }
+    this.closing = true; // onData's loop stops here: nothing behind this frame is parsed
+    this.socket.pause();
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    const delay = this.options.throttle.fail(address);
+    setTimeout(() => {
+      done({ id, error: { code: "UNAUTHORIZED", message: typeof token === "string" ? "wrong token; closing the connection" : "auth needs args.token, a string; closing the connection" } });
+      this.end();
+    }, delay).unref();
   }
 
   private send(reply: unknown): void {
@@ -161,6 +234,7 @@ export class Connection {
     try {
       frame = encodeFrame(reply);
     } catch (e) {
+      // Ids were checked on the way in, so the id itself always encodes.
       const id = isMap(reply) ? reply.id : null;
       frame = encodeFrame({ id, error: { code: "INTERNAL", message: `cannot encode the reply: ${(e as Error).message}` } });
     }

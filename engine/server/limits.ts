@@ -16,6 +16,12 @@ export interface ServerLimits {
   maxInFlightPerConnection: number;
   /** On a server with a token, a connection not authenticated within this many ms is closed (so idle strangers cannot hold connection slots). */
   authTimeoutMs: number;
+  /** On a server with a token, the largest frame body a connection may send before it has authenticated. */
+  maxUnauthenticatedFrameBytes: number;
+  /** The first failed `auth` from a peer address waits this many ms before its reply and close; each further failure within 10 minutes doubles the wait. */
+  authFailureDelayMs: number;
+  /** The wait after a failed `auth` never exceeds this many ms. */
+  authFailureMaxDelayMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -26,6 +32,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 256,
   maxInFlightPerConnection: 64,
   authTimeoutMs: 10_000,
+  maxUnauthenticatedFrameBytes: 64 * 1024,
+  authFailureDelayMs: 100,
+  authFailureMaxDelayMs: 10_000,
 };
 
 export function resolveLimits(partial: Partial<ServerLimits> = {}): ServerLimits {

@@ -1,10 +1,11 @@
 import type { Database } from "../database.js";
 import type { DatabaseCollection } from "../database/database-collection.js";
 import type { DocumentInput, SearchRequest } from "../database/collection-store.js";
+import { withConfigDefaults } from "../database/collection-config.js";
 import { SparseDbError } from "../errors.js";
 import type { Filter } from "../filter.js";
 import type { ServerLimits } from "./limits.js";
-import { bad, isMap, optionalBoolean, requireMap, requireString, toWire, vectorFromWire } from "./wire-values.js";
+import { bad, hitsToWire, isMap, optionalBoolean, requireMap, requireString, toWire, vectorFromWire } from "./wire-values.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -45,25 +46,28 @@ function batchArray(args: Record<string, unknown>, key: string, ctx: OperationCo
   return v;
 }
 
+/** createCollection's and describeCollection's result: the config with every default filled in. */
+function describe(c: DatabaseCollection): unknown {
+  return toWire({ name: c.name, config: withConfigDefaults(c.config), encoder: c.encoderDescription });
+}
+
 export const OPERATIONS: Record<string, Handler> = {
   async ping() {
     return { pong: true, protocol: PROTOCOL_VERSION };
   },
 
   async listCollections(_args, ctx) {
-    return toWire(ctx.db.listCollections());
+    return toWire(ctx.db.listCollections().map((c) => ({ ...c, config: withConfigDefaults(c.config) })));
   },
 
   async createCollection(args, ctx) {
     const name = requireString(args, "name", 64);
     const config = args.config === undefined || args.config === null ? {} : requireMap(args.config, "args.config");
-    const c = await ctx.db.createCollection(name, config);
-    return toWire({ name: c.name, config: c.config, encoder: c.encoderDescription });
+    return describe(await ctx.db.createCollection(name, config));
   },
 
   async describeCollection(args, ctx) {
-    const c = await collectionArg(args, ctx);
-    return toWire({ name: c.name, config: c.config, encoder: c.encoderDescription });
+    return describe(await collectionArg(args, ctx));
   },
 
   async dropCollection(args, ctx) {
@@ -133,6 +137,6 @@ export const OPERATIONS: Record<string, Handler> = {
     }
     const explain = optionalBoolean(args, "explain");
     if (explain !== undefined) req.explain = explain;
-    return toWire(await c.search(req));
+    return hitsToWire(await c.search(req));
   },
 };

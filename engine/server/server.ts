@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, isIP, type Server, type Socket } from "node:net";
 import type { Database } from "../database.js";
 import { SparseDbError } from "../errors.js";
+import { AuthThrottle, tokenChecker } from "./auth-throttle.js";
 import { encodeFrame } from "./frame.js";
 import { Connection } from "./connection.js";
 import { resolveLimits, type ServerLimits } from "./limits.js";
@@ -40,13 +40,22 @@ export class SparseServer {
   private requestsServed = 0;
   private readonly startedAt = Date.now();
   private closePromise: Promise<void> | undefined;
+  /** @internal failed-auth bookkeeping per peer address */
+  readonly authThrottle: AuthThrottle;
 
   private constructor(
     private readonly server: Server,
     readonly limits: ServerLimits,
     readonly host: string,
     readonly port: number,
-  ) {}
+  ) {
+    this.authThrottle = new AuthThrottle({
+      baseDelayMs: limits.authFailureDelayMs,
+      maxDelayMs: limits.authFailureMaxDelayMs,
+      forgetAfterMs: 10 * 60_000,
+      maxAddresses: 10_000,
+    });
+  }
 
   static async listen(db: Database, options: ServerOptions = {}): Promise<SparseServer> {
     const host = options.host ?? "127.0.0.1";
@@ -95,6 +104,11 @@ export class SparseServer {
     return n;
   }
 
+  /** @internal per connection: memory held for unfinished frames, bytes received, authenticated or not */
+  connectionBuffers(): { bufferedBytes: number; bytesReceived: number; authenticated: boolean }[] {
+    return [...this.connections].map((c) => c.buffers);
+  }
+
   private accept(socket: Socket, context: OperationContext, checkToken: ((t: string) => boolean) | undefined): void {
     socket.on("error", () => socket.destroy());
     if (this.draining) {
@@ -109,6 +123,7 @@ export class SparseServer {
     const connection = new Connection(socket, {
       context,
       checkToken,
+      throttle: this.authThrottle,
       isDraining: () => this.draining,
       onRequestDone: () => this.requestsServed++,
     });
@@ -118,8 +133,12 @@ export class SparseServer {
 
   private stats(db: Database): Record<string, unknown> {
     const cpu = process.cpuUsage();
+    let bufferedBytes = 0;
+    for (const c of this.connections) bufferedBytes += c.buffers.bufferedBytes;
     return {
       connections: this.connections.size,
+      /** Memory held for unfinished request frames, over all connections. */
+      bufferedBytes,
       requestsServed: this.requestsServed,
       uptimeSeconds: (Date.now() - this.startedAt) / 1000,
       /** The server process's CPU time so far (user + system), for load-independent benchmarks. */
@@ -130,22 +149,18 @@ export class SparseServer {
   }
 
   /**
-   * Graceful shutdown: stops accepting, lets in-flight requests finish (new ones are refused
-   * with UNAVAILABLE), then closes every connection. The caller then closes the database.
+   * Graceful shutdown: stops accepting, lets in-flight requests finish, answers every request
+   * already received with UNAVAILABLE, then closes every connection. The caller then closes the
+   * database.
    */
   close(): Promise<void> {
     this.closePromise ??= (async () => {
       this.draining = true;
       const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      await Promise.all([...this.connections].map((c) => c.whenIdle()));
+      await Promise.all([...this.connections].map((c) => c.drain()));
       for (const c of this.connections) c.end();
       await stopped;
     })();
     return this.closePromise;
   }
-}
-
-function tokenChecker(token: string): (candidate: string) => boolean {
-  const want = createHash("sha256").update(token).digest();
-  return (candidate) => timingSafeEqual(createHash("sha256").update(candidate).digest(), want);
 }

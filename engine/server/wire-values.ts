@@ -1,5 +1,7 @@
 import { SparseDbError } from "../errors.js";
 import { SparseVector } from "../sparse-vector.js";
+import type { SearchHit } from "../database/collection-store.js";
+import { f64, WireFloat } from "./msgpack-writer.js";
 
 /**
  * Conversions between library values and plain MessagePack values, both ways, and the checks
@@ -22,6 +24,8 @@ export function checkPlainData(value: unknown, path: string, depth = 0): void {
       return;
     case "number":
       return;
+    case "bigint":
+      throw bad(`${path}: the integer ${value} is beyond 2^53, which this server cannot hold exactly; send it as a float or a string`);
     case "object":
       break;
     default:
@@ -64,19 +68,32 @@ export function optionalBoolean(args: Record<string, unknown>, key: string): boo
 
 /**
  * A vector on the wire: `{terms: [u32...], weights: [f64...]}` (preferred), or a map from decimal
- * term id to weight. Checked against the term limit before any work is done.
+ * term id to weight. Checked against the term limit before any work is done; the limit counts
+ * non-zero weights, as zero weights are dropped (the frame limit bounds the raw size).
  */
 export function vectorFromWire(x: unknown, path: string, role: "document" | "query", maxTerms: number, vocabSize?: number): SparseVector {
   if (!isMap(x)) throw bad(`${path} must be {terms: [...], weights: [...]} or a map {termId: weight}`);
   const opts = vocabSize === undefined ? { role } : { role, vocabSize };
   if (Array.isArray(x.terms) || Array.isArray(x.weights)) {
     if (!Array.isArray(x.terms) || !Array.isArray(x.weights)) throw bad(`${path}: terms and weights must both be arrays`);
-    if (x.terms.length > maxTerms) throw new SparseDbError("LIMIT_EXCEEDED", `${path} has ${x.terms.length} terms; this server accepts at most ${maxTerms}`);
+    const nonZero = countNonZero(x.weights);
+    if (nonZero > maxTerms) throw tooManyTerms(path, nonZero, maxTerms);
     return withPath(path, () => SparseVector.fromArrays(x.terms as number[], x.weights as number[], opts));
   }
-  const keys = Object.keys(x);
-  if (keys.length > maxTerms) throw new SparseDbError("LIMIT_EXCEEDED", `${path} has ${keys.length} terms; this server accepts at most ${maxTerms}`);
+  const nonZero = countNonZero(Object.values(x));
+  if (nonZero > maxTerms) throw tooManyTerms(path, nonZero, maxTerms);
   return withPath(path, () => SparseVector.fromTermMap(x as Record<string, number>, opts));
+}
+
+/** Weights that are not the number 0 (anything else, bad types included, is checked and counted later). */
+function countNonZero(weights: unknown[]): number {
+  let n = 0;
+  for (const w of weights) if (w !== 0) n++;
+  return n;
+}
+
+function tooManyTerms(path: string, n: number, maxTerms: number): SparseDbError {
+  return new SparseDbError("LIMIT_EXCEEDED", `${path} has ${n} non-zero terms; this server accepts at most ${maxTerms}: drop the smallest weights`);
 }
 
 function withPath<T>(path: string, fn: () => T): T {
@@ -88,20 +105,41 @@ function withPath<T>(path: string, fn: () => T): T {
   }
 }
 
-export function vectorToWire(v: SparseVector): { terms: number[]; weights: number[] } {
-  return { terms: Array.from(v.terms), weights: Array.from(v.weights) };
+/** Typed arrays as they are: the writer sends Uint32Array terms as integers and Float32Array weights as float64. */
+export function vectorToWire(v: SparseVector): { terms: Uint32Array; weights: Float32Array } {
+  return { terms: v.terms, weights: v.weights };
 }
 
-/** Makes a library result plain MessagePack data: typed arrays become arrays, vectors {terms, weights}. */
+/** Search hits with `score` and explain's weights marked float64 (whole values included). */
+export function hitsToWire(hits: SearchHit[]): unknown[] {
+  return hits.map((h) => {
+    const out: Record<string, unknown> = { id: h.id, score: f64(h.score), metadata: toWire(h.metadata ?? null) };
+    if (h.explain !== undefined) {
+      out.explain = h.explain.map((t) => {
+        const e: Record<string, unknown> = { termId: t.termId };
+        if (t.token !== undefined) e.token = t.token;
+        e.queryWeight = f64(t.queryWeight);
+        e.docWeight = f64(t.docWeight);
+        e.contribution = f64(t.contribution);
+        return e;
+      });
+    }
+    return out;
+  });
+}
+
+/**
+ * Makes a library result plain MessagePack data: vectors become {terms, weights}; typed arrays
+ * stay (Uint8Array is bin, see msgpack-writer.ts); a Map becomes a map; a Date its ISO string.
+ */
 export function toWire(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH) return null;
   if (value === null || value === undefined) return value ?? null;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value !== "object") return typeof value === "function" ? null : value;
+  if (typeof value !== "object") return typeof value === "function" || typeof value === "symbol" ? null : value;
   if (value instanceof SparseVector) return vectorToWire(value);
+  if (value instanceof WireFloat) return value;
   if (Array.isArray(value)) return value.map((v) => toWire(v, depth + 1));
-  if (Buffer.isBuffer(value)) return value;
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value)) return value instanceof DataView ? null : value;
   if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toWire(v, depth + 1)]));
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { Database } from "../../engine/database.js";
+import { encodeFrame } from "../../engine/server/frame.js";
+import { RawConnection } from "../server/raw-socket.js";
 
 /** `sparsedb serve` as a real process: signals, exit codes. Needs the compiled tree (npm test builds it). */
 const MAIN = join(import.meta.dirname, "..", "..", "dist", "engine", "cli", "main.js");
@@ -57,6 +59,32 @@ describe.skipIf(!existsSync(MAIN))("sparsedb serve (process)", () => {
       await db.close();
     }, 30_000);
   }
+
+  it("on SIGTERM answers every request it had already received (a result or UNAVAILABLE), none dropped", async () => {
+    const s = startServe(["--port", "0"]);
+    const raw = await RawConnection.open(await s.port);
+    raw.request(0, "createCollection", { name: "t" });
+    expect((await raw.next()).result.name).toBe("t");
+    const n = 300;
+    const batch = Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ id: i + 1, op: i % 3 === 0 ? "upsert" : "count", args: { collection: "t", docs: [{ id: `d${i}`, text: "on its way" }] } })));
+    // A big upsert keeps the server's event loop busy (decoding and checking 5,000 vectors);
+    // meanwhile the signal comes, then the batch: both wait for the loop, the signal first.
+    const big = Array.from({ length: 5000 }, (_, d) => ({ id: `big${d}`, vector: { terms: Array.from({ length: 200 }, (_, t) => t), weights: Array.from({ length: 200 }, () => 0.5) } }));
+    raw.request(n + 1, "upsert", { collection: "t", docs: big });
+    await new Promise((r) => setTimeout(r, 30));
+    s.child.kill("SIGTERM");
+    await new Promise<void>((r) => raw.socket.write(batch, () => r()));
+    const replies = new Map<number, any>();
+    for (let r = await raw.next(20_000); r !== undefined; r = await raw.next(20_000)) replies.set(r.id, r);
+    expect(await s.exit).toBe(0);
+    expect(replies.size).toBe(n + 1);
+    for (const r of replies.values()) if (r.error !== undefined) expect(r.error.code).toBe("UNAVAILABLE");
+    // What was acknowledged is kept.
+    const acked = [...replies.values()].reduce((sum, r) => sum + (r.result?.upserted ?? 0), 0);
+    const db = await Database.open(dir);
+    expect(await (await db.collection("t")).count()).toBe(acked);
+    await db.close();
+  }, 30_000);
 
   it("refuses a non-loopback host without a token (exit 1), and bad flags (exit 2)", async () => {
     const s = startServe(["--host", "0.0.0.0", "--port", "0"]);

@@ -66,6 +66,23 @@ describe("SparseClient", () => {
     expect(client.isConnected).toBe(true);
   });
 
+  it("reconnects transparently for the next call after the server closed the connection for an oversized frame", async () => {
+    served = await serveDatabase({ limits: { maxFrameBytes: 2048 } });
+    const client = await served.client({ reconnectRetries: 3, reconnectDelayMs: 10 });
+    const docs = await client.createCollection("big");
+    const tooBig = await failure(docs.upsert([{ id: "a", text: "word ".repeat(1000) }]));
+    expect(tooBig.code).toBe("LIMIT_EXCEEDED");
+    // Called at once, before the server's close has reached the client.
+    expect(await docs.count()).toBe(0);
+    await docs.upsert([{ id: "b", text: "small" }]);
+    expect(await docs.count()).toBe(1);
+    // Also with requests in flight when it happens: they fail, later calls work.
+    const inFlight = [docs.count(), docs.upsert([{ id: "c", text: "word ".repeat(1000) }])];
+    const outcomes = await Promise.allSettled(inFlight);
+    expect(outcomes[1]!.status).toBe("rejected");
+    expect(await docs.count()).toBe(1);
+  });
+
   it("re-authenticates when it reconnects", async () => {
     served = await serveDatabase({ token: "sesame-sesame" });
     const port = served.port;

@@ -64,7 +64,10 @@ describe("protocol fuzzing", () => {
         raw.write(frameOf(plain.pack(body)));
         const reply = await raw.next();
         expect(reply === undefined || reply.error !== undefined || reply.result !== undefined).toBe(true);
-        if (reply !== undefined && !raw.closed) {
+        // msgpackr writes undefined as an extension type, which closes the connection (PROTOCOL.md).
+        const closes = reply?.id === null && /closing the connection/.test(reply.error?.message);
+        if (closes) await raw.whenClosed;
+        if (reply !== undefined && !closes) {
           raw.request("after", "ping");
           expect((await raw.next()).result.pong).toBe(true);
         }

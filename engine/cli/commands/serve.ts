@@ -14,13 +14,17 @@ const LIMIT_FLAGS: Record<string, keyof ServerLimits> = {
   "max-connections": "maxConnections",
   "max-in-flight": "maxInFlightPerConnection",
   "auth-timeout-ms": "authTimeoutMs",
+  "max-unauthenticated-frame-bytes": "maxUnauthenticatedFrameBytes",
+  "auth-failure-delay-ms": "authFailureDelayMs",
+  "auth-failure-max-delay-ms": "authFailureMaxDelayMs",
 };
 
 const HELP = `Usage: sparsedb serve [options]
 
 Serves a database over TCP (the protocol is in PROTOCOL.md; SparseClient speaks it). Listens on
 127.0.0.1 unless told otherwise, and refuses any other address without a token. On SIGINT or
-SIGTERM it stops accepting, finishes the requests in flight, flushes and closes.
+SIGTERM it stops accepting, finishes the requests in flight, answers requests already received
+with UNAVAILABLE, flushes and closes.
 
 Options:
   -d, --dir DIR              database folder (default $SPARSEDB_DIR or ./sparsedb-data)
@@ -35,6 +39,13 @@ Options:
       --max-connections N    most open connections (default ${DEFAULT_LIMITS.maxConnections})
       --max-in-flight N      most concurrent requests per connection (default ${DEFAULT_LIMITS.maxInFlightPerConnection})
       --auth-timeout-ms N    with a token: close connections not authenticated by then (default ${DEFAULT_LIMITS.authTimeoutMs})
+      --max-unauthenticated-frame-bytes N
+                             with a token: largest frame before auth (default ${DEFAULT_LIMITS.maxUnauthenticatedFrameBytes})
+      --auth-failure-delay-ms N
+                             wait before answering a failed auth, doubled for each recent
+                             failure from the same address (default ${DEFAULT_LIMITS.authFailureDelayMs})
+      --auth-failure-max-delay-ms N
+                             the longest such wait (default ${DEFAULT_LIMITS.authFailureMaxDelayMs})
   -h, --help                 this help`;
 
 export const serveCommand: Command = {
