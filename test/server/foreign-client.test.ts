@@ -232,7 +232,7 @@ describe("a client written from PROTOCOL.md alone", () => {
       durability: "always",
       batchIntervalMs: 10n,
       memtableMaxDocs: 20000n,
-      encoder: { kind: "bm25", tokenizerPath: expect.any(String), k1: 0.9, b: 0.4, maxTokens: 512n, observe: true },
+      encoder: { kind: "bm25", tokenizerPath: expect.any(String), k1: 0.9, b: 0.4, maxTokens: 512n, dropPunctuation: true, stopwords: "none" },
     };
     const created = await c.call("createCollection", { name: "defaults" });
     expect(created.result).toEqual({ name: "defaults", config: full, encoder: expect.any(String) });
