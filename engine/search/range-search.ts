@@ -93,9 +93,9 @@ function finish(r: RangeSearchResult, rq: RangeQuery): RangeSearchResult {
 }
 
 interface KernelExports {
-  setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number): void;
-  setScratch(slots: number, weights: number, dense: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
-  search(nDense: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
+  setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number, nibbleRows: number): void;
+  setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
+  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
   scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
   postingsScored(): number;
   candidates(): number;
@@ -141,6 +141,7 @@ class RangeKernel {
   private readonly slotMap: Uint16Array;
   private readonly slotWeight: Float64Array;
   private readonly denseList: Uint32Array;
+  private readonly nibbleList: Uint32Array;
   private readonly rareList: Uint32Array;
   private readonly heapScore: Float64Array;
   private readonly heapDoc: Int32Array;
@@ -191,19 +192,23 @@ class RangeKernel {
     const terms = place((o) => new Uint16Array(buf, o, p), p * 2);
     const weights = place((o) => new Float32Array(buf, o, p), p * 4);
     const rows = place((o) => new Uint8Array(buf, o, layout.a.rows.length), layout.a.rows.length);
+    const nibbleRows = place((o) => new Uint8Array(buf, o, layout.a.nibbleRows.length), layout.a.nibbleRows.length);
     const rare = place((o) => new Uint16Array(buf, o, layout.a.rare.length), layout.a.rare.length * 2);
     docStart.set(fwd.docStart);
     terms.set(fwd.terms);
     weights.set(fwd.weights);
     rows.set(layout.a.rows);
+    nibbleRows.set(layout.a.nibbleRows);
     rare.set(layout.a.rare);
     index.forward = new ForwardIndex(docStart, terms, weights);
     layout.a.rows = rows;
+    layout.a.nibbleRows = nibbleRows;
     layout.a.rare = rare;
     this.rareBase = rare.byteOffset;
     this.slotMap = place((o) => new Uint16Array(buf, o, v), v * 2);
     this.slotWeight = place((o) => new Float64Array(buf, o, v + 1), (v + 1) * 8);
     this.denseList = place((o) => new Uint32Array(buf, o, 2 * v), 8 * v);
+    this.nibbleList = place((o) => new Uint32Array(buf, o, 2 * v), 8 * v);
     this.rareList = place((o) => new Uint32Array(buf, o, 4 * v), 16 * v);
     const bounds = reserve(WINDOW_RANGES * 2);
     const candRange = reserve(stride * 4);
@@ -212,9 +217,9 @@ class RangeKernel {
     const bins = reserve(4097 * 4);
     this.heapScore = place((o) => new Float64Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
     this.heapDoc = place((o) => new Int32Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
-    this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset);
+    this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset);
     this.x.setScratch(
-      this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.rareList.byteOffset,
+      this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
       bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
     );
   }
@@ -222,11 +227,9 @@ class RangeKernel {
   search(rq: RangeQuery, k: number, filter: DocFilter | undefined, timing: boolean): RangeSearchResult {
     this.load(rq);
     this.filter = filter;
-    const nDense = rq.dense.length / 2, nRare = rq.rare.length / 3;
-    for (let j = 0; j < nDense; j++) {
-      this.denseList[2 * j] = rq.dense[2 * j]!;
-      this.denseList[2 * j + 1] = rq.dense[2 * j + 1]!;
-    }
+    const nDense = rq.dense.length / 2, nNibble = rq.nibble.length / 2, nRare = rq.rare.length / 3;
+    this.denseList.set(rq.dense);
+    this.nibbleList.set(rq.nibble);
     for (let j = 0; j < nRare; j++) {
       this.rareList[4 * j] = this.rareBase + 2 * rq.rare[3 * j]!;
       this.rareList[4 * j + 1] = this.rareBase + 2 * rq.rare[3 * j + 1]!;
@@ -234,7 +237,7 @@ class RangeKernel {
       this.rareList[4 * j + 3] = 0;
     }
     const size = this.x.search(
-      nDense, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
+      nDense, nNibble, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
       rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0,
     );
     const result = this.collect(size, rq);
@@ -272,8 +275,8 @@ function kernelBytes(index: SegmentIndex): number {
   const r16 = (b: number) => Math.ceil(b / 16) * 16;
   const n = index.numDocs, p = index.numPostings, l = index.ranges, v = l.numTerms, stride = l.stride;
   return (
-    1024 + r16((n + 1) * 4) + r16(p * 2) + r16(p * 4) + r16(l.a.rows.length) + r16(l.a.rare.length * 2) +
-    r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
+    1024 + r16((n + 1) * 4) + r16(p * 2) + r16(p * 4) + r16(l.a.rows.length) + r16(l.a.nibbleRows.length) + r16(l.a.rare.length * 2) +
+    r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
     r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4)
   );
 }
