@@ -8,6 +8,7 @@ import type { DocFilter } from "./algorithm.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearchReference, scanAllReference } from "./range-search-reference.js";
 import { compareHits, type DocHit } from "./top-k.js";
+import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memory.js";
 
 /**
  * Exact top-k over the range layout (engine/index/range-layout.ts), the default search:
@@ -106,8 +107,6 @@ interface KernelExports {
 
 /** Heap capacity of a kernel: larger k runs on the reference. */
 export const KERNEL_MAX_K = 10_000;
-const PAGE = 65536;
-const MAX_PAGES = 65536; // 4 GiB: one wasm32 memory
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -137,7 +136,6 @@ const kernels = new WeakMap<SegmentIndex, RangeKernel | null>();
  */
 class RangeKernel {
   private readonly x: KernelExports;
-  private readonly mem: WebAssembly.Memory;
   private readonly slotMap: Uint16Array;
   private readonly slotWeight: Float64Array;
   private readonly denseList: Uint32Array;
@@ -160,63 +158,66 @@ class RangeKernel {
 
   private static create(index: SegmentIndex): RangeKernel | null {
     const module = kernelModule();
+    const placed = takePlacedMemory(index);
     if (module === null || !(index.forward.terms instanceof Uint16Array)) return null;
-    const bytes = kernelBytes(index);
-    if (bytes > MAX_PAGES * PAGE) return null;
-    return new RangeKernel(module, index, bytes);
+    // The segment's arrays already in the memory its file was read into stay where they are;
+    // anything else (a segment built in memory, a layout derived at open) is copied in.
+    const inPlaced = (a: ArrayBufferView) => placed !== undefined && placed.holds(a);
+    const copied = [index.forward.docStart, index.forward.terms, index.forward.weights, index.ranges.a.rows, index.ranges.a.nibbleRows, index.ranges.a.rare]
+      .filter((a) => !inPlaced(a))
+      .reduce((n, a) => n + a.byteLength + 16, 0);
+    const bytes = (placed === undefined ? 0 : placed.buffer.byteLength) + copied + scratchBytes(index);
+    if (bytes > MAX_KERNEL_BYTES) return null;
+    return new RangeKernel(module, index, placed ?? new KernelMemory(copied + scratchBytes(index)));
   }
 
-  private constructor(module: WebAssembly.Module, index: SegmentIndex, bytes: number) {
-    const pages = Math.ceil(bytes / PAGE);
-    this.mem = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  private constructor(module: WebAssembly.Module, index: SegmentIndex, mem: KernelMemory) {
     const instance = new WebAssembly.Instance(module, {
       env: {
-        memory: this.mem,
+        memory: mem.memory,
         accept: (doc: number) => (this.filter!(doc) ? 1 : 0),
         now: () => performance.now(),
       },
     });
     this.x = instance.exports as unknown as KernelExports;
-    const buf = this.mem.buffer;
     const layout = index.ranges;
     const fwd = index.forward;
-    let at = 1024;
-    const reserve = (byteLength: number): number => {
-      const offset = at;
-      at += Math.ceil(byteLength / 16) * 16;
-      return offset;
+    /** The array itself when it is in the memory already, else a copy placed there. */
+    const inMemory = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T, make: (buf: ArrayBufferLike, off: number, n: number) => T): T => {
+      if (mem.holds(a)) return a;
+      const copy = make(mem.buffer, mem.reserve(a.byteLength), a.length);
+      copy.set(a as never);
+      return copy;
     };
-    const place = <T>(make: (off: number) => T, byteLength: number): T => make(reserve(byteLength));
-    const n = fwd.numDocs, p = fwd.terms.length, v = layout.numTerms, stride = layout.stride;
-    const docStart = place((o) => new Uint32Array(buf, o, n + 1), (n + 1) * 4);
-    const terms = place((o) => new Uint16Array(buf, o, p), p * 2);
-    const weights = place((o) => new Float32Array(buf, o, p), p * 4);
-    const rows = place((o) => new Uint8Array(buf, o, layout.a.rows.length), layout.a.rows.length);
-    const nibbleRows = place((o) => new Uint8Array(buf, o, layout.a.nibbleRows.length), layout.a.nibbleRows.length);
-    const rare = place((o) => new Uint16Array(buf, o, layout.a.rare.length), layout.a.rare.length * 2);
-    docStart.set(fwd.docStart);
-    terms.set(fwd.terms);
-    weights.set(fwd.weights);
-    rows.set(layout.a.rows);
-    nibbleRows.set(layout.a.nibbleRows);
-    rare.set(layout.a.rare);
-    index.forward = new ForwardIndex(docStart, terms, weights);
+    const docStart = inMemory(fwd.docStart, (b, o, n) => new Uint32Array(b, o, n));
+    const terms = inMemory(fwd.terms as Uint16Array, (b, o, n) => new Uint16Array(b, o, n));
+    const weights = inMemory(fwd.weights, (b, o, n) => new Float32Array(b, o, n));
+    const rows = inMemory(layout.a.rows, (b, o, n) => new Uint8Array(b, o, n));
+    const nibbleRows = inMemory(layout.a.nibbleRows, (b, o, n) => new Uint8Array(b, o, n));
+    const rare = inMemory(layout.a.rare, (b, o, n) => new Uint16Array(b, o, n));
+    // The segment keeps views into the memory, so its data is held once.
+    if (docStart !== fwd.docStart || terms !== fwd.terms || weights !== fwd.weights) index.forward = new ForwardIndex(docStart, terms, weights);
     layout.a.rows = rows;
     layout.a.nibbleRows = nibbleRows;
     layout.a.rare = rare;
     this.rareBase = rare.byteOffset;
-    this.slotMap = place((o) => new Uint16Array(buf, o, v), v * 2);
-    this.slotWeight = place((o) => new Float64Array(buf, o, v + 1), (v + 1) * 8);
-    this.denseList = place((o) => new Uint32Array(buf, o, 2 * v), 8 * v);
-    this.nibbleList = place((o) => new Uint32Array(buf, o, 2 * v), 8 * v);
-    this.rareList = place((o) => new Uint32Array(buf, o, 4 * v), 16 * v);
-    const bounds = reserve(WINDOW_RANGES * 2);
-    const candRange = reserve(stride * 4);
-    const candBound = reserve(stride * 2);
-    const order = reserve(stride * 4);
-    const bins = reserve(4097 * 4);
-    this.heapScore = place((o) => new Float64Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
-    this.heapDoc = place((o) => new Int32Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
+    const v = layout.numTerms, stride = layout.stride, n = fwd.numDocs;
+    const place = <T>(make: (buf: ArrayBufferLike, off: number) => T, byteLength: number): T => {
+      const off = mem.reserve(byteLength);
+      return make(mem.buffer, off);
+    };
+    this.slotMap = place((b, o) => new Uint16Array(b, o, v), v * 2);
+    this.slotWeight = place((b, o) => new Float64Array(b, o, v + 1), (v + 1) * 8);
+    this.denseList = place((b, o) => new Uint32Array(b, o, 2 * v), 8 * v);
+    this.nibbleList = place((b, o) => new Uint32Array(b, o, 2 * v), 8 * v);
+    this.rareList = place((b, o) => new Uint32Array(b, o, 4 * v), 16 * v);
+    const bounds = mem.reserve(WINDOW_RANGES * 2);
+    const candRange = mem.reserve(stride * 4);
+    const candBound = mem.reserve(stride * 2);
+    const order = mem.reserve(stride * 4);
+    const bins = mem.reserve(4097 * 4);
+    this.heapScore = place((b, o) => new Float64Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
+    this.heapDoc = place((b, o) => new Int32Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
     this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset);
     this.x.setScratch(
       this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
@@ -271,11 +272,11 @@ class RangeKernel {
 
 }
 
-function kernelBytes(index: SegmentIndex): number {
+/** The kernel's scratch for a segment: query tables, window bounds, candidates, heap. */
+function scratchBytes(index: SegmentIndex): number {
   const r16 = (b: number) => Math.ceil(b / 16) * 16;
-  const n = index.numDocs, p = index.numPostings, l = index.ranges, v = l.numTerms, stride = l.stride;
+  const v = index.ranges.numTerms, stride = index.ranges.stride;
   return (
-    1024 + r16((n + 1) * 4) + r16(p * 2) + r16(p * 4) + r16(l.a.rows.length) + r16(l.a.nibbleRows.length) + r16(l.a.rare.length * 2) +
     r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
     r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4)
   );

@@ -206,3 +206,35 @@ describe("range layout", () => {
     expect(l.stride).toBeGreaterThanOrEqual(l.numRanges);
   });
 });
+
+describe("segment files read into the kernel's memory", () => {
+  it("are searched where they were read (no copy), with the same hits as the reference", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { nodeFileSystem } = await import("../../storage/file-system.js");
+    const { readSegmentFile, writeSegmentFile } = await import("../../storage/segment-file.js");
+    const { kernelFilePlacement } = await import("../../engine/search/kernel-memory.js");
+    const dir = mkdtempSync(join(tmpdir(), "sparsedb-kernel-"));
+    try {
+      const c = makeCorpus(20_000, 400, 12, false, 11);
+      const built = segment(c, 8, 100, 20);
+      await writeSegmentFile(nodeFileSystem, join(dir, "seg"), built.toSections());
+      const placement = kernelFilePlacement();
+      const { sections } = await readSegmentFile(nodeFileSystem, join(dir, "seg"), placement.into);
+      const ix = SegmentIndex.fromSections(sections.meta as Record<string, number>, sections.arrays as never);
+      placement.attach(ix);
+      const before = { terms: ix.forward.terms, rows: ix.ranges.a.rows, rare: ix.ranges.a.rare };
+      expect(before.terms.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const query = SparseVector.fromTermMap({ 0: 1, 3: 0.5, 17: 2, 250: 1.5, 390: 3 }, { role: "query", vocabSize: 400 });
+      const got = rangeSearch(ix, query, { k: 10, exact: true, filter: undefined });
+      expect(ix.forward.terms).toBe(before.terms);
+      expect(ix.ranges.a.rows).toBe(before.rows);
+      expect(ix.ranges.a.rare).toBe(before.rare);
+      expect(got).toEqual(rangeSearch(ix, query, { k: 10, exact: true, filter: undefined, reference: true }));
+      expect(got.hits).toEqual(bruteForce(ix, c, query, 10, true, () => true));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
