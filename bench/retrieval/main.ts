@@ -1,12 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
-import { rangeMaxBytes } from "../../engine/search/range-max-table.js";
-import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, searchSegment, type AlgorithmName } from "../../engine/search/search.js";
+import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
 import { writeTrecRun, type RunHit } from "../report/trec-run-writer.js";
 import { loadDocs, loadQueries } from "./datasets.js";
-import { FloatReference } from "./float-reference.js";
 
 const USAGE = `usage: npm run bench -- retrieval [options]
   --docs N|FILE         N synthetic documents, or an Anserini TSV / JSON-lines vector file (gz or not) [100000]
@@ -19,6 +17,8 @@ const USAGE = `usage: npm run bench -- retrieval [options]
                         in float, ${DEFAULT_ALGORITHM} by default)
   --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
   --bits B              impact width [8]
+  --segments S          split the documents into S segments of consecutive ids, searched and merged
+                        as a collection does (one segment's search kernel holds at most 4 GiB) [1]
   --seed S              synthetic data seed [42]
   --warmup W            untimed queries before timing each algorithm [20]
   --json FILE           write the figures as JSON
@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = parseArgs(argv, [
     "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
-    "--bits", "--seed", "--warmup", "--json", "--run",
+    "--bits", "--seed", "--warmup", "--json", "--run", "--segments",
   ]);
   const k = intOption(args, "--k", 10, 1);
   const bits = intOption(args, "--bits", 8, 1);
@@ -64,7 +64,8 @@ export async function run(argv: string[]): Promise<void> {
   const docSpec = args.values.get("--docs") ?? "100000";
   const querySpec = args.values.get("--queries") ?? "1000";
   console.error(`loading documents (${docSpec}) and building the index...`);
-  const docs = await loadDocs(docSpec, seed, bits);
+  const segments = intOption(args, "--segments", 1, 1);
+  const docs = await loadDocs(docSpec, seed, bits, segments);
   const queries = await loadQueries(querySpec, seed, limit);
   const index = docs.index;
   const memory = index.memory();
@@ -75,6 +76,7 @@ export async function run(argv: string[]): Promise<void> {
     docs: index.numDocs,
     postings: index.numPostings,
     queries: queries.vectors.length,
+    segments,
     synthetic,
     avgDocNnz: index.numDocs > 0 ? index.numPostings / index.numDocs : 0,
     avgQueryNnz: queries.vectors.length > 0 ? queryNnz / queries.vectors.length : 0,
@@ -91,14 +93,14 @@ export async function run(argv: string[]): Promise<void> {
       `${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; computing the exact float top-k of ${dataset.queries} queries...`,
   );
 
-  const reference = new FloatReference(index.forward, index.numTerms);
+  const reference = index.reference();
   const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
 
   const results: ResultRow[] = [];
   for (const name of algorithms) {
     const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : (name as AlgorithmName);
     const exact = name === "exact";
-    const runOne = (i: number, phases = false) => searchSegment(index, queries.vectors[i]!, { k, algorithm, exact, phases });
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases });
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -152,7 +154,7 @@ export async function run(argv: string[]): Promise<void> {
   // What is resident after the runs: the range layout, the posting lists if a reference
   // algorithm derived them, and bmp's range-max table if bmp ran.
   const after = index.memory();
-  const rangeBytes = algorithms.includes("bmp") ? rangeMaxBytes(index.inverted) : 0;
+  const rangeBytes = algorithms.includes("bmp") ? index.bmpTableBytes() : 0;
   Object.assign(indexFigures, {
     rangeLayoutBytes: after.rangeBytes,
     postingListBytes: after.invertedBytes,
