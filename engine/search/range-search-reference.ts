@@ -1,4 +1,5 @@
 import type { ForwardIndex } from "../index/forward-index.js";
+import { quantizeWeight } from "../index/quantizer.js";
 import { RANGE_SHIFT, WINDOW_RANGES, type RangeLayout } from "../index/range-layout.js";
 import type { DocFilter } from "./algorithm.js";
 import type { RangeQuery } from "./range-query.js";
@@ -136,10 +137,7 @@ class ReferenceScorer {
         if (qw === undefined) continue;
         matched = true;
         let w = weights[i]!;
-        if (quantized) {
-          w = Math.round(w / quantStep);
-          if (w > maxImpact) w = maxImpact;
-        }
+        if (quantized) w = quantizeWeight(w, quantStep, maxImpact);
         s += qw * w;
       }
       if (matched && (this.filter === undefined || this.filter(d))) this.collector.offer(d, s);
