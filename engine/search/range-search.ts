@@ -22,6 +22,19 @@ import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memor
  * One WebAssembly call per segment (wasm/range-kernel.ts), over a memory that holds the
  * segment's forward index and range layout; range-query.ts derives the bounds' arithmetic and
  * why it is rank-safe.
+ *
+ * Deletes and filters: the kernel calls back into JavaScript (`accept`, 3-8 ns a call) only for
+ * a document that would enter the top-k, so a filter costs a few calls per query instead of a
+ * bitset compiled over every document per search; a rejected document simply does not enter,
+ * the threshold stays lower, and more ranges are visited, so a filtered search still returns k
+ * hits whenever k documents match. A deletions-only filter keeps the rank-safe starting
+ * threshold (the K-th weights with K = k + deleted); any other filter starts from none.
+ *
+ * Limits: term ids must fit u16 (vocabularies up to 65536 terms; BERT's has 30522) and k at most
+ * KERNEL_MAX_K; beyond either, and where the kernel is not built, the TypeScript reference runs.
+ * One memory holds at most 4 GiB, about 8.5 bytes per posting plus 4 per document: a segment of
+ * 2M documents of 120 terms needs ~2 GiB, and the merge policy caps merged segments at 300M
+ * postings (engine/collection/merge-policy.ts).
  */
 
 export interface RangePhases {
