@@ -8,11 +8,11 @@ import { writeSegmentFile } from "../storage/segment-file.js";
 import { WAL_RECORD_HEADER_BYTES } from "../storage/wal-format.js";
 import { WalWriter, type Durability } from "../storage/wal-writer.js";
 import { SparseDbError } from "./errors.js";
-import { compileFilter, type Filter } from "./filter.js";
-import { checkAlgorithm, checkK, type AlgorithmName } from "./search/search.js";
+import { compileFilter } from "./filter.js";
+import type { DocumentInput, SearchHit, SearchRequest } from "./requests.js";
+import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "./validate-request.js";
 import { SparseVector } from "./sparse-vector.js";
 import { segmentFileName, walFileName } from "./collection/directory-files.js";
-import { checkId, toVector, type VectorInput } from "./collection/document-input.js";
 import { applyDelete, applyUpsert, type LiveDocuments } from "./collection/apply-writes.js";
 import { CorpusStatistics, NO_LENGTH } from "./collection/corpus-statistics.js";
 import { idHash } from "./collection/id-hash.js";
@@ -24,11 +24,10 @@ import { SegmentBuildService } from "./collection/segment-build-service.js";
 import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
 import { mergeSegments } from "./collection/segment-merger.js";
-import { searchSnapshot, type CollectionHit } from "./collection/snapshot-search.js";
+import { searchSnapshot } from "./collection/snapshot-search.js";
 import { Snapshot } from "./collection/snapshot.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./collection/wal-records.js";
 
-export type { CollectionHit, ExplainEntry } from "./collection/snapshot-search.js";
 export type { WalRepair } from "./collection/recovery.js";
 export type { Durability } from "../storage/wal-writer.js";
 
@@ -55,24 +54,6 @@ export interface CollectionOptions {
   /** Background merges after flushes; true by default. */
   autoMerge?: boolean;
   mergePolicy?: Partial<MergePolicyOptions>;
-}
-
-export interface UpsertDocument {
-  id: string;
-  vector?: VectorInput;
-  text?: string;
-  metadata?: unknown;
-}
-
-export interface CollectionSearchOptions {
-  vector?: VectorInput;
-  text?: string;
-  k: number;
-  /** "exact" (default): top-k by the float dot product. "fast": top-k by the quantized score. */
-  mode?: "exact" | "fast";
-  algorithm?: AlgorithmName;
-  filter?: Filter;
-  explain?: boolean;
 }
 
 export interface CollectionStats {
@@ -214,20 +195,14 @@ export class Collection {
   // ---------------------------------------------------------------- writes
 
   /** Inserts or replaces documents by id. Resolves when durable (per the mode); searchable at once then. */
-  async upsert(docs: UpsertDocument[]): Promise<void> {
+  async upsert(docs: DocumentInput[]): Promise<void> {
     this.checkOpen();
-    if (!Array.isArray(docs)) throw new SparseDbError("INVALID_ARGUMENT", "upsert takes an array of {id, vector | text, metadata?}");
-    if (docs.length === 0) return;
-    const vectors: (SparseVector | null)[] = docs.map((d, i) => {
-      const where = `document ${i}`;
-      if (d === null || typeof d !== "object") throw new SparseDbError("INVALID_ARGUMENT", `${where} is not an object {id, vector | text, metadata?}`);
-      checkId(d.id, where);
-      if (d.vector !== undefined) return toVector(d.vector, "document", this.vocabSize, `${where} (id ${JSON.stringify(d.id)})`);
-      if (typeof d.text !== "string") {
-        throw new SparseDbError("INVALID_ARGUMENT", `${where} (id ${JSON.stringify(d.id)}) has neither a vector nor a text; give one`);
-      }
+    const checked = checkUpsert(docs, { vocabSize: this.vocabSize });
+    if (checked.length === 0) return;
+    const vectors: (SparseVector | null)[] = checked.map((d, i) => {
+      if (d.vector !== undefined) return d.vector;
       if (!this.options.encoder) {
-        throw new SparseDbError("INVALID_ARGUMENT", `${where} (id ${JSON.stringify(d.id)}) has text but the collection has no encoder; pass vectors or open it with an encoder`);
+        throw new SparseDbError("INVALID_ARGUMENT", `document ${i} (id ${JSON.stringify(d.id)}) has text but the collection has no encoder; pass vectors or open it with an encoder`);
       }
       return null;
     });
@@ -236,18 +211,18 @@ export class Collection {
     const lengths = new Array<number>(docs.length).fill(NO_LENGTH);
     if (textIdx.length > 0) {
       const encoder = this.options.encoder!;
-      const texts = textIdx.map((i) => docs[i]!.text!);
+      const texts = textIdx.map((i) => checked[i]!.text!);
       const encoded = encoder.corpus ? await encoder.corpus.encodeDocumentsWithLengths(texts) : { vectors: await encoder.encodeDocuments(texts), lengths: null };
       textIdx.forEach((docIndex, j) => {
-        vectors[docIndex] = toVector(encoded.vectors[j]!, "document", this.vocabSize, `document ${docIndex}`);
+        vectors[docIndex] = checkVector(encoded.vectors[j]!, "document", `document ${docIndex}`, { vocabSize: this.vocabSize });
         if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
       });
     }
-    const stored: StoredDoc[] = docs.map((d, i) => ({
+    const stored: StoredDoc[] = checked.map((d, i) => ({
       id: d.id,
       terms: vectors[i]!.terms,
       weights: vectors[i]!.weights,
-      meta: d.metadata === undefined || d.metadata === null ? null : packValue(d.metadata),
+      meta: d.metadata === null ? null : packValue(d.metadata),
       length: lengths[i]!,
     }));
     const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
@@ -263,8 +238,7 @@ export class Collection {
   /** Deletes documents by id; resolves to how many existed. */
   async delete(ids: string[]): Promise<number> {
     this.checkOpen();
-    if (!Array.isArray(ids)) throw new SparseDbError("INVALID_ARGUMENT", "delete takes an array of ids");
-    ids.forEach((id, i) => checkId(id, `id ${i}`));
+    checkDelete(ids);
     if (ids.length === 0) return 0;
     let deleted = 0;
     await this.appendRecord(RECORD_DELETE, encodeDelete(ids), () => {
@@ -318,30 +292,26 @@ export class Collection {
    * Top-k by dot product over every live document. Ties: score descending, then id ascending.
    * A filter is applied during retrieval, so k hits come back whenever k documents match.
    */
-  async search(options: CollectionSearchOptions): Promise<CollectionHit[]> {
+  async search(request: SearchRequest): Promise<SearchHit[]> {
     this.checkOpen();
-    if (options === null || typeof options !== "object") throw new SparseDbError("INVALID_ARGUMENT", "search takes {vector | text, k, ...}");
-    const k = checkK(options.k);
-    const mode = options.mode ?? "exact";
-    if (mode !== "exact" && mode !== "fast") throw new SparseDbError("INVALID_ARGUMENT", `mode must be "exact" or "fast", got ${JSON.stringify(mode)}`);
-    const algorithm = options.algorithm === undefined ? undefined : checkAlgorithm(options.algorithm);
-    const accept = options.filter === undefined ? undefined : compileFilter(options.filter);
+    const r = checkSearch(request, { vocabSize: this.vocabSize });
+    const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
     let query: SparseVector;
-    if (options.vector !== undefined) query = toVector(options.vector, "query", this.vocabSize, "query");
-    else if (typeof options.text === "string") {
+    if (r.vector !== undefined) query = r.vector;
+    else {
       if (!this.options.encoder) throw new SparseDbError("INVALID_ARGUMENT", "a text query needs an encoder; open the collection with one or pass a vector");
-      query = await this.options.encoder.encodeQuery(options.text);
+      query = await this.options.encoder.encodeQuery(r.text!);
       this.checkOpen();
-    } else throw new SparseDbError("INVALID_ARGUMENT", "search needs a vector or a text");
+    }
     const vocabulary = this.options.encoder?.vocabulary;
     const snap = this.snapshot();
     try {
       return searchSnapshot(snap, query, {
-        k,
-        exact: mode === "exact",
-        algorithm,
+        k: r.k,
+        exact: r.mode === "exact",
+        algorithm: r.algorithm,
         accept,
-        explain: options.explain === true,
+        explain: r.explain,
         vocabSize: this.vocabSize,
         tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
       });

@@ -1,59 +1,15 @@
 import type { Encoder } from "../../encoder/encoder.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
-import type { Filter } from "../filter.js";
-import type { SparseVector } from "../sparse-vector.js";
+
+import type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocument } from "../requests.js";
+
+export type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
 
 /**
- * What the Database needs of a stored collection (engine/collection.ts implements it): the
- * contract shared with the storage layer, written down here so that Database, server and client
- * agree on one set of shapes.
+ * What the Database needs of a stored collection (engine/collection.ts implements it; tests
+ * substitute their own). The request and result shapes are engine/requests.ts's.
  */
-export type Durability = "always" | "batch" | "off";
-export type SearchMode = "exact" | "fast";
-
-export interface DocumentInput {
-  /** External id: a non-empty string. */
-  id: string;
-  /** A document vector, or `{termId: weight}`. Give `vector` or `text` (encoded by the collection's encoder). */
-  vector?: SparseVector | Record<string, number>;
-  text?: string;
-  /** Any JSON object; its top-level fields can be filtered on. */
-  metadata?: Record<string, unknown>;
-}
-
-export interface StoredDocument {
-  id: string;
-  vector: SparseVector;
-  metadata?: unknown;
-}
-
-export interface SearchRequest {
-  vector?: SparseVector | Record<string, number>;
-  text?: string;
-  k: number;
-  /** "exact" (default): the true top-k by float dot product; "fast": approximate. */
-  mode?: SearchMode;
-  algorithm?: string;
-  filter?: Filter;
-  explain?: boolean;
-}
-
-export interface ExplainTerm {
-  termId: number;
-  token?: string;
-  queryWeight: number;
-  docWeight: number;
-  contribution: number;
-}
-
-export interface SearchHit {
-  id: string;
-  score: number;
-  metadata: unknown;
-  explain?: ExplainTerm[];
-}
-
 export interface CollectionStoreOptions {
   bits?: number;
   durability?: Durability;

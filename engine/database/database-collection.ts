@@ -2,7 +2,9 @@ import type { Encoder } from "../../encoder/encoder.js";
 import { SparseDbError } from "../errors.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { CollectionConfig } from "./collection-config.js";
-import type { CollectionStore, DocumentInput, SearchHit, SearchRequest, StoredDocument } from "./collection-store.js";
+import type { DocumentInput, SearchHit, SearchRequest, StoredDocument } from "../requests.js";
+import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
+import type { CollectionStore } from "./collection-store.js";
 
 /**
  * A collection as the Database hands it out: the stored collection plus its name, its persisted
@@ -31,23 +33,25 @@ export class DatabaseCollection {
     return this.encoder?.vocabulary.size;
   }
 
+  /** Inserts or replaces documents by id; resolves once durable (per the durability mode). */
   async upsert(docs: DocumentInput[]): Promise<void> {
     this.checkOpen();
-    if (!Array.isArray(docs)) throw new SparseDbError("INVALID_ARGUMENT", "upsert takes an array of documents [{id, vector | text, metadata?}]");
-    if (docs.length === 0) return;
-    await this.store.upsert(docs);
+    const checked = checkUpsert(docs, { vocabSize: this.vocabularySize });
+    if (checked.length === 0) return;
+    await this.store.upsert(checked.map(toDocumentInput));
   }
 
+  /** Deletes documents by id; resolves to how many existed. */
   async delete(ids: string[]): Promise<number> {
     this.checkOpen();
-    if (!Array.isArray(ids)) throw new SparseDbError("INVALID_ARGUMENT", "delete takes an array of document ids");
-    if (ids.length === 0) return 0;
-    return this.store.delete(ids);
+    const checked = checkDelete(ids);
+    if (checked.length === 0) return 0;
+    return this.store.delete(checked);
   }
 
   async get(id: string): Promise<StoredDocument | null> {
     this.checkOpen();
-    return (await this.store.get(id)) ?? null;
+    return (await this.store.get(checkId(id, "get"))) ?? null;
   }
 
   async count(): Promise<number> {
@@ -84,11 +88,9 @@ export class DatabaseCollection {
 
   async search(request: SearchRequest): Promise<SearchHit[]> {
     this.checkOpen();
-    if (request === null || typeof request !== "object") {
-      throw new SparseDbError("INVALID_ARGUMENT", "search takes an object {vector | text, k, filter?, mode?, explain?}");
-    }
-    const hits = await this.store.search(request);
-    if (request.explain && this.encoder !== undefined) {
+    const checked = checkSearch(request, { vocabSize: this.vocabularySize });
+    const hits = await this.store.search(checked);
+    if (checked.explain && this.encoder !== undefined) {
       const tokens = this.encoder.vocabulary.tokens;
       for (const hit of hits) {
         for (const e of hit.explain ?? []) if (e.token === undefined && tokens[e.termId] !== undefined) e.token = tokens[e.termId];
@@ -118,4 +120,13 @@ export class DatabaseCollection {
       throw new SparseDbError("CLOSED", `collection "${this.name}" is closed; get it again with database.collection("${this.name}")`);
     }
   }
+}
+
+/** A checked document as the store takes it (metadata null stays out). */
+function toDocumentInput(d: CheckedDocument): DocumentInput {
+  const out: DocumentInput = { id: d.id };
+  if (d.vector !== undefined) out.vector = d.vector;
+  if (d.text !== undefined) out.text = d.text;
+  if (d.metadata !== null) out.metadata = d.metadata;
+  return out;
 }

@@ -35,7 +35,7 @@ export async function bundleEncoderFiles(config: EncoderConfig, collectionDir: s
       text = await readFile(source, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new SparseDbError("NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
+      throw new SparseDbError("ENCODER_FILE_NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
     }
     await nodeFileSystem.mkdir(join(collectionDir, ENCODER_FILES_DIR));
     await replaceFileAtomically(nodeFileSystem, join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], new TextEncoder().encode(text));
@@ -68,7 +68,7 @@ export function withStoredPaths(resolved: EncoderConfig, stored: EncoderConfig):
 
 /** An error opening a collection's encoder, told in terms of the collection (a moved model folder). */
 export function encoderOpenError(err: unknown, collection: string, stored: EncoderConfig): unknown {
-  if (!(err instanceof SparseDbError) || err.code !== "NOT_FOUND" || stored.kind !== "splade") return err;
+  if (!(err instanceof SparseDbError) || err.code !== "ENCODER_FILE_NOT_FOUND" || stored.kind !== "splade") return err;
   return new SparseDbError(
     err.code,
     `collection "${collection}" encodes with the SPLADE model folder ${stored.modelDir}, recorded when it was created, and it cannot be loaded: ${err.message}. ` +

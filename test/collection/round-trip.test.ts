@@ -16,7 +16,7 @@ const idArb = fc.integer({ min: 0, max: 14 }).map((i) => `doc-${i}`);
 const metaArb = fc.oneof(fc.constant(undefined), fc.record({ g: fc.integer({ min: 0, max: 2 }), s: fc.string({ maxLength: 4 }) }));
 
 type Op =
-  | { op: "upsert"; docs: { id: string; vector: SparseVector; metadata: unknown }[] }
+  | { op: "upsert"; docs: { id: string; vector: SparseVector; metadata: Record<string, unknown> | undefined }[] }
   | { op: "delete"; ids: string[] }
   | { op: "flush" }
   | { op: "merge" }

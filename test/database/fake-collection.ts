@@ -10,6 +10,7 @@ import type {
   SearchRequest,
   StoredDocument,
 } from "../../engine/database/collection-store.js";
+import { checkVector } from "../../engine/validate-request.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { compileFilter } from "../../engine/filter.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
@@ -53,7 +54,7 @@ export class FakeCollection implements CollectionStore {
     let t = 0;
     for (const d of docs) {
       if (typeof d.id !== "string" || d.id === "") throw new SparseDbError("INVALID_ARGUMENT", "id must be a non-empty string");
-      const vector = d.vector === undefined ? encoded[t++]! : d.vector instanceof SparseVector ? d.vector : SparseVector.fromTermMap(d.vector);
+      const vector = d.vector === undefined ? encoded[t++]! : checkVector(d.vector, "document", "fake");
       this.docs.set(d.id, { id: d.id, vector, metadata: d.metadata });
     }
     await new Promise((r) => setImmediate(r));
@@ -101,7 +102,7 @@ export class FakeCollection implements CollectionStore {
     this.check();
     if (!Number.isInteger(req.k) || req.k < 1) throw new SparseDbError("INVALID_ARGUMENT", "k must be a positive integer");
     const q = req.vector !== undefined
-      ? req.vector instanceof SparseVector ? req.vector : SparseVector.fromTermMap(req.vector, { role: "query" })
+      ? checkVector(req.vector, "query", "fake")
       : await this.encoder!.encodeQuery(req.text!);
     const pass = req.filter === undefined ? () => true : compileFilter(req.filter);
     const scored: SearchHit[] = [];
