@@ -4,7 +4,7 @@ import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } 
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
 
-/** A collection on a server, with the methods of the library's DatabaseCollection. */
+/** A collection on a server, with the methods of the library's Collection. */
 export class RemoteCollection {
   /** @internal made by SparseClient.collection / createCollection */
   constructor(

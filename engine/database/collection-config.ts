@@ -1,4 +1,4 @@
-import type { EncoderConfig } from "../../encoder/encoder.js";
+import type { EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import type { Durability } from "../requests.js";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import type { EncoderConfig } from "../../encoder/encoder.js";
+import type { EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
 import { nodeFileSystem, replaceFileAtomically } from "../../storage/file-system.js";
 

@@ -1,5 +1,5 @@
 import type { Database } from "../database.js";
-import type { DatabaseCollection } from "../database/database-collection.js";
+import type { Collection } from "../collection.js";
 import { withConfigDefaults } from "../database/collection-config.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
 import type { ServerLimits } from "./limits.js";
@@ -16,7 +16,7 @@ export interface OperationContext {
 
 type Handler = (args: Record<string, unknown>, ctx: OperationContext) => Promise<unknown>;
 
-async function collectionArg(args: Record<string, unknown>, ctx: OperationContext): Promise<DatabaseCollection> {
+async function collectionArg(args: Record<string, unknown>, ctx: OperationContext): Promise<Collection> {
   return ctx.db.collection(requireString(args, "collection", 64));
 }
 
@@ -25,7 +25,7 @@ async function collectionArg(args: Record<string, unknown>, ctx: OperationContex
  * collection applies again): its configurable limits, checked right after the rule of the same
  * field, so a request the library refuses gets the library's error here too.
  */
-function requestContext(c: DatabaseCollection, ctx: OperationContext): RequestContext {
+function requestContext(c: Collection, ctx: OperationContext): RequestContext {
   return {
     vocabSize: c.vocabularySize,
     limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatch: ctx.limits.maxBatchDocs, owner: "this server" },
@@ -33,7 +33,7 @@ function requestContext(c: DatabaseCollection, ctx: OperationContext): RequestCo
 }
 
 /** createCollection's and describeCollection's result: the config with every default filled in. */
-function describe(c: DatabaseCollection): unknown {
+function describe(c: Collection): unknown {
   return toWire({ name: c.name, config: withConfigDefaults(c.config), encoder: c.encoderDescription });
 }
 

@@ -3,13 +3,13 @@ import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import type { Bm25Config, EncoderConfig } from "../../encoder/encoder.js";
 import type {
   CollectionOpener,
-  CollectionStore,
-  CollectionStoreOptions,
+  CollectionBackend,
+  CollectionBackendOptions,
   DocumentInput,
   SearchHit,
   SearchRequest,
   StoredDocument,
-} from "../../engine/database/collection-store.js";
+} from "../../engine/database/collection-backend.js";
 import { checkVector } from "../../engine/validate-request.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { compileFilter } from "../../engine/filter.js";
@@ -19,17 +19,17 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * An in-memory stand-in for engine/collection.ts with the same contract: brute-force exact
+ * An in-memory stand-in for engine/collection/collection-store.ts with the same contract: brute-force exact
  * search, filters, explain. Persists its documents as one JSON file on flush/close so reopen
  * tests work. Used by the database/server tests until (and besides) the real storage.
  */
-export class FakeCollection implements CollectionStore {
+export class FakeCollection implements CollectionBackend {
   private docs = new Map<string, StoredDocument>();
   private closed = false;
 
   private constructor(private readonly dir: string, private readonly encoder: Encoder | undefined) {}
 
-  static async open(dir: string, options: CollectionStoreOptions): Promise<FakeCollection> {
+  static async open(dir: string, options: CollectionBackendOptions): Promise<FakeCollection> {
     const file = join(dir, "fake.json");
     if (!existsSync(file)) {
       if (!options.create) throw new SparseDbError("NOT_FOUND", `no collection at ${dir}`);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Database, type DatabaseCollection as Collection } from "../../engine/database.js";
+import { Database, type Collection } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
@@ -154,6 +154,15 @@ describe("every entry point rejects the same bad requests with the same error", 
     expect(await raw.next()).toMatchObject({ id: 2, error: expected });
     // The library itself returns up to 10000 hits.
     expect(await (await localDb.collection("docs")).search({ text: "glaciers", k: 5000 })).toHaveLength(1);
+  });
+
+  it("a collection config with a mistyped value says which type it got, through every entry point", async () => {
+    const expected = { code: "INVALID_ARGUMENT", message: "collection config: bits must be a number, got a string" };
+    expect(await errorOf(localDb.createCollection("typed", { bits: "8" as never }))).toEqual(expected);
+    expect(await errorOf(client.createCollection("typed", { bits: "8" as never }))).toEqual(expected);
+    raw.request(3, "createCollection", { name: "typed", config: { bits: "8" } });
+    expect(await raw.next()).toMatchObject({ id: 3, error: expected });
+    expect(localDb.hasCollection("typed")).toBe(false);
   });
 
   it("good requests still work through every entry point", async () => {

@@ -1,4 +1,4 @@
-import type { Encoder } from "../../encoder/encoder.js";
+import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 
@@ -7,23 +7,23 @@ import type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocumen
 export type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
 
 /**
- * What the Database needs of a stored collection (engine/collection.ts implements it; tests
+ * What the public Collection needs of its storage (engine/collection/collection-store.ts implements it; tests
  * substitute their own). The request and result shapes are engine/requests.ts's.
  */
-export interface CollectionStoreOptions {
+export interface CollectionBackendOptions {
   bits?: number;
   durability?: Durability;
   batchIntervalMs?: number;
   memtableMaxDocs?: number;
   encoder?: Encoder;
   create?: boolean;
-  /** Keep a damaged log's valid prefix instead of refusing to open (see Collection's repairWal). */
+  /** Keep a damaged log's valid prefix instead of refusing to open (see CollectionStore's repairWal). */
   repairWal?: boolean;
   /** The file-system layer the database uses. */
   fs?: FileSystem;
 }
 
-export interface CollectionStore {
+export interface CollectionBackend {
   upsert(docs: DocumentInput[]): Promise<void>;
   delete(ids: string[]): Promise<number>;
   get(id: string): StoredDocument | undefined | null | Promise<StoredDocument | undefined | null>;
@@ -38,4 +38,4 @@ export interface CollectionStore {
   verify?(): Promise<CollectionCheck>;
 }
 
-export type CollectionOpener = (dir: string, options: CollectionStoreOptions) => Promise<CollectionStore>;
+export type CollectionOpener = (dir: string, options: CollectionBackendOptions) => Promise<CollectionBackend>;
