@@ -1,32 +1,29 @@
 import type { Encoder } from "../../encoder/index.js";
-import { deletionFileName, writeDeletions } from "../../storage/deletion-file.js";
 import { nodeFileSystem, type FileSystem } from "../../storage/file-system.js";
-import { DirectoryLock } from "../../storage/lock-file.js";
-import { writeManifest, type Manifest } from "../../storage/manifest.js";
-import { packValue, unpackValue } from "../../storage/msgpack.js";
-import { writeSegmentFile } from "../../storage/segment-file.js";
+import type { DirectoryLock } from "../../storage/lock-file.js";
+import { packValue } from "../../storage/msgpack.js";
 import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
 import { compileFilter } from "../filter.js";
 import type { DocumentInput, SearchHit, SearchRequest } from "../requests.js";
+import type { SparseVector } from "../sparse-vector.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
-import { SparseVector } from "../sparse-vector.js";
-import { segmentFileName, walFileName } from "./directory-files.js";
-import { applyDelete, applyUpsert, type LiveDocuments } from "./apply-writes.js";
-import { CorpusStatistics, NO_LENGTH } from "./corpus-statistics.js";
-import { idHash } from "./id-hash.js";
-import { Memtable } from "./memtable.js";
-import { DEFAULT_MERGE_POLICY, pickMerge, type MergePolicyOptions } from "./merge-policy.js";
+import { applyDelete, applyUpsert } from "./apply-writes.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
+import { walFileName } from "./directory-files.js";
+import { Flusher } from "./flusher.js";
+import { LiveState } from "./live-state.js";
+import { MergeScheduler } from "./merge-scheduler.js";
+import { DEFAULT_MERGE_POLICY, type MergePolicyOptions } from "./merge-policy.js";
 import { openCollectionState, type WalRepair } from "./recovery.js";
-import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
 import { SegmentBuildService } from "./segment-build-service.js";
-import { SegmentInputBuilder } from "./segment-input.js";
-import { LiveSegment } from "./live-segment.js";
-import { mergeSegments } from "./segment-merger.js";
+import { SegmentSet } from "./segment-set.js";
+import type { Snapshot } from "./snapshot.js";
 import { searchSnapshot } from "./snapshot-search.js";
-import { Snapshot } from "./snapshot.js";
+import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./wal-records.js";
+import { WriteLog } from "./write-log.js";
 
 export type { WalRepair } from "./recovery.js";
 export type { Durability } from "../../storage/wal-writer.js";
@@ -82,28 +79,23 @@ export interface CollectionStats {
 
 /**
  * A durable collection of sparse vectors in one directory: a write-ahead log, a memtable, immutable
- * segment files with deletion bitsets, and a manifest naming them (storage/FORMAT.md).
+ * segment files with deletion bitsets, and a manifest naming them (storage/FORMAT.md). Internal:
+ * the public Collection (engine/collection.ts) stands on it.
  *
- * One writer (this object, guarded by a LOCK file), many concurrent readers. Writes go log ->
- * memtable; flushes turn the memtable into a segment; a tiered merge policy combines segments in
- * the background. Every state change on disk is a manifest commit, serialized by `serialized()`.
+ * One writer (this object, guarded by a LOCK file), many concurrent readers. This class is the
+ * facade over the parts that do the work, as in LevelDB:
+ * - `LiveState` (live-state.ts): memtables, segments and corpus statistics in memory, changed
+ *   only through apply-writes.ts, the functions log replay uses too;
+ * - `WriteLog` (write-log.ts): the write-ahead logs; every write is appended there first;
+ * - `SegmentSet` (segment-set.ts): the one writer of segment, deletion and manifest files; every
+ *   state change on disk is one of its manifest commits, serialized by its lock;
+ * - `Flusher` (flusher.ts): memtable -> segment; `MergeScheduler` (merge-scheduler.ts): tiered
+ *   background merges.
  */
 export class CollectionStore {
-  private memtable = new Memtable();
-  /** Memtables being built into segments (off-thread): still searched, still take deletions. */
-  private flushingMemtables: Memtable[] = [];
   private readonly builds = new SegmentBuildService();
-  private segments: LiveSegment[];
-  /** Segments merged away, kept until no snapshot uses them and the manifest no longer names them. */
-  private retired: LiveSegment[] = [];
-  /** Log numbers that may hold records not yet in a committed segment or bitset, ascending. */
-  private liveLogs: number[];
-  /** Oldest log whose records may be in the memtable. */
-  private memtableFirstLog: number;
-  private rotating: Promise<void> | null = null;
-  private chain: Promise<void> = Promise.resolve();
-  private flushing: Promise<void> | null = null;
-  private merging: Promise<void> | null = null;
+  private readonly flusher: Flusher;
+  private readonly merges: MergeScheduler;
   private closing = false;
   private closed = false;
   private backgroundError: unknown = null;
@@ -114,25 +106,27 @@ export class CollectionStore {
     readonly dir: string,
     private readonly fs: FileSystem,
     private readonly lock: DirectoryLock,
-    private manifest: Manifest,
-    private nextFileNumber: number,
-    private wal: WalWriter,
-    private walNumber: number,
-    segments: LiveSegment[],
-    memtable: Memtable,
-    liveLogs: number[],
-    private readonly statistics: CorpusStatistics,
+    private readonly live: LiveState,
+    private readonly log: WriteLog,
+    private readonly segmentSet: SegmentSet,
     private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs">> & {
       encoder?: Encoder;
     },
-    private readonly policy: MergePolicyOptions,
+    policy: MergePolicyOptions,
     private readonly walRepairs: WalRepair[] = [],
   ) {
-    this.segments = segments;
-    this.memtable = memtable;
-    this.liveLogs = liveLogs;
-    this.memtableFirstLog = liveLogs[0] ?? walNumber;
-    this.detachEncoder = options.encoder?.corpus?.attach(statistics) ?? (() => undefined);
+    this.merges = new MergeScheduler(live, log, segmentSet, this.builds, policy, options.autoMerge, {
+      onBackgroundError: (e) => (this.backgroundError = e),
+      hasBackgroundError: () => this.backgroundError !== null,
+      isClosing: () => this.closing,
+      isClosed: () => this.closed,
+    });
+    this.flusher = new Flusher(live, log, segmentSet, this.builds, options.memtableMaxDocs, {
+      onBackgroundResult: (e) => (this.backgroundError = e),
+      afterFlush: () => this.merges.schedule(),
+      isClosing: () => this.closing,
+    });
+    this.detachEncoder = options.encoder?.corpus?.attach(live.statistics) ?? (() => undefined);
   }
 
   /**
@@ -167,8 +161,11 @@ export class CollectionStore {
     }
     let c: CollectionStore;
     try {
+      const live = new LiveState(state.memtable, state.segments, state.statistics);
+      const log = new WriteLog(fs, dir, wal, walNumber, [...state.replayedLogs, walNumber], durability, batchIntervalMs);
+      const segmentSet = new SegmentSet(fs, dir, state.manifest, walNumber + 1);
       // Throws when the encoder already serves another open collection (corpus.attach).
-      c = new CollectionStore(dir, fs, state.lock, state.manifest, walNumber + 1, wal, walNumber, state.segments, state.memtable, [...state.replayedLogs, walNumber], state.statistics, {
+      c = new CollectionStore(dir, fs, state.lock, live, log, segmentSet, {
         memtableMaxDocs,
         autoMerge: options.autoMerge ?? true,
         durability,
@@ -180,16 +177,16 @@ export class CollectionStore {
       await state.lock.release();
       throw e;
     }
-    c.scheduleMerge();
+    c.merges.schedule();
     return c;
   }
 
   get bits(): number {
-    return this.manifest.bits;
+    return this.segmentSet.bits;
   }
 
   get vocabSize(): number {
-    return this.manifest.vocabSize;
+    return this.segmentSet.vocabSize;
   }
 
   // ---------------------------------------------------------------- writes
@@ -208,7 +205,7 @@ export class CollectionStore {
     });
     const textIdx = vectors.flatMap((v, i) => (v === null ? [i] : []));
     // A document's length for the corpus statistics, when its encoder measures one (BM25).
-    const lengths = new Array<number>(docs.length).fill(NO_LENGTH);
+    const lengths = new Array<number>(checked.length).fill(NO_LENGTH);
     if (textIdx.length > 0) {
       const encoder = this.options.encoder!;
       const texts = textIdx.map((i) => checked[i]!.text!);
@@ -226,13 +223,11 @@ export class CollectionStore {
       length: lengths[i]!,
     }));
     const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
-    await this.appendRecord(RECORD_UPSERT, record, () => {
-      const live = this.liveDocuments();
-      for (const d of stored) applyUpsert(live, d);
-    }, true);
-    this.maybeFlush();
-    // Backpressure: writers faster than segment builds wait rather than grow the memtable without bound.
-    while (this.flushing && this.memtable.size >= 2 * this.options.memtableMaxDocs) await this.flushing;
+    await this.log.append(RECORD_UPSERT, record, () => {
+      for (const d of stored) applyUpsert(this.live, d);
+    }, true, () => this.checkOpen());
+    this.flusher.maybeFlush();
+    await this.flusher.backpressure();
   }
 
   /** Deletes documents by id; resolves to how many existed. */
@@ -241,23 +236,10 @@ export class CollectionStore {
     checkDelete(ids);
     if (ids.length === 0) return 0;
     let deleted = 0;
-    await this.appendRecord(RECORD_DELETE, encodeDelete(ids), () => {
-      const live = this.liveDocuments();
-      for (const id of ids) if (applyDelete(live, id)) deleted++;
-    });
+    await this.log.append(RECORD_DELETE, encodeDelete(ids), () => {
+      for (const id of ids) if (applyDelete(this.live, id)) deleted++;
+    }, false, () => this.checkOpen());
     return deleted;
-  }
-
-  /** What apply-writes.ts changes; the same functions replay the log at open (recovery.ts). */
-  private liveDocuments(): LiveDocuments {
-    return { memtable: this.memtable, flushingMemtables: this.flushingMemtables, segments: this.segments, statistics: this.statistics };
-  }
-
-  /** `inPlace`: `payload` already has WAL_RECORD_HEADER_BYTES of room in front (see encodeUpsert). */
-  private async appendRecord(type: number, payload: Uint8Array, apply: () => void, inPlace = false): Promise<void> {
-    while (this.rotating) await this.rotating;
-    this.checkOpen();
-    await (inPlace ? this.wal.appendInPlace(type, payload, apply) : this.wal.append(type, payload, apply));
   }
 
   // ---------------------------------------------------------------- reads
@@ -265,27 +247,11 @@ export class CollectionStore {
   async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown } | null> {
     this.checkOpen();
     checkId(id, "get");
-    const m = this.memtable.get(id) ?? this.flushingMemtables.map((f) => f.get(id)).find((x) => x !== undefined);
-    if (m) {
-      return {
-        id,
-        vector: SparseVector.fromArrays(m.terms, m.weights, { vocabSize: this.vocabSize }),
-        metadata: m.meta ? unpackValue(m.meta) : null,
-      };
-    }
-    const hash = idHash(id);
-    for (const s of this.segments) {
-      const d = s.docOf(id, hash);
-      if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d) };
-    }
-    return null;
+    return this.live.get(id, this.vocabSize);
   }
 
   count(): number {
-    let n = this.memtable.size;
-    for (const m of this.flushingMemtables) n += m.size;
-    for (const s of this.segments) n += s.liveDocs;
-    return n;
+    return this.live.count();
   }
 
   /**
@@ -325,50 +291,50 @@ export class CollectionStore {
    * and document frequency per term), as the encoder reads them: a copy.
    */
   corpusStatistics(): { numDocs: number; totalLength: number; df: Record<number, number> } {
-    return this.statistics.toJSON();
+    return this.live.statistics.toJSON();
   }
 
   /** A consistent view for a reader; release() it when done. */
   snapshot(): Snapshot {
     this.checkOpen();
-    return new Snapshot([this.memtable, ...this.flushingMemtables], [...this.segments], (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
+    return this.live.snapshot(this.segmentSet.onSnapshotFreed);
   }
 
   stats(): CollectionStats {
-    let postings = this.memtable.numPostings, deletedDocs = 0, diskBytes = this.wal.size, indexBytes = 0;
-    for (const s of this.segments) {
+    let postings = this.live.memtable.numPostings, deletedDocs = 0, diskBytes = this.log.size, indexBytes = 0;
+    for (const s of this.live.segments) {
       postings += s.index.numPostings;
       deletedDocs += s.deletedCount;
-      diskBytes += s.fileBytes;
+      diskBytes += s.commit.fileBytes;
       const m = s.index.memory();
       indexBytes += m.invertedBytes + m.forwardBytes;
     }
     return {
       docs: this.count(),
-      segments: this.segments.length,
-      memtableDocs: this.memtable.size + this.flushingMemtables.reduce((n, m) => n + m.size, 0),
+      segments: this.live.segments.length,
+      memtableDocs: this.live.memtableDocs(),
       postings,
       deletedDocs,
       diskBytes,
-      walBytes: this.wal.size,
+      walBytes: this.log.size,
       indexBytes,
       bits: this.bits,
       durability: this.options.durability,
-      mergeRunning: this.merging !== null,
-      manifestGeneration: this.manifest.generation,
+      mergeRunning: this.merges.merging !== null,
+      manifestGeneration: this.segmentSet.generation,
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
-      corpus: { docs: this.statistics.numDocs, totalLength: this.statistics.totalLength },
+      corpus: { docs: this.live.statistics.numDocs, totalLength: this.live.statistics.totalLength },
       walRepairs: this.walRepairs.map((r) => ({ ...r })),
     };
   }
 
-  // ---------------------------------------------------------------- flush, commit
+  // ---------------------------------------------------------------- flush, commit, merges
 
   /** Turns the memtable into a segment and commits (also persists pending deletions). */
   async flush(): Promise<void> {
     this.checkOpen();
-    await this.serialized(() => this.flushLocked());
-    this.scheduleMerge();
+    await this.segmentSet.serialized(() => this.flusher.flushLocked());
+    this.merges.schedule();
   }
 
   /**
@@ -378,8 +344,7 @@ export class CollectionStore {
    */
   async sync(): Promise<void> {
     this.checkOpen();
-    while (this.rotating) await this.rotating; // a rotation fsyncs the old log before switching
-    await this.wal.sync();
+    await this.log.sync();
   }
 
   /**
@@ -388,8 +353,8 @@ export class CollectionStore {
    */
   async verify(): Promise<CollectionCheck> {
     this.checkOpen();
-    return this.serialized(async () => {
-      await this.wal.sync();
+    return this.segmentSet.serialized(async () => {
+      await this.log.syncCurrent();
       return verifyCollectionFiles(this.fs, this.dir);
     });
   }
@@ -397,229 +362,12 @@ export class CollectionStore {
   /** Merges every segment into one (reclaiming all deletions); waits for it. */
   async forceMerge(): Promise<void> {
     this.checkOpen();
-    while (this.merging) await this.merging;
-    if (this.segments.length > 1 || this.segments.some((s) => s.deletedCount > 0)) {
-      this.merging = this.runMerge(this.segments.filter((s) => s.persisted)).finally(() => (this.merging = null));
-      await this.merging;
-    }
+    await this.merges.forceMerge();
   }
 
   /** Waits for background flushes and merges to finish (tests, benchmarks). */
   async idle(): Promise<void> {
-    while (this.flushing || this.merging) await (this.flushing ?? this.merging);
-  }
-
-  private maybeFlush(): void {
-    if (this.memtable.size < this.options.memtableMaxDocs || this.flushing || this.closing) return;
-    this.flushing = this.serialized(() => this.flushLocked())
-      .then(() => {
-        this.backgroundError = null;
-      })
-      .catch((e) => {
-        this.backgroundError = e;
-      })
-      .finally(() => {
-        this.flushing = null;
-        this.scheduleMerge();
-      });
-  }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
-    this.chain = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  private async flushLocked(): Promise<void> {
-    if (this.memtable.size > 0) {
-      const { frozen, firstLog } = await this.rotateLog();
-      try {
-        const docs = [...frozen.values()];
-        const input = new SegmentInputBuilder(this.bits, this.vocabSize, { docs: frozen.size, postings: frozen.numPostings });
-        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length);
-        const id = this.nextFileNumber++;
-        const built = await this.builds.build(input.finish(), id);
-        const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
-        seg.checksums = built.checksums;
-        // Documents replaced or deleted while the segment was being built.
-        docs.forEach((d, i) => {
-          if (frozen.get(d.id) !== d) seg.deleteDoc(i);
-        });
-        seg.sourceLog = firstLog;
-        this.segments.push(seg);
-      } catch (e) {
-        // Keep what the frozen memtable still holds (each the newest version of its id) visible.
-        for (const d of frozen.values()) this.memtable.put(d);
-        this.memtableFirstLog = firstLog;
-        throw e;
-      } finally {
-        this.flushingMemtables = this.flushingMemtables.filter((m) => m !== frozen);
-      }
-    } else if (this.memtableFirstLog < this.walNumber) {
-      // Nothing of the older logs is in the memtable; their deletions are in the bitsets this
-      // commit persists, so they are no longer needed.
-      this.memtableFirstLog = this.walNumber;
-    }
-    await this.commitLocked();
-  }
-
-  /**
-   * Starts a new log and hands back the memtable filled from the old one(s). Appends wait while
-   * this runs, so the log order and the order writes were applied in stay the same.
-   */
-  private async rotateLog(): Promise<{ frozen: Memtable; firstLog: number }> {
-    let done!: () => void;
-    this.rotating = new Promise((r) => (done = r));
-    try {
-      const n = this.nextFileNumber++;
-      const path = `${this.dir}/${walFileName(n)}`;
-      const next = await WalWriter.create(this.fs, this.dir, path, this.options.durability, this.options.batchIntervalMs);
-      try {
-        await this.wal.sync(); // drains appends queued on the old log into the old memtable
-      } catch (e) {
-        await next.abandon();
-        await this.fs.unlink(path).catch(() => undefined);
-        throw e;
-      }
-      await this.wal.abandon();
-      const frozen = this.memtable;
-      const firstLog = this.memtableFirstLog;
-      this.memtable = new Memtable();
-      // Searched and deletable from here on: writes waiting for the rotation run as soon as it
-      // ends (before this function's caller resumes), and in batch/off they apply at once, so
-      // a write replacing one of its documents must find it here.
-      this.flushingMemtables.push(frozen);
-      this.wal = next;
-      this.walNumber = n;
-      this.memtableFirstLog = n;
-      this.liveLogs.push(n);
-      return { frozen, firstLog };
-    } finally {
-      this.rotating = null;
-      done();
-    }
-  }
-
-  /**
-   * Persists the current state: unwritten segment files, changed deletion bitsets, then the
-   * manifest (the commit point). Afterwards removes logs, bitsets and segments it superseded.
-   */
-  private async commitLocked(): Promise<void> {
-    await this.wal.sync(); // every deletion in memory has its log record on disk first
-    for (const s of this.segments) {
-      if (s.persisted) continue;
-      s.fileBytes = await writeSegmentFile(this.fs, `${this.dir}/${segmentFileName(s.id)}`, s.toSections(), s.checksums);
-      s.persisted = true;
-      s.checksums = undefined;
-    }
-    const written: { seg: LiveSegment; gen: number; version: number; count: number }[] = [];
-    for (const s of this.segments) {
-      if (s.deleteVersion === s.persistedDeleteVersion) continue;
-      const gen = s.delGen + 1, version = s.deleteVersion, count = s.deletedCount;
-      await writeDeletions(this.fs, `${this.dir}/${deletionFileName(s.id, gen)}`, Uint8Array.prototype.slice.call(s.deleted), s.numDocs, count);
-      written.push({ seg: s, gen, version, count });
-    }
-    let logNumber = this.memtableFirstLog;
-    for (const s of this.segments) if (s.sourceLog !== null && !s.persisted) logNumber = Math.min(logNumber, s.sourceLog);
-    const segments = this.segments.map((s) => {
-      const w = written.find((x) => x.seg === s);
-      return { id: s.id, docs: s.numDocs, delGen: w ? w.gen : s.delGen, deletedDocs: w ? w.count : s.committedDeletedCount };
-    });
-    const next: Manifest = {
-      generation: this.manifest.generation + 1,
-      logNumber,
-      nextFileNumber: this.nextFileNumber,
-      bits: this.manifest.bits,
-      vocabSize: this.manifest.vocabSize,
-      segments,
-    };
-    await writeManifest(this.fs, this.dir, next);
-    this.manifest = next;
-    // Committed: now clean up what it superseded (best effort; open() removes leftovers).
-    const garbage: string[] = [];
-    for (const w of written) {
-      if (w.seg.delGen > 0) garbage.push(deletionFileName(w.seg.id, w.seg.delGen));
-      w.seg.delGen = w.gen;
-      w.seg.persistedDeleteVersion = w.version;
-      w.seg.committedDeletedCount = w.count;
-    }
-    for (const s of this.segments) s.sourceLog = null;
-    for (const n of this.liveLogs.filter((x) => x < logNumber)) garbage.push(walFileName(n));
-    this.liveLogs = this.liveLogs.filter((x) => x >= logNumber);
-    for (const g of garbage) await this.fs.unlink(`${this.dir}/${g}`).catch(() => undefined);
-    await this.removeRetiredFiles(this.retired.filter((s) => s.refs === 0));
-  }
-
-  private async removeRetiredFiles(freed: LiveSegment[]): Promise<void> {
-    for (const s of freed) {
-      if (!s.obsolete || s.refs > 0 || this.manifest.segments.some((m) => m.id === s.id)) continue;
-      this.retired = this.retired.filter((r) => r !== s);
-      await this.fs.unlink(`${this.dir}/${segmentFileName(s.id)}`).catch(() => undefined);
-      if (s.delGen > 0) await this.fs.unlink(`${this.dir}/${deletionFileName(s.id, s.delGen)}`).catch(() => undefined);
-    }
-  }
-
-  // ---------------------------------------------------------------- merges
-
-  private scheduleMerge(): void {
-    if (!this.options.autoMerge || this.merging || this.closing || this.closed) return;
-    const pick = pickMerge(
-      this.segments.filter((s) => s.persisted),
-      this.policy,
-    );
-    if (!pick) return;
-    this.merging = this.runMerge(pick)
-      .catch((e) => {
-        this.backgroundError = e;
-      })
-      .finally(() => {
-        this.merging = null;
-        if (this.backgroundError === null) this.scheduleMerge();
-      });
-  }
-
-  /**
-   * Merges `sources` into one new segment while reads and writes go on, then swaps it in under the
-   * commit lock, carrying over deletions that happened during the merge.
-   */
-  private async runMerge(sources: LiveSegment[]): Promise<void> {
-    if (sources.length === 0) return;
-    const snap = new Snapshot([], sources, (freed) => void this.removeRetiredFiles(freed).catch(() => undefined));
-    try {
-      const id = this.nextFileNumber++;
-      const result = await mergeSegments(sources, this.bits, this.vocabSize, () => this.closing);
-      if (!result || this.closing) return;
-      const docs = result.input.ids.length;
-      const built = docs > 0 ? await this.builds.build(result.input, id) : null;
-      const merged = built ? LiveSegment.fromSections(id, built.sections, 0, undefined, false) : null;
-      const path = `${this.dir}/${segmentFileName(id)}`;
-      if (merged) {
-        merged.fileBytes = await writeSegmentFile(this.fs, path, merged.toSections(), built!.checksums);
-        merged.persisted = true;
-      }
-      await this.serialized(async () => {
-        if (this.closed) return;
-        sources.forEach((src, i) => {
-          if (src.deleteVersion === result.readVersions[i]) return;
-          const map = result.docMaps[i]!;
-          for (let d = 0; d < src.numDocs; d++) if (map[d]! >= 0 && src.isDeleted(d)) merged!.deleteDoc(map[d]!);
-        });
-        const at = this.segments.indexOf(sources[0]!);
-        this.segments = this.segments.filter((s) => !sources.includes(s));
-        if (merged) this.segments.splice(Math.min(at, this.segments.length), 0, merged);
-        for (const src of sources) {
-          src.obsolete = true;
-          src.refs--; // the view's reference
-          this.retired.push(src);
-        }
-        await this.commitLocked();
-      });
-    } finally {
-      snap.release();
-    }
+    while (this.flusher.flushing || this.merges.merging) await (this.flusher.flushing ?? this.merges.merging);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -631,14 +379,14 @@ export class CollectionStore {
     let error: unknown = null;
     try {
       await this.idle();
-      await this.serialized(() => this.flushLocked());
+      await this.segmentSet.serialized(() => this.flusher.flushLocked());
     } catch (e) {
       error = e; // the log still holds everything acknowledged; the next open replays it
     }
-    await this.serialized(async () => {
+    await this.segmentSet.serialized(async () => {
       this.closed = true;
       this.detachEncoder();
-      await this.wal.close().catch((e) => (error ??= e));
+      await this.log.close().catch((e) => (error ??= e));
       await this.builds.close();
       await this.lock.release();
     });
