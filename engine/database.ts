@@ -157,7 +157,7 @@ export class Database {
       let stored: EncoderConfig;
       let encoder: Encoder;
       try {
-        stored = await bundleEncoderFiles(checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
+        stored = await bundleEncoderFiles(this.fs, checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
         encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)));
       } catch (e) {
         await removeTree(this.fs, this.collectionDir(name)).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { SparseDbError } from "./errors.js";
 import { compileFilter, type Filter } from "./filter.js";
 import type { SearchMode, SearchRequest } from "./requests.js";
-import { checkAlgorithm, type AlgorithmName } from "./search/search.js";
+import { checkAlgorithm, DEFAULT_MAX_K, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
 import { typeName } from "./type-name.js";
 import { BERT_VOCAB_SIZE } from "./vocabulary.js";
@@ -24,7 +24,7 @@ export { typeName };
 /** The largest external id accepted, in UTF-16 code units. */
 export const MAX_ID_LENGTH = 1024;
 /** The largest k any entry point accepts (a server's maxK may be lower). */
-export const MAX_K = 10_000;
+export const MAX_K = DEFAULT_MAX_K;
 /** Metadata nests at most this many levels (the top-level map is level 1). */
 export const MAX_METADATA_DEPTH = 32;
 /** The longest query text, in UTF-16 code units. */
