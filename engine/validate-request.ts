@@ -12,8 +12,9 @@ export { typeName };
  * The one place requests are checked. The library's Collection, the storage-level collection,
  * the server's operations, the TCP client (before sending) and the CLI all call these functions,
  * so the same bad request gets the same error code and message through every entry point. A
- * server adds only its own limits (`RequestLimits`), checked after the rules here and reported
- * as LIMIT_EXCEEDED.
+ * server adds only its own limits (`RequestLimits`), checked once the request has passed every
+ * rule here (so a request the library refuses gets the library's error from a server too) and
+ * reported as LIMIT_EXCEEDED.
  *
  * Rules (README "Requests", PROTOCOL.md): null counts as absent; unknown fields are ignored
  * (PROTOCOL.md's forward-compatibility rule); a document or a query gives exactly one of vector
@@ -91,27 +92,37 @@ export function checkId(id: unknown, where: string): string {
   return id;
 }
 
-/** k: a number first, then an integer in 1..MAX_K, then the entry point's own limit. */
-export function checkK(k: unknown, limits?: RequestLimits): number {
+/** k: a number first, then an integer in 1..MAX_K. */
+export function checkK(k: unknown): number {
   if (typeof k !== "number") throw bad(`search: k must be a number, got ${typeName(k)}`);
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw bad(`search: k must be an integer in 1..${MAX_K}, got ${k}`);
-  if (limits?.maxK !== undefined && k > limits.maxK) {
-    throw new SparseDbError("LIMIT_EXCEEDED", `search: k is ${k}; ${limits.owner ?? "this server"} returns at most ${limits.maxK} hits`);
-  }
   return k;
+}
+
+function owner(limits: RequestLimits): string {
+  return limits.owner ?? "this server";
+}
+
+/** The term limit, on a checked vector (whose zero weights are dropped, so nnz counts non-zeros). */
+function checkVectorLimit(v: SparseVector, where: string, limits: RequestLimits): void {
+  if (limits.maxVectorTerms !== undefined && v.nnz > limits.maxVectorTerms) {
+    throw new SparseDbError("LIMIT_EXCEEDED", `${where}: the vector has ${v.nnz} non-zero terms; ${owner(limits)} accepts at most ${limits.maxVectorTerms}: drop the smallest weights`);
+  }
+}
+
+function checkBatchLimit(n: number, what: string, limits: RequestLimits): void {
+  if (limits.maxBatch !== undefined && n > limits.maxBatch) {
+    throw new SparseDbError("LIMIT_EXCEEDED", `${what}: ${n} entries; ${owner(limits)} accepts at most ${limits.maxBatch} per request: split it`);
+  }
 }
 
 /**
  * A SparseVector from any VectorInput, checked: term ids below the vocabulary, finite weights
- * (documents: non-negative), the entry point's term limit on non-zero weights.
+ * (documents: non-negative).
  */
-export function checkVector(input: unknown, role: "document" | "query", where: string, ctx: RequestContext = {}): SparseVector {
+export function checkVector(input: unknown, role: "document" | "query", where: string, ctx: { vocabSize?: number } = {}): SparseVector {
   const vocabSize = ctx.vocabSize ?? BERT_VOCAB_SIZE;
-  const maxTerms = ctx.limits?.maxVectorTerms;
-  const tooMany = (n: number) =>
-    new SparseDbError("LIMIT_EXCEEDED", `${where}: the vector has ${n} non-zero terms; ${ctx.limits?.owner ?? "this server"} accepts at most ${maxTerms}: drop the smallest weights`);
   if (input instanceof SparseVector) {
-    if (maxTerms !== undefined && input.nnz > maxTerms) throw tooMany(input.nnz);
     for (let i = 0; i < input.nnz; i++) {
       if (input.terms[i]! >= vocabSize) {
         throw new SparseDbError("INVALID_VECTOR", `${where}: term id ${input.terms[i]} is outside the collection's vocabulary (0..${vocabSize - 1})`);
@@ -132,28 +143,13 @@ export function checkVector(input: unknown, role: "document" | "query", where: s
     if (!isArrayLike(terms) || !isArrayLike(weights)) {
       throw new SparseDbError("INVALID_VECTOR", `${where}: vector.terms and vector.weights must both be arrays, got ${typeName(terms)} and ${typeName(weights)}`);
     }
-    if (maxTerms !== undefined) {
-      const n = countNonZero(weights);
-      if (n > maxTerms) throw tooMany(n);
-    }
     return withWhere(where, () => SparseVector.fromArrays(terms, weights, opts));
-  }
-  if (maxTerms !== undefined) {
-    const n = countNonZero(Object.values(x));
-    if (n > maxTerms) throw tooMany(n);
   }
   return withWhere(where, () => SparseVector.fromTermMap(x as Record<string, number>, opts));
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<number> {
   return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
-}
-
-/** Weights other than the number 0 (bad types included: they fail the vector's own check next). */
-function countNonZero(weights: ArrayLike<unknown>): number {
-  let n = 0;
-  for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) n++;
-  return n;
 }
 
 function withWhere<T>(where: string, fn: () => T): T {
@@ -207,18 +203,26 @@ function checkPlainValue(value: unknown, path: string, depth: number, parents: o
   parents.pop();
 }
 
-function checkBatch(x: unknown, what: string, usage: string, limits?: RequestLimits): unknown[] {
+function checkBatch(x: unknown, what: string, usage: string): unknown[] {
   if (!Array.isArray(x)) throw bad(`${what} takes an array ${usage}, got ${typeName(x)}`);
-  if (limits?.maxBatch !== undefined && x.length > limits.maxBatch) {
-    throw new SparseDbError("LIMIT_EXCEEDED", `${what}: ${x.length} entries; ${limits.owner ?? "this server"} accepts at most ${limits.maxBatch} per request: split it`);
-  }
   return x;
 }
 
 /** Checks an upsert's documents; text stays text (the caller's encoder turns it into a vector). */
 export function checkUpsert(docs: unknown, ctx: RequestContext = {}): CheckedDocument[] {
-  const list = checkBatch(docs, "upsert", "of documents [{id, vector | text, metadata?}]", ctx.limits);
-  return list.map((d, i) => checkDocument(d, i, ctx));
+  const list = checkBatch(docs, "upsert", "of documents [{id, vector | text, metadata?}]");
+  const checked = list.map((d, i) => checkDocument(d, i, ctx));
+  if (ctx.limits !== undefined) {
+    checkBatchLimit(checked.length, "upsert", ctx.limits);
+    checked.forEach((d, i) => {
+      if (d.vector !== undefined) checkVectorLimit(d.vector, `document ${i} (id ${JSON.stringify(shortId(d.id))})`, ctx.limits!);
+    });
+  }
+  return checked;
+}
+
+function shortId(id: string): string {
+  return id.length > 40 ? id.slice(0, 40) + "..." : id;
 }
 
 function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocument {
@@ -228,7 +232,7 @@ function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocum
   }
   const doc = d as Record<string, unknown>;
   const id = checkId(doc.id, where);
-  where = `document ${i} (id ${JSON.stringify(id.length > 40 ? id.slice(0, 40) + "..." : id)})`;
+  where = `document ${i} (id ${JSON.stringify(shortId(id))})`;
   const hasVector = !absent(doc.vector), hasText = !absent(doc.text);
   if (hasVector && hasText) throw bad(`${where}: give exactly one of vector and text, not both`);
   if (!hasVector && !hasText) throw bad(`${where} has neither a vector nor a text; give one`);
@@ -243,8 +247,9 @@ function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocum
 
 /** Checks a delete's ids. */
 export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
-  const list = checkBatch(ids, "delete", "of ids", limits);
-  return list.map((id, i) => checkId(id, `delete: id ${i}`));
+  const checked = checkBatch(ids, "delete", "of ids").map((id, i) => checkId(id, `delete: id ${i}`));
+  if (limits !== undefined) checkBatchLimit(checked.length, "delete", limits);
+  return checked;
 }
 
 /** Checks a search request. */
@@ -253,7 +258,7 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
     throw bad(`search takes an object {vector | text, k, filter?, mode?, algorithm?, explain?}, got ${typeName(request)}`);
   }
   const r = request as Record<string, unknown> & Partial<SearchRequest>;
-  const k = checkK(r.k, ctx.limits);
+  const k = checkK(r.k);
   const hasVector = !absent(r.vector), hasText = !absent(r.text);
   if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
   if (!hasVector && !hasText) throw bad("search needs a vector or a text");
@@ -282,6 +287,13 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
   if (!absent(r.explain)) {
     if (typeof r.explain !== "boolean") throw bad(`search: explain must be a boolean, got ${typeName(r.explain)}`);
     out.explain = r.explain;
+  }
+  const limits = ctx.limits;
+  if (limits !== undefined) {
+    if (limits.maxK !== undefined && k > limits.maxK) {
+      throw new SparseDbError("LIMIT_EXCEEDED", `search: k is ${k}; ${owner(limits)} returns at most ${limits.maxK} hits`);
+    }
+    if (out.vector !== undefined) checkVectorLimit(out.vector, "search: query", limits);
   }
   return out;
 }

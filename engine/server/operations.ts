@@ -22,8 +22,8 @@ async function collectionArg(args: Record<string, unknown>, ctx: OperationContex
 
 /**
  * What the server adds to the library's request rules (engine/validate-request.ts, which the
- * collection applies again): its configurable limits, checked right after the rule of the same
- * field, so a request the library refuses gets the library's error here too.
+ * collection applies again): its configurable limits, checked once the request has passed
+ * every rule, so a request the library refuses gets the library's error here too.
  */
 function requestContext(c: Collection, ctx: OperationContext): RequestContext {
   return {

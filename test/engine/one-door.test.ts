@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -163,6 +164,72 @@ describe("every entry point rejects the same bad requests with the same error", 
     raw.request(3, "createCollection", { name: "typed", config: { bits: "8" } });
     expect(await raw.next()).toMatchObject({ id: 3, error: expected });
     expect(localDb.hasCollection("typed")).toBe(false);
+  });
+
+  it("any search request gets the same outcome from the library and from raw frames (fast-check)", async () => {
+    // Values a MessagePack frame carries unchanged (no undefined, no integers beyond 2^32 here).
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer({ min: -3, max: 20_000 }),
+      fc.double({ min: -10, max: 10 }),
+      fc.constantFrom("exact", "fast", "10", "glaciers", ""),
+      fc.string({ maxLength: 4 }),
+      fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 3 }),
+      fc.dictionary(
+        fc.constantFrom("1", "5", "2030", "terms", "weights", "x"),
+        fc.oneof(fc.integer({ min: -2, max: 3 }), fc.string({ maxLength: 2 }), fc.array(fc.oneof(fc.integer({ min: 0, max: 40_000 }), fc.string({ maxLength: 2 })), { maxLength: 2 })),
+        { maxKeys: 3 },
+      ),
+    );
+    const request = fc.record({ k: value, text: value, vector: value, mode: value, explain: value, algorithm: value }, { requiredKeys: [] });
+    const lib = await localDb.collection("docs");
+    let id = 100;
+    await fc.assert(
+      fc.asyncProperty(request, async (req) => {
+        const viaLib = await lib.search(req as never).then(
+          (hits) => ({ ok: hits.map((h) => h.id) }),
+          (e: SparseDbError) => ({ code: e.code, message: e.message }),
+        );
+        raw.request(++id, "search", { collection: "docs", ...req });
+        const reply = await raw.next();
+        const viaWire = reply.error !== undefined ? { code: reply.error.code, message: reply.error.message } : { ok: (reply.result as { id: string }[]).map((h) => h.id) };
+        // The server's maxK (1000) is the one difference, by design.
+        if (typeof req.k === "number" && Number.isInteger(req.k) && req.k > 1000 && req.k <= 10_000 && "ok" in viaLib) {
+          expect(viaWire).toMatchObject({ code: "LIMIT_EXCEEDED" });
+          return;
+        }
+        expect(viaWire).toEqual(viaLib);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("any upsert gets the same outcome from the library and from raw frames (fast-check)", async () => {
+    const fuzz = await localDb.createCollection("fuzz");
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer({ min: -3, max: 40_000 }),
+      fc.constantFrom("a", "b", "", "glaciers"),
+      fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 2 }),
+      fc.dictionary(fc.constantFrom("1", "7", "terms", "weights", "lang"), fc.oneof(fc.integer({ min: -1, max: 2 }), fc.string({ maxLength: 2 }), fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 2 })), { maxKeys: 3 }),
+    );
+    const doc = fc.oneof(value, fc.record({ id: value, text: value, vector: value, metadata: value }, { requiredKeys: [] }));
+    const docs = fc.oneof(value, fc.array(doc, { maxLength: 3 }));
+    let id = 1000;
+    await fc.assert(
+      fc.asyncProperty(docs, async (d) => {
+        const viaLib = await fuzz.upsert(d as never).then(
+          () => ({ ok: true }),
+          (e: SparseDbError) => ({ code: e.code, message: e.message }),
+        );
+        raw.request(++id, "upsert", { collection: "fuzz", docs: d });
+        const reply = await raw.next();
+        expect(reply.error !== undefined ? { code: reply.error.code, message: reply.error.message } : { ok: true }).toEqual(viaLib);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it("good requests still work through every entry point", async () => {
