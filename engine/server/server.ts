@@ -6,6 +6,7 @@ import { encodeFrame } from "./frame.js";
 import { Connection } from "./connection.js";
 import { resolveLimits, type ServerLimits } from "./limits.js";
 import type { OperationContext } from "./operations.js";
+import { RunQueue } from "./run-queue.js";
 
 export interface ServerOptions {
   /** 127.0.0.1 by default. Any address that is not loopback needs a token. */
@@ -40,6 +41,8 @@ export class SparseServer {
   private requestsServed = 0;
   private readonly startedAt = Date.now();
   private closePromise: Promise<void> | undefined;
+  /** @internal the fair scheduler every connection's requests go through */
+  readonly runQueue = new RunQueue();
   /** @internal failed-auth bookkeeping per peer address */
   readonly authThrottle: AuthThrottle;
 
@@ -126,6 +129,7 @@ export class SparseServer {
       throttle: this.authThrottle,
       isDraining: () => this.draining,
       onRequestDone: () => this.requestsServed++,
+      runQueue: this.runQueue,
     });
     this.connections.add(connection);
     socket.on("close", () => this.connections.delete(connection));
