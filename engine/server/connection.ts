@@ -3,7 +3,7 @@ import { SparseDbError } from "../errors.js";
 import type { AuthThrottle } from "./auth-throttle.js";
 import { decodeBody, encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.js";
 import { OPERATIONS, type OperationContext } from "./operations.js";
-import type { RunQueue, Schedulable } from "./run-queue.js";
+import type { Lane, RunQueue, Schedulable } from "./run-queue.js";
 import { checkPlainData, isMap } from "./wire-values.js";
 
 /** A request id: any integer MessagePack can carry (bigint beyond 2^53) or a short string, echoed exactly. */
@@ -153,11 +153,18 @@ export class Connection implements Schedulable {
       }
       this.handle(body);
     }
-    if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this);
+    if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this, this.readyLane());
   }
 
-  /** The run queue's turn: starts this connection's next request; true when another may be ready. */
-  step(): boolean {
+  private readyLane(): Lane {
+    return this.ready !== undefined && isWrite(this.ready) ? "write" : "read";
+  }
+
+  /**
+   * The run queue's turn: starts this connection's next request, then reads the one behind it
+   * (if it has arrived whole) to tell the queue which lane it belongs in.
+   */
+  step(): false | Lane {
     if (this.closing) return false;
     // At the in-flight limit the connection waits; a finishing request queues it again.
     if (this.inFlight >= this.options.context.limits.maxInFlightPerConnection) return false;
@@ -169,9 +176,10 @@ export class Connection implements Schedulable {
       return false;
     }
     this.handle(body);
-    const more = !this.closing && this.decoder.pendingBytes > 0;
+    if (!this.closing && this.decoder.pendingBytes > 0) this.ready = this.nextBody();
+    const more = !this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0);
     this.updateReading(more);
-    return more;
+    return more ? this.readyLane() : false;
   }
 
   /** The next complete request body, or undefined (none yet, or the stream failed and the connection is closing). */
@@ -245,7 +253,7 @@ export class Connection implements Schedulable {
     ).finally(() => {
       this.inFlight--;
       this.options.onRequestDone();
-      if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this);
+      if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this, this.readyLane());
       this.updateReading();
       if (this.inFlight === 0) this.resolveIdle();
     });
@@ -330,6 +338,12 @@ function isLight(body: unknown): boolean {
   if (!isMap(body)) return true; // answered with an error
   if (body.op === "ping" || body.op === "auth") return true;
   return body.op === "stats" && (!isMap(body.args) || body.args.collection === undefined || body.args.collection === null);
+}
+
+/** Requests that change data or wait for the disk: they go in the run queue's write lane. */
+function isWrite(body: unknown): boolean {
+  if (!isMap(body)) return false;
+  return body.op === "upsert" || body.op === "delete" || body.op === "flush" || body.op === "sync";
 }
 
 export function errorToWire(e: unknown): { code: string; message: string } {

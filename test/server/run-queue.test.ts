@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { RunQueue, type Schedulable } from "../../engine/server/run-queue.js";
+import { RunQueue, type Lane, type Schedulable } from "../../engine/server/run-queue.js";
 
-/** A party with `n` requests ready; every step logs its name. */
-function party(name: string, n: number, log: string[]): Schedulable {
+/** A party with `n` requests ready, all in `lane`; every step logs its name. */
+function party(name: string, n: number, log: string[], lane: Lane = "read"): Schedulable {
   let left = n;
   return {
     step() {
       if (left === 0) return false;
       left--;
       log.push(name);
-      return left > 0;
+      return left > 0 ? lane : false;
     },
   };
 }
@@ -63,6 +63,27 @@ describe("RunQueue", () => {
     expect(log.length).toBe(5000);
     for (let i = 1; i < seen.length; i++) expect(seen[i]! - seen[i - 1]!).toBeLessThanOrEqual(16);
     expect(q.turns).toBeGreaterThanOrEqual(5000 / 16);
+  });
+
+  it("serves the write lane first, alternating with reads while both wait", async () => {
+    const log: string[] = [];
+    const q = new RunQueue({ turnMs: 1000, maxPerTurn: 8 });
+    for (let i = 0; i < 8; i++) q.enqueue(party(`r${i}`, 100, log));
+    q.enqueue(party("w", 100, log, "write"), "write");
+    await untilEmpty(q);
+    expect(log.length).toBe(900);
+    // While readers wait, at most every other request is the writer's, and at least every
+    // other: not once per round of all nine parties.
+    const firstRun = log.slice(0, log.lastIndexOf("w") + 1);
+    const writes = firstRun.filter((x) => x === "w").length;
+    expect(writes).toBe(100);
+    expect(writes).toBeLessThanOrEqual(firstRun.length / 2 + 1);
+    let gap = 0, maxGap = 0;
+    for (const x of firstRun.slice(log.indexOf("w"))) {
+      gap = x === "w" ? 0 : gap + 1;
+      maxGap = Math.max(maxGap, gap);
+    }
+    expect(maxGap).toBeLessThanOrEqual(1);
   });
 
   it("keeps serving when a party's step throws", async () => {
