@@ -24,7 +24,8 @@ import { SegmentBuildService } from "./collection/segment-build-service.js";
 import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
 import { mergeSegments } from "./collection/segment-merger.js";
-import { searchSnapshot, type CollectionHit } from "./collection/snapshot-search.js";
+import { searchSnapshot, type CollectionHit, type SnapshotSearchOptions } from "./collection/snapshot-search.js";
+import { searchSnapshotParallel, segmentSearchPool } from "./collection/parallel-search.js";
 import { Snapshot } from "./collection/snapshot.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./collection/wal-records.js";
 
@@ -336,7 +337,7 @@ export class Collection {
     const vocabulary = this.options.encoder?.vocabulary;
     const snap = this.snapshot();
     try {
-      return searchSnapshot(snap, query, {
+      const searchOptions: SnapshotSearchOptions = {
         k,
         exact: mode === "exact",
         algorithm,
@@ -344,7 +345,11 @@ export class Collection {
         explain: options.explain === true,
         vocabSize: this.vocabSize,
         tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
-      });
+      };
+      // A server's worker threads search the segments when it has installed its pool.
+      const pool = segmentSearchPool();
+      if (pool !== undefined) return await searchSnapshotParallel(snap, query, searchOptions, pool);
+      return searchSnapshot(snap, query, searchOptions);
     } finally {
       snap.release();
     }

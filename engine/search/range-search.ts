@@ -158,16 +158,19 @@ class RangeKernel {
   }
 
   private static create(index: SegmentIndex): RangeKernel | null {
-    const module = kernelModule();
+    const module = sharing?.module ?? kernelModule();
     if (module === null || !(index.forward.terms instanceof Uint16Array)) return null;
-    const bytes = kernelBytes(index);
+    const bytes = kernelBytes(index) + (sharing?.workers ?? 0) * scratchBytes(index);
     if (bytes > MAX_PAGES * PAGE) return null;
     return new RangeKernel(module, index, bytes);
   }
 
+  /** Set when the memory is shared (shareRangeKernels): what a worker thread needs to search it. */
+  share: RangeKernelShare | undefined;
+
   private constructor(module: WebAssembly.Module, index: SegmentIndex, bytes: number) {
     const pages = Math.ceil(bytes / PAGE);
-    this.mem = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.mem = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: sharing !== undefined });
     const instance = new WebAssembly.Instance(module, {
       env: {
         memory: this.mem,
@@ -217,6 +220,15 @@ class RangeKernel {
       this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.rareList.byteOffset,
       bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
     );
+    if (sharing !== undefined) {
+      // One more scratch area per worker thread, the same sizes as the one above.
+      const scratch = Array.from({ length: sharing.workers }, () => [
+        reserve(v * 2), reserve((v + 1) * 8), reserve(8 * v), reserve(16 * v), reserve(WINDOW_RANGES * 2),
+        reserve(stride * 4), reserve(stride * 2), reserve(stride * 4), reserve(4097 * 4), reserve(KERNEL_MAX_K * 8), reserve(KERNEL_MAX_K * 4),
+      ]);
+      const segment = [n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset];
+      this.share = { memory: this.mem, segment, scratch, rareBase: this.rareBase, numTerms: v };
+    }
   }
 
   search(rq: RangeQuery, k: number, filter: DocFilter | undefined, timing: boolean): RangeSearchResult {
@@ -266,6 +278,62 @@ class RangeKernel {
     return { hits, postingsScored: this.x.postingsScored(), candidates: 0 };
   }
 
+}
+
+// ---- Sharing a segment's kernel memory with worker threads (engine/server/search-pool.ts) ----
+
+/**
+ * What a worker thread needs to run the kernel over one segment: the shared memory, the
+ * arguments of setSegment, one set of setScratch arguments per worker (worker i uses
+ * scratch[i]; the main thread keeps its own), and the offsets RangeKernel.search writes.
+ */
+export interface RangeKernelShare {
+  memory: WebAssembly.Memory;
+  segment: number[];
+  scratch: number[][];
+  rareBase: number;
+  numTerms: number;
+}
+
+let sharing: { workers: number; module: WebAssembly.Module } | undefined;
+
+/** A built kernel file by name, found as kernelModule finds range-kernel.wasm. */
+function kernelFile(name: string): string | undefined {
+  const here = fileURLToPath(new URL(`./wasm/${name}`, import.meta.url));
+  const candidates = [here, here.replace(/([\\/])engine([\\/])search([\\/])wasm/, "$1dist$1engine$2search$3wasm")];
+  return candidates.find((p) => existsSync(p));
+}
+
+/**
+ * From now on every segment's kernel memory is a shared WebAssembly.Memory (over the kernel
+ * built with shared memory, range-kernel-shared.wasm) with a scratch area for each of `workers`
+ * threads. Kernels made before keep their private memory (rangeKernelShare says undefined for
+ * them). Returns the shared kernel module, or null when it is not built (nothing changes then).
+ * Set once per process; later calls return the same module and keep the first worker count.
+ */
+export function shareRangeKernels(workers: number): WebAssembly.Module | null {
+  if (sharing !== undefined) return sharing.module;
+  const path = kernelFile("range-kernel-shared.wasm");
+  if (path === undefined || kernelModule() === null) return null;
+  sharing = { workers, module: new WebAssembly.Module(readFileSync(path)) };
+  return sharing.module;
+}
+
+/** The number of worker scratch areas kernels are made with (0 while not sharing). */
+export function rangeKernelWorkers(): number {
+  return sharing?.workers ?? 0;
+}
+
+/** The shared kernel memory of `index` (made now if it has none yet), or undefined where the kernel does not run or its memory is private. */
+export function rangeKernelShare(index: SegmentIndex): RangeKernelShare | undefined {
+  return RangeKernel.of(index, 1)?.share;
+}
+
+function scratchBytes(index: SegmentIndex): number {
+  const r16 = (b: number) => Math.ceil(b / 16) * 16;
+  const v = index.ranges.numTerms, stride = index.ranges.stride;
+  return r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
+    r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4);
 }
 
 function kernelBytes(index: SegmentIndex): number {
