@@ -35,6 +35,8 @@ const HELP = `usage: npm run bench -- server [options]
   --seed N          corpus seed (default 7)
   --scenarios L     comma-separated: throughput, first-reply, hostile, writes (default all)
   --samples N       first-reply samples, unloaded and loaded each (default 100)
+  --main-thread     throughput also through a server that searches on its main thread
+                    (serve --search-threads 0), for comparison in the same run
   --json FILE       also write the figures as JSON`;
 
 interface Row {
@@ -54,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json", "--scenarios", "--samples"]);
+  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json", "--scenarios", "--samples"], ["--main-thread"]);
   const docs = intOption(args, "--docs", 100_000, 1);
   const numQueries = intOption(args, "--queries", 2000, 1);
   const k = intOption(args, "--k", 10, 1);
@@ -91,7 +93,7 @@ export async function run(argv: string[]): Promise<void> {
     await db.close();
 
     const json: Record<string, unknown> = { docs, queries: numQueries, k, seconds };
-    if (scenarios.has("throughput")) Object.assign(json, await throughput(dir, queries, k, seconds, warmup, connections, docs, numQueries));
+    if (scenarios.has("throughput")) Object.assign(json, await throughput(dir, queries, k, seconds, warmup, connections, docs, numQueries, args.flags.has("--main-thread")));
     if (scenarios.has("first-reply") || scenarios.has("hostile") || scenarios.has("writes")) {
       const server = await startServer(dir);
       try {
@@ -126,7 +128,7 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Search throughput and latency, in-process (before and after) and through the server at each connection count. */
-async function throughput(dir: string, queries: SparseVector[], k: number, seconds: number, warmup: number, connections: number[], docs: number, numQueries: number): Promise<Record<string, unknown>> {
+async function throughput(dir: string, queries: SparseVector[], k: number, seconds: number, warmup: number, connections: number[], docs: number, numQueries: number, mainThreadToo: boolean): Promise<Record<string, unknown>> {
   // The baseline opens the collection fresh from disk, as the server does, and runs both
   // before and after the server runs so that drift in the machine's load shows.
   const rows: Row[] = [];
@@ -136,6 +138,14 @@ async function throughput(dir: string, queries: SparseVector[], k: number, secon
     for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds, warmup));
   } finally {
     await server.stop();
+  }
+  if (mainThreadToo) {
+    const mainThread = await startServer(dir, ["--search-threads", "0"]);
+    try {
+      for (const c of connections) rows.push({ ...(await measureServer(mainThread.port, c, queries, k, seconds, warmup)), setup: "server, main thread" });
+    } finally {
+      await mainThread.stop();
+    }
   }
   rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (after)"));
 
@@ -269,10 +279,10 @@ async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise
 }
 
 /** `sparsedb serve` on a free loopback port, in a child process. */
-async function startServer(dir: string): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
+async function startServer(dir: string, extraArgs: string[] = []): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
   const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";

@@ -129,8 +129,13 @@ export class SearchPool implements SegmentSearchPool {
     const deleted = seg.deletedCount > 0 ? this.sharedDeletions(seg) : undefined;
     const done = new Promise<DocHit[]>((resolve, reject) => this.jobs.set(job, { resolve, reject, quantized: rq.quantized, scoreUnit: rq.scoreUnit, thread }));
     if (thread.pending++ === 0) thread.worker.ref(); // keep the process alive while a search runs
-    const { terms, scoreWeights, dense, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } = rq;
-    thread.worker.postMessage({ t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } });
+    // Typed arrays clone several times faster than arrays of numbers.
+    const { collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } = rq;
+    const terms = Uint32Array.from(rq.terms), scoreWeights = Float64Array.from(rq.scoreWeights), dense = Uint32Array.from(rq.dense), rare = Uint32Array.from(rq.rare);
+    thread.worker.postMessage(
+      { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } },
+      [terms.buffer, scoreWeights.buffer, dense.buffer, rare.buffer],
+    );
     this.searchesInWorkers++;
     return done;
   }

@@ -24,10 +24,10 @@ interface KernelExports {
 
 /** The RangeQuery fields the kernel reads (engine/search/range-query.ts). */
 interface WireRangeQuery {
-  terms: number[];
-  scoreWeights: number[];
-  dense: number[];
-  rare: number[];
+  terms: Uint32Array;
+  scoreWeights: Float64Array;
+  dense: Uint32Array;
+  rare: Uint32Array;
   collectUnits: number;
   thrScale: number;
   slackUnits: number;
