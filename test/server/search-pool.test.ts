@@ -114,6 +114,18 @@ describe("search worker pool", () => {
     expect(after).toEqual(await inProcess(() => c.search(q)));
   });
 
+  it.skipIf(!realStorage)("replaces a worker thread that died and searches on", async () => {
+    if (pool === undefined) return;
+    const q = { vector: docVector(123), k: 10 };
+    const expected = await inProcess(() => c.search(q));
+    const threads = (pool as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads;
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    await new Promise((r) => setTimeout(r, 50)); // the exit events
+    const before = pool.searchesInWorkers;
+    for (let i = 0; i < 4; i++) expect(await c.search(q)).toEqual(expected);
+    expect(pool.searchesInWorkers).toBeGreaterThan(before);
+  });
+
   it.skipIf(!realStorage)("runs filtered searches in-process with the same results", async () => {
     if (pool === undefined) return;
     // Terms of both parities (an even document's terms are all even, an odd one's odd).
