@@ -1,5 +1,8 @@
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { encodeFrame, FrameDecoder } from "../../engine/server/frame.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
@@ -129,7 +132,7 @@ export async function hostileScenario(port: number, serverPid: number | undefine
     return load.stop();
   };
   const baseline = await measure();
-  const hostile = startHostileClients(port);
+  const hostile = await startHostileClients(port);
   await sleep(300);
   const during = await measure();
   const rssDuring = rssMb(serverPid);
@@ -155,67 +158,25 @@ export async function hostileScenario(port: number, serverPid: number | undefine
   };
 }
 
-/** The hostile clients; stop() ends them and returns how many garbage connections the server closed. */
-function startHostileClients(port: number): { stop(): Promise<number> } {
-  const sockets = new Set<Socket>();
-  const timers: NodeJS.Timeout[] = [];
-  let stopped = false, garbageClosed = 0;
-  const open = (): Socket => {
-    const s = connect({ host: "127.0.0.1", port });
-    s.setNoDelay(true);
-    s.on("error", () => undefined);
-    s.on("data", () => undefined);
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    return s;
-  };
-  // Idle: connect and say nothing.
-  for (let i = 0; i < 20; i++) open();
-  // Slow header: a frame header announcing 60 KB, one byte every 200 ms, then its body the same way.
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(60_000);
-  for (let i = 0; i < 5; i++) {
-    const s = open();
-    let sent = 0;
-    timers.push(setInterval(() => {
-      if (!s.destroyed) s.write(sent < 4 ? header.subarray(sent, sent + 1) : Buffer.of(0x90));
-      sent++;
-    }, 200));
-  }
-  // Tiny chunks: whole ping frames, but written one byte per write, as fast as timers allow.
-  const ping = encodeFrame({ id: 7, op: "ping", args: {} });
-  for (let i = 0; i < 5; i++) {
-    const s = open();
-    let at = 0;
-    timers.push(setInterval(() => {
-      if (!s.destroyed) s.write(ping.subarray(at % ping.length, (at % ping.length) + 1));
-      at++;
-    }, 1));
-  }
-  // Garbage: random bytes; the server closes the connection, and the client comes back.
-  let seed = 12345;
-  const garbage = (): void => {
-    if (stopped) return;
-    const s = open();
-    const bytes = Buffer.alloc(1024);
-    for (let j = 0; j < bytes.length; j++) {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      bytes[j] = seed >>> 24;
-    }
-    s.on("connect", () => s.write(bytes));
-    s.on("close", () => {
-      garbageClosed++;
-      if (!stopped) setTimeout(garbage, 20);
-    });
-  };
-  for (let i = 0; i < 5; i++) garbage();
+/**
+ * The hostile clients, in a child process of their own (hostile-clients.ts) so that their many
+ * tiny writes load the server, not the process that times the normal clients. stop() ends them
+ * and returns how many garbage connections the server closed.
+ */
+async function startHostileClients(port: number): Promise<{ stop(): Promise<number> }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "hostile-clients.js");
+  const child = spawn(process.execPath, [script, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  for (let i = 0; i < 100 && !out.includes("ready"); i++) await sleep(50);
+  if (!out.includes("ready")) throw new Error(`the hostile clients did not start: ${out}`);
   return {
     async stop() {
-      stopped = true;
-      for (const t of timers) clearInterval(t);
-      for (const s of sockets) s.destroy();
-      await sleep(50);
-      return garbageClosed;
+      child.kill("SIGTERM");
+      await exited;
+      const m = /garbage closed (\d+)/.exec(out);
+      return m ? Number(m[1]) : 0;
     },
   };
 }

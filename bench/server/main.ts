@@ -37,7 +37,8 @@ const HELP = `usage: npm run bench -- server [options]
   --samples N       first-reply samples, unloaded and loaded each (default 100)
   --main-thread     throughput also through a server that searches on its main thread
                     (serve --search-threads 0), for comparison in the same run
-  --json FILE       also write the figures as JSON`;
+  --json FILE       also write the figures as JSON
+The server is this build's sparsedb serve, or SPARSEDB_BENCH_SERVER=path/to/dist/engine/cli/main.js.`;
 
 interface Row {
   setup: string;
@@ -280,7 +281,8 @@ async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise
 
 /** `sparsedb serve` on a free loopback port, in a child process. */
 async function startServer(dir: string, extraArgs: string[] = []): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
-  const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
+  // SPARSEDB_BENCH_SERVER: another build's dist/engine/cli/main.js, to compare servers with the same scenarios.
+  const main = process.env.SPARSEDB_BENCH_SERVER ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
   const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
