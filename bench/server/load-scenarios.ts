@@ -49,6 +49,46 @@ export async function startSearchLoad(port: number, n: number, queries: SparseVe
   };
 }
 
+/** Synthetic queries as a child process makes them again: how many, and their seed. */
+export interface QuerySource {
+  count: number;
+  seed: number;
+}
+
+/** A bench script of this folder in a child process, once it has printed "ready"; stop() sends SIGTERM and returns what it printed. */
+async function startChild(script: string, args: (string | number)[]): Promise<{ stop(): Promise<string> }> {
+  const path = join(dirname(fileURLToPath(import.meta.url)), script);
+  const child = spawn(process.execPath, [path, ...args.map(String)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on("exit", () => { exited = true; resolve(); }));
+  for (let i = 0; i < 600 && !out.includes("ready") && !exited; i++) await sleep(50);
+  if (!out.includes("ready")) {
+    child.kill("SIGKILL");
+    throw new Error(`${script} did not start: ${out}`);
+  }
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      await exit;
+      return out;
+    },
+  };
+}
+
+/** `n` connections searching back to back from a child process (search-load.ts), so that this process's event loop stays idle. */
+async function startBackgroundLoad(port: number, n: number, k: number, queries: QuerySource): Promise<{ stop(): Promise<{ searches: number; errors: number }> }> {
+  const child = await startChild("search-load.js", [port, n, k, queries.count, queries.seed]);
+  return {
+    async stop() {
+      const out = await child.stop();
+      const m = /searches (\d+) errors (\d+)/.exec(out);
+      return { searches: m ? Number(m[1]) : 0, errors: m ? Number(m[2]) : 0 };
+    },
+  };
+}
+
 /** Milliseconds from connect() to the first reply (ping) on a fresh connection. */
 export function firstReplyMs(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,9 +135,9 @@ export interface FirstReplyFigures {
 }
 
 /** A new connection's first reply (ping), unloaded and while `loadConnections` others search back to back. */
-export async function firstReplyScenario(port: number, queries: SparseVector[], k: number, samples: number, loadConnections = 64): Promise<FirstReplyFigures> {
+export async function firstReplyScenario(port: number, queries: QuerySource, k: number, samples: number, loadConnections = 64): Promise<FirstReplyFigures> {
   const unloaded = summarizeLatency(await firstReplies(port, samples));
-  const load = await startSearchLoad(port, loadConnections, queries, k);
+  const load = await startBackgroundLoad(port, loadConnections, k, queries);
   await sleep(500); // the load reaches its steady state
   const loaded = summarizeLatency(await firstReplies(port, samples));
   const done = await load.stop();
@@ -164,18 +204,10 @@ export async function hostileScenario(port: number, serverPid: number | undefine
  * and returns how many garbage connections the server closed.
  */
 async function startHostileClients(port: number): Promise<{ stop(): Promise<number> }> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), "hostile-clients.js");
-  const child = spawn(process.execPath, [script, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  for (let i = 0; i < 100 && !out.includes("ready"); i++) await sleep(50);
-  if (!out.includes("ready")) throw new Error(`the hostile clients did not start: ${out}`);
+  const child = await startChild("hostile-clients.js", [port]);
   return {
     async stop() {
-      child.kill("SIGTERM");
-      await exited;
-      const m = /garbage closed (\d+)/.exec(out);
+      const m = /garbage closed (\d+)/.exec(await child.stop());
       return m ? Number(m[1]) : 0;
     },
   };
@@ -198,7 +230,7 @@ export interface WriteFigures {
  * flushes every few thousand documents) unloaded, then while `loadConnections` connections
  * search back to back.
  */
-export async function writeScenario(port: number, queries: SparseVector[], k: number, seconds: number, seed: number, loadConnections = 64, batch = 100): Promise<WriteFigures> {
+export async function writeScenario(port: number, queries: QuerySource, k: number, seconds: number, seed: number, loadConnections = 64, batch = 100): Promise<WriteFigures> {
   const client = await SparseClient.connect({ port, timeoutMs: 120_000 });
   try {
     const writes = await client.createCollection("bench-writes", { durability: "batch", memtableMaxDocs: 2000 });
@@ -215,7 +247,7 @@ export async function writeScenario(port: number, queries: SparseVector[], k: nu
       return { docs, memtableDocs: Number((await writes.stats()).memtableDocs) };
     };
     const unloaded = await upsertFor();
-    const load = await startSearchLoad(port, loadConnections, queries, k);
+    const load = await startBackgroundLoad(port, loadConnections, k, queries);
     await sleep(300);
     const loaded = await upsertFor();
     const done = await load.stop();

@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<void> {
         // Warm the server's JIT and the segments' kernels before any figure is taken.
         await warmUp(server.port, queries, k, warmup);
         if (scenarios.has("first-reply")) {
-          const f = await firstReplyScenario(server.port, queries, k, samples);
+          const f = await firstReplyScenario(server.port, { count: numQueries, seed: seed + 1 }, k, samples);
           printFirstReply(f);
           json.firstReply = f;
         }
@@ -111,7 +111,7 @@ export async function run(argv: string[]): Promise<void> {
           json.hostile = h;
         }
         if (scenarios.has("writes")) {
-          const w = await writeScenario(server.port, queries, k, seconds, seed);
+          const w = await writeScenario(server.port, { count: numQueries, seed: seed + 1 }, k, seconds, seed);
           printWrites(w);
           json.writes = w;
         }
