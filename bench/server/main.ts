@@ -11,6 +11,7 @@ import { intOption, parseArgs } from "../cli-args.js";
 import { summarizeLatency } from "../metrics/latency.js";
 import { fixed, markdownTable } from "../report/markdown-table.js";
 import { generateDocumentBatch, batchVector, generateQueries } from "../synthetic/generator.js";
+import { firstReplyScenario, hostileScenario, startSearchLoad, writeScenario, type FirstReplyFigures, type HostileFigures, type WriteFigures } from "./load-scenarios.js";
 
 /**
  * `npm run bench -- server`: k=10 search throughput and latency through `sparsedb serve` at 1, 8
@@ -19,6 +20,10 @@ import { generateDocumentBatch, batchVector, generateQueries } from "../syntheti
  * The server runs in its own process (the CLI's `serve`), the clients in this one, so on a
  * 2-core machine each side has a core; the in-process baseline runs on one core, as the server's
  * searches do. Corpus and queries are synthetic SPLADE-like vectors (bench/synthetic), seeded.
+ *
+ * Then the load scenarios (load-scenarios.ts), each a figure under load against the same figure
+ * unloaded in the same run: a new connection's first reply while 64 others search; normal
+ * clients' latency with idle, slow and garbage connections added; upserts under search load.
  */
 const HELP = `usage: npm run bench -- server [options]
   --docs N          synthetic documents (default 100000)
@@ -28,7 +33,12 @@ const HELP = `usage: npm run bench -- server [options]
   --connections L   comma-separated connection counts (default 1,8,64)
   --warmup N        warm-up seconds before each measurement (default 2)
   --seed N          corpus seed (default 7)
-  --json FILE       also write the figures as JSON`;
+  --scenarios L     comma-separated: throughput, first-reply, hostile, writes (default all)
+  --samples N       first-reply samples, unloaded and loaded each (default 100)
+  --main-thread     throughput also through a server that searches on its main thread
+                    (serve --search-threads 0), for comparison in the same run
+  --json FILE       also write the figures as JSON
+The server is this build's sparsedb serve, or SPARSEDB_BENCH_SERVER=path/to/dist/engine/cli/main.js.`;
 
 interface Row {
   setup: string;
@@ -47,7 +57,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json"]);
+  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json", "--scenarios", "--samples"], ["--main-thread"]);
   const docs = intOption(args, "--docs", 100_000, 1);
   const numQueries = intOption(args, "--queries", 2000, 1);
   const k = intOption(args, "--k", 10, 1);
@@ -57,6 +67,10 @@ export async function run(argv: string[]): Promise<void> {
   const connections = (args.values.get("--connections") ?? "1,8,64").split(",").map((s) => Number(s));
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 1000)) throw new Error("--connections must be a comma-separated list of integers in 1..1000");
   const jsonPath = args.values.get("--json");
+  const samples = intOption(args, "--samples", 100, 1);
+  const ALL = ["throughput", "first-reply", "hostile", "writes"];
+  const scenarios = new Set((args.values.get("--scenarios") ?? ALL.join(",")).split(","));
+  for (const sc of scenarios) if (!ALL.includes(sc)) throw new Error(`unknown scenario "${sc}"; known: ${ALL.join(", ")}`);
 
   const dir = await mkdtemp(join(tmpdir(), "sparsedb-bench-server-"));
   try {
@@ -79,40 +93,119 @@ export async function run(argv: string[]): Promise<void> {
 
     await db.close();
 
-    // The baseline opens the collection fresh from disk, as the server does, and runs both
-    // before and after the server runs so that drift in the machine's load shows.
-    const rows: Row[] = [];
-    rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (before)"));
-    const server = await startServer(dir);
-    try {
-      for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds, warmup));
-    } finally {
-      await server.stop();
-    }
-    rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (after)"));
-
-    const base = (rows[0]!.qps + rows[rows.length - 1]!.qps) / 2;
-    const baseCpu = (rows[0]!.cpuMsPerSearch + rows[rows.length - 1]!.cpuMsPerSearch) / 2;
-    console.log();
-    console.log(`k=${k} searches over ${docs} synthetic documents (${numQueries} queries, exact mode), ${seconds} s each:`);
-    console.log(markdownTable(
-      ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms", "CPU ms/search", "CPU efficiency"],
-      rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3), fixed(r.cpuMsPerSearch, 3), `${fixed((100 * baseCpu) / r.cpuMsPerSearch, 1)}%`]),
-    ));
-    console.log("CPU efficiency = in-process CPU per search / this setup's CPU per search (searching process only): the");
-    console.log("throughput share a setup reaches when its process has a core to itself, whatever else loads the machine.");
-    const at8 = rows.find((r) => r.setup === "server" && r.connections === 8);
-    if (at8 !== undefined) {
-      const ratio = at8.qps / base;
-      console.log(`8 connections reach ${(ratio * 100).toFixed(1)}% of in-process throughput (target >= 70%): ${ratio >= 0.7 ? "met" : "NOT met"}; CPU efficiency ${((100 * baseCpu) / at8.cpuMsPerSearch).toFixed(1)}%`);
+    const json: Record<string, unknown> = { docs, queries: numQueries, k, seconds };
+    if (scenarios.has("throughput")) Object.assign(json, await throughput(dir, queries, k, seconds, warmup, connections, docs, numQueries, args.flags.has("--main-thread")));
+    if (scenarios.has("first-reply") || scenarios.has("hostile") || scenarios.has("writes")) {
+      const server = await startServer(dir);
+      try {
+        // Warm the server's JIT and the segments' kernels before any figure is taken.
+        await warmUp(server.port, queries, k, warmup);
+        if (scenarios.has("first-reply")) {
+          const f = await firstReplyScenario(server.port, { count: numQueries, seed: seed + 1 }, k, samples);
+          printFirstReply(f);
+          json.firstReply = f;
+        }
+        if (scenarios.has("hostile")) {
+          const h = await hostileScenario(server.port, server.pid, queries, k, seconds);
+          printHostile(h);
+          json.hostile = h;
+        }
+        if (scenarios.has("writes")) {
+          const w = await writeScenario(server.port, { count: numQueries, seed: seed + 1 }, k, seconds, seed);
+          printWrites(w);
+          json.writes = w;
+        }
+      } finally {
+        await server.stop();
+      }
     }
     if (jsonPath !== undefined) {
-      await writeFile(jsonPath, JSON.stringify({ docs, queries: numQueries, k, seconds, inProcessQps: base, inProcessCpuMsPerSearch: baseCpu, rows, ratioAt8: at8 ? at8.qps / base : null, cpuEfficiencyAt8: at8 ? baseCpu / at8.cpuMsPerSearch : null }, null, 2) + "\n");
+      await writeFile(jsonPath, JSON.stringify(json, null, 2) + "\n");
       console.log(`wrote ${jsonPath}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Search throughput and latency, in-process (before and after) and through the server at each connection count. */
+async function throughput(dir: string, queries: SparseVector[], k: number, seconds: number, warmup: number, connections: number[], docs: number, numQueries: number, mainThreadToo: boolean): Promise<Record<string, unknown>> {
+  // The baseline opens the collection fresh from disk, as the server does, and runs both
+  // before and after the server runs so that drift in the machine's load shows.
+  const rows: Row[] = [];
+  rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (before)"));
+  const server = await startServer(dir);
+  try {
+    for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds, warmup));
+  } finally {
+    await server.stop();
+  }
+  if (mainThreadToo) {
+    const mainThread = await startServer(dir, ["--search-threads", "0"]);
+    try {
+      for (const c of connections) rows.push({ ...(await measureServer(mainThread.port, c, queries, k, seconds, warmup)), setup: "server, main thread" });
+    } finally {
+      await mainThread.stop();
+    }
+  }
+  rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (after)"));
+
+  const base = (rows[0]!.qps + rows[rows.length - 1]!.qps) / 2;
+  const baseCpu = (rows[0]!.cpuMsPerSearch + rows[rows.length - 1]!.cpuMsPerSearch) / 2;
+  console.log();
+  console.log(`k=${k} searches over ${docs} synthetic documents (${numQueries} queries, exact mode), ${seconds} s each:`);
+  console.log(markdownTable(
+    ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms", "CPU ms/search", "CPU efficiency"],
+    rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3), fixed(r.cpuMsPerSearch, 3), `${fixed((100 * baseCpu) / r.cpuMsPerSearch, 1)}%`]),
+  ));
+  console.log("CPU efficiency = in-process CPU per search / this setup's CPU per search (searching process only): the");
+  console.log("throughput share a setup reaches when its process has a core to itself, whatever else loads the machine.");
+  const at1 = rows.find((r) => r.setup === "server" && r.connections === 1);
+  const at8 = rows.find((r) => r.setup === "server" && r.connections === 8);
+  if (at8 !== undefined) {
+    const ratio = at8.qps / base;
+    console.log(`8 connections reach ${(ratio * 100).toFixed(1)}% of in-process throughput (target >= 70% per core): ${ratio >= 0.7 ? "met" : "NOT met"}; CPU efficiency ${((100 * baseCpu) / at8.cpuMsPerSearch).toFixed(1)}%`);
+  }
+  const scaling = at1 !== undefined && at8 !== undefined ? at8.qps / at1.qps : null;
+  if (scaling !== null) console.log(`8 connections vs 1: ${scaling.toFixed(2)}x the throughput (target >= 1.6x on 2 cores)`);
+  return { inProcessQps: base, inProcessCpuMsPerSearch: baseCpu, rows, ratioAt8: at8 ? at8.qps / base : null, cpuEfficiencyAt8: at8 ? baseCpu / at8.cpuMsPerSearch : null, scaling8vs1: scaling };
+}
+
+/** `seconds` of 8 connections searching, to warm a fresh server. */
+async function warmUp(port: number, queries: SparseVector[], k: number, seconds: number): Promise<void> {
+  const load = await startSearchLoad(port, 8, queries, k);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await load.stop();
+}
+
+function printFirstReply(f: FirstReplyFigures): void {
+  console.log();
+  console.log(`A new connection's first reply (connect + ping), ${f.samples} samples each:`);
+  console.log(markdownTable(["server", "p50 ms", "p99 ms"], [
+    ["idle", fixed(f.unloadedP50Ms, 2), fixed(f.unloadedP99Ms, 2)],
+    [`${f.loadConnections} connections searching (${f.loadSearches} searches meanwhile)`, fixed(f.loadedP50Ms, 2), fixed(f.loadedP99Ms, 2)],
+  ]));
+  console.log(`loaded p99 ${fixed(f.loadedP99Ms, 1)} ms (target <= 100 ms): ${f.loadedP99Ms <= 100 ? "met" : "NOT met"}`);
+}
+
+function printHostile(h: HostileFigures): void {
+  console.log();
+  console.log(`${h.normalConnections} normal connections searching, alone and with 20 idle, 5 slow-header, 5 tiny-chunk and 5 garbage connections:`);
+  console.log(markdownTable(["setup", "queries/s", "p50 ms", "p99 ms", "server RSS MB"], [
+    ["normal clients alone", fixed(h.baselineQps, 0), fixed(h.baselineP50Ms, 3), fixed(h.baselineP99Ms, 3), h.serverRssBeforeMb === null ? "n/a" : fixed(h.serverRssBeforeMb, 0)],
+    ["with the hostile clients", fixed(h.hostileQps, 0), fixed(h.hostileP50Ms, 3), fixed(h.hostileP99Ms, 3), h.serverRssDuringMb === null ? "n/a" : fixed(h.serverRssDuringMb, 0)],
+  ]));
+  console.log(`p99 grows ${fixed(h.p99Ratio, 2)}x (target <= 1.5x): ${h.p99Ratio <= 1.5 ? "met" : "NOT met"}; garbage connections closed by the server: ${h.garbageConnectionsClosed}; bytes buffered for unfinished frames: ${h.serverBufferedBytes}; error replies to normal clients: ${h.errors}`);
+}
+
+function printWrites(w: WriteFigures): void {
+  console.log();
+  console.log(`Upserts (one writer, batches of ${w.batch}, memtable flushed every 2000 docs), unloaded and with ${w.loadConnections} connections searching:`);
+  console.log(markdownTable(["setup", "docs/s", "memtable docs at the end"], [
+    ["unloaded", fixed(w.unloadedDocsPerSecond, 0), w.memtableDocsUnloaded],
+    [`${w.loadConnections} connections searching (${w.loadSearches} searches meanwhile)`, fixed(w.loadedDocsPerSecond, 0), w.memtableDocsLoaded],
+  ]));
+  console.log(`loaded / unloaded = ${fixed(w.ratio, 2)} (target >= 0.5): ${w.ratio >= 0.5 ? "met" : "NOT met"}`);
 }
 
 async function inProcess(dir: string, queries: SparseVector[], k: number, seconds: number, warmup: number, setup: string): Promise<Row> {
@@ -187,10 +280,11 @@ async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise
 }
 
 /** `sparsedb serve` on a free loopback port, in a child process. */
-async function startServer(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
+async function startServer(dir: string, extraArgs: string[] = []): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
+  // SPARSEDB_BENCH_SERVER: another build's dist/engine/cli/main.js, to compare servers with the same scenarios.
+  const main = process.env.SPARSEDB_BENCH_SERVER ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
@@ -203,6 +297,7 @@ async function startServer(dir: string): Promise<{ port: number; stop(): Promise
   });
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill("SIGTERM");
       await exited;

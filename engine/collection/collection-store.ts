@@ -20,7 +20,8 @@ import { openCollectionState, type WalRepair } from "./recovery.js";
 import { SegmentBuildService } from "./segment-build-service.js";
 import { SegmentSet } from "./segment-set.js";
 import type { Snapshot } from "./snapshot.js";
-import { searchSnapshot } from "./snapshot-search.js";
+import { searchSnapshot, type SnapshotSearchOptions } from "./snapshot-search.js";
+import { searchSnapshotParallel, segmentSearchPool } from "./parallel-search.js";
 import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./wal-records.js";
 import { WriteLog } from "./write-log.js";
@@ -272,7 +273,7 @@ export class CollectionStore {
     const vocabulary = this.options.encoder?.vocabulary;
     const snap = this.snapshot();
     try {
-      return searchSnapshot(snap, query, {
+      const searchOptions: SnapshotSearchOptions = {
         k: r.k,
         exact: r.mode === "exact",
         algorithm: r.algorithm,
@@ -280,7 +281,11 @@ export class CollectionStore {
         explain: r.explain,
         vocabSize: this.vocabSize,
         tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
-      });
+      };
+      // A server's worker threads search the segments when it has installed its pool.
+      const pool = segmentSearchPool();
+      if (pool !== undefined) return await searchSnapshotParallel(snap, query, searchOptions, pool);
+      return searchSnapshot(snap, query, searchOptions);
     } finally {
       snap.release();
     }

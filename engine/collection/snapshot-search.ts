@@ -1,5 +1,8 @@
 import type { SparseVector } from "../sparse-vector.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
+import type { DocFilter } from "../search/algorithm.js";
+import type { DocHit } from "../search/top-k.js";
+import type { LiveSegment } from "./live-segment.js";
 import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
 import type { ExplainTerm, SearchHit } from "../requests.js";
@@ -16,7 +19,7 @@ export interface SnapshotSearchOptions {
   tokenOf?: (termId: number) => string | undefined;
 }
 
-interface Candidate {
+export interface Candidate {
   id: string;
   score: number;
   vector: () => SparseVector | { terms: Uint32Array; weights: Float32Array };
@@ -31,6 +34,18 @@ interface Candidate {
  * place is cut by doc id, i.e. insertion order.)
  */
 export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHit[] {
+  const candidates = memtableCandidates(snap, query, o);
+  for (const seg of snap.segments) {
+    if (seg.liveDocs === 0) continue;
+    const { filter, excluded } = segmentFilter(seg, o);
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded });
+    addSegmentHits(candidates, seg, hits);
+  }
+  return topHits(candidates, query, o);
+}
+
+/** The memtables' top-k candidates (exact scores, the metadata filter applied). */
+export function memtableCandidates(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): Candidate[] {
   const candidates: Candidate[] = [];
   const dense = new Float64Array(o.vocabSize);
   for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
@@ -56,24 +71,31 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
       metadata: () => (decoded.has(d) ? decoded.get(d) : d.meta ? unpackValue(d.meta) : null),
     });
   }
+  return candidates;
+}
 
-  for (const seg of snap.segments) {
-    if (seg.liveDocs === 0) continue;
-    const accept = o.accept;
-    const filter = accept
-      ? (doc: number) => !seg.isDeleted(doc) && accept(seg.metadata(doc))
-      : seg.deletedCount > 0
-        ? (doc: number) => !seg.isDeleted(doc)
-        : undefined;
-    // A deletions-only filter rejects a known number of documents, which lets the range search
-    // start from a rank-safe threshold (engine/search/range-query.ts).
-    const excluded = accept ? undefined : seg.deletedCount;
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded });
-    for (const h of hits) {
-      candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
-    }
+/** The doc filter a segment's search runs with: deletions and the metadata filter. */
+export function segmentFilter(seg: LiveSegment, o: SnapshotSearchOptions): { filter: DocFilter | undefined; excluded: number | undefined } {
+  const accept = o.accept;
+  const filter = accept
+    ? (doc: number) => !seg.isDeleted(doc) && accept(seg.metadata(doc))
+    : seg.deletedCount > 0
+      ? (doc: number) => !seg.isDeleted(doc)
+      : undefined;
+  // A deletions-only filter rejects a known number of documents, which lets the range search
+  // start from a rank-safe threshold (engine/search/range-query.ts).
+  const excluded = accept ? undefined : seg.deletedCount;
+  return { filter, excluded };
+}
+
+export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: readonly DocHit[]): void {
+  for (const h of hits) {
+    candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
   }
+}
 
+/** The merged top-k of every candidate, as hits. */
+export function topHits(candidates: Candidate[], query: SparseVector, o: SnapshotSearchOptions): SearchHit[] {
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return candidates.slice(0, o.k).map((c) => {
     const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };

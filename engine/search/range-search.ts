@@ -179,10 +179,15 @@ class RangeKernel {
     const copied = [index.forward.docStart, index.forward.terms, index.forward.weights, index.ranges.a.rows, index.ranges.a.nibbleRows, index.ranges.a.rare]
       .filter((a) => !inPlaced(a))
       .reduce((n, a) => n + a.byteLength + 16, 0);
-    const bytes = (placed === undefined ? 0 : placed.buffer.byteLength) + copied + scratchBytes(index);
+    // One scratch area for this thread and one for each search worker (shareRangeKernels).
+    const scratch = (1 + (sharing?.workers ?? 0)) * scratchBytes(index);
+    const bytes = (placed === undefined ? 0 : placed.buffer.byteLength) + copied + scratch;
     if (bytes > MAX_KERNEL_BYTES) return null;
-    return new RangeKernel(module, index, placed ?? new KernelMemory(copied + scratchBytes(index)));
+    return new RangeKernel(module, index, placed ?? new KernelMemory(copied + scratch));
   }
+
+  /** Set when kernels are shared (shareRangeKernels): what a worker thread needs to search this one. */
+  share: RangeKernelShare | undefined;
 
   private constructor(module: WebAssembly.Module, index: SegmentIndex, mem: KernelMemory) {
     const instance = new WebAssembly.Instance(module, {
@@ -236,6 +241,16 @@ class RangeKernel {
       this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
       bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
     );
+    if (sharing !== undefined) {
+      // One more scratch area per worker thread, in setScratch's argument order.
+      const r = (bytes: number) => mem.reserve(bytes);
+      const scratch = Array.from({ length: sharing.workers }, () => [
+        r(v * 2), r((v + 1) * 8), r(8 * v), r(8 * v), r(16 * v), r(WINDOW_RANGES * 2),
+        r(stride * 4), r(stride * 2), r(stride * 4), r(4097 * 4), r(KERNEL_MAX_K * 8), r(KERNEL_MAX_K * 4),
+      ]);
+      const segment = [n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset];
+      this.share = { memory: mem.memory, segment, scratch, rareBase: this.rareBase, numTerms: v };
+    }
   }
 
   search(rq: RangeQuery, k: number, filter: DocFilter | undefined, timing: boolean): RangeSearchResult {
@@ -283,6 +298,48 @@ class RangeKernel {
     return { hits, postingsScored: this.x.postingsScored(), candidates: 0 };
   }
 
+}
+
+// ---- Sharing a segment's kernel memory with worker threads (engine/server/search-pool.ts) ----
+
+/**
+ * What a worker thread needs to run the kernel over one segment: the shared memory, the
+ * arguments of setSegment, one set of setScratch arguments per worker (worker i uses
+ * scratch[i]; the main thread keeps its own), and the offsets RangeKernel.search writes.
+ */
+export interface RangeKernelShare {
+  memory: WebAssembly.Memory;
+  segment: number[];
+  scratch: number[][];
+  rareBase: number;
+  numTerms: number;
+}
+
+let sharing: { workers: number; module: WebAssembly.Module } | undefined;
+
+/**
+ * From now on every segment's kernel (whose memory is always shared, kernel-memory.ts) gets a
+ * scratch area for each of `workers` threads. Kernels made before have none (rangeKernelShare
+ * says undefined for them). Returns the kernel module, or null when it is not built (nothing
+ * changes then).
+ * Set once per process; later calls return the same module and keep the first worker count.
+ */
+export function shareRangeKernels(workers: number): WebAssembly.Module | null {
+  if (sharing !== undefined) return sharing.module;
+  const module = kernelModule();
+  if (module === null) return null;
+  sharing = { workers, module };
+  return module;
+}
+
+/** The number of worker scratch areas kernels are made with (0 while not sharing). */
+export function rangeKernelWorkers(): number {
+  return sharing?.workers ?? 0;
+}
+
+/** The shared kernel memory of `index` (made now if it has none yet), or undefined where the kernel does not run or its memory is private. */
+export function rangeKernelShare(index: SegmentIndex): RangeKernelShare | undefined {
+  return RangeKernel.of(index, 1)?.share;
 }
 
 /** The kernel's scratch for a segment: query tables, window bounds, candidates, heap. */

@@ -3,10 +3,21 @@ import { SparseDbError } from "../errors.js";
 import type { AuthThrottle } from "./auth-throttle.js";
 import { decodeBody, encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.js";
 import { OPERATIONS, type OperationContext } from "./operations.js";
+import type { Lane, RunQueue, Schedulable } from "./run-queue.js";
 import { checkPlainData, isMap } from "./wire-values.js";
 
 /** A request id: any integer MessagePack can carry (bigint beyond 2^53) or a short string, echoed exactly. */
 type RequestId = number | bigint | string | null;
+
+/**
+ * A connection that has this many bytes of received, not yet started requests waiting in the run
+ * queue stops reading until the queue reaches it (TCP holds the rest), so a client that pipelines
+ * faster than it is served is slowed rather than buffered.
+ */
+const READ_AHEAD_BYTES = 256 * 1024;
+
+/** Light requests (see isLight) that one read may run at once, ahead of the run queue. */
+const INLINE_PER_READ = 8;
 
 /** During shutdown a connection keeps reading (and refusing) for at most this long once its requests are done. */
 const SHUTDOWN_READ_GRACE_MS = 2000;
@@ -20,6 +31,8 @@ export interface ConnectionOptions {
   /** True once the server is shutting down: new requests are refused. */
   isDraining(): boolean;
   onRequestDone(): void;
+  /** The server's fair scheduler: requests start when the connection's turn comes. */
+  runQueue: RunQueue;
 }
 
 /**
@@ -28,12 +41,19 @@ export interface ConnectionOptions {
  * that nothing behind a failed `auth` is even parsed, and the frame limit rises only once the
  * connection has authenticated. A frame that cannot be parsed closes the connection (the stream
  * position is lost); a parsed but wrong request gets an error reply.
+ *
+ * Requests start when the run queue gives the connection a turn (one request per turn, see
+ * run-queue.ts), so one connection's pipeline cannot hold the event loop. Light requests (ping,
+ * auth, server stats, a malformed request's error) that arrive while the connection has nothing
+ * queued run at once as they are read, so they are answered even while the queue is long.
  */
-export class Connection {
+export class Connection implements Schedulable {
   private readonly decoder: FrameDecoder;
   private authenticated: boolean;
   private inFlight = 0;
   private paused = false;
+  /** A request read ahead (by onData, to see whether it is light) and not yet started. */
+  private ready: unknown = undefined;
   private closing = false;
   private ending = false;
   private idle: (() => void)[] = [];
@@ -69,6 +89,11 @@ export class Connection {
     return this.inFlight;
   }
 
+  /** Whether requests already received wait for the run queue. */
+  get hasQueuedRequests(): boolean {
+    return this.ready !== undefined || this.options.runQueue.has(this);
+  }
+
   /** Resolves when no request of this connection is running. */
   whenIdle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
@@ -102,35 +127,97 @@ export class Connection {
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       if (this.closing || Date.now() > deadline) return;
-      if (this.inFlight === 0 && this.socket.bytesRead === seen) return;
+      if (this.inFlight === 0 && !this.hasQueuedRequests && this.socket.bytesRead === seen) return;
     }
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.decoder.write(chunk);
-    while (!this.closing) {
-      let payload: Buffer | undefined;
-      try {
-        payload = this.decoder.next();
-      } catch (e) {
-        if (!(e instanceof FrameTooLargeError)) {
-          this.fail(null, "INTERNAL", `cannot read frames: ${(e as Error).message}; closing the connection`);
-          return;
-        }
-        const why = this.authenticated ? "" : " for a connection that has not authenticated (send auth first)";
-        this.fail(null, "LIMIT_EXCEEDED", `${e.message}${why}; closing the connection`);
-        return;
-      }
-      if (payload === undefined) return;
-      let body: unknown;
-      try {
-        body = decodeBody(payload);
-      } catch (e) {
-        this.fail(null, "INVALID_ARGUMENT", `frame body is not one valid MessagePack value (${(e as Error).message}); closing the connection`);
-        return;
+    if (!this.hasQueuedRequests) this.runLight();
+    this.updateReading();
+  }
+
+  /**
+   * Runs the light requests at the front of what was read, up to INLINE_PER_READ; the first
+   * request that is not light is kept in `ready` and the connection queued for its turn.
+   */
+  private runLight(): void {
+    for (let i = 0; i < INLINE_PER_READ; i++) {
+      if (this.closing || this.inFlight >= this.options.context.limits.maxInFlightPerConnection) break;
+      const body = this.nextBody();
+      if (body === undefined) return;
+      if (!isLight(body)) {
+        this.ready = body;
+        break;
       }
       this.handle(body);
+    }
+    if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this, this.readyLane());
+  }
+
+  private readyLane(): Lane {
+    return this.ready !== undefined && isWrite(this.ready) ? "write" : "read";
+  }
+
+  /**
+   * The run queue's turn: starts this connection's next request, then reads the one behind it
+   * (if it has arrived whole) to tell the queue which lane it belongs in.
+   */
+  step(): false | Lane {
+    if (this.closing) return false;
+    // At the in-flight limit the connection waits; a finishing request queues it again.
+    if (this.inFlight >= this.options.context.limits.maxInFlightPerConnection) return false;
+    let body = this.ready;
+    this.ready = undefined;
+    if (body === undefined) body = this.nextBody();
+    if (body === undefined) {
+      this.updateReading();
+      return false;
+    }
+    this.handle(body);
+    if (!this.closing && this.decoder.pendingBytes > 0) this.ready = this.nextBody();
+    const more = !this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0);
+    this.updateReading(more);
+    return more ? this.readyLane() : false;
+  }
+
+  /** The next complete request body, or undefined (none yet, or the stream failed and the connection is closing). */
+  private nextBody(): unknown {
+    let payload: Buffer | undefined;
+    try {
+      payload = this.decoder.next();
+    } catch (e) {
+      if (!(e instanceof FrameTooLargeError)) {
+        this.fail(null, "INTERNAL", `cannot read frames: ${(e as Error).message}; closing the connection`);
+        return undefined;
+      }
+      const why = this.authenticated ? "" : " for a connection that has not authenticated (send auth first)";
+      this.fail(null, "LIMIT_EXCEEDED", `${e.message}${why}; closing the connection`);
+      return undefined;
+    }
+    if (payload === undefined) return undefined;
+    try {
+      return decodeBody(payload);
+    } catch (e) {
+      this.fail(null, "INVALID_ARGUMENT", `frame body is not one valid MessagePack value (${(e as Error).message}); closing the connection`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Reads while the connection is under its in-flight limit and has less than READ_AHEAD_BYTES
+   * waiting for the run queue. (A partial frame is not waiting: it may need more bytes than that.)
+   */
+  private updateReading(queued = this.hasQueuedRequests): void {
+    if (this.closing) return;
+    const full = this.inFlight >= this.options.context.limits.maxInFlightPerConnection || (queued && this.decoder.pendingBytes >= READ_AHEAD_BYTES);
+    if (full && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!full && this.paused) {
+      this.paused = false;
+      this.socket.resume();
     }
   }
 
@@ -160,20 +247,14 @@ export class Connection {
       return;
     }
     this.inFlight++;
-    if (this.inFlight >= this.options.context.limits.maxInFlightPerConnection && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
     this.run(body.op, body.args).then(
       (result) => this.send({ id, result: result ?? null }),
       (e: unknown) => this.send({ id, error: errorToWire(e) }),
     ).finally(() => {
       this.inFlight--;
       this.options.onRequestDone();
-      if (this.paused && this.inFlight < this.options.context.limits.maxInFlightPerConnection) {
-        this.paused = false;
-        this.socket.resume();
-      }
+      if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this, this.readyLane());
+      this.updateReading();
       if (this.inFlight === 0) this.resolveIdle();
     });
   }
@@ -218,7 +299,7 @@ export class Connection {
       done({ id, result: { authenticated: true } });
       return;
     }
-    this.closing = true; // onData's loop stops here: nothing behind this frame is parsed
+    this.closing = true; // nothing behind this frame is parsed: step and runLight stop here
     this.socket.pause();
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
     const delay = this.options.throttle.fail(address);
@@ -250,6 +331,19 @@ export class Connection {
     this.idle = [];
     for (const r of waiting) r();
   }
+}
+
+/** Requests that cost next to nothing and keep a connection responsive: run as soon as they are read. */
+function isLight(body: unknown): boolean {
+  if (!isMap(body)) return true; // answered with an error
+  if (body.op === "ping" || body.op === "auth") return true;
+  return body.op === "stats" && (!isMap(body.args) || body.args.collection === undefined || body.args.collection === null);
+}
+
+/** Requests that change data or wait for the disk: they go in the run queue's write lane. */
+function isWrite(body: unknown): boolean {
+  if (!isMap(body)) return false;
+  return body.op === "upsert" || body.op === "delete" || body.op === "flush" || body.op === "sync";
 }
 
 export function errorToWire(e: unknown): { code: string; message: string } {

@@ -1,4 +1,5 @@
 import { createServer, isIP, type Server, type Socket } from "node:net";
+import { availableParallelism } from "node:os";
 import type { Database } from "../database.js";
 import { SparseDbError } from "../errors.js";
 import { AuthThrottle, tokenChecker } from "./auth-throttle.js";
@@ -6,6 +7,8 @@ import { encodeFrame } from "./frame.js";
 import { Connection } from "./connection.js";
 import { resolveLimits, type ServerLimits } from "./limits.js";
 import type { OperationContext } from "./operations.js";
+import { RunQueue } from "./run-queue.js";
+import { acquireSearchPool, releaseSearchPool, type SearchPool } from "./search-pool.js";
 
 export interface ServerOptions {
   /** 127.0.0.1 by default. Any address that is not loopback needs a token. */
@@ -15,6 +18,11 @@ export interface ServerOptions {
   /** When set, every connection must send `auth` with this token before other ops. */
   token?: string;
   limits?: Partial<ServerLimits>;
+  /**
+   * Worker threads that run segment searches (search-pool.ts): one per core by default; 0 runs
+   * every search on the server's main thread. The first server of a process sets the count.
+   */
+  searchThreads?: number;
 }
 
 export const DEFAULT_PORT = 7700;
@@ -40,6 +48,8 @@ export class SparseServer {
   private requestsServed = 0;
   private readonly startedAt = Date.now();
   private closePromise: Promise<void> | undefined;
+  /** @internal the fair scheduler every connection's requests go through */
+  readonly runQueue = new RunQueue();
   /** @internal failed-auth bookkeeping per peer address */
   readonly authThrottle: AuthThrottle;
 
@@ -48,6 +58,8 @@ export class SparseServer {
     readonly limits: ServerLimits,
     readonly host: string,
     readonly port: number,
+    /** @internal the worker threads searching for this server, if any */
+    readonly searchPool: SearchPool | undefined,
   ) {
     this.authThrottle = new AuthThrottle({
       baseDelayMs: limits.authFailureDelayMs,
@@ -71,6 +83,8 @@ export class SparseServer {
         `refusing to listen on ${host} without a token: anyone who can reach it could read and change the data. Pass a token (--token or SPARSEDB_TOKEN), or listen on 127.0.0.1`,
       );
     }
+    const threads = options.searchThreads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 0 || threads > 256) throw new SparseDbError("INVALID_ARGUMENT", `searchThreads is ${threads}; use an integer in 0..256 (0: search on the main thread)`);
     const checkToken = options.token === undefined ? undefined : tokenChecker(options.token);
     const server = createServer({ pauseOnConnect: false });
     let instance: SparseServer | undefined;
@@ -86,10 +100,12 @@ export class SparseServer {
       );
       server.listen(port, host, () => resolve());
     });
+    // Without the built worker or shared kernel (running from sources unbuilt) searches stay in-process.
+    const pool = threads > 0 ? acquireSearchPool(threads) : undefined;
     server.on("error", () => undefined);
     const address = server.address();
     const boundPort = typeof address === "object" && address !== null ? address.port : port;
-    instance = new SparseServer(server, limits, host, boundPort);
+    instance = new SparseServer(server, limits, host, boundPort, pool);
     return instance;
   }
 
@@ -126,6 +142,7 @@ export class SparseServer {
       throttle: this.authThrottle,
       isDraining: () => this.draining,
       onRequestDone: () => this.requestsServed++,
+      runQueue: this.runQueue,
     });
     this.connections.add(connection);
     socket.on("close", () => this.connections.delete(connection));
@@ -145,6 +162,8 @@ export class SparseServer {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       collections: db.listCollections().map((c) => c.name),
       limits: this.limits,
+      /** Worker threads searching (0: searches run on the main thread). */
+      searchThreads: this.searchPool?.size ?? 0,
     };
   }
 
@@ -160,6 +179,7 @@ export class SparseServer {
       await Promise.all([...this.connections].map((c) => c.drain()));
       for (const c of this.connections) c.end();
       await stopped;
+      if (this.searchPool !== undefined) await releaseSearchPool(this.searchPool);
     })();
     return this.closePromise;
   }

@@ -7,11 +7,16 @@ export class RawConnection {
   private readonly replies: unknown[] = [];
   private waiters: (() => void)[] = [];
   closed = false;
+  /** Replies decoded so far, taken by next() or not. */
+  received = 0;
   readonly whenClosed: Promise<void>;
 
   private constructor(readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => {
-      for (const p of this.decoder.push(chunk)) this.replies.push(decodeBody(p));
+      for (const p of this.decoder.push(chunk)) {
+        this.replies.push(decodeBody(p));
+        this.received++;
+      }
       this.wake();
     });
     socket.on("error", () => undefined);

@@ -46,6 +46,8 @@ Options:
                              failure from the same address (default ${DEFAULT_LIMITS.authFailureDelayMs})
       --auth-failure-max-delay-ms N
                              the longest such wait (default ${DEFAULT_LIMITS.authFailureMaxDelayMs})
+      --search-threads N     worker threads that run searches (default: one per core; 0 runs
+                             them on the main thread)
   -h, --help                 this help`;
 
 export const serveCommand: Command = {
@@ -59,6 +61,7 @@ export const serveCommand: Command = {
       port: { type: "string", short: "p" },
       host: { type: "string" },
       token: { type: "string" },
+      "search-threads": { type: "string" },
       ...Object.fromEntries(Object.keys(LIMIT_FLAGS).map((f) => [f, { type: "string" as const }])),
     });
     const port = intOption(values, "port", DEFAULT_PORT, 0, 65535);
@@ -66,13 +69,14 @@ export const serveCommand: Command = {
     for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
       if (values[flag] !== undefined) limits[key] = intOption(values, flag, DEFAULT_LIMITS[key]);
     }
+    const searchThreads = values["search-threads"] === undefined ? undefined : intOption(values, "search-threads", 0, 0, 256);
     const token = stringOption(values, "token") ?? (io.env.SPARSEDB_TOKEN || undefined);
     const host = stringOption(values, "host") ?? "127.0.0.1";
     const dir = databaseDir(values, io);
     const db = await Database.open(dir);
     let server: SparseServer;
     try {
-      server = await SparseServer.listen(db, { host, port, limits, ...(token !== undefined ? { token } : {}) });
+      server = await SparseServer.listen(db, { host, port, limits, ...(searchThreads !== undefined ? { searchThreads } : {}), ...(token !== undefined ? { token } : {}) });
     } catch (e) {
       await db.close();
       throw e;

@@ -1,0 +1,141 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installSegmentSearchPool, segmentSearchPool } from "../../engine/collection/parallel-search.js";
+import { Database } from "../../engine/database.js";
+import type { Collection as DatabaseCollection } from "../../engine/collection.js";
+import { acquireSearchPool, releaseSearchPool, type SearchPool } from "../../engine/server/search-pool.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+import { backends } from "./server-fixture.js";
+
+/**
+ * The worker pool returns what the in-process search returns: the same ids, scores and order,
+ * over several segments with deletions, a memtable, exact and fast mode.
+ */
+const VOCAB = 2000;
+
+function docVector(i: number): SparseVector {
+  const terms = new Set<number>();
+  const n = 5 + (i % 40);
+  for (let j = 0; j < n; j++) terms.add((i * 7919 + j * j * 104729 + j) % VOCAB);
+  const sorted = [...terms].sort((a, b) => a - b);
+  return SparseVector.fromArrays(sorted, sorted.map((t) => 0.05 + ((t * 31 + i * 17) % 97) / 16));
+}
+
+const realStorage = process.env.SPARSEDB_TEST_FAKE_STORAGE !== "1";
+let pool: SearchPool | undefined;
+let dir = "";
+let db: Database | undefined;
+let c: DatabaseCollection;
+
+beforeAll(async () => {
+  if (!realStorage) return;
+  pool = acquireSearchPool(2); // before any kernel exists, so every segment's memory is shared
+  if (pool === undefined) return; // not built (dist/ lacks the worker or the shared kernel)
+  dir = await mkdtemp(join(tmpdir(), "sparsedb-pool-"));
+  db = await Database.open(dir, await backends());
+  c = await db.createCollection("c", { memtableMaxDocs: 700 });
+  for (let first = 0; first < 3000; first += 500) {
+    await c.upsert(Array.from({ length: 500 }, (_, i) => ({ id: `d${first + i}`, vector: docVector(first + i), metadata: { parity: (first + i) % 2 === 0 ? "even" : "odd" } })));
+  }
+  await c.flush();
+  // Deletions in flushed segments, replacements and new documents in the memtable.
+  await c.delete(Array.from({ length: 300 }, (_, i) => `d${i * 9}`));
+  await c.upsert(Array.from({ length: 100 }, (_, i) => ({ id: `d${i * 9 + 1}`, vector: docVector(10_000 + i) })));
+  await c.upsert(Array.from({ length: 100 }, (_, i) => ({ id: `m${i}`, vector: docVector(20_000 + i) })));
+}, 120_000);
+
+afterAll(async () => {
+  await db?.close();
+  if (pool !== undefined) await releaseSearchPool(pool);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The same search with the pool uninstalled: every segment searched on this thread. */
+async function inProcess<T>(run: () => Promise<T>): Promise<T> {
+  const installed = segmentSearchPool();
+  installSegmentSearchPool(undefined);
+  try {
+    return await run();
+  } finally {
+    installSegmentSearchPool(installed);
+  }
+}
+
+const queryArb = fc.uniqueArray(fc.integer({ min: 0, max: VOCAB - 1 }), { minLength: 1, maxLength: 30 }).chain((terms) =>
+  fc.record({
+    terms: fc.constant(terms.sort((a, b) => a - b)),
+    weights: fc.array(fc.double({ min: 0.01, max: 10, noNaN: true }), { minLength: terms.length, maxLength: terms.length }),
+    k: fc.integer({ min: 1, max: 60 }),
+    mode: fc.constantFrom("exact" as const, "fast" as const),
+  }),
+);
+
+describe("search worker pool", () => {
+  it.skipIf(!realStorage)("is built and installed", () => {
+    expect(pool, "dist/ needs search-worker.js and range-kernel.wasm (npm run build)").toBeDefined();
+    expect(segmentSearchPool()).toBe(pool);
+  });
+
+  it.skipIf(!realStorage)("gives the same hits as the in-process search", async () => {
+    if (pool === undefined) return;
+    const stats = (await c.stats()) as { segments: number; deletedDocs: number; memtableDocs: number };
+    expect(stats.segments).toBeGreaterThan(1);
+    expect(stats.deletedDocs).toBeGreaterThan(0);
+    expect(stats.memtableDocs).toBeGreaterThan(0);
+    const before = pool.searchesInWorkers;
+    await fc.assert(
+      fc.asyncProperty(queryArb, async (q) => {
+        const request = { vector: SparseVector.fromArrays(q.terms, q.weights, { role: "query" }), k: q.k, mode: q.mode };
+        const pooled = await c.search(request);
+        const local = await inProcess(() => c.search(request));
+        expect(pooled).toEqual(local);
+        // And both are the exhaustive answer.
+        const exhaustive = await inProcess(() => c.search({ ...request, algorithm: "exhaustive" }));
+        expect(pooled.map((h) => h.id)).toEqual(exhaustive.map((h) => h.id));
+      }),
+      { numRuns: 40 },
+    );
+    // The searches really ran in the workers (not the in-process fallback).
+    expect(pool.searchesInWorkers - before).toBeGreaterThanOrEqual(40 * stats.segments * 0.5);
+  }, 120_000);
+
+  it.skipIf(!realStorage)("sees a deletion made after the last search, and none made after a search began", async () => {
+    if (pool === undefined) return;
+    const q = { vector: docVector(5), k: 5 };
+    const top = (await c.search(q))[0]!.id;
+    const running = c.search(q); // dispatched now: its deletions copy is taken now
+    await c.delete([top]);
+    expect((await running)[0]!.id).toBe(top);
+    const after = await c.search(q);
+    expect(after.map((h) => h.id)).not.toContain(top);
+    expect(after).toEqual(await inProcess(() => c.search(q)));
+  });
+
+  it.skipIf(!realStorage)("replaces a worker thread that died and searches on", async () => {
+    if (pool === undefined) return;
+    const q = { vector: docVector(123), k: 10 };
+    const expected = await inProcess(() => c.search(q));
+    const threads = (pool as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads;
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    await new Promise((r) => setTimeout(r, 50)); // the exit events
+    const before = pool.searchesInWorkers;
+    for (let i = 0; i < 4; i++) expect(await c.search(q)).toEqual(expected);
+    expect(pool.searchesInWorkers).toBeGreaterThan(before);
+  });
+
+  it.skipIf(!realStorage)("runs filtered searches in-process with the same results", async () => {
+    if (pool === undefined) return;
+    // Terms of both parities (an even document's terms are all even, an odd one's odd).
+    const terms = Array.from({ length: 60 }, (_, i) => i * 7);
+    const q = { vector: SparseVector.fromArrays(terms, terms.map((t) => 1 + (t % 5)), { role: "query" }), k: 20, filter: { parity: "even" } };
+    const before = pool.searchesInWorkers;
+    const hits = await c.search(q);
+    expect(pool.searchesInWorkers).toBe(before);
+    expect(hits.length).toBe(20);
+    expect(hits.every((h) => (h.metadata as { parity: string }).parity === "even")).toBe(true);
+    expect(hits).toEqual(await inProcess(() => c.search(q)));
+  });
+});
