@@ -26,7 +26,7 @@ const vocab = () => (vocabulary ??= loadBertVocabulary());
 
 /**
  * `--docs N` generates N synthetic documents (bench/synthetic, seeded); `--docs FILE` reads an
- * Anserini TSV or JSON-lines vector file. The build time covers add() and build() only, not
+ * Anserini TSV or JSON-lines vector file, `--docs FILE,FILE,...` several, concatenated in order. The build time covers add() and build() only, not
  * generation or parsing.
  */
 export async function loadDocs(spec: string, seed: number, bits: number): Promise<LoadedDocs> {
@@ -49,7 +49,9 @@ export async function loadDocs(spec: string, seed: number, bits: number): Promis
     const buildSeconds = addSeconds + (performance.now() - t0) / 1000;
     return { index, ids: (d) => `d${d}`, synthetic: true, buildSeconds };
   }
-  const records = await readVectorFile(spec, await vocab());
+  // FILE,FILE,...: the files' documents one after another (e.g. several BEIR query files).
+  const records = [];
+  for (const file of spec.split(",").filter((f) => f.length > 0)) records.push(...(await readVectorFile(file, await vocab())));
   const t0 = performance.now();
   for (const r of records) builder.add(r.vector);
   const index = builder.build();
