@@ -25,6 +25,7 @@ import { SegmentInputBuilder } from "./collection/segment-input.js";
 import { LiveSegment } from "./collection/live-segment.js";
 import { mergeSegments } from "./collection/segment-merger.js";
 import { searchSnapshot, type CollectionHit } from "./collection/snapshot-search.js";
+import { approximateRecall } from "./search/approximate-options.js";
 import { Snapshot } from "./collection/snapshot.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./collection/wal-records.js";
 
@@ -68,8 +69,14 @@ export interface CollectionSearchOptions {
   vector?: VectorInput;
   text?: string;
   k: number;
-  /** "exact" (default): top-k by the float dot product. "fast": top-k by the quantized score. */
-  mode?: "exact" | "fast";
+  /**
+   * "exact" (default): top-k by the float dot product. "fast": top-k by the quantized score.
+   * "approximate": float scores, with the range search's bounds scaled down as far as this
+   * collection's calibration says still reaches `recall` (engine/search/approximate-calibration.ts).
+   */
+  mode?: "exact" | "fast" | "approximate";
+  /** Mode "approximate": the recall@k to reach, 0.8..0.999; 0.95 by default. */
+  recall?: number;
   algorithm?: AlgorithmName;
   filter?: Filter;
   explain?: boolean;
@@ -318,13 +325,16 @@ export class Collection {
    * Top-k by dot product over every live document. Ties: score descending, then id ascending.
    * A filter is applied during retrieval, so k hits come back whenever k documents match.
    */
-  async search(options: CollectionSearchOptions): Promise<CollectionHit[]> {
+  async search(options: CollectionSearchOptions): Promise<CollectionHit[] & { expectedRecall?: number }> {
     this.checkOpen();
     if (options === null || typeof options !== "object") throw new SparseDbError("INVALID_ARGUMENT", "search takes {vector | text, k, ...}");
     const k = checkK(options.k);
     const mode = options.mode ?? "exact";
-    if (mode !== "exact" && mode !== "fast") throw new SparseDbError("INVALID_ARGUMENT", `mode must be "exact" or "fast", got ${JSON.stringify(mode)}`);
+    if (mode !== "exact" && mode !== "fast" && mode !== "approximate") {
+      throw new SparseDbError("INVALID_ARGUMENT", `mode must be "exact", "fast" or "approximate", got ${JSON.stringify(mode)}`);
+    }
     const algorithm = options.algorithm === undefined ? undefined : checkAlgorithm(options.algorithm);
+    const recall = approximateRecall(mode, options.recall, algorithm);
     const accept = options.filter === undefined ? undefined : compileFilter(options.filter);
     let query: SparseVector;
     if (options.vector !== undefined) query = toVector(options.vector, "query", this.vocabSize, "query");
@@ -338,8 +348,9 @@ export class Collection {
     try {
       return searchSnapshot(snap, query, {
         k,
-        exact: mode === "exact",
+        exact: mode !== "fast",
         algorithm,
+        recall,
         accept,
         explain: options.explain === true,
         vocabSize: this.vocabSize,

@@ -2,7 +2,7 @@
  * sparsedb's public API: what `import ... from "sparsedb"` gives.
  */
 export { Database, DatabaseCollection } from "./database.js";
-export type { CollectionConfig, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database.js";
+export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
 export type { WalRepair } from "./collection.js";
 export { Collection } from "./collection.js";

@@ -55,6 +55,7 @@ export class RemoteCollection {
     if (request.vector !== undefined) args.vector = vectorToWire(request.vector);
     if (request.text !== undefined) args.text = request.text;
     if (request.mode !== undefined) args.mode = request.mode;
+    if (request.recall !== undefined) args.recall = request.recall;
     if (request.algorithm !== undefined) args.algorithm = request.algorithm;
     if (request.filter !== undefined) args.filter = request.filter;
     if (request.explain !== undefined) args.explain = request.explain;

@@ -1,4 +1,5 @@
 import type { SparseVector } from "../sparse-vector.js";
+import { chooseAlpha } from "../search/approximate-calibration.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
 import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
@@ -26,6 +27,8 @@ export interface SnapshotSearchOptions {
   /** Metadata predicate, applied during retrieval (so k hits come back when k match). */
   accept?: (metadata: unknown) => boolean;
   explain: boolean;
+  /** Mode "approximate": the recall@k to reach (then `exact` must be true). */
+  recall?: number;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
 }
@@ -44,7 +47,7 @@ interface Candidate {
  * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
  * place is cut by doc id, i.e. insertion order.)
  */
-export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): CollectionHit[] {
+export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): CollectionHit[] & { expectedRecall?: number } {
   const candidates: Candidate[] = [];
   const dense = new Float64Array(o.vocabSize);
   for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
@@ -71,6 +74,8 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
     });
   }
 
+  // The memtable is scored exactly; the global expectation is the weakest segment's.
+  let expectedRecall = 1;
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
     const accept = o.accept;
@@ -82,18 +87,27 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
     // A deletions-only filter rejects a known number of documents, which lets the range search
     // start from a rank-safe threshold (engine/search/range-query.ts).
     const excluded = accept ? undefined : seg.deletedCount;
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded });
+    // Approximate: each segment's own calibration picks its bound scaling (approximate-calibration.ts).
+    let alpha: number | undefined;
+    if (o.recall !== undefined) {
+      const choice = chooseAlpha(seg.index, o.k, o.recall);
+      alpha = choice.alpha;
+      expectedRecall = Math.min(expectedRecall, choice.expectedRecall);
+    }
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha });
     for (const h of hits) {
       candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
     }
   }
 
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return candidates.slice(0, o.k).map((c) => {
+  const out: CollectionHit[] & { expectedRecall?: number } = candidates.slice(0, o.k).map((c) => {
     const hit: CollectionHit = { id: c.id, score: c.score, metadata: c.metadata() };
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;
   });
+  if (o.recall !== undefined) out.expectedRecall = expectedRecall;
+  return out;
 }
 
 function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainEntry[] {

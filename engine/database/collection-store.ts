@@ -10,7 +10,7 @@ import type { SparseVector } from "../sparse-vector.js";
  * agree on one set of shapes.
  */
 export type Durability = "always" | "batch" | "off";
-export type SearchMode = "exact" | "fast";
+export type SearchMode = "exact" | "fast" | "approximate";
 
 export interface DocumentInput {
   /** External id: a non-empty string. */
@@ -32,8 +32,13 @@ export interface SearchRequest {
   vector?: SparseVector | Record<string, number>;
   text?: string;
   k: number;
-  /** "exact" (default): the true top-k by float dot product; "fast": approximate. */
+  /**
+   * "exact" (default): the true top-k by float dot product; "fast": top-k by quantized scores;
+   * "approximate": float scores, ranges pruned harder, tuned to reach `recall`.
+   */
   mode?: SearchMode;
+  /** Mode "approximate": the recall@k to reach, 0.8..0.999 (default 0.95). */
+  recall?: number;
   algorithm?: string;
   filter?: Filter;
   explain?: boolean;
@@ -53,6 +58,13 @@ export interface SearchHit {
   metadata: unknown;
   explain?: ExplainTerm[];
 }
+
+/**
+ * Search results: an array of hits. In mode "approximate" it also carries `expectedRecall`, the
+ * recall@k the engine's calibration expects for the parameters it chose (1 when it searched
+ * exactly). A property of the array, so it is lost by array copies (slice, map, spread).
+ */
+export type SearchHits = SearchHit[] & { expectedRecall?: number };
 
 export interface CollectionStoreOptions {
   bits?: number;
@@ -77,7 +89,7 @@ export interface CollectionStore {
   /** Resolves once every acknowledged write is on disk (log written and fsynced). */
   sync(): Promise<void>;
   close(): Promise<void>;
-  search(request: SearchRequest): Promise<SearchHit[]>;
+  search(request: SearchRequest): Promise<SearchHits>;
   /** Checks the collection's files on disk (optional: a backend without files has none to check). */
   verify?(): Promise<CollectionCheck>;
 }

@@ -2,7 +2,7 @@ import type { Encoder } from "../../encoder/encoder.js";
 import { SparseDbError } from "../errors.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { CollectionConfig } from "./collection-config.js";
-import type { CollectionStore, DocumentInput, SearchHit, SearchRequest, StoredDocument } from "./collection-store.js";
+import type { CollectionStore, DocumentInput, SearchHits, SearchRequest, StoredDocument } from "./collection-store.js";
 
 /**
  * A collection as the Database hands it out: the stored collection plus its name, its persisted
@@ -82,10 +82,10 @@ export class DatabaseCollection {
     return this.store.verify ? this.store.verify() : null;
   }
 
-  async search(request: SearchRequest): Promise<SearchHit[]> {
+  async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
     if (request === null || typeof request !== "object") {
-      throw new SparseDbError("INVALID_ARGUMENT", "search takes an object {vector | text, k, filter?, mode?, explain?}");
+      throw new SparseDbError("INVALID_ARGUMENT", "search takes an object {vector | text, k, filter?, mode?, recall?, explain?}");
     }
     const hits = await this.store.search(request);
     if (request.explain && this.encoder !== undefined) {

@@ -127,9 +127,11 @@ export const OPERATIONS: Record<string, Handler> = {
     if (args.text !== undefined && args.text !== null) req.text = requireString(args, "text");
     if ((req.vector === undefined) === (req.text === undefined)) throw bad("search needs exactly one of args.vector and args.text");
     if (args.mode !== undefined && args.mode !== null) {
-      if (args.mode !== "exact" && args.mode !== "fast") throw bad(`args.mode must be "exact" or "fast"`);
+      if (args.mode !== "exact" && args.mode !== "fast" && args.mode !== "approximate") throw bad(`args.mode must be "exact", "fast" or "approximate"`);
       req.mode = args.mode;
     }
+    // Checked by the collection (engine/search/approximate-options.ts), like the library's.
+    if (args.recall !== undefined && args.recall !== null) req.recall = args.recall as number;
     if (args.algorithm !== undefined && args.algorithm !== null) req.algorithm = requireString(args, "algorithm", 64);
     if (args.filter !== undefined && args.filter !== null) {
       if (!isMap(args.filter)) throw bad("args.filter must be a map (see the filter language)");
