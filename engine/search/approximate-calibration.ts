@@ -115,19 +115,28 @@ export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERI
   for (let i = 0; i < samples; i++) {
     const query = pseudoQuery(index, Math.floor(((i + 0.5) * n) / samples));
     if (query === undefined) continue;
-    const rq = makeRangeQuery(index, query, { k: k + 1, exact: true, excluded: 0 });
-    // The truth leaves out the query's own document: it always tops its pseudo-query with a
-    // margin no real query has, so counting it would inflate every recall by up to 1/k.
-    const source = Math.floor(((i + 0.5) * n) / samples);
-    const hits = rangeSearch(index, query, { k: k + 1, exact: true, filter: undefined }).hits.filter((h) => h.doc !== source).slice(0, k);
-    if (hits.length === 0) continue;
-    const kth = hits.length < k ? -Infinity : hits[hits.length - 1]!.score;
-    const need = new Float64Array(hits.length);
-    for (let j = 0; j < hits.length; j++) need[j] = needOf(index, rq, hits[j]!.doc, kth);
-    need.sort();
+    const need = recallNeeds(index, query, k, Math.floor(((i + 0.5) * n) / samples));
+    if (need === undefined) continue;
     needs.push(need);
   }
   return new SegmentCalibration(k, needs);
+}
+
+/**
+ * For one query: the need of each document of its exact top-k (ascending), so that the recall@k
+ * of a search with bound scaling alpha is at least (number of needs <= alpha) / k. `leaveOut`
+ * (a pseudo-query's own document) is left out of the top-k; undefined when nothing matches.
+ */
+export function recallNeeds(index: SegmentIndex, query: SparseVector, k: number, leaveOut = -1): Float64Array | undefined {
+  const rq = makeRangeQuery(index, query, { k: k + 1, exact: true, excluded: 0 });
+  // A pseudo-query's own document tops it with a margin no real query has: counting it would
+  // inflate every recall by up to 1/k.
+  const hits = rangeSearch(index, query, { k: k + 1, exact: true, filter: undefined }).hits.filter((h) => h.doc !== leaveOut).slice(0, k);
+  if (hits.length === 0) return undefined;
+  const kth = hits.length < k ? -Infinity : hits[hits.length - 1]!.score;
+  const need = new Float64Array(hits.length);
+  for (let j = 0; j < hits.length; j++) need[j] = needOf(index, rq, hits[j]!.doc, kth);
+  return need.sort();
 }
 
 /** A document's QUERY_TERMS heaviest terms as a query, or undefined for an empty document. */
