@@ -3,39 +3,47 @@ import type { SegmentIndex } from "../index/segment-index.js";
 import { SparseVector } from "../sparse-vector.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearch } from "./range-search.js";
+import type { DocHit } from "./top-k.js";
 
 /**
  * Calibration of approximate search (bound scaling, range-query.ts) from a segment's own data.
  *
  * Pseudo-queries: SAMPLE_QUERIES documents spread evenly over the segment, each cut to its
- * QUERY_TERMS heaviest terms (what a SPLADE query looks like: a few dozen weighted terms).
+ * QUERY_TERMS heaviest terms. The truth of a pseudo-query is its exact top-k without its own
+ * document (which tops it with a margin no real query has), and the approximate search runs with
+ * k + 1 so that document does not take a slot either. 20 terms rather than a SPLADE query's ~45:
+ * a document's 40 heaviest terms find its neighbours too easily (on 200K synthetic documents they
+ * promised 0.997 recall at alpha 0.95 where real MS MARCO queries got 0.973), its 20 heaviest
+ * tracked the real queries within ~0.02 on both corpora of BENCHMARKS.md.
  *
- * What alpha does to one query, without running it at every alpha: the exact search gives the
- * true top-k T and its k-th score S. With bound scaling a range r is scored whenever
- * alpha * bound_r + slack >= thrScale * (running k-th score), and the running k-th score never
- * exceeds S; so a document d of T is surely found once alpha >= need_d =
- * (thrScale * S - slack) / bound_{range of d} (at alpha = 1). The fraction of T with need_d <= alpha
- * is a lower bound of that query's recall@k at alpha (the search usually finds more: its running
- * threshold is below S for a while). One exact search per sample query yields the whole curve.
+ * A floor without running every alpha: the exact search gives the true top-k T and its k-th
+ * score S. With bound scaling a range r is scored whenever alpha * bound_r + slack >=
+ * thrScale * (running k-th score), and the running k-th score never exceeds S; so a document d of
+ * T is surely found once alpha >= need_d = (thrScale * S - slack) / bound_{range of d}. The fraction
+ * of T with need_d <= alpha is a floor of that query's recall@k at alpha (recallNeeds).
  *
- * Choice: the smallest alpha on a ladder (1, 0.99, ..., 0.05) whose one-sided 95% lower
- * confidence bound of the mean per-query recall over the samples is still >= the requested
- * recall (scanning down from 1 and stopping at the first miss); expectedRecall is the sample
- * mean at that alpha. A segment under MIN_CALIBRATION_DOCS documents is searched exactly
- * (alpha 1, expectedRecall 1): too few samples to promise anything, and exact is cheap there.
+ * Choice for a requested recall R: the measured recall (per sample query, the share of its truth
+ * the search at alpha returns; over the samples, the one-sided 95% lower confidence bound of the
+ * mean) must be >= R. The floor's choice (the smallest alpha on the 0.01 grid whose floor already
+ * reaches R) is where a binary search over the grid starts from above; each probe runs the
+ * sample queries at that alpha. expectedRecall is the measured mean at the chosen alpha. A
+ * segment under MIN_CALIBRATION_DOCS documents is searched exactly (alpha 1, expectedRecall 1):
+ * too few samples to promise anything, and an exact search is cheap there.
  *
- * Cost: SAMPLE_QUERIES exact searches per (segment, k) on the first approximate query with that
- * k (e.g. ~0.6 s on 1M documents), then a cache entry of SAMPLE_QUERIES * k float64 needs
- * (16 KiB at k = 10) held as long as the segment; a merge makes a new segment, which calibrates
- * afresh. Deleted documents are included in the samples and the truth (the calibration does not
- * change when only deletes do); the recall promise is about the documents' score distribution.
+ * Cost, on the first approximate query with that k on a segment: SAMPLE_QUERIES exact searches
+ * (truth and floor), then per requested recall about 5 x SAMPLE_QUERIES approximate searches
+ * (BENCHMARKS.md gives the times); afterwards a cache of SAMPLE_QUERIES * k doc ids and needs
+ * plus the pseudo-queries (~60 KiB at k = 10), held while the segment lives. A merge makes a new
+ * segment, which calibrates afresh. Deleted documents take part in the samples and the truth (so
+ * deletes alone do not invalidate it); the promise is about the segment's score distribution.
  */
 export const SAMPLE_QUERIES = 200;
-export const QUERY_TERMS = 40;
+export const QUERY_TERMS = 20;
 export const MIN_CALIBRATION_DOCS = 1000;
 const Z_95 = 1.645;
-const LADDER_STEP = 0.01;
 const MIN_ALPHA = 0.05;
+/** The binary search looks at most this far below the floor's choice. */
+const SEARCH_SPAN = 0.32;
 
 export interface AlphaChoice {
   alpha: number;
@@ -43,43 +51,87 @@ export interface AlphaChoice {
   expectedRecall: number;
 }
 
+interface Sample {
+  query: SparseVector;
+  leaveOut: number;
+  truth: Set<number>;
+}
+
 export class SegmentCalibration {
+  private readonly choices = new Map<number, AlphaChoice>();
+  private readonly measured = new Map<number, { mean: number; lower: number }>();
+
   /**
-   * @param needs per sample query, the need of each document of its true top-k (sorted
-   *   ascending; Infinity when no alpha guarantees it).
+   * @param needs per sample query, the need of each document of its true top-k (ascending;
+   *   Infinity when no alpha guarantees it).
    */
-  constructor(readonly k: number, readonly needs: Float64Array[]) {}
+  constructor(readonly k: number, readonly needs: Float64Array[], private readonly index?: SegmentIndex, private readonly sampleQueries: Sample[] = []) {}
 
   get samples(): number {
     return this.needs.length;
   }
 
-  /** Per-query recall lower bounds at alpha: mean and the 95% lower confidence bound of the mean. */
+  /** The floor of the per-query recalls at alpha: mean and its 95% lower confidence bound. */
   recallAt(alpha: number): { mean: number; lower: number } {
-    const n = this.needs.length;
-    if (n === 0) return { mean: 1, lower: 1 };
-    let sum = 0, sq = 0;
-    for (const need of this.needs) {
-      const r = need.length === 0 ? 1 : countAtMost(need, alpha) / need.length;
-      sum += r;
-      sq += r * r;
+    return meanAndLower(this.needs.map((need) => (need.length === 0 ? 1 : countAtMost(need, alpha) / need.length)));
+  }
+
+  /** The recall the search at alpha reaches on the sample queries (cached per alpha). */
+  measuredRecallAt(alpha: number): { mean: number; lower: number } {
+    if (alpha >= 1 || this.index === undefined) return { mean: 1, lower: 1 };
+    let m = this.measured.get(alpha);
+    if (m === undefined) {
+      const recalls = this.sampleQueries.map((s) => {
+        const hits = rangeSearch(this.index!, s.query, { k: this.k + 1, exact: true, filter: undefined, alpha }).hits;
+        let found = 0, seen = 0;
+        for (const h of hits) {
+          if (h.doc === s.leaveOut || seen === this.k) continue;
+          seen++;
+          if (s.truth.has(h.doc)) found++;
+        }
+        return found / s.truth.size;
+      });
+      this.measured.set(alpha, (m = meanAndLower(recalls)));
     }
-    const mean = sum / n;
-    const variance = n > 1 ? Math.max(0, (sq - n * mean * mean) / (n - 1)) : 0;
-    return { mean, lower: mean - Z_95 * Math.sqrt(variance / n) };
+    return m;
   }
 
   choose(recall: number): AlphaChoice {
-    let best: AlphaChoice = { alpha: 1, expectedRecall: 1 };
-    for (let i = 1; ; i++) {
-      const alpha = Math.round((1 - i * LADDER_STEP) * 100) / 100;
-      if (alpha < MIN_ALPHA) break;
-      const r = this.recallAt(alpha);
-      if (r.lower < recall) break;
-      best = { alpha, expectedRecall: r.mean };
-    }
-    return best;
+    let choice = this.choices.get(recall);
+    if (choice === undefined) this.choices.set(recall, (choice = this.search(recall)));
+    return choice;
   }
+
+  private search(recall: number): AlphaChoice {
+    const ok = (alpha: number) => alpha >= 1 || this.measuredRecallAt(alpha).lower >= recall;
+    // Grid points in hundredths. The floor's choice reaches R on the floor, so almost surely measured.
+    let hi = 100;
+    while (hi - 1 >= MIN_ALPHA * 100 && this.recallAt((hi - 1) / 100).lower >= recall) hi--;
+    while (hi < 100 && !ok(hi / 100)) hi++;
+    let lo = Math.max(MIN_ALPHA * 100, hi - SEARCH_SPAN * 100);
+    if (ok(lo / 100)) hi = lo;
+    // Invariant: ok(hi), !ok(lo) (recall grows with alpha).
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (ok(mid / 100)) hi = mid;
+      else lo = mid;
+    }
+    const alpha = hi / 100;
+    return { alpha, expectedRecall: alpha >= 1 ? 1 : this.measuredRecallAt(alpha).mean };
+  }
+}
+
+function meanAndLower(xs: number[]): { mean: number; lower: number } {
+  const n = xs.length;
+  if (n === 0) return { mean: 1, lower: 1 };
+  let sum = 0, sq = 0;
+  for (const x of xs) {
+    sum += x;
+    sq += x * x;
+  }
+  const mean = sum / n;
+  const variance = n > 1 ? Math.max(0, (sq - n * mean * mean) / (n - 1)) : 0;
+  return { mean, lower: mean - Z_95 * Math.sqrt(variance / n) };
 }
 
 function countAtMost(sorted: Float64Array, x: number): number {
@@ -112,14 +164,29 @@ export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERI
   const n = index.numDocs;
   if (n < MIN_CALIBRATION_DOCS) return null;
   const needs: Float64Array[] = [];
+  const queries: Sample[] = [];
   for (let i = 0; i < samples; i++) {
-    const query = pseudoQuery(index, Math.floor(((i + 0.5) * n) / samples));
+    const doc = Math.floor(((i + 0.5) * n) / samples);
+    const query = pseudoQuery(index, doc);
     if (query === undefined) continue;
-    const need = recallNeeds(index, query, k, Math.floor(((i + 0.5) * n) / samples));
-    if (need === undefined) continue;
-    needs.push(need);
+    const truth = truthOf(index, query, k, doc);
+    if (truth.length === 0) continue;
+    needs.push(needsOf(index, query, k, truth));
+    queries.push({ query, leaveOut: doc, truth: new Set(truth.map((h) => h.doc)) });
   }
-  return new SegmentCalibration(k, needs);
+  return new SegmentCalibration(k, needs, index, queries);
+}
+
+function truthOf(index: SegmentIndex, query: SparseVector, k: number, leaveOut: number): DocHit[] {
+  return rangeSearch(index, query, { k: k + 1, exact: true, filter: undefined }).hits.filter((h) => h.doc !== leaveOut).slice(0, k);
+}
+
+function needsOf(index: SegmentIndex, query: SparseVector, k: number, truth: DocHit[]): Float64Array {
+  const rq = makeRangeQuery(index, query, { k, exact: true, excluded: 0 });
+  const kth = truth.length < k ? -Infinity : truth[truth.length - 1]!.score;
+  const need = new Float64Array(truth.length);
+  for (let j = 0; j < truth.length; j++) need[j] = needOf(index, rq, truth[j]!.doc, kth);
+  return need.sort();
 }
 
 /**
@@ -128,15 +195,8 @@ export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERI
  * (a pseudo-query's own document) is left out of the top-k; undefined when nothing matches.
  */
 export function recallNeeds(index: SegmentIndex, query: SparseVector, k: number, leaveOut = -1): Float64Array | undefined {
-  const rq = makeRangeQuery(index, query, { k: k + 1, exact: true, excluded: 0 });
-  // A pseudo-query's own document tops it with a margin no real query has: counting it would
-  // inflate every recall by up to 1/k.
-  const hits = rangeSearch(index, query, { k: k + 1, exact: true, filter: undefined }).hits.filter((h) => h.doc !== leaveOut).slice(0, k);
-  if (hits.length === 0) return undefined;
-  const kth = hits.length < k ? -Infinity : hits[hits.length - 1]!.score;
-  const need = new Float64Array(hits.length);
-  for (let j = 0; j < hits.length; j++) need[j] = needOf(index, rq, hits[j]!.doc, kth);
-  return need.sort();
+  const truth = truthOf(index, query, k, leaveOut);
+  return truth.length === 0 ? undefined : needsOf(index, query, k, truth);
 }
 
 /** A document's QUERY_TERMS heaviest terms as a query, or undefined for an empty document. */
@@ -169,7 +229,7 @@ function needOf(index: SegmentIndex, rq: RangeQuery, doc: number, kth: number): 
 export function rangeBound(index: SegmentIndex, rq: RangeQuery, range: number): number {
   const layout = index.ranges;
   const invStep = 1 / layout.step;
-  // Bound weights in query order: positive terms went to dense or rare lists in that order.
+  // Bound weights in query order: positive terms went to the dense or rare list in that order.
   const weightOf = new Map<number, number>();
   let di = 1, ri = 2;
   for (let i = 0; i < rq.terms.length; i++) {

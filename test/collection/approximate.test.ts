@@ -29,7 +29,7 @@ function queryVector(rnd: () => number): SparseVector {
 
 async function withCollection(run: (c: Collection) => Promise<void>): Promise<void> {
   const t = tempDir();
-  const c = await Collection.open(t.dir, { create: true, vocabSize: VOCAB, durability: "off", autoMerge: false, memtableMaxDocs: 1_000_000 });
+  const c = await Collection.open(t.dir, { create: true, durability: "off", autoMerge: false, memtableMaxDocs: 1_000_000 });
   try {
     await run(c);
   } finally {
