@@ -1,5 +1,5 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchRequest, StoredDocument } from "../database/collection-store.js";
+import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../database/collection-store.js";
 import { SparseDbError } from "../errors.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
@@ -50,7 +50,8 @@ export class RemoteCollection {
     await this.client.request("sync", { collection: this.name });
   }
 
-  async search(request: SearchRequest): Promise<SearchHit[]> {
+  /** Hits as the server sends them; the wire reply is a plain array, so no expectedRecall (PROTOCOL.md). */
+  async search(request: SearchRequest): Promise<SearchHits> {
     const args: Record<string, unknown> = { collection: this.name, k: request.k };
     if (request.vector !== undefined) args.vector = vectorToWire(request.vector);
     if (request.text !== undefined) args.text = request.text;
