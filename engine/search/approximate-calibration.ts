@@ -71,6 +71,14 @@ export class SegmentCalibration {
     return this.needs.length;
   }
 
+  /** What the calibration holds, roughly: per sample its needs and truth (k each, 8 bytes) and its query terms (8 bytes each). */
+  byteLength(): number {
+    let n = 0;
+    for (const need of this.needs) n += need.length * 16;
+    for (const q of this.sampleQueries) n += q.query.nnz * 8;
+    return n;
+  }
+
   /** The floor of the per-query recalls at alpha: mean and its 95% lower confidence bound. */
   recallAt(alpha: number): { mean: number; lower: number } {
     return meanAndLower(this.needs.map((need) => (need.length === 0 ? 1 : countAtMost(need, alpha) / need.length)));
