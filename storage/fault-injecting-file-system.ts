@@ -1,4 +1,4 @@
-import type { FileSystem, OpenMode, WritableFile } from "./file-system.js";
+import type { FileSystem, OpenMode, ReadFileOptions, WritableFile } from "./file-system.js";
 
 /**
  * A FileSystem that fails on purpose, for tests: each armed fault matches an operation (and
@@ -88,7 +88,7 @@ export class FaultInjectingFileSystem implements FileSystem {
     this.check("open", path);
     return new FaultyWritableFile(await this.inner.open(path, mode), this);
   }
-  async readFile(path: string, options?: { shared?: boolean }): Promise<Buffer> {
+  async readFile(path: string, options?: ReadFileOptions): Promise<Buffer> {
     this.check("readFile", path);
     return this.inner.readFile(path, options);
   }

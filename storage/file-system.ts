@@ -25,13 +25,24 @@ export type OpenMode =
   /** open an existing file for read and write at explicit positions */
   | "update";
 
+export interface ReadFileOptions {
+  /** The bytes live in a SharedArrayBuffer (worker threads can read them without a copy); a hint. */
+  shared?: boolean;
+  /**
+   * Where to put the bytes: called once with the file's size, returns a buffer of exactly that
+   * many bytes (the segment loader reads a file straight into a search kernel's memory). The
+   * returned Buffer views it. An implementation may ignore the hint and return its own buffer.
+   */
+  into?: (size: number) => Uint8Array;
+}
+
 export interface FileSystem {
   open(path: string, mode: OpenMode): Promise<WritableFile>;
   /**
    * The whole file. With `shared`, the bytes live in a SharedArrayBuffer (so worker threads can
    * read them without a copy); an implementation may ignore the hint.
    */
-  readFile(path: string, options?: { shared?: boolean }): Promise<Buffer>;
+  readFile(path: string, options?: ReadFileOptions): Promise<Buffer>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
@@ -81,11 +92,18 @@ export class NodeFileSystem implements FileSystem {
    * Reads a whole file with a few large reads into one unpooled buffer (byteOffset 0, so typed
    * arrays can view it at any 8-byte-aligned offset); fs.readFile would use many 512 KiB reads.
    */
-  async readFile(path: string, options: { shared?: boolean } = {}): Promise<Buffer> {
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<Buffer> {
     const h = await fsp.open(path, fsConstants.O_RDONLY);
     try {
       const size = (await h.stat()).size;
-      const buf = options.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+      const target = options.into?.(size);
+      if (target !== undefined && target.byteLength !== size) throw new RangeError(`readFile: into() returned ${target.byteLength} bytes for a ${size}-byte file`);
+      const buf =
+        target !== undefined
+          ? Buffer.from(target.buffer, target.byteOffset, size)
+          : options.shared
+            ? Buffer.from(new SharedArrayBuffer(size))
+            : Buffer.allocUnsafeSlow(size);
       // Chunks read concurrently: libuv's threads copy from the page cache in parallel.
       const starts: number[] = [];
       for (let o = 0; o < size; o += READ_CHUNK) starts.push(o);

@@ -191,11 +191,15 @@ export function decodeSegment(buf: Uint8Array, file: string): Sections {
   return sections;
 }
 
-/** One readFile, then views into it; the buffer is copied only if Node handed it back unaligned. */
-export async function readSegmentFile(fs: FileSystem, path: string): Promise<{ sections: Sections; bytes: number }> {
+/**
+ * One readFile, then views into it; the buffer is copied only if Node handed it back unaligned.
+ * `into` places the file's bytes (see ReadFileOptions.into; it must return an 8-byte-aligned
+ * buffer): the engine reads a segment straight into its search kernel's memory.
+ */
+export async function readSegmentFile(fs: FileSystem, path: string, into?: (size: number) => Uint8Array): Promise<{ sections: Sections; bytes: number }> {
   let buf: Uint8Array;
   try {
-    buf = await fs.readFile(path, { shared: true });
+    buf = await fs.readFile(path, into ? { shared: true, into } : { shared: true });
   } catch (e) {
     throw ioError(`reading segment file ${path}`, e);
   }

@@ -5,9 +5,10 @@ import type { Vocabulary } from "../../engine/vocabulary.js";
 import { loadBertVocabulary } from "../readers/shared-data.js";
 import { readVectorFile } from "../readers/vectors.js";
 import { generateDocumentBatch, generateQueries } from "../synthetic/generator.js";
+import { SegmentedIndex } from "./segmented-index.js";
 
 export interface LoadedDocs {
-  index: SegmentIndex;
+  index: SegmentedIndex;
   ids: (doc: number) => string;
   synthetic: boolean;
   buildSeconds: number;
@@ -29,32 +30,45 @@ const vocab = () => (vocabulary ??= loadBertVocabulary());
  * Anserini TSV or JSON-lines vector file, `--docs FILE,FILE,...` several, concatenated in order. The build time covers add() and build() only, not
  * generation or parsing.
  */
-export async function loadDocs(spec: string, seed: number, bits: number): Promise<LoadedDocs> {
-  const builder = new IndexBuilder({ bits });
+export async function loadDocs(spec: string, seed: number, bits: number, segments = 1): Promise<LoadedDocs> {
+  // Doc i goes to segment floor(i * segments / n): consecutive doc ids per segment.
+  const build = (n: number, add: (builder: IndexBuilder, first: number, end: number) => void): { index: SegmentedIndex; seconds: number } => {
+    const parts: SegmentIndex[] = [];
+    let seconds = 0;
+    for (let s = 0; s < segments; s++) {
+      const first = Math.floor((s * n) / segments), end = Math.floor(((s + 1) * n) / segments);
+      const builder = new IndexBuilder({ bits });
+      add(builder, first, end);
+      const t0 = performance.now();
+      parts.push(builder.build());
+      seconds += (performance.now() - t0) / 1000;
+    }
+    return { index: new SegmentedIndex(parts), seconds };
+  };
   if (isCount(spec)) {
     const n = Number(spec.replace(/_/g, ""));
     let addSeconds = 0;
-    const chunk = 50_000;
-    for (let first = 0; first < n; first += chunk) {
-      const batch = generateDocumentBatch(first, Math.min(chunk, n - first), { seed });
-      const t0 = performance.now();
-      for (let i = 0; i < batch.count; i++) {
-        const s = batch.docOffsets[i]!, e = batch.docOffsets[i + 1]!;
-        builder.addArrays(batch.terms.subarray(s, e), batch.weights.subarray(s, e));
+    const { index, seconds } = build(n, (builder, first, end) => {
+      const chunk = 50_000;
+      for (let at = first; at < end; at += chunk) {
+        const batch = generateDocumentBatch(at, Math.min(chunk, end - at), { seed });
+        const t0 = performance.now();
+        for (let i = 0; i < batch.count; i++) {
+          const s = batch.docOffsets[i]!, e = batch.docOffsets[i + 1]!;
+          builder.addArrays(batch.terms.subarray(s, e), batch.weights.subarray(s, e));
+        }
+        addSeconds += (performance.now() - t0) / 1000;
       }
-      addSeconds += (performance.now() - t0) / 1000;
-    }
-    const t0 = performance.now();
-    const index = builder.build();
-    const buildSeconds = addSeconds + (performance.now() - t0) / 1000;
-    return { index, ids: (d) => `d${d}`, synthetic: true, buildSeconds };
+    });
+    return { index, ids: (d) => `d${d}`, synthetic: true, buildSeconds: addSeconds + seconds };
   }
   // FILE,FILE,...: the files' documents one after another (e.g. several BEIR query files).
-  const records = [];
+  const records: Awaited<ReturnType<typeof readVectorFile>> = [];
   for (const file of spec.split(",").filter((f) => f.length > 0)) records.push(...(await readVectorFile(file, await vocab())));
   const t0 = performance.now();
-  for (const r of records) builder.add(r.vector);
-  const index = builder.build();
+  const { index } = build(records.length, (builder, first, end) => {
+    for (let i = first; i < end; i++) builder.add(records[i]!.vector);
+  });
   const ids = records.map((r) => r.id);
   return { index, ids: (d) => ids[d]!, synthetic: false, buildSeconds: (performance.now() - t0) / 1000 };
 }

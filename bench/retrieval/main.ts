@@ -2,13 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
 import { segmentCalibration } from "../../engine/search/approximate-calibration.js";
 import { checkRecall } from "../../engine/search/approximate-options.js";
-import { rangeMaxBytes } from "../../engine/search/range-max-table.js";
-import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, searchSegment, type AlgorithmName } from "../../engine/search/search.js";
+import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
 import { writeTrecRun, type RunHit } from "../report/trec-run-writer.js";
 import { loadDocs, loadQueries } from "./datasets.js";
-import { FloatReference } from "./float-reference.js";
 
 const USAGE = `usage: npm run bench -- retrieval [options]
   --docs N|FILE[,FILE]  N synthetic documents, or Anserini TSV / JSON-lines vector files (gz or not),
@@ -24,6 +22,8 @@ const USAGE = `usage: npm run bench -- retrieval [options]
   --recall LIST         requested recalls for approx, comma-separated, in 0.8..0.999 [0.95]
   --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
   --bits B              impact width [8]
+  --segments S          split the documents into S segments of consecutive ids, searched and merged
+                        as a collection does (one segment's search kernel holds at most 4 GiB) [1]
   --seed S              synthetic data seed [42]
   --warmup W            untimed queries before timing each algorithm [20]
   --json FILE           write the figures as JSON
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = parseArgs(argv, [
     "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
-    "--bits", "--seed", "--warmup", "--json", "--run", "--recall",
+    "--bits", "--seed", "--warmup", "--json", "--run", "--segments", "--recall",
   ]);
   const k = intOption(args, "--k", 10, 1);
   const bits = intOption(args, "--bits", 8, 1);
@@ -76,7 +76,8 @@ export async function run(argv: string[]): Promise<void> {
   const docSpec = args.values.get("--docs") ?? "100000";
   const querySpec = args.values.get("--queries") ?? "1000";
   console.error(`loading documents (${docSpec}) and building the index...`);
-  const docs = await loadDocs(docSpec, seed, bits);
+  const segments = intOption(args, "--segments", 1, 1);
+  const docs = await loadDocs(docSpec, seed, bits, segments);
   const queries = await loadQueries(querySpec, seed, limit);
   const index = docs.index;
   const memory = index.memory();
@@ -87,6 +88,7 @@ export async function run(argv: string[]): Promise<void> {
     docs: index.numDocs,
     postings: index.numPostings,
     queries: queries.vectors.length,
+    segments,
     synthetic,
     avgDocNnz: index.numDocs > 0 ? index.numPostings / index.numDocs : 0,
     avgQueryNnz: queries.vectors.length > 0 ? queryNnz / queries.vectors.length : 0,
@@ -103,7 +105,7 @@ export async function run(argv: string[]): Promise<void> {
       `${indexFigures.bytesPerPosting.toFixed(3)} bytes/posting; computing the exact float top-k of ${dataset.queries} queries...`,
   );
 
-  const reference = new FloatReference(index.forward, index.numTerms);
+  const reference = index.reference();
   const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
 
   const results: ResultRow[] = [];
@@ -112,23 +114,26 @@ export async function run(argv: string[]): Promise<void> {
     const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
     const exact = name === "exact" || requested !== undefined;
     let approximate: ResultRow["approximate"];
+    let alphas: number[] | undefined;
     if (requested !== undefined) {
       // What the first approximate query with this recall pays on a fresh segment (cached afterwards).
       const t0 = performance.now();
-      const calibration = segmentCalibration(index, k);
-      const choice = calibration?.choose(requested) ?? { alpha: 1, expectedRecall: 1 };
+      // One calibration per segment, as a collection's snapshot search does; the weakest states the recall.
+      const calibrations = index.segments.map((s) => segmentCalibration(s, k));
+      const choices = calibrations.map((c) => c?.choose(requested) ?? { alpha: 1, expectedRecall: 1 });
+      const choice = { alpha: Math.min(...choices.map((c) => c.alpha)), expectedRecall: Math.min(...choices.map((c) => c.expectedRecall)) };
+      alphas = choices.map((c) => c.alpha);
       // The truth of the sample queries is paid once per (segment, k); each new recall pays its probes.
       const calibrationMs = performance.now() - t0;
-      const samples = calibration?.samples ?? 0;
+      const samples = calibrations.reduce((n, c) => n + (c?.samples ?? 0), 0);
       approximate = {
         requestedRecall: requested, ...choice, calibrationMs, calibrationSamples: samples,
         // Bound scaling adds nothing to the index; the calibration's cache is all it holds.
-        addedBytesPerPosting: dataset.postings > 0 ? (calibration?.byteLength() ?? 0) / dataset.postings : 0,
+        addedBytesPerPosting: dataset.postings > 0 ? calibrations.reduce((n, c) => n + (c?.byteLength() ?? 0), 0) / dataset.postings : 0,
       };
       console.error(`  ${name}: calibrated in ${calibrationMs.toFixed(0)} ms over ${samples} sample queries: alpha ${choice.alpha}, expected recall ${choice.expectedRecall.toFixed(4)}`);
     }
-    const alpha = approximate?.alpha;
-    const runOne = (i: number, phases = false) => searchSegment(index, queries.vectors[i]!, { k, algorithm, exact, phases, alpha });
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases }, alphas);
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -184,7 +189,7 @@ export async function run(argv: string[]): Promise<void> {
   // What is resident after the runs: the range layout, the posting lists if a reference
   // algorithm derived them, and bmp's range-max table if bmp ran.
   const after = index.memory();
-  const rangeBytes = algorithms.includes("bmp") ? rangeMaxBytes(index.inverted) : 0;
+  const rangeBytes = algorithms.includes("bmp") ? index.bmpTableBytes() : 0;
   Object.assign(indexFigures, {
     rangeLayoutBytes: after.rangeBytes,
     postingListBytes: after.invertedBytes,

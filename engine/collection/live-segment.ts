@@ -151,7 +151,7 @@ export class LiveSegment {
     if (counted === this.numDocs) {
       // Every document counts: the posting lists' lengths are the document frequencies.
       statistics.addTotals(counted, total);
-      statistics.addDocFreqs((t) => this.index.inverted.docFreq(t));
+      statistics.addDocFreqs((t) => this.index.docFreq(t));
       for (let d = 0; d < this.numDocs; d++) if (this.isDeleted(d)) statistics.count(this.termsOf(d), lengths[d]!, -1);
     } else {
       for (let d = 0; d < this.numDocs; d++) if (!this.isDeleted(d)) statistics.count(this.termsOf(d), lengths[d]!, 1);

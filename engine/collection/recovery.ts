@@ -3,6 +3,7 @@ import type { FileSystem } from "../../storage/file-system.js";
 import { DirectoryLock } from "../../storage/lock-file.js";
 import { readManifest, writeManifest, type Manifest } from "../../storage/manifest.js";
 import { readSegmentFile } from "../../storage/segment-file.js";
+import { kernelFilePlacement } from "../search/kernel-memory.js";
 import { ioError } from "../../storage/storage-error.js";
 import { readWal, type WalReadResult } from "../../storage/wal-reader.js";
 import { WAL_HEADER_BYTES } from "../../storage/wal-format.js";
@@ -90,9 +91,12 @@ export async function openCollectionState(
     const segments: LiveSegment[] = [];
     for (const ms of manifest.segments) {
       const path = `${dir}/${segmentFileName(ms.id)}`;
-      const { sections, bytes } = await readSegmentFile(fs, path);
+      // Read straight into the memory of the segment's search kernel (engine/search/kernel-memory.ts).
+      const placement = kernelFilePlacement();
+      const { sections, bytes } = await readSegmentFile(fs, path, placement.into);
       const deletions = ms.delGen > 0 ? { ...(await readDeletions(fs, `${dir}/${deletionFileName(ms.id, ms.delGen)}`, ms.docs)), delGen: ms.delGen } : undefined;
       const seg = LiveSegment.fromSections(ms.id, sections, bytes, deletions);
+      placement.attach(seg.index);
       if (seg.numDocs !== ms.docs) {
         throw new SparseDbError("CORRUPTION", `${path} holds ${seg.numDocs} documents but MANIFEST says ${ms.docs}; the file is damaged`);
       }

@@ -5,7 +5,7 @@ import { bitWidth, pack, packedWords } from "./bit-packing.js";
 import { ForwardIndex, type TermArray } from "./forward-index.js";
 import { GrowableArray } from "./growable-array.js";
 import { BLOCK_SIZE, InvertedIndex, type ImpactArray } from "./inverted-index.js";
-import { checkBits, Quantizer } from "./quantizer.js";
+import { checkBits, quantizeWeight, Quantizer } from "./quantizer.js";
 import { SegmentIndex } from "./segment-index.js";
 
 export interface IndexBuilderOptions {
@@ -125,8 +125,7 @@ export function buildInverted(forward: ForwardIndex, quantizer: Quantizer, vocab
     for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
       const p = fill[terms[i]!]!++;
       postingDocs[p] = d;
-      const q = Math.round(weights[i]! / step);
-      impacts[p] = q > maxImpact ? maxImpact : q;
+      impacts[p] = quantizeWeight(weights[i]!, step, maxImpact);
     }
   }
 

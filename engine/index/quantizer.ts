@@ -26,13 +26,22 @@ export class Quantizer {
   }
 
   quantize(weight: number): number {
-    const q = Math.round(weight / this.step);
-    return q > this.maxImpact ? this.maxImpact : q;
+    return quantizeWeight(weight, this.step, this.maxImpact);
   }
 
   dequantize(impact: number): number {
     return impact * this.step;
   }
+}
+
+/**
+ * The one quantization rule: round to nearest (ties up, as Math.round), capped at maxImpact.
+ * The index builder, every algorithm that re-quantizes from the forward index and the range
+ * kernel's fast mode (wasm/range-kernel.ts, the same rule in AssemblyScript) apply exactly this.
+ */
+export function quantizeWeight(weight: number, step: number, maxImpact: number): number {
+  const q = Math.round(weight / step);
+  return q > maxImpact ? maxImpact : q;
 }
 
 export const MIN_BITS = 1;

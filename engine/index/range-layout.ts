@@ -8,9 +8,13 @@ export const RANGE_DOCS = 1 << RANGE_SHIFT;
 export const PAGE_RANGES = 256;
 /** Ranges per window: the kernel bounds one window at a time (u16 bounds, 8 KiB, in L1). */
 export const WINDOW_RANGES = 4096;
-/** A term gets a dense row when it is in at least 1/16 of the documents (and in 2048). */
-export const DENSE_DF_FRACTION = 16;
+/** A term gets a dense u8 row when it is in at least 1/8 of the documents (and in 2048). */
+export const DENSE_DF_FRACTION = 8;
 export const MIN_DENSE_DF = 2048;
+/** Less common terms, down to 1/48 of the documents, get a 4-bit row (half the bytes to stream). */
+export const NIBBLE_DF_FRACTION = 48;
+/** Levels of a 4-bit row: a weight rounded up to 1/15 of the term's own largest weight. */
+export const NIBBLE_LEVELS = 15;
 /** Ranks whose impact lower bounds are kept per term, for a rank-safe starting threshold. */
 export const KTH_RANKS = [10, 100, 1000] as const;
 /** Bound levels: range maxima are weights rounded up to 1/255 of the segment's largest weight. */
@@ -19,10 +23,19 @@ export const LEVELS = 255;
 export interface RangeLayoutArrays {
   /** Documents per term. */
   termDocFreq: Uint32Array;
-  /** Term -> its dense row, or -1 for a rare term. */
+  /** Term -> its dense u8 row (>= 0), its 4-bit row r as -2 - r, or -1 for a rare term. */
   termRow: Int32Array;
-  /** Dense rows, `stride` bytes each: per range, the term's largest level there (0: absent). */
+  /** Dense u8 rows, `stride` bytes each: per range, the term's largest level there (0: absent). */
   rows: Uint8Array;
+  /**
+   * 4-bit rows, stride / 2 bytes each. Per group of 32 ranges, 16 bytes: byte i holds range
+   * 32g + i in its low nibble and range 32g + 16 + i in its high one (so SIMD unpacks a group
+   * with one mask and one shift). A nibble is the term's largest level in the range in units
+   * of nibbleStep (0: absent).
+   */
+  nibbleRows: Uint8Array;
+  /** Per 4-bit row: its float step, the term's largest weight / 15 (rounded up to float32). */
+  nibbleStep: Float32Array;
   /** Rare term t's entries are rare[rareStart[t] .. rareStart[t+1]); length numTerms + 1. */
   rareStart: Uint32Array;
   /**
@@ -39,11 +52,13 @@ export interface RangeLayoutArrays {
 }
 
 export interface RangeLayoutOptions {
-  /** Terms in at least this many documents get a dense row (tests lower it to exercise rows). */
+  /** Terms in at least this many documents get a dense u8 row (tests lower it to exercise rows). */
   minDenseDf?: number;
+  /** Terms in at least this many documents (and not in a u8 row) get a 4-bit row. */
+  minNibbleDf?: number;
 }
 
-export const RANGE_LAYOUT_KEYS = ["termDocFreq", "termRow", "rows", "rareStart", "rare", "kthWeight"] as const;
+export const RANGE_LAYOUT_KEYS = ["termDocFreq", "termRow", "rows", "nibbleRows", "nibbleStep", "rareStart", "rare", "kthWeight"] as const;
 
 /**
  * The layout exact search runs on (engine/search/range-search.ts): the documents of a segment
@@ -79,6 +94,10 @@ export class RangeLayout {
     return this.a.rows.length / this.stride;
   }
 
+  get numNibbleRows(): number {
+    return this.a.nibbleStep.length;
+  }
+
   byteLength(): number {
     let n = 0;
     for (const k of RANGE_LAYOUT_KEYS) n += this.a[k].byteLength;
@@ -101,6 +120,20 @@ export function levelOf(w: number, invStep: number): number {
   return l < 1 ? 1 : l > LEVELS ? LEVELS : l;
 }
 
+/** A 4-bit row's step: the term's largest weight / 15, rounded up to a float32 >= it. */
+function nibbleStepOf(max: number): number {
+  const step = Math.fround((max / NIBBLE_LEVELS) * (1 + 1e-6));
+  return step > 0 ? step : Math.fround(1);
+}
+
+/** The smallest l in 1..15 with l * step >= w (step * 15 >= the term's largest weight). */
+function nibbleLevelOf(w: number, step: number): number {
+  const l = Math.ceil(w / step);
+  return l < 1 ? 1 : l > NIBBLE_LEVELS ? NIBBLE_LEVELS : l;
+}
+
+const rows4High = (b: number): number => b >>> 4;
+
 function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number, options: RangeLayoutOptions): RangeLayoutArrays {
   const { docStart, terms, weights } = forward;
   const numDocs = forward.numDocs;
@@ -111,18 +144,33 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
   // headroom is still an upper bound after clamping, and is what levelOf relies on.
   const invStep = 1 / step;
 
-  // Pass 1: document frequencies decide dense rows and which terms keep a level histogram.
+  // Pass 1: document frequencies and largest weights decide the rows and which terms keep a
+  // level histogram.
   const termDocFreq = new Uint32Array(numTerms);
-  for (let i = 0; i < terms.length; i++) termDocFreq[terms[i]!]!++;
+  const termMax = new Float32Array(numTerms);
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    termDocFreq[t]!++;
+    if (weights[i]! > termMax[t]!) termMax[t] = weights[i]!;
+  }
   const minDense = options.minDenseDf ?? Math.max(MIN_DENSE_DF, Math.ceil(numDocs / DENSE_DF_FRACTION));
+  const minNibble = options.minNibbleDf ?? Math.max(MIN_DENSE_DF, Math.ceil(numDocs / NIBBLE_DF_FRACTION));
   const termRow = new Int32Array(numTerms).fill(-1);
   const histRow = new Int32Array(numTerms).fill(-1);
+  const steps: number[] = [];
   let numRows = 0, numHist = 0;
   for (let t = 0; t < numTerms; t++) {
-    if (termDocFreq[t]! >= minDense) termRow[t] = numRows++;
-    if (termDocFreq[t]! >= KTH_RANKS[0]) histRow[t] = numHist++;
+    const df = termDocFreq[t]!;
+    if (df >= minDense) termRow[t] = numRows++;
+    else if (df >= minNibble) {
+      termRow[t] = -2 - steps.length;
+      steps.push(nibbleStepOf(termMax[t]!));
+    }
+    if (df >= KTH_RANKS[0]) histRow[t] = numHist++;
   }
   const rows = new Uint8Array(numRows * stride);
+  const nibbleStep = Float32Array.from(steps);
+  const nibbleRows = new Uint8Array(steps.length * (stride / 2));
   const hist = new Uint32Array(numHist * (LEVELS + 1));
 
   // Pass 2: dense rows and histograms; per rare term, its entry count (ranges + page markers).
@@ -142,6 +190,15 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
         const at = row * stride + r;
         const l = levelOf(w, invStep);
         if (l > rows[at]!) rows[at] = l;
+        continue;
+      }
+      if (row <= -2) {
+        const n = -2 - row;
+        const at = n * (stride / 2) + ((r >>> 5) << 4) + (r & 15);
+        const l = nibbleLevelOf(w, nibbleStep[n]!);
+        if (r & 16) {
+          if (l > rows4High(nibbleRows[at]!)) nibbleRows[at] = (nibbleRows[at]! & 0x0f) | (l << 4);
+        } else if (l > (nibbleRows[at]! & 0x0f)) nibbleRows[at] = (nibbleRows[at]! & 0xf0) | l;
         continue;
       }
       if (lastRange[t] === r) continue;
@@ -166,7 +223,7 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
     const p = r >>> 8;
     for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
       const t = terms[i]!;
-      if (termRow[t]! >= 0) continue;
+      if (termRow[t] !== -1) continue;
       const l = levelOf(weights[i]!, invStep);
       if (lastRange[t] === r) {
         const at = fill[t]! - 1;
@@ -201,7 +258,7 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
       }
     }
   }
-  return { termDocFreq, termRow, rows, rareStart, rare, kthWeight };
+  return { termDocFreq, termRow, rows, nibbleRows, nibbleStep, rareStart, rare, kthWeight };
 }
 
 function validate(l: RangeLayout): void {
@@ -213,9 +270,12 @@ function validate(l: RangeLayout): void {
   if (a.termRow.length !== v || a.rareStart.length !== v + 1 || a.kthWeight.length !== v * KTH_RANKS.length) bad("per-term tables differ in length");
   if (a.rows.length % l.stride !== 0) bad(`dense rows are not whole rows of ${l.stride} bytes`);
   const numRows = a.rows.length / l.stride;
+  const numNibble = a.nibbleStep.length;
+  if (a.nibbleRows.length !== numNibble * (l.stride / 2)) bad(`4-bit rows are not ${numNibble} rows of ${l.stride / 2} bytes`);
+  for (let n = 0; n < numNibble; n++) if (!(a.nibbleStep[n]! > 0)) bad(`4-bit row ${n} has step ${a.nibbleStep[n]}`);
   for (let t = 0; t < v; t++) {
     const r = a.termRow[t]!;
-    if (r < -1 || r >= numRows) bad(`term ${t} names row ${r} of ${numRows}`);
+    if (r >= numRows || r < -1 - numNibble) bad(`term ${t} names row ${r} of ${numRows} (and ${numNibble} 4-bit rows)`);
     if (a.rareStart[t + 1]! < a.rareStart[t]!) bad(`rare entries of term ${t} end before they start`);
   }
   if (a.rareStart[v] !== a.rare.length) bad("rare entry offsets do not cover the entries");

@@ -126,6 +126,8 @@ export class SegmentIndex implements PlanSource {
         termDocFreq: arr("range.termDocFreq", Uint32Array),
         termRow: arr<Int32Array>("range.termRow", Int32Array),
         rows: arr("range.rows", Uint8Array),
+        nibbleRows: arr("range.nibbleRows", Uint8Array),
+        nibbleStep: arr("range.nibbleStep", Float32Array),
         rareStart: arr("range.rareStart", Uint32Array),
         rare: arr("range.rare", Uint16Array),
         kthWeight: arr("range.kthWeight", Float32Array),

@@ -233,36 +233,42 @@ function needOf(index: SegmentIndex, rq: RangeQuery, doc: number, kth: number): 
   return bound === 0 ? Infinity : (target / bound) * (1 + 1e-9);
 }
 
-/** A range's bound for the query, from the forward index: equal to the layout's (range-layout.ts). */
+/**
+ * A range's bound for the query as the kernel computes it: the levels of u8 and 4-bit rows read
+ * from the layout, those of rare terms from the range's documents (the level rule of
+ * range-layout.ts), times the query's integer bound weights, saturating at 65535.
+ */
 export function rangeBound(index: SegmentIndex, rq: RangeQuery, range: number): number {
   const layout = index.ranges;
-  const invStep = 1 / layout.step;
-  // Bound weights in query order: positive terms went to the dense or rare list in that order.
-  const weightOf = new Map<number, number>();
-  let di = 1, ri = 2;
+  const { rows, nibbleRows, termRow } = layout.a;
+  let bound = 0;
+  for (let j = 0; j < rq.dense.length; j += 2) bound += rq.dense[j + 1]! * rows[rq.dense[j]! + range]!;
+  for (let j = 0; j < rq.nibble.length; j += 2) {
+    const b = nibbleRows[rq.nibble[j]! + ((range >>> 5) << 4) + (range & 15)]!;
+    bound += rq.nibble[j + 1]! * (range & 16 ? b >>> 4 : b & 15);
+  }
+  // Rare terms' bound weights, in the order they entered rq.rare (query order, positive weights).
+  const rareWeight = new Map<number, number>();
+  let ri = 2;
   for (let i = 0; i < rq.terms.length; i++) {
     const t = rq.terms[i]!;
-    if (!(rq.scoreWeights[i]! > 0)) continue;
-    if (layout.a.termRow[t]! >= 0) {
-      weightOf.set(t, rq.dense[di]!);
-      di += 2;
-    } else {
-      weightOf.set(t, rq.rare[ri]!);
+    if (rq.scoreWeights[i]! > 0 && termRow[t] === -1) {
+      rareWeight.set(t, rq.rare[ri]!);
       ri += 3;
     }
   }
   const level = new Map<number, number>();
+  const invStep = 1 / layout.step;
   const { docStart, terms, weights } = index.forward;
   const first = range << RANGE_SHIFT, end = Math.min(index.numDocs, first + (1 << RANGE_SHIFT));
   for (let d = first; d < end; d++) {
     for (let i = docStart[d]!; i < docStart[d + 1]!; i++) {
       const t = terms[i]!;
-      if (!weightOf.has(t)) continue;
+      if (!rareWeight.has(t)) continue;
       const l = levelOf(weights[i]!, invStep);
       if (l > (level.get(t) ?? 0)) level.set(t, l);
     }
   }
-  let bound = 0;
-  for (const [t, l] of level) bound += weightOf.get(t)! * l;
+  for (const [t, l] of level) bound += rareWeight.get(t)! * l;
   return Math.min(65535, bound);
 }

@@ -1,6 +1,5 @@
-import type { SearchContext, TopKAlgorithm } from "./algorithm.js";
-import { END, type PostingCursor } from "./posting-cursor.js";
-import { openCursors } from "./query-plan.js";
+import type { BlockMaxCursor, SearchContext, TopKAlgorithm } from "./algorithm.js";
+import { END } from "./posting-cursor.js";
 
 /** Documents per window: the accumulator (float64 x window) stays in the L1/L2 cache. */
 export const DEFAULT_WINDOW = 4096;
@@ -18,15 +17,15 @@ export const DEFAULT_WINDOW = 4096;
 export const blockMaxMaxScore: TopKAlgorithm = (ctx) => blockMaxMaxScoreWindowed(ctx, DEFAULT_WINDOW);
 
 /** The same with a chosen window size (a multiple of 32); tests use small windows. */
-export function blockMaxMaxScoreWindowed(ctx: SearchContext, window: number): number {
+export function blockMaxMaxScoreWindowed(ctx: SearchContext<BlockMaxCursor>, window: number): number {
   const WINDOW = window;
-  const { collector, filter } = ctx;
-  const cursors = openCursors(ctx.index, ctx.plan);
+  const { collector } = ctx;
+  const cursors = ctx.cursors();
   const n = cursors.length;
   const acc = new Float64Array(WINDOW);
   const seen = new Uint32Array(WINDOW / 32);
   const bound = new Float64Array(n);
-  const order: PostingCursor[] = cursors.slice();
+  const order: BlockMaxCursor[] = cursors.slice();
   const upper = new Float64Array(n);
   let scored = 0;
 
@@ -73,7 +72,6 @@ export function blockMaxMaxScoreWindowed(ctx: SearchContext, window: number): nu
           let score = acc[off]!;
           acc[off] = 0;
           if (firstEssential > 0 && score + upper[firstEssential - 1]! < threshold) continue;
-          if (filter !== undefined && !filter(doc)) continue;
           let alive = true;
           for (let i = firstEssential - 1; i >= 0; i--) {
             if (score + upper[i]! < threshold) {

@@ -1,5 +1,6 @@
 import type { ForwardIndex } from "../index/forward-index.js";
-import type { DocFilter, SearchContext } from "./algorithm.js";
+import type { SearchContext } from "./algorithm.js";
+import { quantizeWeight } from "../index/quantizer.js";
 import type { TopKCollector } from "./top-k.js";
 import { addListToRanges } from "./posting-cursor.js";
 import { RANGE_SHIFT, RANGE_SIZE, rangeMaxTable } from "./range-max-table.js";
@@ -21,7 +22,7 @@ const BINS = 4096;
  * can still hold matching documents, and is scanned only while the threshold is not above 0.
  */
 export function blockMaxPruning(ctx: SearchContext): number {
-  const { index, forward, plan, collector, filter } = ctx;
+  const { index, forward, plan, collector } = ctx;
   const table = rangeMaxTable(index);
   const numRanges = table.numRanges;
   const maxima = table.maxima;
@@ -79,7 +80,7 @@ export function blockMaxPruning(ctx: SearchContext): number {
   const fill = binStart.slice(0, BINS);
   for (let r = 0; r < numRanges; r++) if (ub[r]! > 0) order[fill[(ub[r]! * binOf) | 0]!++] = r;
 
-  const scorer = new RangeScorer(forward, weightOf, inQuery, index.quantizer.step, maxImpact, index.numDocs, collector, filter);
+  const scorer = new RangeScorer(forward, weightOf, inQuery, index.quantizer.step, maxImpact, index.numDocs, collector);
   for (let b = BINS - 1; b >= 0; b--) {
     // Every bound in bin b is below (b + 1) / binOf; one more bin of slack covers rounding.
     if (((b + 2) / binOf) * unit < collector.threshold) break;
@@ -141,12 +142,11 @@ class RangeScorer {
     private readonly maxImpact: number,
     private readonly numDocs: number,
     private readonly collector: TopKCollector,
-    private readonly filter: DocFilter | undefined,
   ) {}
 
   score(range: number): void {
     const { docStart, terms, weights } = this.forward;
-    const { weightOf, inQuery, step, maxImpact, collector, filter } = this;
+    const { weightOf, inQuery, step, maxImpact, collector } = this;
     const end = Math.min(this.numDocs, (range + 1) * RANGE_SIZE);
     let scored = 0;
     for (let d = range * RANGE_SIZE; d < end; d++) {
@@ -156,11 +156,10 @@ class RangeScorer {
         const t = terms[i]!;
         if (inQuery[t] === 0) continue;
         matched = true;
-        const q = Math.round(weights[i]! / step);
-        s += weightOf[t]! * (q > maxImpact ? maxImpact : q);
+        s += weightOf[t]! * quantizeWeight(weights[i]!, step, maxImpact);
         scored++;
       }
-      if (matched && (filter === undefined || filter(d))) collector.offer(d, s);
+      if (matched) collector.offer(d, s);
     }
     this.scored += scored;
   }

@@ -1,6 +1,5 @@
-import type { SearchContext } from "./algorithm.js";
+import type { BlockMaxCursor, SearchContext } from "./algorithm.js";
 import { END } from "./posting-cursor.js";
-import { openCursors } from "./query-plan.js";
 import { bubbleDown, findPivot, sortByDoc } from "./wand.js";
 
 /**
@@ -9,9 +8,9 @@ import { bubbleDown, findPivot, sortByDoc } from "./wand.js";
  * threshold, every doc up to the end of the shortest of those blocks (and before the next
  * cursor's doc) is skipped at once.
  */
-export function blockMaxWand(ctx: SearchContext): number {
-  const { collector, filter } = ctx;
-  const cursors = openCursors(ctx.index, ctx.plan);
+export function blockMaxWand(ctx: SearchContext<BlockMaxCursor>): number {
+  const { collector } = ctx;
+  const cursors = ctx.cursors();
   sortByDoc(cursors);
   const n = cursors.length;
   let scored = 0;
@@ -32,7 +31,7 @@ export function blockMaxWand(ctx: SearchContext): number {
           score += cursors[i]!.score();
           scored++;
         }
-        if (filter === undefined || filter(pivotDoc)) collector.offer(pivotDoc, score);
+        collector.offer(pivotDoc, score);
         for (let i = 0; i <= pivot; i++) cursors[i]!.next();
         sortByDoc(cursors);
       } else {

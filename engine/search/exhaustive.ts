@@ -1,14 +1,13 @@
-import type { SearchContext } from "./algorithm.js";
+import type { ScoredCursor, SearchContext } from "./algorithm.js";
 import { END } from "./posting-cursor.js";
-import { openCursors } from "./query-plan.js";
 
 /**
  * The reference: document-at-a-time over every posting of every query term (PISA's ranked_or).
  * Each matching document is scored in full and offered; nothing is pruned.
  */
-export function exhaustive(ctx: SearchContext): number {
-  const cursors = openCursors(ctx.index, ctx.plan);
-  const { collector, filter } = ctx;
+export function exhaustive(ctx: SearchContext<ScoredCursor>): number {
+  const cursors = ctx.cursors();
+  const { collector } = ctx;
   const n = cursors.length;
   let scored = 0;
   let cur = END;
@@ -25,7 +24,7 @@ export function exhaustive(ctx: SearchContext): number {
       }
       if (c.doc < next) next = c.doc;
     }
-    if (filter === undefined || filter(cur)) collector.offer(cur, score);
+    collector.offer(cur, score);
     cur = next;
   }
   return scored;

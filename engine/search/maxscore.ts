@@ -1,6 +1,5 @@
-import type { SearchContext } from "./algorithm.js";
+import type { ScoredCursor, SearchContext } from "./algorithm.js";
 import { END } from "./posting-cursor.js";
-import { openCursors } from "./query-plan.js";
 
 /**
  * MaxScore (Turtle & Flood), document-at-a-time as in PISA. Cursors are sorted by their
@@ -9,9 +8,9 @@ import { openCursors } from "./query-plan.js";
  * come from the essential lists alone and non-essential lists are only probed (nextGEQ) while
  * the candidate's partial score plus their remaining bound can still reach the threshold.
  */
-export function maxScore(ctx: SearchContext): number {
-  const { collector, filter } = ctx;
-  const cursors = openCursors(ctx.index, ctx.plan).sort((a, b) => a.maxScore - b.maxScore);
+export function maxScore(ctx: SearchContext<ScoredCursor>): number {
+  const { collector } = ctx;
+  const cursors = ctx.cursors().sort((a, b) => a.maxScore - b.maxScore);
   const n = cursors.length;
   // upper[i] = sum of maxScore of cursors 0..i.
   const upper = new Float64Array(n);
@@ -37,26 +36,24 @@ export function maxScore(ctx: SearchContext): number {
       }
       if (c.doc < next) next = c.doc;
     }
-    if (filter === undefined || filter(cur)) {
-      let alive = true;
-      for (let i = firstEssential - 1; i >= 0; i--) {
-        if (score + upper[i]! < threshold) {
-          alive = false;
-          break;
-        }
-        const c = cursors[i]!;
-        c.nextGEQ(cur);
-        if (c.doc === cur) {
-          score += c.score();
-          scored++;
-        }
+    let alive = true;
+    for (let i = firstEssential - 1; i >= 0; i--) {
+      if (score + upper[i]! < threshold) {
+        alive = false;
+        break;
       }
-      if (alive) {
-        collector.offer(cur, score);
-        if (collector.threshold !== threshold) {
-          threshold = collector.threshold;
-          while (firstEssential < n && upper[firstEssential]! < threshold) firstEssential++;
-        }
+      const c = cursors[i]!;
+      c.nextGEQ(cur);
+      if (c.doc === cur) {
+        score += c.score();
+        scored++;
+      }
+    }
+    if (alive) {
+      collector.offer(cur, score);
+      if (collector.threshold !== threshold) {
+        threshold = collector.threshold;
+        while (firstEssential < n && upper[firstEssential]! < threshold) firstEssential++;
       }
     }
     cur = next;

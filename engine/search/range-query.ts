@@ -41,8 +41,10 @@ export interface RangeQuery {
   terms: number[];
   /** Scoring weight per term: float q_t (exact) or the integer plan weight (fast). */
   scoreWeights: number[];
-  /** Dense terms with a positive weight: byte offset of the row, bound weight. */
+  /** Terms with a positive weight and a u8 row: byte offset of the row, bound weight (<= 255). */
   dense: number[];
+  /** Terms with a positive weight and a 4-bit row: byte offset of the row, bound weight (<= 4369). */
+  nibble: number[];
   /** Rare terms with a positive weight: first entry, end entry (indexes into rare[]), bound weight. */
   rare: number[];
   collectUnits: number;
@@ -99,6 +101,7 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
   }
   const s = top > 0 ? TOP_BOUND_WEIGHT / (top * layout.step) : 1;
   const dense: number[] = [];
+  const nibble: number[] = [];
   const rare: number[] = [];
   let slack = 0;
   for (let i = 0; i < terms.length; i++) {
@@ -108,7 +111,13 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     const bw = Math.min(255, Math.max(1, Math.ceil(s * w * layout.step * (1 + SLACK))));
     const row = layout.a.termRow[t]!;
     if (row >= 0) dense.push(row * layout.stride, bw);
-    else rare.push(layout.a.rareStart[t]!, layout.a.rareStart[t + 1]!, bw);
+    else if (row === -1) rare.push(layout.a.rareStart[t]!, layout.a.rareStart[t + 1]!, bw);
+    else {
+      // A 4-bit level counts nibbleStep, not step: its weight is scaled by that ratio (<= 17 * 128
+      // + 1, so weight * 15 fits u16).
+      const n = -2 - row;
+      nibble.push(n * (layout.stride / 2), Math.min(4369, Math.max(1, Math.ceil(s * w * layout.a.nibbleStep[n]! * (1 + SLACK)))));
+    }
     if (!o.exact) slack += s * w * (q.step / 2);
   }
   const alpha = o.alpha ?? 1;
@@ -122,6 +131,7 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     terms,
     scoreWeights,
     dense,
+    nibble,
     rare,
     collectUnits,
     thrScale,

@@ -1,4 +1,5 @@
 import type { ForwardIndex } from "../index/forward-index.js";
+import { quantizeWeight } from "../index/quantizer.js";
 import { RANGE_SHIFT, WINDOW_RANGES, type RangeLayout } from "../index/range-layout.js";
 import type { DocFilter } from "./algorithm.js";
 import type { RangeQuery } from "./range-query.js";
@@ -21,7 +22,7 @@ export interface RangeSearchOutcome {
  */
 export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex, rq: RangeQuery, k: number, filter: DocFilter | undefined): RangeSearchOutcome {
   const scorer = new ReferenceScorer(forward, rq, k, filter, layout.numDocs);
-  const { rows, rare } = layout.a;
+  const { rows, nibbleRows, rare } = layout.a;
   const bounds = new Uint16Array(WINDOW_RANGES);
   const candRange: number[] = [];
   const candBound: number[] = [];
@@ -32,6 +33,17 @@ export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex,
     for (let j = 0; j < rq.dense.length; j += 2) {
       const base = rq.dense[j]! + w0, bw = rq.dense[j + 1]!;
       for (let x = 0; x < WINDOW_RANGES; x++) bounds[x] = Math.min(65535, bounds[x]! + bw * rows[base + x]!);
+    }
+    const half = WINDOW_RANGES / 2;
+    for (let j = 0; j < rq.nibble.length; j += 2) {
+      const base = rq.nibble[j]! + w0 / 2, bw = rq.nibble[j + 1]!;
+      for (let x = 0; x < half; x++) {
+        const v = nibbleRows[base + x]!;
+        // Byte x of its group of 16 holds range 32g + (x & 15) low and 32g + 16 + (x & 15) high.
+        const r = ((x >>> 4) << 5) | (x & 15);
+        bounds[r] = Math.min(65535, bounds[r]! + bw * (v & 15));
+        bounds[r + 16] = Math.min(65535, bounds[r + 16]! + bw * (v >>> 4));
+      }
     }
     const pageStart = w0 >>> 8, pageEnd = pageStart + WINDOW_RANGES / 256;
     for (let j = 0; j < cursors.length; j += 3) {
@@ -125,10 +137,7 @@ class ReferenceScorer {
         if (qw === undefined) continue;
         matched = true;
         let w = weights[i]!;
-        if (quantized) {
-          w = Math.round(w / quantStep);
-          if (w > maxImpact) w = maxImpact;
-        }
+        if (quantized) w = quantizeWeight(w, quantStep, maxImpact);
         s += qw * w;
       }
       if (matched && (this.filter === undefined || this.filter(d))) this.collector.offer(d, s);

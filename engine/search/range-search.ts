@@ -8,6 +8,7 @@ import type { DocFilter } from "./algorithm.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearchReference, scanAllReference } from "./range-search-reference.js";
 import { compareHits, type DocHit } from "./top-k.js";
+import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memory.js";
 
 /**
  * Exact top-k over the range layout (engine/index/range-layout.ts), the default search:
@@ -21,6 +22,19 @@ import { compareHits, type DocHit } from "./top-k.js";
  * One WebAssembly call per segment (wasm/range-kernel.ts), over a memory that holds the
  * segment's forward index and range layout; range-query.ts derives the bounds' arithmetic and
  * why it is rank-safe.
+ *
+ * Deletes and filters: the kernel calls back into JavaScript (`accept`, 3-8 ns a call) only for
+ * a document that would enter the top-k, so a filter costs a few calls per query instead of a
+ * bitset compiled over every document per search; a rejected document simply does not enter,
+ * the threshold stays lower, and more ranges are visited, so a filtered search still returns k
+ * hits whenever k documents match. A deletions-only filter keeps the rank-safe starting
+ * threshold (the K-th weights with K = k + deleted); any other filter starts from none.
+ *
+ * Limits: term ids must fit u16 (vocabularies up to 65536 terms; BERT's has 30522) and k at most
+ * KERNEL_MAX_K; beyond either, and where the kernel is not built, the TypeScript reference runs.
+ * One memory holds at most 4 GiB, about 8.5 bytes per posting plus 4 per document: a segment of
+ * 2M documents of 120 terms needs ~2 GiB, and the merge policy caps merged segments at 300M
+ * postings (engine/collection/merge-policy.ts).
  */
 
 export interface RangePhases {
@@ -95,9 +109,9 @@ function finish(r: RangeSearchResult, rq: RangeQuery): RangeSearchResult {
 }
 
 interface KernelExports {
-  setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number): void;
-  setScratch(slots: number, weights: number, dense: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
-  search(nDense: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
+  setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number, nibbleRows: number): void;
+  setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
+  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
   scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
   postingsScored(): number;
   candidates(): number;
@@ -108,8 +122,6 @@ interface KernelExports {
 
 /** Heap capacity of a kernel: larger k runs on the reference. */
 export const KERNEL_MAX_K = 10_000;
-const PAGE = 65536;
-const MAX_PAGES = 65536; // 4 GiB: one wasm32 memory
 
 let compiled: WebAssembly.Module | null | undefined;
 
@@ -139,10 +151,10 @@ const kernels = new WeakMap<SegmentIndex, RangeKernel | null>();
  */
 class RangeKernel {
   private readonly x: KernelExports;
-  private readonly mem: WebAssembly.Memory;
   private readonly slotMap: Uint16Array;
   private readonly slotWeight: Float64Array;
   private readonly denseList: Uint32Array;
+  private readonly nibbleList: Uint32Array;
   private readonly rareList: Uint32Array;
   private readonly heapScore: Float64Array;
   private readonly heapDoc: Int32Array;
@@ -161,62 +173,69 @@ class RangeKernel {
 
   private static create(index: SegmentIndex): RangeKernel | null {
     const module = kernelModule();
+    const placed = takePlacedMemory(index);
     if (module === null || !(index.forward.terms instanceof Uint16Array)) return null;
-    const bytes = kernelBytes(index);
-    if (bytes > MAX_PAGES * PAGE) return null;
-    return new RangeKernel(module, index, bytes);
+    // The segment's arrays already in the memory its file was read into stay where they are;
+    // anything else (a segment built in memory, a layout derived at open) is copied in.
+    const inPlaced = (a: ArrayBufferView) => placed !== undefined && placed.holds(a);
+    const copied = [index.forward.docStart, index.forward.terms, index.forward.weights, index.ranges.a.rows, index.ranges.a.nibbleRows, index.ranges.a.rare]
+      .filter((a) => !inPlaced(a))
+      .reduce((n, a) => n + a.byteLength + 16, 0);
+    const bytes = (placed === undefined ? 0 : placed.buffer.byteLength) + copied + scratchBytes(index);
+    if (bytes > MAX_KERNEL_BYTES) return null;
+    return new RangeKernel(module, index, placed ?? new KernelMemory(copied + scratchBytes(index)));
   }
 
-  private constructor(module: WebAssembly.Module, index: SegmentIndex, bytes: number) {
-    const pages = Math.ceil(bytes / PAGE);
-    this.mem = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  private constructor(module: WebAssembly.Module, index: SegmentIndex, mem: KernelMemory) {
     const instance = new WebAssembly.Instance(module, {
       env: {
-        memory: this.mem,
+        memory: mem.memory,
         accept: (doc: number) => (this.filter!(doc) ? 1 : 0),
         now: () => performance.now(),
       },
     });
     this.x = instance.exports as unknown as KernelExports;
-    const buf = this.mem.buffer;
     const layout = index.ranges;
     const fwd = index.forward;
-    let at = 1024;
-    const reserve = (byteLength: number): number => {
-      const offset = at;
-      at += Math.ceil(byteLength / 16) * 16;
-      return offset;
+    /** The array itself when it is in the memory already, else a copy placed there. */
+    const inMemory = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T, make: (buf: ArrayBufferLike, off: number, n: number) => T): T => {
+      if (mem.holds(a)) return a;
+      const copy = make(mem.buffer, mem.reserve(a.byteLength), a.length);
+      copy.set(a as never);
+      return copy;
     };
-    const place = <T>(make: (off: number) => T, byteLength: number): T => make(reserve(byteLength));
-    const n = fwd.numDocs, p = fwd.terms.length, v = layout.numTerms, stride = layout.stride;
-    const docStart = place((o) => new Uint32Array(buf, o, n + 1), (n + 1) * 4);
-    const terms = place((o) => new Uint16Array(buf, o, p), p * 2);
-    const weights = place((o) => new Float32Array(buf, o, p), p * 4);
-    const rows = place((o) => new Uint8Array(buf, o, layout.a.rows.length), layout.a.rows.length);
-    const rare = place((o) => new Uint16Array(buf, o, layout.a.rare.length), layout.a.rare.length * 2);
-    docStart.set(fwd.docStart);
-    terms.set(fwd.terms);
-    weights.set(fwd.weights);
-    rows.set(layout.a.rows);
-    rare.set(layout.a.rare);
-    index.forward = new ForwardIndex(docStart, terms, weights);
+    const docStart = inMemory(fwd.docStart, (b, o, n) => new Uint32Array(b, o, n));
+    const terms = inMemory(fwd.terms as Uint16Array, (b, o, n) => new Uint16Array(b, o, n));
+    const weights = inMemory(fwd.weights, (b, o, n) => new Float32Array(b, o, n));
+    const rows = inMemory(layout.a.rows, (b, o, n) => new Uint8Array(b, o, n));
+    const nibbleRows = inMemory(layout.a.nibbleRows, (b, o, n) => new Uint8Array(b, o, n));
+    const rare = inMemory(layout.a.rare, (b, o, n) => new Uint16Array(b, o, n));
+    // The segment keeps views into the memory, so its data is held once.
+    if (docStart !== fwd.docStart || terms !== fwd.terms || weights !== fwd.weights) index.forward = new ForwardIndex(docStart, terms, weights);
     layout.a.rows = rows;
+    layout.a.nibbleRows = nibbleRows;
     layout.a.rare = rare;
     this.rareBase = rare.byteOffset;
-    this.slotMap = place((o) => new Uint16Array(buf, o, v), v * 2);
-    this.slotWeight = place((o) => new Float64Array(buf, o, v + 1), (v + 1) * 8);
-    this.denseList = place((o) => new Uint32Array(buf, o, 2 * v), 8 * v);
-    this.rareList = place((o) => new Uint32Array(buf, o, 4 * v), 16 * v);
-    const bounds = reserve(WINDOW_RANGES * 2);
-    const candRange = reserve(stride * 4);
-    const candBound = reserve(stride * 2);
-    const order = reserve(stride * 4);
-    const bins = reserve(4097 * 4);
-    this.heapScore = place((o) => new Float64Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
-    this.heapDoc = place((o) => new Int32Array(buf, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
-    this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset);
+    const v = layout.numTerms, stride = layout.stride, n = fwd.numDocs;
+    const place = <T>(make: (buf: ArrayBufferLike, off: number) => T, byteLength: number): T => {
+      const off = mem.reserve(byteLength);
+      return make(mem.buffer, off);
+    };
+    this.slotMap = place((b, o) => new Uint16Array(b, o, v), v * 2);
+    this.slotWeight = place((b, o) => new Float64Array(b, o, v + 1), (v + 1) * 8);
+    this.denseList = place((b, o) => new Uint32Array(b, o, 2 * v), 8 * v);
+    this.nibbleList = place((b, o) => new Uint32Array(b, o, 2 * v), 8 * v);
+    this.rareList = place((b, o) => new Uint32Array(b, o, 4 * v), 16 * v);
+    const bounds = mem.reserve(WINDOW_RANGES * 2);
+    const candRange = mem.reserve(stride * 4);
+    const candBound = mem.reserve(stride * 2);
+    const order = mem.reserve(stride * 4);
+    const bins = mem.reserve(4097 * 4);
+    this.heapScore = place((b, o) => new Float64Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
+    this.heapDoc = place((b, o) => new Int32Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
+    this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset);
     this.x.setScratch(
-      this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.rareList.byteOffset,
+      this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
       bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
     );
   }
@@ -224,11 +243,9 @@ class RangeKernel {
   search(rq: RangeQuery, k: number, filter: DocFilter | undefined, timing: boolean): RangeSearchResult {
     this.load(rq);
     this.filter = filter;
-    const nDense = rq.dense.length / 2, nRare = rq.rare.length / 3;
-    for (let j = 0; j < nDense; j++) {
-      this.denseList[2 * j] = rq.dense[2 * j]!;
-      this.denseList[2 * j + 1] = rq.dense[2 * j + 1]!;
-    }
+    const nDense = rq.dense.length / 2, nNibble = rq.nibble.length / 2, nRare = rq.rare.length / 3;
+    this.denseList.set(rq.dense);
+    this.nibbleList.set(rq.nibble);
     for (let j = 0; j < nRare; j++) {
       this.rareList[4 * j] = this.rareBase + 2 * rq.rare[3 * j]!;
       this.rareList[4 * j + 1] = this.rareBase + 2 * rq.rare[3 * j + 1]!;
@@ -236,7 +253,7 @@ class RangeKernel {
       this.rareList[4 * j + 3] = 0;
     }
     const size = this.x.search(
-      nDense, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
+      nDense, nNibble, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
       rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0,
     );
     const result = this.collect(size, rq);
@@ -270,12 +287,12 @@ class RangeKernel {
 
 }
 
-function kernelBytes(index: SegmentIndex): number {
+/** The kernel's scratch for a segment: query tables, window bounds, candidates, heap. */
+function scratchBytes(index: SegmentIndex): number {
   const r16 = (b: number) => Math.ceil(b / 16) * 16;
-  const n = index.numDocs, p = index.numPostings, l = index.ranges, v = l.numTerms, stride = l.stride;
+  const v = index.ranges.numTerms, stride = index.ranges.stride;
   return (
-    1024 + r16((n + 1) * 4) + r16(p * 2) + r16(p * 4) + r16(l.a.rows.length) + r16(l.a.rare.length * 2) +
-    r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
+    r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
     r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4)
   );
 }

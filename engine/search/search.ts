@@ -9,7 +9,7 @@ import { rescoreExact } from "./exact-rescore.js";
 import { rangeSearch, type RangePhases } from "./range-search.js";
 import { exhaustive } from "./exhaustive.js";
 import { maxScore } from "./maxscore.js";
-import { makePlan } from "./query-plan.js";
+import { makePlan, openCursors } from "./query-plan.js";
 import { termAtATime } from "./term-at-a-time.js";
 import { TopKCollector, type DocHit } from "./top-k.js";
 import { wand } from "./wand.js";
@@ -115,8 +115,9 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   if (alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${alpha}) needs a range algorithm (ranges or ranges-ts), not ${name}`);
   const algorithm = ALGORITHM_TABLE[name];
   const plan = makePlan(index.inverted, query);
-  const collector = exact ? new TopKCollector(k, plan.margin, true) : new TopKCollector(k);
-  const ctx: SearchContext = { index: index.inverted, forward: index.forward, plan, collector, filter: options.filter };
+  const collector = new TopKCollector(k, exact ? plan.margin : 0, exact, options.filter);
+  const inverted = index.inverted;
+  const ctx: SearchContext = { index: inverted, forward: index.forward, plan, collector, cursors: () => openCursors(inverted, plan) };
   const postingsScored = plan.terms.length === 0 ? 0 : algorithm(ctx);
   if (exact) {
     const { docs } = collector.candidates();

@@ -8,7 +8,7 @@ import type { SearchContext } from "./algorithm.js";
  * cost is the total length of the query's posting lists plus one pass over the documents.
  */
 export function termAtATime(ctx: SearchContext): number {
-  const { index, plan, collector, filter } = ctx;
+  const { index, plan, collector } = ctx;
   const a = index.a;
   const numDocs = index.numDocs;
   const acc = new Float64Array(numDocs);
@@ -41,7 +41,6 @@ export function termAtATime(ctx: SearchContext): number {
     if (touched[d] === 0) continue;
     const s = acc[d]!;
     if (s < collector.threshold) continue;
-    if (filter !== undefined && !filter(d)) continue;
     collector.offer(d, s);
   }
   return scored;

@@ -25,21 +25,34 @@ export class TopKCollector {
   private candDocs: number[] = [];
   private candScores: number[] = [];
 
-  constructor(k: number, margin = 0, collectCandidates = false) {
+  private readonly filter: ((doc: number) => boolean) | undefined;
+
+  /**
+   * `filter` rejects documents that must not be returned (deleted, filtered out); it is asked
+   * only about documents that would otherwise be kept, so algorithms never check it themselves.
+   */
+  constructor(k: number, margin = 0, collectCandidates = false, filter?: (doc: number) => boolean) {
     this.k = k;
     this.margin = margin;
     this.collect = collectCandidates;
+    this.filter = filter;
     this.docs = new Int32Array(k);
     this.scores = new Float64Array(k);
   }
 
-  /** Offers a hit; keeps it when it ranks among the k best so far. */
+  /** Offers a hit; keeps it when it ranks among the k best so far (and passes the filter). */
   offer(doc: number, score: number): void {
-    if (this.collect && score >= this.threshold) {
+    const k = this.k;
+    const full = this.size === k;
+    if (this.collect) {
+      if (score < this.threshold) return;
+      if (this.filter !== undefined && !this.filter(doc)) return;
       this.candDocs.push(doc);
       this.candScores.push(score);
+    } else {
+      if (full && (score < this.scores[0]! || (score === this.scores[0]! && doc > this.docs[0]!))) return;
+      if (this.filter !== undefined && !this.filter(doc)) return;
     }
-    const k = this.k;
     if (this.size < k) {
       this.siftUp(this.size++, doc, score);
       if (this.size === k) this.threshold = this.scores[0]! - this.margin;

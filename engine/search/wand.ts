@@ -1,6 +1,5 @@
-import type { SearchContext } from "./algorithm.js";
-import { END, type PostingCursor } from "./posting-cursor.js";
-import { openCursors } from "./query-plan.js";
+import type { ScoredCursor, SearchContext } from "./algorithm.js";
+import { END } from "./posting-cursor.js";
 
 /**
  * WAND (Broder et al.): cursors kept sorted by current doc id; the pivot is the first cursor at
@@ -8,9 +7,9 @@ import { openCursors } from "./query-plan.js";
  * doc cannot enter the top-k and are skipped; the pivot doc is scored once every cursor before
  * it has reached it.
  */
-export function wand(ctx: SearchContext): number {
-  const { collector, filter } = ctx;
-  const cursors = openCursors(ctx.index, ctx.plan);
+export function wand(ctx: SearchContext<ScoredCursor>): number {
+  const { collector } = ctx;
+  const cursors = ctx.cursors();
   sortByDoc(cursors);
   const n = cursors.length;
   let scored = 0;
@@ -26,7 +25,7 @@ export function wand(ctx: SearchContext): number {
         score += cursors[i]!.score();
         scored++;
       }
-      if (filter === undefined || filter(pivotDoc)) collector.offer(pivotDoc, score);
+      collector.offer(pivotDoc, score);
       for (let j = 0; j < i; j++) cursors[j]!.next();
       sortByDoc(cursors);
     } else {
@@ -44,7 +43,7 @@ export function wand(ctx: SearchContext): number {
  * The first cursor (in doc order) at which the largest contributions of it and every cursor
  * before it reach the threshold; -1 when none does.
  */
-export function findPivot(cursors: PostingCursor[], threshold: number): number {
+export function findPivot(cursors: ScoredCursor[], threshold: number): number {
   let acc = 0;
   for (let i = 0; i < cursors.length; i++) {
     const c = cursors[i]!;
@@ -55,7 +54,7 @@ export function findPivot(cursors: PostingCursor[], threshold: number): number {
   return -1;
 }
 
-export function sortByDoc(cursors: PostingCursor[]): void {
+export function sortByDoc(cursors: ScoredCursor[]): void {
   // Insertion sort: cursors are nearly sorted after each step.
   for (let i = 1; i < cursors.length; i++) {
     const c = cursors[i]!;
@@ -69,7 +68,7 @@ export function sortByDoc(cursors: PostingCursor[]): void {
 }
 
 /** Restores doc order after cursor i moved forward. */
-export function bubbleDown(cursors: PostingCursor[], i: number): void {
+export function bubbleDown(cursors: ScoredCursor[], i: number): void {
   const c = cursors[i]!;
   while (i + 1 < cursors.length && cursors[i + 1]!.doc < c.doc) {
     cursors[i] = cursors[i + 1]!;

@@ -23,7 +23,7 @@ function lcg(seed: number): () => number {
 }
 
 /** Skewed term popularity (low ids common), heavy-tailed weights; some documents cluster on a topic. */
-function corpus(numDocs: number, vocab: number, seed: number, minDenseDf?: number): SegmentIndex {
+function corpus(numDocs: number, vocab: number, seed: number, rows?: [number, number]): SegmentIndex {
   const rnd = lcg(seed);
   const b = new IndexBuilder({ bits: 8, vocabSize: vocab });
   for (let d = 0; d < numDocs; d++) {
@@ -37,8 +37,9 @@ function corpus(numDocs: number, vocab: number, seed: number, minDenseDf?: numbe
     b.add(SparseVector.fromTermMap(m, { vocabSize: vocab }));
   }
   const built = b.build();
-  if (minDenseDf === undefined) return built;
-  return new SegmentIndex(built.forward, built.quantizer, vocab, RangeLayout.build(built.forward, built.quantizer.maxWeight, vocab, { minDenseDf }));
+  if (rows === undefined) return built;
+  const [minDenseDf, minNibbleDf] = rows;
+  return new SegmentIndex(built.forward, built.quantizer, vocab, RangeLayout.build(built.forward, built.quantizer.maxWeight, vocab, { minDenseDf, minNibbleDf }));
 }
 
 function queryOf(rnd: () => number, vocab: number): SparseVector {
@@ -54,6 +55,11 @@ function layoutBound(ix: SegmentIndex, query: SparseVector, range: number): numb
   const l = ix.ranges;
   let bound = 0;
   for (let j = 0; j < rq.dense.length; j += 2) bound += rq.dense[j + 1]! * l.a.rows[rq.dense[j]! + range]!;
+  for (let j = 0; j < rq.nibble.length; j += 2) {
+    // Range 32g + i is the low nibble of byte 16g + i, range 32g + 16 + i its high nibble.
+    const byte = l.a.nibbleRows[rq.nibble[j]! + 16 * Math.floor(range / 32) + (range % 16)]!;
+    bound += rq.nibble[j + 1]! * (range % 32 >= 16 ? byte >> 4 : byte & 15);
+  }
   for (let j = 0; j < rq.rare.length; j += 3) {
     let page = 0;
     for (let i = rq.rare[j]!; i < rq.rare[j + 1]!; i++) {
@@ -66,10 +72,10 @@ function layoutBound(ix: SegmentIndex, query: SparseVector, range: number): numb
 }
 
 describe("approximate calibration", () => {
-  it("computes each range's bound as the layout holds it (dense rows and rare entries)", () => {
+  it("computes each range's bound as the layout holds it (u8 rows, 4-bit rows and rare entries)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer(), fc.constantFrom(undefined, 1, 50), (n, seed, minDenseDf) => {
-        const ix = corpus(n, 300, seed, minDenseDf);
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer(), fc.constantFrom<[number, number] | undefined>(undefined, [1, 1], [50, 5], [1_000_000, 3]), (n, seed, rows) => {
+        const ix = corpus(n, 300, seed, rows);
         const rnd = lcg(seed ^ 0x1234567);
         const query = queryOf(rnd, 300);
         const rq = makeRangeQuery(ix, query, { k: 10, exact: true, excluded: 0 });

@@ -35,12 +35,12 @@ function makeCorpus(numDocs: number, vocab: number, maxNnz: number, tieWeights: 
   return { docs, vocab };
 }
 
-function segment(c: Corpus, bits: number, minDenseDf: number | undefined): SegmentIndex {
+function segment(c: Corpus, bits: number, minDenseDf: number | undefined, minNibbleDf?: number): SegmentIndex {
   const b = new IndexBuilder({ bits, vocabSize: c.vocab });
   for (const d of c.docs) b.add(d);
   const built = b.build();
-  if (minDenseDf === undefined) return built;
-  const ranges = RangeLayout.build(built.forward, built.quantizer.maxWeight, c.vocab, { minDenseDf });
+  if (minDenseDf === undefined && minNibbleDf === undefined) return built;
+  const ranges = RangeLayout.build(built.forward, built.quantizer.maxWeight, c.vocab, { minDenseDf, minNibbleDf });
   return new SegmentIndex(built.forward, built.quantizer, c.vocab, ranges);
 }
 
@@ -75,6 +75,8 @@ const caseArb = fc.record({
   seed: fc.integer(),
   bits: fc.constantFrom(8, 4, 1, 12, 16),
   minDenseDf: fc.constantFrom(undefined, 1, 3, 40, 1_000_000),
+  // Between the two thresholds a term gets a 4-bit row.
+  minNibbleDf: fc.constantFrom(undefined, 1, 2, 30),
   query: fc.dictionary(
     fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 5100 })).map(String),
     fc.oneof(fc.constantFrom(1, 0.25, 3, -1), fc.float({ min: Math.fround(-2), max: Math.fround(4), noNaN: true })),
@@ -93,7 +95,7 @@ describe("range search", () => {
     fc.assert(
       fc.property(caseArb, (p) => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
-        const ix = segment(c, p.bits, p.minDenseDf);
+        const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
         const rnd = lcg(p.seed ^ 0x9e3779b9);
         const rejected = new Set<number>();
@@ -164,9 +166,9 @@ describe("range search", () => {
 describe("range layout", () => {
   it("bounds every weight of every range, dense and rare, and decodes to the forward index's ranges", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), fc.constantFrom(1, 5, 100), (n, seed, minDenseDf) => {
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), fc.constantFrom(1, 5, 100, 10_000), fc.constantFrom(1, 20, 10_000), (n, seed, minDenseDf, minNibbleDf) => {
         const c = makeCorpus(n, 60, 8, false, seed);
-        const ix = segment(c, 8, minDenseDf);
+        const ix = segment(c, 8, minDenseDf, minNibbleDf);
         const l = ix.ranges;
         // Expected: per (term, range) the largest weight.
         const want = new Map<string, number>();
@@ -176,25 +178,41 @@ describe("range layout", () => {
             want.set(key, Math.max(want.get(key) ?? 0, d.weights[i]!));
           }
         });
+        // Decoded: per (term, range) the bound as a float (level times its step).
         const got = new Map<string, number>();
         for (let t = 0; t < l.numTerms; t++) {
           const row = l.a.termRow[t]!;
           if (row >= 0) {
-            for (let r = 0; r < l.stride; r++) if (l.a.rows[row * l.stride + r]! > 0) got.set(`${t}:${r}`, l.a.rows[row * l.stride + r]!);
+            for (let r = 0; r < l.stride; r++) if (l.a.rows[row * l.stride + r]! > 0) got.set(`${t}:${r}`, l.a.rows[row * l.stride + r]! * l.step);
+            continue;
+          }
+          if (row <= -2) {
+            const n = -2 - row, half = l.stride / 2, step = l.a.nibbleStep[n]!;
+            for (let x = 0; x < half; x++) {
+              const v = l.a.nibbleRows[n * half + x]!;
+              const r = ((x >>> 4) << 5) | (x & 15);
+              if ((v & 15) > 0) got.set(`${t}:${r}`, (v & 15) * step);
+              if (v >>> 4 > 0) got.set(`${t}:${r + 16}`, (v >>> 4) * step);
+            }
+            expect(step * 15).toBeGreaterThanOrEqual(Math.max(...c.docs.flatMap((d) => Array.from(d.terms).flatMap((tt, i) => (tt === t ? [d.weights[i]!] : [])))));
             continue;
           }
           let page = 0;
           for (let i = l.a.rareStart[t]!; i < l.a.rareStart[t + 1]!; i++) {
             const e = l.a.rare[i]!;
             if (e >> 8 === 0) page += (e & 255) + 1;
-            else got.set(`${t}:${page * PAGE_RANGES + (e & 255)}`, e >> 8);
+            else got.set(`${t}:${page * PAGE_RANGES + (e & 255)}`, (e >> 8) * l.step);
           }
         }
         expect(new Set(got.keys())).toEqual(new Set(want.keys()));
         for (const [key, w] of want) {
-          const level = got.get(key)!;
-          expect(level * l.step).toBeGreaterThanOrEqual(w * (1 - 1e-12));
-          expect((level - 1) * l.step).toBeLessThan(w);
+          const t = Number(key.split(":")[0]);
+          const row = l.a.termRow[t]!;
+          const step = row <= -2 ? l.a.nibbleStep[-2 - row]! : l.step;
+          const bound = got.get(key)!;
+          // An upper bound, and the tightest one its levels allow.
+          expect(bound).toBeGreaterThanOrEqual(w * (1 - 1e-12));
+          expect(bound - step).toBeLessThan(w);
         }
         // K-th weight lower bounds: at least K documents hold a weight >= the bound.
         for (let t = 0; t < l.numTerms; t++) {
@@ -215,5 +233,37 @@ describe("range layout", () => {
     const l = segment(c, 8, 1).ranges;
     expect(l.stride % WINDOW_RANGES).toBe(0);
     expect(l.stride).toBeGreaterThanOrEqual(l.numRanges);
+  });
+});
+
+describe("segment files read into the kernel's memory", () => {
+  it("are searched where they were read (no copy), with the same hits as the reference", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { nodeFileSystem } = await import("../../storage/file-system.js");
+    const { readSegmentFile, writeSegmentFile } = await import("../../storage/segment-file.js");
+    const { kernelFilePlacement } = await import("../../engine/search/kernel-memory.js");
+    const dir = mkdtempSync(join(tmpdir(), "sparsedb-kernel-"));
+    try {
+      const c = makeCorpus(20_000, 400, 12, false, 11);
+      const built = segment(c, 8, 100, 20);
+      await writeSegmentFile(nodeFileSystem, join(dir, "seg"), built.toSections());
+      const placement = kernelFilePlacement();
+      const { sections } = await readSegmentFile(nodeFileSystem, join(dir, "seg"), placement.into);
+      const ix = SegmentIndex.fromSections(sections.meta as Record<string, number>, sections.arrays as never);
+      placement.attach(ix);
+      const before = { terms: ix.forward.terms, rows: ix.ranges.a.rows, rare: ix.ranges.a.rare };
+      expect(before.terms.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const query = SparseVector.fromTermMap({ 0: 1, 3: 0.5, 17: 2, 250: 1.5, 390: 3 }, { role: "query", vocabSize: 400 });
+      const got = rangeSearch(ix, query, { k: 10, exact: true, filter: undefined });
+      expect(ix.forward.terms).toBe(before.terms);
+      expect(ix.ranges.a.rows).toBe(before.rows);
+      expect(ix.ranges.a.rare).toBe(before.rare);
+      expect(got).toEqual(rangeSearch(ix, query, { k: 10, exact: true, filter: undefined, reference: true }));
+      expect(got.hits).toEqual(bruteForce(ix, c, query, 10, true, () => true));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SegmentIndex } from "../../engine/index/segment-index.js";
-import { makePlan } from "../../engine/search/query-plan.js";
+import { makePlan, openCursors } from "../../engine/search/query-plan.js";
 import { ALGORITHMS, searchSegment } from "../../engine/search/search.js";
 import { TopKCollector, type DocHit } from "../../engine/search/top-k.js";
 import type { SearchContext } from "../../engine/search/algorithm.js";
@@ -119,8 +119,8 @@ describe("block-max MaxScore across many windows", () => {
         const filter = excluded.size ? (d: number) => !excluded.has(d) : undefined;
         const run = (algorithm: (ctx: SearchContext) => number) => {
           const plan = makePlan(ix.inverted, query);
-          const collector = new TopKCollector(k);
-          if (plan.terms.length > 0) algorithm({ index: ix.inverted, forward: ix.forward, plan, collector, filter });
+          const collector = new TopKCollector(k, 0, false, filter);
+          if (plan.terms.length > 0) algorithm({ index: ix.inverted, forward: ix.forward, plan, collector, cursors: () => openCursors(ix.inverted, plan) });
           return collector.results();
         };
         expect(run((ctx) => blockMaxMaxScoreWindowed(ctx, window))).toEqual(run(exhaustive));

@@ -21,11 +21,13 @@ let fwdStart: usize = 0; // u32[numDocs + 1]
 let fwdTerms: usize = 0; // u16[postings]
 let fwdWeights: usize = 0; // f32[postings]
 let rows: usize = 0; // u8[numRows * stride]
+let nibbleRows: usize = 0; // u8[numNibbleRows * stride / 2]
 
 // Scratch (set once).
 let slotMap: usize = 0; // u16[numTerms]: term -> query slot + 1, 0 when not in the query
 let slotWeight: usize = 0; // f64[slots + 1], indexed by slot + 1
 let denseList: usize = 0; // per dense query term: u32 row byte offset, u32 bound weight
+let nibbleList: usize = 0; // per 4-bit-row query term: u32 row byte offset, u32 bound weight
 let rareList: usize = 0; // per rare query term: u32 entry ptr, u32 end ptr, u32 bound weight, u32 page
 let bounds: usize = 0; // u16[WINDOW]
 let candRange: usize = 0; // u32[stride]
@@ -53,7 +55,8 @@ let tBounds: f64 = 0;
 let tCollect: f64 = 0;
 let tScore: f64 = 0;
 
-export function setSegment(nDocs: i32, nRanges: i32, rowStride: i32, start: usize, termsPtr: usize, weightsPtr: usize, rowsPtr: usize): void {
+export function setSegment(nDocs: i32, nRanges: i32, rowStride: i32, start: usize, termsPtr: usize, weightsPtr: usize, rowsPtr: usize, nibblePtr: usize): void {
+  nibbleRows = nibblePtr;
   numDocs = nDocs;
   numRanges = nRanges;
   stride = rowStride;
@@ -64,8 +67,9 @@ export function setSegment(nDocs: i32, nRanges: i32, rowStride: i32, start: usiz
 }
 
 export function setScratch(
-  slots: usize, weights: usize, dense: usize, rare: usize, boundsPtr: usize, cr: usize, cb: usize, ord: usize, binsPtr: usize, hs: usize, hd: usize,
+  slots: usize, weights: usize, dense: usize, nibble: usize, rare: usize, boundsPtr: usize, cr: usize, cb: usize, ord: usize, binsPtr: usize, hs: usize, hd: usize,
 ): void {
+  nibbleList = nibble;
   slotMap = slots;
   slotWeight = weights;
   denseList = dense;
@@ -91,7 +95,7 @@ export function scoreMs(): f64 { return tScore; }
  * number of hits left in the heap (heapScore/heapDoc, unordered).
  */
 export function search(
-  nDense: i32, nRare: i32, k: i32, collectUnits: i32, scale: f64, slack: f64,
+  nDense: i32, nNibble: i32, nRare: i32, k: i32, collectUnits: i32, scale: f64, slack: f64,
   quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool,
 ): i32 {
   begin(k, scale, slack, quant, inv, maxImp, filter, time);
@@ -100,7 +104,7 @@ export function search(
   for (let w0: i32 = 0; w0 < numRanges; w0 += WINDOW) {
     let t0: f64 = 0;
     if (timing) t0 = now();
-    windowBounds(w0, nDense, nRare, (<u32>w0 >> 8) + WINDOW_PAGES, <u32>w0 >> 8);
+    windowBounds(w0, nDense, nNibble, nRare, (<u32>w0 >> 8) + WINDOW_PAGES, <u32>w0 >> 8);
     let t1: f64 = 0;
     if (timing) { t1 = now(); tBounds += t1 - t0; }
     for (let x: i32 = 0; x < WINDOW; x += 8) {
@@ -127,6 +131,7 @@ export function search(
     // Bins hold bounds b with b >> 4 equal: when the bin's largest cannot reach, nothing after can.
     if (<f64>(b | 15) + slackUnits < thrUnits) break;
     if (<f64>b + slackUnits < thrUnits) continue;
+    if (j + 1 < nc) touchRange(<i32>load<u32>(candRange + (<usize>load<u32>(order + (<usize>(j + 1) << 2)) << 2)));
     scoreRange(<i32>load<u32>(candRange + (<usize>c << 2)));
   }
   if (timing) tScore += now() - t3;
@@ -160,7 +165,7 @@ function begin(k: i32, scale: f64, slack: f64, quant: bool, inv: f64, maxImp: f6
 }
 
 /** bounds[r - w0] = saturating sum over query terms of weight * level, for one window. */
-function windowBounds(w0: i32, nDense: i32, nRare: i32, pageEnd: u32, pageStart: u32): void {
+function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u32, pageStart: u32): void {
   memory.fill(bounds, 0, <usize>WINDOW << 1);
   let j: i32 = 0;
   for (; j + 4 <= nDense; j += 4) {
@@ -204,6 +209,56 @@ function windowBounds(w0: i32, nDense: i32, nRare: i32, pageEnd: u32, pageStart:
       v128.store(bp, i16x8.add_sat_u(v128.load(bp, 16), i16x8.extmul_high_i8x16_u(v, m0)), 16);
     }
   }
+  // 4-bit rows: 16 bytes hold 32 ranges (low nibbles the first 16, high nibbles the next 16).
+  const low = i8x16.splat(15);
+  let n: i32 = 0;
+  for (; n + 2 <= nNibble; n += 2) {
+    const e = nibbleList + (<usize>n << 3);
+    const r0 = nibbleRows + <usize>load<u32>(e) + (<usize>w0 >> 1);
+    const r1 = nibbleRows + <usize>load<u32>(e, 8) + (<usize>w0 >> 1);
+    const m0 = i16x8.splat(<i16>load<u32>(e, 4));
+    const m1 = i16x8.splat(<i16>load<u32>(e, 12));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 32) {
+      const bp = bounds + (x << 1);
+      let b0 = v128.load(bp);
+      let b1 = v128.load(bp, 16);
+      let b2 = v128.load(bp, 32);
+      let b3 = v128.load(bp, 48);
+      let v = v128.load(r0 + (x >> 1));
+      let lo = v128.and(v, low);
+      let hi = i8x16.shr_u(v, 4);
+      b0 = i16x8.add_sat_u(b0, i16x8.mul(i16x8.extend_low_i8x16_u(lo), m0));
+      b1 = i16x8.add_sat_u(b1, i16x8.mul(i16x8.extend_high_i8x16_u(lo), m0));
+      b2 = i16x8.add_sat_u(b2, i16x8.mul(i16x8.extend_low_i8x16_u(hi), m0));
+      b3 = i16x8.add_sat_u(b3, i16x8.mul(i16x8.extend_high_i8x16_u(hi), m0));
+      v = v128.load(r1 + (x >> 1));
+      lo = v128.and(v, low);
+      hi = i8x16.shr_u(v, 4);
+      b0 = i16x8.add_sat_u(b0, i16x8.mul(i16x8.extend_low_i8x16_u(lo), m1));
+      b1 = i16x8.add_sat_u(b1, i16x8.mul(i16x8.extend_high_i8x16_u(lo), m1));
+      b2 = i16x8.add_sat_u(b2, i16x8.mul(i16x8.extend_low_i8x16_u(hi), m1));
+      b3 = i16x8.add_sat_u(b3, i16x8.mul(i16x8.extend_high_i8x16_u(hi), m1));
+      v128.store(bp, b0);
+      v128.store(bp, b1, 16);
+      v128.store(bp, b2, 32);
+      v128.store(bp, b3, 48);
+    }
+  }
+  for (; n < nNibble; n++) {
+    const e = nibbleList + (<usize>n << 3);
+    const r0 = nibbleRows + <usize>load<u32>(e) + (<usize>w0 >> 1);
+    const m0 = i16x8.splat(<i16>load<u32>(e, 4));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 32) {
+      const bp = bounds + (x << 1);
+      const v = v128.load(r0 + (x >> 1));
+      const lo = v128.and(v, low);
+      const hi = i8x16.shr_u(v, 4);
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp), i16x8.mul(i16x8.extend_low_i8x16_u(lo), m0)));
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 16), i16x8.mul(i16x8.extend_high_i8x16_u(lo), m0)), 16);
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 32), i16x8.mul(i16x8.extend_low_i8x16_u(hi), m0)), 32);
+      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 48), i16x8.mul(i16x8.extend_high_i8x16_u(hi), m0)), 48);
+    }
+  }
   for (let i: i32 = 0; i < nRare; i++) {
     const e = rareList + (<usize>i << 4);
     let p = <usize>load<u32>(e);
@@ -212,18 +267,17 @@ function windowBounds(w0: i32, nDense: i32, nRare: i32, pageEnd: u32, pageStart:
     let page = load<u32>(e, 12);
     // A marker may have moved the term past this window (page >= pageEnd): its next entries wait.
     if (page >= pageEnd) continue;
+    // Branch-free: a marker (level 0) adds 0 to a slot of the current page and moves the page;
+    // only leaving the window is a branch, and it is rarely taken.
     while (p < end) {
       const v = <u32>load<u16>(p);
       const level = v >> 8;
       p += 2;
-      if (level == 0) {
-        page += (v & 255) + 1;
-        if (page >= pageEnd) break;
-        continue;
-      }
       const at = bounds + (<usize>(((page - pageStart) << 8) | (v & 255)) << 1);
       const s = <u32>load<u16>(at) + w * level;
       store<u16>(at, s > 65535 ? 65535 : s);
+      page += select<u32>((v & 255) + 1, 0, level == 0);
+      if (page >= pageEnd) break;
     }
     store<u32>(e, <u32>p);
     store<u32>(e, page, 12);
@@ -250,6 +304,25 @@ function sortByBound(nc: i32): void {
     store<u32>(a, at + 1);
     store<u32>(order + (<usize>at << 2), c);
   }
+}
+
+let sink: u32 = 0;
+
+/**
+ * Loads one word of every cache line the next range's forward entries span, so that their
+ * misses overlap the scoring of this range (wasm has no prefetch instruction; the sum keeps the
+ * loads alive).
+ */
+function touchRange(r: i32): void {
+  const d = r << 2;
+  let end = d + 4;
+  if (end > numDocs) end = numDocs;
+  const i = load<u32>(fwdStart + (<usize>d << 2));
+  const e = load<u32>(fwdStart + (<usize>end << 2));
+  let acc: u32 = 0;
+  for (let a = fwdTerms + (<usize>i << 1), z = fwdTerms + (<usize>e << 1); a < z; a += 64) acc += load<u8>(a);
+  for (let a = fwdWeights + (<usize>i << 2), z = fwdWeights + (<usize>e << 2); a < z; a += 64) acc += load<u8>(a);
+  sink += acc;
 }
 
 /** Math.round for x >= 0 (ties up), which f64.nearest (ties to even) is not. */
