@@ -17,7 +17,7 @@ export function loadIdfTable(path: string, vocabulary: Vocabulary): Float32Array
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new SparseDbError(
-      e.code === "ENOENT" ? "NOT_FOUND" : "ENCODER_ERROR",
+      e.code === "ENOENT" ? "ENCODER_FILE_NOT_FOUND" : "ENCODER_ERROR",
       `IDF table ${path} cannot be read (${e.code ?? e.message}); pass a JSON object token -> weight (e.g. idf/opensearch-inference-free-idf.json)`,
       { cause: err },
     );

@@ -20,7 +20,7 @@ export function resolveModelFolder(dir: string): ModelFolder {
     throw new SparseDbError("INVALID_ARGUMENT", "modelDir must be the path of a model folder (model.onnx or onnx/model.onnx, tokenizer.json)");
   }
   if (!existsSync(dir)) {
-    throw new SparseDbError("NOT_FOUND", `model folder ${dir} does not exist; download one with \`sparsedb model pull <repo>\` or pass the folder of an exported model`);
+    throw new SparseDbError("ENCODER_FILE_NOT_FOUND", `model folder ${dir} does not exist; download one with \`sparsedb model pull <repo>\` or pass the folder of an exported model`);
   }
   const modelPath = MODEL_FILE_CANDIDATES.map((f) => join(dir, f)).find((p) => existsSync(p));
   const tokenizerPath = join(dir, "tokenizer.json");
@@ -29,7 +29,7 @@ export function resolveModelFolder(dir: string): ModelFolder {
   if (!existsSync(tokenizerPath)) missing.push("tokenizer.json");
   if (missing.length > 0) {
     throw new SparseDbError(
-      "NOT_FOUND",
+      "ENCODER_FILE_NOT_FOUND",
       `model folder ${dir} lacks ${missing.join(" and ")}; a SPLADE model folder needs an ONNX export (e.g. \`optimum-cli export onnx --task fill-mask\`) and its tokenizer.json`,
     );
   }

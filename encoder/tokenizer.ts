@@ -51,7 +51,7 @@ export class WordPieceTokenizer {
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      throw new SparseDbError("NOT_FOUND", `tokenizer file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass the path of a tokenizer.json`, { cause: err });
+      throw new SparseDbError("ENCODER_FILE_NOT_FOUND", `tokenizer file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass the path of a tokenizer.json`, { cause: err });
     }
     return WordPieceTokenizer.fromJsonText(text, path);
   }

@@ -1,4 +1,4 @@
-import type { Encoder, EncoderConfig } from "../encoder/encoder.js";
+import type { Encoder, EncoderConfig } from "../encoder/index.js";
 import { nodeFileSystem, removeTree, type FileSystem } from "../storage/file-system.js";
 import { DirectoryLock } from "../storage/lock-file.js";
 import { ioError } from "../storage/storage-error.js";
@@ -6,8 +6,8 @@ import { SparseDbError } from "./errors.js";
 import { emptyCatalog, readCatalog, writeCatalog, type Catalog } from "./database/catalog.js";
 import { checkCollectionConfig, withConfigDefaults, type CollectionConfig } from "./database/collection-config.js";
 import { checkCollectionName, collectionNotFound, sameNameIgnoringCase } from "./database/collection-name.js";
-import type { CollectionOpener } from "./database/collection-store.js";
-import { DatabaseCollection } from "./database/database-collection.js";
+import type { CollectionOpener } from "./database/collection-backend.js";
+import { Collection } from "./collection.js";
 import { bundleEncoderFiles, encoderConfigIn, encoderOpenError, withStoredPaths } from "./database/encoder-files.js";
 import {
   collectionDir, COLLECTIONS_DIR, DATABASE_LOCK_FILE, encoderStatePath,
@@ -17,8 +17,8 @@ import { verifyDatabaseFolder, type IntegrityReport } from "./database/verify-da
 
 export type { CollectionConfig } from "./database/collection-config.js";
 export type { IntegrityReport, IntegrityFinding } from "./database/verify-database.js";
-export type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database/collection-store.js";
-export { DatabaseCollection } from "./database/database-collection.js";
+export type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./requests.js";
+export { Collection } from "./collection.js";
 
 /** Creates an encoder from its (persisted) config. */
 export type EncoderFactory = (config: EncoderConfig) => Promise<Encoder>;
@@ -37,7 +37,7 @@ export interface DatabaseOptions {
   repair?: boolean;
   /** Advanced: the file-system layer (default: the real disk). Tests pass a fault-injecting one. */
   fs?: FileSystem;
-  /** Advanced: the storage backend (default: engine/collection.ts). Tests substitute their own. */
+  /** Advanced: the storage backend (default: engine/collection/collection-store.ts). Tests substitute their own. */
   openCollection?: CollectionOpener;
   /** Advanced: how encoders are made (default: encoder/ createEncoder). */
   createEncoder?: EncoderFactory;
@@ -64,7 +64,7 @@ export interface CollectionInfo {
  *   await db.close();
  */
 export class Database {
-  private readonly open = new Map<string, Promise<DatabaseCollection>>();
+  private readonly open = new Map<string, Promise<Collection>>();
   private mutex: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -133,7 +133,7 @@ export class Database {
    * the collection exists, so a crash midway leaves a folder the next open deletes, never a
    * half-made collection.
    */
-  async createCollection(name: string, config: CollectionConfig = {}): Promise<DatabaseCollection> {
+  async createCollection(name: string, config: CollectionConfig = {}): Promise<Collection> {
     return this.exclusive(async () => {
       this.checkOpen();
       checkCollectionName(name);
@@ -157,7 +157,7 @@ export class Database {
       let stored: EncoderConfig;
       let encoder: Encoder;
       try {
-        stored = await bundleEncoderFiles(checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
+        stored = await bundleEncoderFiles(this.fs, checked.encoder ?? this.defaultEncoder, this.collectionDir(name));
         encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name)));
       } catch (e) {
         await removeTree(this.fs, this.collectionDir(name)).catch(() => undefined);
@@ -196,7 +196,7 @@ export class Database {
   }
 
   /** The named collection, opened on first use; NOT_FOUND when it does not exist. */
-  async collection(name: string): Promise<DatabaseCollection> {
+  async collection(name: string): Promise<Collection> {
     this.checkOpen();
     const cached = this.open.get(name);
     if (cached !== undefined) return cached;
@@ -254,7 +254,7 @@ export class Database {
 
   /**
    * Waits until every write acknowledged so far, in every open collection, is on disk (see
-   * DatabaseCollection.sync).
+   * Collection.sync).
    */
   async sync(): Promise<void> {
     this.checkOpen();
@@ -322,8 +322,8 @@ export class Database {
     return this.closed;
   }
 
-  private wrap(name: string, config: CollectionConfig, store: Awaited<ReturnType<CollectionOpener>>, encoder: Encoder): DatabaseCollection {
-    const collection: DatabaseCollection = new DatabaseCollection(name, config, store, encoder, {
+  private wrap(name: string, config: CollectionConfig, store: Awaited<ReturnType<CollectionOpener>>, encoder: Encoder): Collection {
+    const collection: Collection = new Collection(name, config, store, encoder, {
       onClose: () => {
         if (this.open.get(name) !== undefined) this.open.delete(name);
       },

@@ -6,6 +6,8 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "INVALID_VECTOR"
   | "NOT_FOUND"
+  /** A file or folder an encoder reads (tokenizer, IDF table, model folder) is missing or unreadable. */
+  | "ENCODER_FILE_NOT_FOUND"
   | "ALREADY_EXISTS"
   | "CORRUPTION"
   | "IO_ERROR"

@@ -1,11 +1,10 @@
 /**
  * sparsedb's public API: what `import ... from "sparsedb"` gives.
  */
-export { Database, DatabaseCollection } from "./database.js";
-export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode } from "./database.js";
+export { Database, Collection } from "./database.js";
+export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
-export type { WalRepair } from "./collection.js";
-export { Collection } from "./collection.js";
+export type { WalRepair } from "./collection/recovery.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";
 export { SparseServer, DEFAULT_PORT } from "./server/server.js";

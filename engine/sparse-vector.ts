@@ -1,4 +1,5 @@
 import { SparseDbError } from "./errors.js";
+import { typeName } from "./type-name.js";
 import { BERT_VOCAB_SIZE, Vocabulary } from "./vocabulary.js";
 
 /**
@@ -165,13 +166,15 @@ export class SparseVector {
 }
 
 function checkEntry(t: number, w: number, vocabSize: number, role: VectorRole, index: number): void {
-  if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t >= vocabSize) {
+  if (typeof t !== "number") throw new SparseDbError("INVALID_VECTOR", `entry ${index}: term id must be a number, got ${typeName(t)}`);
+  if (!Number.isInteger(t) || t < 0 || t >= vocabSize) {
     throw new SparseDbError(
       "INVALID_VECTOR",
       `entry ${index}: term id ${String(t)} is not an integer in 0..${vocabSize - 1}`,
     );
   }
-  if (typeof w !== "number" || Number.isNaN(w)) {
+  if (typeof w !== "number") throw new SparseDbError("INVALID_VECTOR", `entry ${index}: weight of term ${t} must be a number, got ${typeName(w)}`);
+  if (Number.isNaN(w)) {
     throw new SparseDbError("INVALID_VECTOR", `entry ${index}: weight of term ${t} is ${String(w)}; weights must be finite numbers`);
   }
   if (!Number.isFinite(w)) {

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import type { Encoder } from "../../encoder/encoder.js";
 import type { AlgorithmName } from "../../engine/search/search.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
@@ -37,10 +37,10 @@ export async function buildCollection(
   bits: number,
   encoder: Encoder | undefined,
   quiet: boolean,
-): Promise<{ collection: Collection; figures: IndexFigures }> {
+): Promise<{ collection: CollectionStore; figures: IndexFigures }> {
   await rm(dir, { recursive: true, force: true });
   // The encoder, when there is one, fixes the term space; without one it is BERT's 30522 terms.
-  const collection = await Collection.open(dir, {
+  const collection = await CollectionStore.open(dir, {
     create: true,
     bits,
     durability: "off",
@@ -90,7 +90,7 @@ export interface SearchRunResult {
  * never sits in memory.
  */
 export async function runQueries(
-  collection: Collection,
+  collection: CollectionStore,
   queries: readonly { id: string; vector: SparseVector }[],
   qrels: Qrels,
   options: { algorithm: AlgorithmName; mode: SearchMode; k: number; warmup: number; runFile: string; quiet: boolean },

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 
 export interface CrashSoakReport {
   iterations: number;
@@ -66,9 +66,9 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
         acked.set(o.a[0], Math.max(acked.get(o.a[0]) ?? 0, o.a[1]));
       }
     }
-    let c: Collection;
+    let c: CollectionStore;
     try {
-      c = await Collection.open(dir);
+      c = await CollectionStore.open(dir);
     } catch (e) {
       report.unopenable++;
       log(`iteration ${it}: cannot open: ${(e as Error).message}`);

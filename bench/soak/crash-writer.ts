@@ -8,7 +8,7 @@
  *   {"a":[id, version]}                               upsert resolved (acknowledged)
  * Usage: node dist/bench/soak/crash-writer.js <dir> <tag> [writers]
  */
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 
 function rng(seed: number): () => number {
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const [dir, tag, writersArg] = process.argv.slice(2);
   if (!dir || !tag) throw new Error("usage: crash-writer.js <dir> <tag> [writers]");
   const writers = Number(writersArg ?? 8);
-  const c = await Collection.open(dir, {
+  const c = await CollectionStore.open(dir, {
     create: true,
     durability: "always",
     memtableMaxDocs: 200,

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collection, type Durability } from "../../engine/collection.js";
+import { CollectionStore, type Durability } from "../../engine/collection/collection-store.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { intOption, parseArgs } from "../cli-args.js";
 import { batchVector, generateDocumentBatch } from "../synthetic/generator.js";
@@ -46,7 +46,7 @@ const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 async function ingest(dir: string, vectors: SparseVector[], mode: Durability, writers: number, maxSeconds: number, perCall: number): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
-  const c = await Collection.open(dir, { create: true, durability: mode });
+  const c = await CollectionStore.open(dir, { create: true, durability: mode });
   let next = 0;
   const t0 = performance.now();
   const deadline = t0 + maxSeconds * 1000;
@@ -65,7 +65,7 @@ async function ingest(dir: string, vectors: SparseVector[], mode: Durability, wr
   return rate;
 }
 
-async function load(c: Collection, vectors: SparseVector[]): Promise<void> {
+async function load(c: CollectionStore, vectors: SparseVector[]): Promise<void> {
   for (let i = 0; i < vectors.length; i += 2000) {
     await c.upsert(vectors.slice(i, i + 2000).map((v, j) => ({ id: `doc-${i + j}`, vector: v })));
   }
@@ -100,7 +100,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // Flush: one memtable holding every document.
   const big = join(root, "big");
-  let c = await Collection.open(big, { create: true, durability: "off", memtableMaxDocs: docs + 1, autoMerge: false });
+  let c = await CollectionStore.open(big, { create: true, durability: "off", memtableMaxDocs: docs + 1, autoMerge: false });
   await load(c, vectors);
   t0 = performance.now();
   await c.flush();
@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<void> {
   log(`flush   ${docs} docs, ${s.postings} postings: ${report.flushSeconds.toFixed(2)} s`);
 
   t0 = performance.now();
-  c = await Collection.open(big);
+  c = await CollectionStore.open(big);
   report.reopenSeconds = seconds(t0);
   const r = c.stats();
   report.diskBytesPerPosting = (r.diskBytes - r.walBytes) / r.postings;
@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // Merge: the same documents in 10 segments, force-merged into one.
   const tiers = join(root, "merge");
-  c = await Collection.open(tiers, { create: true, durability: "off", memtableMaxDocs: Math.ceil(docs / 10), autoMerge: false });
+  c = await CollectionStore.open(tiers, { create: true, durability: "off", memtableMaxDocs: Math.ceil(docs / 10), autoMerge: false });
   await load(c, vectors);
   await c.flush();
   await c.idle();

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { EncoderConfig } from "../../encoder/encoder.js";
+import type { EncoderConfig } from "../../encoder/index.js";
 import { UsageError } from "./cli-io.js";
 import type { OptionSpec } from "./cli-args.js";
 import { BM25_HELP, BM25_OPTIONS, bm25FromFlags, hasBm25OnlyFlags } from "./bm25-flags.js";

@@ -1,4 +1,4 @@
-import type { DocumentInput } from "../database/collection-store.js";
+import type { DocumentInput } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
 

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { SparseClient } from "../client/sparse-client.js";
 import type { RemoteCollection } from "../client/remote-collection.js";
 import { Database } from "../database.js";
-import type { DatabaseCollection } from "../database/database-collection.js";
+import type { Collection } from "../collection.js";
 import { DEFAULT_PORT } from "../server/server.js";
 import type { CliIo } from "./cli-io.js";
 import { UsageError } from "./cli-io.js";
@@ -23,7 +23,7 @@ export const TARGET_HELP = `  -d, --dir DIR          database folder (default $S
 
 /** The library's Database and the TCP client have the same surface; commands use either. */
 export interface Target {
-  collection(name: string): Promise<DatabaseCollection | RemoteCollection>;
+  collection(name: string): Promise<Collection | RemoteCollection>;
   listCollections(): Promise<{ name: string }[]> | { name: string }[];
   close(): Promise<void>;
   readonly where: string;

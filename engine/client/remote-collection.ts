@@ -1,10 +1,10 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../database/collection-store.js";
-import { SparseDbError } from "../errors.js";
+import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
 
-/** A collection on a server, with the methods of the library's DatabaseCollection. */
+/** A collection on a server, with the methods of the library's Collection. */
 export class RemoteCollection {
   /** @internal made by SparseClient.collection / createCollection */
   constructor(
@@ -14,19 +14,25 @@ export class RemoteCollection {
     readonly encoderDescription: string,
   ) {}
 
+  // Requests are checked here by the library's rules (engine/validate-request.ts) before they are
+  // sent, so a bad one fails as it would in the library; the server checks them again and adds
+  // its own limits. The vocabulary is the server's to check.
+
   async upsert(docs: DocumentInput[]): Promise<void> {
-    if (!Array.isArray(docs)) throw new SparseDbError("INVALID_ARGUMENT", "upsert takes an array of documents [{id, vector | text, metadata?}]");
-    if (docs.length === 0) return;
-    await this.client.request("upsert", { collection: this.name, docs: docs.map(docToWire) });
+    const checked = checkUpsert(docs, { vocabSize: ANY_TERM });
+    if (checked.length === 0) return;
+    await this.client.request("upsert", { collection: this.name, docs: checked.map(docToWire) });
   }
 
   async delete(ids: string[]): Promise<number> {
-    const r = (await this.client.request("delete", { collection: this.name, ids })) as { deleted: number };
+    const checked = checkDelete(ids);
+    if (checked.length === 0) return 0;
+    const r = (await this.client.request("delete", { collection: this.name, ids: checked })) as { deleted: number };
     return r.deleted;
   }
 
   async get(id: string): Promise<StoredDocument | null> {
-    const r = (await this.client.request("get", { collection: this.name, id })) as { id: string; vector: { terms: number[]; weights: number[] }; metadata: unknown } | null;
+    const r = (await this.client.request("get", { collection: this.name, id: checkId(id, "get") })) as { id: string; vector: { terms: number[]; weights: number[] }; metadata: unknown } | null;
     if (r === null) return null;
     const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
     if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
@@ -50,16 +56,15 @@ export class RemoteCollection {
     await this.client.request("sync", { collection: this.name });
   }
 
-  /** Hits as the server sends them; the wire reply is a plain array, so no expectedRecall (PROTOCOL.md). */
+  /** Hits as the server sends them: a plain array on the wire, so no expectedRecall (PROTOCOL.md). */
   async search(request: SearchRequest): Promise<SearchHits> {
-    const args: Record<string, unknown> = { collection: this.name, k: request.k };
-    if (request.vector !== undefined) args.vector = vectorToWire(request.vector);
-    if (request.text !== undefined) args.text = request.text;
-    if (request.mode !== undefined) args.mode = request.mode;
-    if (request.recall !== undefined) args.recall = request.recall;
-    if (request.algorithm !== undefined) args.algorithm = request.algorithm;
-    if (request.filter !== undefined) args.filter = request.filter;
-    if (request.explain !== undefined) args.explain = request.explain;
+    const r = checkSearch(request, { vocabSize: ANY_TERM });
+    const args: Record<string, unknown> = { collection: this.name, k: r.k, mode: r.mode, explain: r.explain };
+    if (r.vector !== undefined) args.vector = vectorToWire(r.vector);
+    if (r.text !== undefined) args.text = r.text;
+    if (r.algorithm !== undefined) args.algorithm = r.algorithm;
+    if (r.recall !== undefined) args.recall = r.recall;
+    if (r.filter !== undefined) args.filter = r.filter;
     return (await this.client.request("search", args)) as SearchHit[];
   }
 
@@ -67,15 +72,18 @@ export class RemoteCollection {
   async close(): Promise<void> {}
 }
 
-function vectorToWire(v: SparseVector | Record<string, number>): unknown {
+/** Term ids are checked against the collection's vocabulary by the server. */
+const ANY_TERM = 0xffffffff;
+
+function vectorToWire(v: SparseVector): unknown {
   // Typed arrays go out as they are: terms as integers, weights as float64 (see PROTOCOL.md).
-  return v instanceof SparseVector ? { terms: v.terms, weights: v.weights } : v;
+  return { terms: v.terms, weights: v.weights };
 }
 
-function docToWire(d: DocumentInput): Record<string, unknown> {
+function docToWire(d: CheckedDocument): Record<string, unknown> {
   const out: Record<string, unknown> = { id: d.id };
   if (d.vector !== undefined) out.vector = vectorToWire(d.vector);
   if (d.text !== undefined) out.text = d.text;
-  if (d.metadata !== undefined) out.metadata = d.metadata;
+  if (d.metadata !== null) out.metadata = d.metadata;
   return out;
 }

@@ -3,22 +3,8 @@ import { chooseAlpha } from "../search/approximate-calibration.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
 import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
+import type { ExplainTerm, SearchHit, SearchHits } from "../requests.js";
 import { unpackValue } from "../../storage/msgpack.js";
-
-export interface ExplainEntry {
-  termId: number;
-  token?: string;
-  queryWeight: number;
-  docWeight: number;
-  contribution: number;
-}
-
-export interface CollectionHit {
-  id: string;
-  score: number;
-  metadata: unknown;
-  explain?: ExplainEntry[];
-}
 
 export interface SnapshotSearchOptions {
   k: number;
@@ -47,7 +33,7 @@ interface Candidate {
  * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
  * place is cut by doc id, i.e. insertion order.)
  */
-export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): CollectionHit[] & { expectedRecall?: number } {
+export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHits {
   const candidates: Candidate[] = [];
   const dense = new Float64Array(o.vocabSize);
   for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
@@ -101,8 +87,8 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
   }
 
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const out: CollectionHit[] & { expectedRecall?: number } = candidates.slice(0, o.k).map((c) => {
-    const hit: CollectionHit = { id: c.id, score: c.score, metadata: c.metadata() };
+  const out: SearchHits = candidates.slice(0, o.k).map((c) => {
+    const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;
   });
@@ -110,8 +96,8 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
   return out;
 }
 
-function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainEntry[] {
-  const out: ExplainEntry[] = [];
+function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainTerm[] {
+  const out: ExplainTerm[] = [];
   const a = query.terms, b = doc.terms;
   let i = 0, j = 0;
   while (i < a.length && j < b.length) {
@@ -119,7 +105,7 @@ function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float3
     else if (a[i]! > b[j]!) j++;
     else {
       const qw = query.weights[i]!, dw = doc.weights[j]!;
-      const e: ExplainEntry = { termId: a[i]!, queryWeight: qw, docWeight: dw, contribution: qw * dw };
+      const e: ExplainTerm = { termId: a[i]!, queryWeight: qw, docWeight: dw, contribution: qw * dw };
       const tok = tokenOf?.(a[i]!);
       if (tok !== undefined) e.token = tok;
       out.push(e);

@@ -1,6 +1,7 @@
-import type { EncoderConfig } from "../../encoder/encoder.js";
+import type { EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
-import type { Durability } from "./collection-store.js";
+import { typeName } from "../type-name.js";
+import type { Durability } from "../requests.js";
 
 /**
  * How a collection is created; persisted in the catalog so that reopening needs no arguments.
@@ -37,6 +38,9 @@ export function checkCollectionConfig(config: unknown): CollectionConfig {
     if (e === null || typeof e !== "object" || !["splade", "inference-free", "bm25"].includes(e.kind as string)) {
       throw bad(`encoder must be an object with kind "splade", "inference-free" or "bm25"`);
     }
+  }
+  for (const k of ["bits", "batchIntervalMs", "memtableMaxDocs"] as const) {
+    if (c[k] !== undefined && typeof c[k] !== "number") throw bad(`${k} must be a number, got ${typeName(c[k])}`);
   }
   if (c.bits !== undefined && !(Number.isInteger(c.bits) && (c.bits as number) >= 1 && (c.bits as number) <= 16)) {
     throw bad(`bits is ${String(c.bits)}; use an integer in 1..16 (8 by default)`);

@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import type { EncoderConfig } from "../../encoder/encoder.js";
+import type { EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
-import { nodeFileSystem, replaceFileAtomically } from "../../storage/file-system.js";
+import { replaceFileAtomically, type FileSystem } from "../../storage/file-system.js";
 
 /**
  * A collection's folder holds copies of the small files its encoder reads (a tokenizer.json, an
@@ -23,22 +22,22 @@ type CopiedField = keyof typeof COPIED_FILES;
  * path, a SPLADE modelDir made absolute. The built-in tokenizer is not copied (it ships with
  * sparsedb).
  */
-export async function bundleEncoderFiles(config: EncoderConfig, collectionDir: string, cwd: string = process.cwd()): Promise<EncoderConfig> {
+export async function bundleEncoderFiles(fs: FileSystem, config: EncoderConfig, collectionDir: string, cwd: string = process.cwd()): Promise<EncoderConfig> {
   const stored: Record<string, unknown> = { ...config };
   if (config.kind === "splade" && typeof config.modelDir === "string" && config.modelDir !== "") stored.modelDir = resolve(cwd, config.modelDir);
   for (const field of Object.keys(COPIED_FILES) as CopiedField[]) {
     const path = (config as unknown as Record<string, unknown>)[field];
     if (typeof path !== "string" || path === "" || isBuiltin(path)) continue;
     const source = resolve(cwd, path);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(source, "utf8");
+      bytes = await fs.readFile(source);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new SparseDbError("NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
+      throw new SparseDbError("ENCODER_FILE_NOT_FOUND", `encoder ${field} ${path} cannot be read (${code}; relative paths are resolved against ${cwd}); pass the path of the file`, { cause: err });
     }
-    await nodeFileSystem.mkdir(join(collectionDir, ENCODER_FILES_DIR));
-    await replaceFileAtomically(nodeFileSystem, join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], new TextEncoder().encode(text));
+    await fs.mkdir(join(collectionDir, ENCODER_FILES_DIR));
+    await replaceFileAtomically(fs, join(collectionDir, ENCODER_FILES_DIR), COPIED_FILES[field], bytes);
     stored[field] = `${ENCODER_FILES_DIR}/${COPIED_FILES[field]}`;
   }
   return stored as unknown as EncoderConfig;
@@ -68,7 +67,7 @@ export function withStoredPaths(resolved: EncoderConfig, stored: EncoderConfig):
 
 /** An error opening a collection's encoder, told in terms of the collection (a moved model folder). */
 export function encoderOpenError(err: unknown, collection: string, stored: EncoderConfig): unknown {
-  if (!(err instanceof SparseDbError) || err.code !== "NOT_FOUND" || stored.kind !== "splade") return err;
+  if (!(err instanceof SparseDbError) || err.code !== "ENCODER_FILE_NOT_FOUND" || stored.kind !== "splade") return err;
   return new SparseDbError(
     err.code,
     `collection "${collection}" encodes with the SPLADE model folder ${stored.modelDir}, recorded when it was created, and it cannot be loaded: ${err.message}. ` +

@@ -1,6 +1,6 @@
 import { SparseDbError } from "../errors.js";
 import { SparseVector } from "../sparse-vector.js";
-import type { SearchHit } from "../database/collection-store.js";
+import type { SearchHit } from "../requests.js";
 import { f64, WireFloat } from "./msgpack-writer.js";
 
 /**
@@ -57,52 +57,6 @@ export function requireString(args: Record<string, unknown>, key: string, maxLen
   if (typeof v !== "string") throw bad(`args.${key} must be a string`);
   if (v.length > maxLength) throw bad(`args.${key} is longer than ${maxLength} characters`);
   return v;
-}
-
-export function optionalBoolean(args: Record<string, unknown>, key: string): boolean | undefined {
-  const v = args[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw bad(`args.${key} must be a boolean`);
-  return v;
-}
-
-/**
- * A vector on the wire: `{terms: [u32...], weights: [f64...]}` (preferred), or a map from decimal
- * term id to weight. Checked against the term limit before any work is done; the limit counts
- * non-zero weights, as zero weights are dropped (the frame limit bounds the raw size).
- */
-export function vectorFromWire(x: unknown, path: string, role: "document" | "query", maxTerms: number, vocabSize?: number): SparseVector {
-  if (!isMap(x)) throw bad(`${path} must be {terms: [...], weights: [...]} or a map {termId: weight}`);
-  const opts = vocabSize === undefined ? { role } : { role, vocabSize };
-  if (Array.isArray(x.terms) || Array.isArray(x.weights)) {
-    if (!Array.isArray(x.terms) || !Array.isArray(x.weights)) throw bad(`${path}: terms and weights must both be arrays`);
-    const nonZero = countNonZero(x.weights);
-    if (nonZero > maxTerms) throw tooManyTerms(path, nonZero, maxTerms);
-    return withPath(path, () => SparseVector.fromArrays(x.terms as number[], x.weights as number[], opts));
-  }
-  const nonZero = countNonZero(Object.values(x));
-  if (nonZero > maxTerms) throw tooManyTerms(path, nonZero, maxTerms);
-  return withPath(path, () => SparseVector.fromTermMap(x as Record<string, number>, opts));
-}
-
-/** Weights that are not the number 0 (anything else, bad types included, is checked and counted later). */
-function countNonZero(weights: unknown[]): number {
-  let n = 0;
-  for (const w of weights) if (w !== 0) n++;
-  return n;
-}
-
-function tooManyTerms(path: string, n: number, maxTerms: number): SparseDbError {
-  return new SparseDbError("LIMIT_EXCEEDED", `${path} has ${n} non-zero terms; this server accepts at most ${maxTerms}: drop the smallest weights`);
-}
-
-function withPath<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof SparseDbError) throw new SparseDbError(e.code, `${path}: ${e.message}`);
-    throw e;
-  }
 }
 
 /** Typed arrays as they are: the writer sends Uint32Array terms as integers and Float32Array weights as float64. */

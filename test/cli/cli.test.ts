@@ -41,7 +41,10 @@ describe("sparsedb CLI", () => {
     const bad = await sparsedb(["search", "--no-such-flag", "x"], { cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no-such-flag/);
-    expect((await sparsedb(["search", "--dir", "d", "-k", "zero", "x"], { cwd })).code).toBe(2);
+    // A bad request value is the library's error (exit 1), found before the folder is opened.
+    const badK = await sparsedb(["search", "--dir", "d", "-k", "zero", "x"], { cwd });
+    expect(badK.code).toBe(1);
+    expect(badK.stderr).toMatch(/INVALID_ARGUMENT: search: k must be a number, got a string/);
     expect((await sparsedb(["ingest", "x.tsv"], { cwd })).stderr).toMatch(/--format/);
     expect((await sparsedb(["model"], { cwd })).code).toBe(2);
     expect((await sparsedb(["bench"], { cwd })).code).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { tempDir } from "./temp-dir.js";
@@ -27,9 +27,9 @@ function queryVector(rnd: () => number): SparseVector {
   return SparseVector.fromTermMap(m, { role: "query", vocabSize: VOCAB });
 }
 
-async function withCollection(run: (c: Collection) => Promise<void>): Promise<void> {
+async function withCollection(run: (c: CollectionStore) => Promise<void>): Promise<void> {
   const t = tempDir();
-  const c = await Collection.open(t.dir, { create: true, durability: "off", autoMerge: false, memtableMaxDocs: 1_000_000 });
+  const c = await CollectionStore.open(t.dir, { create: true, durability: "off", autoMerge: false, memtableMaxDocs: 1_000_000 });
   try {
     await run(c);
   } finally {
@@ -55,7 +55,7 @@ describe("mode approximate", () => {
       await expectInvalid(c.search({ vector, k: 1, mode: "approximate", recall: "high" as unknown as number }), /recall must be/);
       await expectInvalid(c.search({ vector, k: 1, mode: "exact", recall: 0.9 }), /recall applies to mode "approximate" only/);
       await expectInvalid(c.search({ vector, k: 1, mode: "approximate", algorithm: "bmw" }), /runs on the range search/);
-      await expectInvalid(c.search({ vector, k: 1, mode: "sloppy" as "fast" }), /"exact", "fast" or "approximate"/);
+      await expectInvalid(c.search({ vector, k: 1, mode: "sloppy" as "fast" }), /mode must be "exact" or "fast" or "approximate"/);
       const hits = await c.search({ vector, k: 1, mode: "approximate" });
       expect(hits.map((h) => h.id)).toEqual(["a"]);
       expect(hits.expectedRecall).toBe(1); // the memtable is scored exactly

@@ -5,7 +5,7 @@
  * Usage: node dist/test/collection/bm25-kill-writer.js <dir> <seed>
  */
 import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 
 export const KILL_WORDS = ["river", "sea", "bread", "yeast", "the", "of", "bees", "honey", "light", "glacier", "valley", "coffee"];
 export const KILL_IDS = 40;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     return (s >>> 0) / 4294967296;
   };
   const encoder = new Bm25Encoder({ kind: "bm25" });
-  const c = await Collection.open(dir, { create: true, encoder, durability: "always", memtableMaxDocs: 15, mergePolicy: { floorDocs: 10, mergeFactor: 3 } });
+  const c = await CollectionStore.open(dir, { create: true, encoder, durability: "always", memtableMaxDocs: 15, mergePolicy: { floorDocs: 10, mergeFactor: 3 } });
   process.stdout.write(JSON.stringify({ ready: true }) + "\n");
   for (;;) {
     const id = () => `d${Math.floor(r() * KILL_IDS)}`;

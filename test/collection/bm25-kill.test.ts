@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { KILL_IDS } from "./bm25-kill-writer.js";
 import { tempDir } from "./temp-dir.js";
 
@@ -32,7 +32,7 @@ describe("BM25 statistics after SIGKILL", () => {
       for (let round = 0; round < 4; round++) {
         await runAndKill(t.dir, 7 + round * 31, 150 + round * 120);
         const encoder = new Bm25Encoder({ kind: "bm25" });
-        const c = await Collection.open(t.dir, { encoder });
+        const c = await CollectionStore.open(t.dir, { encoder });
         try {
           let numDocs = 0, totalLength = 0;
           const df: Record<number, number> = {};

@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { NO_LENGTH } from "../../engine/collection/corpus-statistics.js";
 import { decodeUpsert, encodeUpsert, RECORD_UPSERT, RECORD_UPSERT_V1 } from "../../engine/collection/wal-records.js";
@@ -55,7 +55,7 @@ describe("BM25 statistics as collection state", () => {
         let crashes = 0;
         const encoder = new Bm25Encoder({ kind: "bm25", stopwords: "english" });
         const opts = { durability, memtableMaxDocs: 3, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 }, encoder };
-        let c = await Collection.open(dir, { ...opts, create: true });
+        let c = await CollectionStore.open(dir, { ...opts, create: true });
         const live = new Map<string, { text: string } | { vector: SparseVector }>();
         const check = async () => {
           const want = modelStatistics(encoder, live);
@@ -81,7 +81,7 @@ describe("BM25 statistics as collection state", () => {
             else if (o.op === "reopen" || durability !== "always") {
               // (A crash in "off" may lose what was acknowledged: a crash is simulated only in "always".)
               await c.close();
-              c = await Collection.open(dir, opts);
+              c = await CollectionStore.open(dir, opts);
             } else {
               // The files as a crash would leave them now (background flushes and merges
               // included), opened as another collection: the statistics come from replay.
@@ -89,7 +89,7 @@ describe("BM25 statistics as collection state", () => {
               cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith("/LOCK") });
               await c.close();
               dir = copy;
-              c = await Collection.open(dir, opts);
+              c = await CollectionStore.open(dir, opts);
             }
             await check();
           }
@@ -107,7 +107,7 @@ describe("BM25 statistics as collection state", () => {
   it("ingesting the same documents twice leaves the statistics of one copy", async () => {
     const t = tempDir();
     const encoder = new Bm25Encoder({ kind: "bm25" });
-    const c = await Collection.open(t.dir, { create: true, encoder, memtableMaxDocs: 2 });
+    const c = await CollectionStore.open(t.dir, { create: true, encoder, memtableMaxDocs: 2 });
     try {
       const docs = ["honey bees", "the river sea", "bread and yeast"].map((text, i) => ({ id: `d${i}`, text }));
       await c.upsert(docs);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { tempDir } from "./temp-dir.js";
 
 const vec = (i: number, v: number) => ({ [i % 50]: 1 + v, [50 + (i % 7)]: 0.5 });
@@ -8,7 +8,7 @@ describe("writes while a flush or merge is in flight", () => {
   it("replacements and deletions made during a flush and a merge land on the new segment", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const c = await Collection.open(dir, { create: true, durability: "off", autoMerge: false });
+      const c = await CollectionStore.open(dir, { create: true, durability: "off", autoMerge: false });
       await c.upsert(Array.from({ length: 100 }, (_, i) => ({ id: `d${i}`, vector: vec(i, 0), metadata: { v: 0 } })));
       const flushing = c.flush();
       const during = [
@@ -24,7 +24,7 @@ describe("writes while a flush or merge is in flight", () => {
         c.delete(["d30", "d31", "d0"]),
       ];
       await Promise.all([merging, ...duringMerge]);
-      const check = async (col: Collection) => {
+      const check = async (col: CollectionStore) => {
         expect(col.count()).toBe(100 - 10 - 3);
         expect((await col.get("d1"))?.metadata).toEqual({ v: 1 });
         expect(await col.get("d0")).toBeNull();
@@ -38,7 +38,7 @@ describe("writes while a flush or merge is in flight", () => {
       };
       await check(c);
       await c.close();
-      const reopened = await Collection.open(dir);
+      const reopened = await CollectionStore.open(dir);
       await check(reopened);
       await reopened.close();
     } finally {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { nodeFileSystem } from "../../storage/file-system.js";
 import { FaultInjectingFileSystem, type FaultKind, type FaultOperation } from "../../storage/fault-injecting-file-system.js";
@@ -34,7 +34,7 @@ describe("injected I/O faults", () => {
         const { dir, cleanup } = tempDir();
         const fs = new FaultInjectingFileSystem(nodeFileSystem);
         const model = new ReferenceModel();
-        const c = await Collection.open(dir, { create: true, fs, durability: "always", memtableMaxDocs: 5, mergePolicy: { floorDocs: 2, mergeFactor: 2 } });
+        const c = await CollectionStore.open(dir, { create: true, fs, durability: "always", memtableMaxDocs: 5, mergePolicy: { floorDocs: 2, mergeFactor: 2 } });
         try {
           for (const o of ops) {
             if (o.op === "fault") {
@@ -64,7 +64,7 @@ describe("injected I/O faults", () => {
           fs.clear();
         }
         try {
-          const reopened = await Collection.open(dir);
+          const reopened = await CollectionStore.open(dir);
           expect(reopened.count()).toBe(model.docs.size);
           for (const [id, d] of model.docs) {
             const got = await reopened.get(id);

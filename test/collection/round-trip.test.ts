@@ -1,7 +1,7 @@
 import { cpSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { ReferenceModel } from "./reference-model.js";
 import { tempDir } from "./temp-dir.js";
@@ -16,7 +16,7 @@ const idArb = fc.integer({ min: 0, max: 14 }).map((i) => `doc-${i}`);
 const metaArb = fc.oneof(fc.constant(undefined), fc.record({ g: fc.integer({ min: 0, max: 2 }), s: fc.string({ maxLength: 4 }) }));
 
 type Op =
-  | { op: "upsert"; docs: { id: string; vector: SparseVector; metadata: unknown }[] }
+  | { op: "upsert"; docs: { id: string; vector: SparseVector; metadata: Record<string, unknown> | undefined }[] }
   | { op: "delete"; ids: string[] }
   | { op: "flush" }
   | { op: "merge" }
@@ -34,7 +34,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ query: vectorArb, k: fc.integer({ min: 1, max: 8 }), filtered: fc.boolean() }).map((q) => ({ op: "search" as const, ...q })) },
 );
 
-async function checkSame(c: Collection, model: ReferenceModel, query: SparseVector, k: number, filtered: boolean): Promise<void> {
+async function checkSame(c: CollectionStore, model: ReferenceModel, query: SparseVector, k: number, filtered: boolean): Promise<void> {
   const accept = (m: unknown) => (m as { g?: number } | null)?.g === 1;
   const want = model.topK(query, k, filtered ? accept : undefined);
   for (const algorithm of ["exhaustive", "maxscore", "bmw"] as const) {
@@ -59,7 +59,7 @@ describe("Collection round trip against an in-memory model", () => {
         const cleanup = t.cleanup;
         // In batch and off an upsert is applied when it is queued, so writes race background flushes.
         const opts = { durability, memtableMaxDocs: 4, autoMerge, mergePolicy: { floorDocs: 2, mergeFactor: 2 } };
-        let c = await Collection.open(dir, { ...opts, create: true });
+        let c = await CollectionStore.open(dir, { ...opts, create: true });
         const model = new ReferenceModel();
         try {
           for (const o of ops) {
@@ -75,7 +75,7 @@ describe("Collection round trip against an in-memory model", () => {
             else if (o.op === "reopen" || (o.op === "crash" && durability !== "always")) {
               // (A crash in batch or off may lose what was acknowledged; the crash tests cover that.)
               await c.close();
-              c = await Collection.open(dir, opts);
+              c = await CollectionStore.open(dir, opts);
             } else if (o.op === "crash") {
               // The files as a crash would leave them right now (background work included),
               // opened as a new collection: replays the log instead of a clean close's flush.
@@ -83,7 +83,7 @@ describe("Collection round trip against an in-memory model", () => {
               cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith("/LOCK") });
               await c.close();
               dir = copy;
-              c = await Collection.open(dir, opts);
+              c = await CollectionStore.open(dir, opts);
             } else await checkSame(c, model, o.query, o.k, o.filtered);
           }
           expect(c.count()).toBe(model.docs.size);

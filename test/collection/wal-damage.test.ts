@@ -2,7 +2,7 @@ import { NO_LENGTH } from "../../engine/collection/corpus-statistics.js";
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { encodeUpsert, RECORD_UPSERT } from "../../engine/collection/wal-records.js";
 import { nodeFileSystem } from "../../storage/file-system.js";
 import { parseWal } from "../../storage/wal-reader.js";
@@ -13,7 +13,7 @@ const doc = (i: number) => ({ id: `d${i}`, vector: { [i % 50]: 1 + i, [100 + (i 
 
 /** A collection image as SIGKILL leaves it: `n` acknowledged one-document upserts, all in the log. */
 async function crashImage(dir: string, n: number): Promise<string> {
-  const c = await Collection.open(dir, { create: true, durability: "always", autoMerge: false });
+  const c = await CollectionStore.open(dir, { create: true, durability: "always", autoMerge: false });
   for (let i = 0; i < n; i++) await c.upsert([doc(i)]);
   const image = `${dir}-image`;
   cpSync(dir, image, { recursive: true, filter: (src) => !src.endsWith("/LOCK") });
@@ -48,17 +48,17 @@ describe("damaged write-ahead logs", () => {
           writeFileSync(`${copy}/${log}`, bad);
           const record = starts.filter((s) => s <= bit >> 3).length - 1;
           if (record < 11) {
-            await expect(Collection.open(copy)).rejects.toMatchObject({
+            await expect(CollectionStore.open(copy)).rejects.toMatchObject({
               code: "CORRUPTION",
               message: expect.stringMatching(new RegExp(`${log}.*byte offset ${starts[record]}\\b.*${11 - record} valid record.*repair`)),
             });
             expect(readFileSync(`${copy}/${log}`).equals(bad)).toBe(true); // nothing was truncated
-            const repaired = await Collection.open(copy, { repairWal: true });
+            const repaired = await CollectionStore.open(copy, { repairWal: true });
             expect(repaired.count()).toBe(record);
             expect(repaired.stats().walRepairs[0]).toMatchObject({ offset: starts[record], droppedRecords: 11 - record });
             await repaired.close();
           } else {
-            const c = await Collection.open(copy);
+            const c = await CollectionStore.open(copy);
             expect(c.count()).toBe(11); // a bad last record is indistinguishable from a torn append
             await c.close();
           }
@@ -83,15 +83,15 @@ describe("damaged write-ahead logs", () => {
       const bad = Buffer.from(good);
       bad[offset + 12]! ^= 0x20; // inside record 4's payload
       writeFileSync(path, bad);
-      await expect(Collection.open(image)).rejects.toMatchObject({ code: "CORRUPTION" });
-      const c = await Collection.open(image, { repairWal: true });
+      await expect(CollectionStore.open(image)).rejects.toMatchObject({ code: "CORRUPTION" });
+      const c = await CollectionStore.open(image, { repairWal: true });
       expect(c.count()).toBe(4);
       for (let i = 0; i < 4; i++) expect((await c.get(`d${i}`))?.metadata).toEqual({ i });
       expect(await c.get("d4")).toBeNull();
       expect(c.stats().walRepairs).toEqual([{ file: path, offset, droppedRecords: 5, droppedBytes: good.length - offset }]);
       await c.upsert([doc(100)]);
       await c.close();
-      const again = await Collection.open(image);
+      const again = await CollectionStore.open(image);
       expect(again.count()).toBe(5);
       expect(again.stats().walRepairs).toEqual([]);
       await again.close();
@@ -119,15 +119,15 @@ describe("damaged write-ahead logs", () => {
       writeFileSync(olderPath, readFileSync(olderPath).subarray(0, size - 3));
       const torn = `${image}-torn`;
       cpSync(image, torn, { recursive: true });
-      const c = await Collection.open(torn);
+      const c = await CollectionStore.open(torn);
       expect(c.count()).toBe(2);
       await c.close();
       // The same, but the newer log holds an acknowledged record: the bad bytes are damage.
       const again = await WalWriter.reopen(nodeFileSystem, `${image}/${name(n + 1)}`, 16, "always");
       await again.append(RECORD_UPSERT, encodeUpsert([{ id: "new", terms: Uint32Array.of(9), weights: Float32Array.of(1), meta: null, length: NO_LENGTH }]), () => undefined);
       await again.close();
-      await expect(Collection.open(image)).rejects.toMatchObject({ code: "CORRUPTION", message: expect.stringContaining(name(n)) });
-      const repaired = await Collection.open(image, { repairWal: true });
+      await expect(CollectionStore.open(image)).rejects.toMatchObject({ code: "CORRUPTION", message: expect.stringContaining(name(n)) });
+      const repaired = await CollectionStore.open(image, { repairWal: true });
       expect(repaired.count()).toBe(2);
       expect(repaired.stats().walRepairs.map((x) => [x.file.endsWith(name(n)), x.droppedRecords])).toEqual([
         [true, 0],

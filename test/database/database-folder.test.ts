@@ -7,11 +7,11 @@ import { Database, type DatabaseOptions } from "../../engine/database.js";
 import { decodeCatalog } from "../../engine/database/catalog.js";
 import { FaultInjectingFileSystem } from "../../storage/fault-injecting-file-system.js";
 import { nodeFileSystem, NodeFileSystem, type OpenMode, type WritableFile } from "../../storage/file-system.js";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { createTestEncoder } from "./fake-collection.js";
 
 /** The real storage, whatever SPARSEDB_TEST_FAKE_STORAGE says: these tests are about its files. */
-const real: DatabaseOptions = { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
+const real: DatabaseOptions = { openCollection: (dir, o) => CollectionStore.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
 const backends = async (): Promise<DatabaseOptions> => real;
 
 const roots: string[] = [];

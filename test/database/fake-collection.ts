@@ -3,13 +3,14 @@ import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import type { Bm25Config, EncoderConfig } from "../../encoder/encoder.js";
 import type {
   CollectionOpener,
-  CollectionStore,
-  CollectionStoreOptions,
+  CollectionBackend,
+  CollectionBackendOptions,
   DocumentInput,
   SearchHit,
   SearchRequest,
   StoredDocument,
-} from "../../engine/database/collection-store.js";
+} from "../../engine/database/collection-backend.js";
+import { checkVector } from "../../engine/validate-request.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { compileFilter } from "../../engine/filter.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
@@ -18,17 +19,17 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * An in-memory stand-in for engine/collection.ts with the same contract: brute-force exact
+ * An in-memory stand-in for engine/collection/collection-store.ts with the same contract: brute-force exact
  * search, filters, explain. Persists its documents as one JSON file on flush/close so reopen
  * tests work. Used by the database/server tests until (and besides) the real storage.
  */
-export class FakeCollection implements CollectionStore {
+export class FakeCollection implements CollectionBackend {
   private docs = new Map<string, StoredDocument>();
   private closed = false;
 
   private constructor(private readonly dir: string, private readonly encoder: Encoder | undefined) {}
 
-  static async open(dir: string, options: CollectionStoreOptions): Promise<FakeCollection> {
+  static async open(dir: string, options: CollectionBackendOptions): Promise<FakeCollection> {
     const file = join(dir, "fake.json");
     if (!existsSync(file)) {
       if (!options.create) throw new SparseDbError("NOT_FOUND", `no collection at ${dir}`);
@@ -53,7 +54,7 @@ export class FakeCollection implements CollectionStore {
     let t = 0;
     for (const d of docs) {
       if (typeof d.id !== "string" || d.id === "") throw new SparseDbError("INVALID_ARGUMENT", "id must be a non-empty string");
-      const vector = d.vector === undefined ? encoded[t++]! : d.vector instanceof SparseVector ? d.vector : SparseVector.fromTermMap(d.vector);
+      const vector = d.vector === undefined ? encoded[t++]! : checkVector(d.vector, "document", "fake");
       this.docs.set(d.id, { id: d.id, vector, metadata: d.metadata });
     }
     await new Promise((r) => setImmediate(r));
@@ -101,7 +102,7 @@ export class FakeCollection implements CollectionStore {
     this.check();
     if (!Number.isInteger(req.k) || req.k < 1) throw new SparseDbError("INVALID_ARGUMENT", "k must be a positive integer");
     const q = req.vector !== undefined
-      ? req.vector instanceof SparseVector ? req.vector : SparseVector.fromTermMap(req.vector, { role: "query" })
+      ? checkVector(req.vector, "query", "fake")
       : await this.encoder!.encodeQuery(req.text!);
     const pass = req.filter === undefined ? () => true : compileFilter(req.filter);
     const scored: SearchHit[] = [];

@@ -88,7 +88,7 @@ describe("a database folder is self-contained", () => {
     process.chdir(r);
     const db = await Database.open("db");
     await expect(db.createCollection("docs", { encoder: { kind: "bm25", tokenizerPath: "missing.json" } })).rejects.toMatchObject({
-      code: "NOT_FOUND",
+      code: "ENCODER_FILE_NOT_FOUND",
       message: expect.stringMatching(/tokenizerPath missing\.json cannot be read \(ENOENT; relative paths are resolved against .*\)/),
     });
     expect(db.listCollections()).toEqual([]);
@@ -116,7 +116,7 @@ describe("a database folder is self-contained", () => {
     await rename(join(r, "model"), join(r, "model-moved"));
     db = await Database.open(join(r, "db"));
     await expect(db.collection("s")).rejects.toMatchObject({
-      code: "NOT_FOUND",
+      code: "ENCODER_FILE_NOT_FOUND",
       message: expect.stringMatching(/collection "s" encodes with the SPLADE model folder .*model, recorded when it was created.*put the model back at that path/),
     });
     expect(await (await db.collection("plain")).count()).toBe(0);

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unli
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { Database, type DatabaseOptions } from "../../engine/database.js";
 import { decodeManifest, encodeManifest } from "../../storage/manifest.js";
 import { parseWal } from "../../storage/wal-reader.js";
@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** The real storage, whatever SPARSEDB_TEST_FAKE_STORAGE says: these tests are about its files. */
-const real: DatabaseOptions = { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
+const real: DatabaseOptions = { openCollection: (dir, o) => CollectionStore.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
 const docs = Array.from({ length: 25 }, (_, i) => ({ id: `d${i}`, vector: { [i % 9]: 1 + i, [40 + (i % 5)]: 0.5 }, metadata: { i } }));
 
 /**

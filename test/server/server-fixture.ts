@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { Database, type DatabaseOptions } from "../../engine/database.js";
 import { SparseServer, type ServerOptions } from "../../engine/server/server.js";
 import { SparseClient, type ClientOptions } from "../../engine/client/sparse-client.js";
@@ -9,7 +9,7 @@ import { createTestEncoder, fakeBackends } from "../database/fake-collection.js"
 
 /**
  * A database in a temp folder served on an ephemeral 127.0.0.1 port. Uses the real storage
- * when SPARSEDB_TEST_FAKE_STORAGE is unset and engine/collection.ts exists; the in-memory stand-in
+ * when SPARSEDB_TEST_FAKE_STORAGE is unset and engine/collection/collection-store.ts exists; the in-memory stand-in
  * otherwise.
  */
 export interface ServedDatabase {
@@ -24,7 +24,7 @@ export interface ServedDatabase {
 export async function backends(): Promise<DatabaseOptions> {
   if (process.env.SPARSEDB_TEST_FAKE_STORAGE === "1") return fakeBackends;
   // The real storage; BM25 made directly so these tests do not depend on model loading.
-  return { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
+  return { openCollection: (dir, o) => CollectionStore.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" } };
 }
 
 export async function serveDatabase(options: ServerOptions = {}, dbOptions?: DatabaseOptions): Promise<ServedDatabase> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Collection } from "../../engine/collection.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { NodeFileSystem, type OpenMode, type WritableFile } from "../../storage/file-system.js";
 import { createTestEncoder } from "../database/fake-collection.js";
 import { serveDatabase, type ServedDatabase } from "./server-fixture.js";
@@ -22,7 +22,7 @@ describe("sync over the wire", () => {
       }
     }
     // The real storage (this is about its log), whatever SPARSEDB_TEST_FAKE_STORAGE says.
-    served = await serveDatabase({}, { openCollection: (dir, o) => Collection.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" }, fs: new CountingFileSystem() });
+    served = await serveDatabase({}, { openCollection: (dir, o) => CollectionStore.open(dir, o), createEncoder: createTestEncoder, defaultEncoder: { kind: "bm25" }, fs: new CountingFileSystem() });
     const client = await served.client();
     const c = await client.createCollection("b", { durability: "batch", batchIntervalMs: 3_600_000 });
     await c.upsert([{ id: "a", vector: { 1: 1 } }]);

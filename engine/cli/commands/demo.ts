@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { SparseClient } from "../../client/sparse-client.js";
 import { Database } from "../../database.js";
-import type { SearchHit, SearchRequest } from "../../database/collection-store.js";
+import type { SearchHit, SearchRequest } from "../../requests.js";
 import { SparseServer } from "../../server/server.js";
 import { SAMPLE_CORPUS } from "../../sample/sample-corpus.js";
 import { parseCommandArgs, stringOption } from "../cli-args.js";

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Database } from "../../database.js";
-import type { DatabaseCollection } from "../../database/database-collection.js";
-import type { DocumentInput } from "../../database/collection-store.js";
+import type { Collection } from "../../collection.js";
+import type { DocumentInput } from "../../requests.js";
 import { intOption, numberOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "../cli-io.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
@@ -90,7 +90,7 @@ export const ingestCommand: Command = {
     } else path = resolve(io.cwd, file);
     const db = await Database.open(databaseDir(values, io));
     try {
-      let collection: DatabaseCollection;
+      let collection: Collection;
       if (db.hasCollection(name)) {
         collection = await db.collection(name);
         if (encoder !== undefined) io.stderr.write(`note: collection "${name}" exists; it keeps its own encoder (${collection.encoderDescription})\n`);
@@ -136,7 +136,7 @@ async function firstBadLine(source: LineSource, parser: LineParserOptions): Prom
 async function ingestLines(
   source: LineSource,
   parser: LineParserOptions,
-  collection: DatabaseCollection,
+  collection: Collection,
   o: { batchSize: number; io: CliIo; label: string; file: string },
 ): Promise<number> {
   const progress = new Progress(o.io.stderr, o.label, source.size);

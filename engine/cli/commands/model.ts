@@ -1,6 +1,5 @@
 import { join, resolve } from "node:path";
-import { pullModel } from "../../../encoder/pull-model.js";
-import { progressPrinter } from "../../../encoder/progress-bar.js";
+import { progressPrinter, pullModel } from "../../../encoder/index.js";
 import { parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_OK, UsageError } from "../cli-io.js";
 import type { Command } from "./command.js";

@@ -1,7 +1,7 @@
-import type { Filter } from "../../filter.js";
-import type { SearchHit, SearchRequest } from "../../database/collection-store.js";
-import { intOption, jsonOption, parseCommandArgs, stringOption } from "../cli-args.js";
+import type { SearchHit, SearchRequest } from "../../requests.js";
+import { jsonOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_OK, UsageError } from "../cli-io.js";
+import { checkSearch } from "../../validate-request.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import type { Command } from "./command.js";
 
@@ -12,11 +12,11 @@ Prints the top-k documents by dot product with the query, best first.
 
 Options:
 ${TARGET_HELP}
-  -k, --k N              hits to return (default 10)
+  -k, --k N              hits to return, 1..10000 (default 10; a server may allow fewer)
       --filter JSON      metadata filter, e.g. '{"lang": "en", "year": {"gte": 2000}}'
       --mode MODE        exact (default), fast, or approximate
       --recall R         mode approximate: the recall@k to reach, 0.8..0.999 (default 0.95)
-      --algorithm NAME   exhaustive | taat | maxscore | wand | bmw | bmp
+      --algorithm NAME   ranges (default) | ranges-ts | exhaustive | taat | maxscore | wand | bmw | bmm | bmp
       --explain          show each hit's top contributing tokens
       --vector JSON      a query vector instead of text ({terms, weights} or {termId: weight})
       --json             print the hits as JSON
@@ -38,32 +38,32 @@ export const searchCommand: Command = {
       vector: { type: "string" },
       json: { type: "boolean" },
     });
+    // The request is checked by the library's rules (engine/validate-request.ts) where it is
+    // run, locally or by the client and the server: the CLI only turns flags into its fields.
     const vector = jsonOption(values, "vector");
-    if ((positionals.length === 0) === (vector === undefined)) throw new UsageError('give a query text or --vector, one of the two');
-    const req: SearchRequest = { k: intOption(values, "k", 10, 1, 100_000) };
-    if (vector !== undefined) req.vector = vector as Record<string, number>;
-    else req.text = positionals.join(" ");
+    if (positionals.length === 0 && vector === undefined) throw new UsageError("give a query text or --vector");
+    const req: Record<string, unknown> = { k: values.k === undefined ? 10 : numberOrText(values.k as string) };
+    if (vector !== undefined) req.vector = vector;
+    if (positionals.length > 0) req.text = positionals.join(" ");
     const filter = jsonOption(values, "filter");
-    if (filter !== undefined) req.filter = filter as Filter;
+    if (filter !== undefined) req.filter = filter;
     const mode = stringOption(values, "mode");
-    if (mode !== undefined) {
-      if (mode !== "exact" && mode !== "fast" && mode !== "approximate") throw new UsageError("--mode must be exact, fast or approximate");
-      req.mode = mode;
-    }
+    if (mode !== undefined) req.mode = mode;
     const recall = stringOption(values, "recall");
-    if (recall !== undefined) req.recall = Number(recall); // checked by the collection, with its message
+    if (recall !== undefined) req.recall = numberOrText(recall);
     const algorithm = stringOption(values, "algorithm");
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
+    checkSearch(req, { vocabSize: 0xffffffff }); // before opening anything; the collection checks it again with its vocabulary
     const target = await openTarget(values, io);
     try {
       const collection = await target.collection(collectionName(values));
       const started = performance.now();
-      const hits = await collection.search(req);
+      const hits = await collection.search(req as unknown as SearchRequest);
       const ms = performance.now() - started;
       if (values.json === true) io.stdout.write(JSON.stringify(hits, null, 2) + "\n");
       else {
-        const expected = hits.expectedRecall === undefined ? "" : ` (expected recall@${req.k} ${hits.expectedRecall.toFixed(3)})`;
+        const expected = hits.expectedRecall === undefined ? "" : ` (expected recall ${hits.expectedRecall.toFixed(3)})`;
         io.stdout.write(formatHits(hits, { explain: req.explain === true }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
       }
       return EXIT_OK;
@@ -72,6 +72,11 @@ export const searchCommand: Command = {
     }
   },
 };
+
+/** A flag's text as a number when it spells one ("10", "1.5", "-3"), else the text itself (refused as "not a number" where it is checked). */
+function numberOrText(s: string): number | string {
+  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s.trim()) ? Number(s) : s;
+}
 
 /** Ranked hits, one a line, with the top contributing tokens under each when explained. */
 export function formatHits(hits: SearchHit[], o: { explain: boolean; topTokens?: number; text?: (h: SearchHit) => string | undefined }): string {

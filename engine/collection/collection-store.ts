@@ -1,0 +1,406 @@
+import type { Encoder } from "../../encoder/index.js";
+import { nodeFileSystem, type FileSystem } from "../../storage/file-system.js";
+import type { DirectoryLock } from "../../storage/lock-file.js";
+import { packValue } from "../../storage/msgpack.js";
+import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
+import { WalWriter, type Durability } from "../../storage/wal-writer.js";
+import { SparseDbError } from "../errors.js";
+import { compileFilter } from "../filter.js";
+import type { DocumentInput, SearchHits, SearchRequest } from "../requests.js";
+import type { SparseVector } from "../sparse-vector.js";
+import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
+import { applyDelete, applyUpsert } from "./apply-writes.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
+import { walFileName } from "./directory-files.js";
+import { Flusher } from "./flusher.js";
+import { LiveState } from "./live-state.js";
+import { MergeScheduler } from "./merge-scheduler.js";
+import { DEFAULT_MERGE_POLICY, type MergePolicyOptions } from "./merge-policy.js";
+import { openCollectionState, type WalRepair } from "./recovery.js";
+import { SegmentBuildService } from "./segment-build-service.js";
+import { SegmentSet } from "./segment-set.js";
+import type { Snapshot } from "./snapshot.js";
+import { searchSnapshot } from "./snapshot-search.js";
+import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
+import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./wal-records.js";
+import { WriteLog } from "./write-log.js";
+
+export type { WalRepair } from "./recovery.js";
+export type { Durability } from "../../storage/wal-writer.js";
+
+export interface CollectionOptions {
+  /** Impact width for new collections (an existing one keeps its own); 8 by default. */
+  bits?: number;
+  /** "always" (default): an upsert resolves once fsynced. "batch": fsync every batchIntervalMs. "off": never fsync. */
+  durability?: Durability;
+  batchIntervalMs?: number;
+  /** The memtable flushes into a segment at this many documents; 20,000 by default. */
+  memtableMaxDocs?: number;
+  /** Turns `text` into vectors (upsert) and queries (search). */
+  encoder?: Encoder;
+  /** The file-system layer; tests pass a FaultInjectingFileSystem. */
+  fs?: FileSystem;
+  /** Create the directory and an empty collection if missing; false by default. */
+  create?: boolean;
+  /**
+   * Open even if a write-ahead log is damaged (a bad record with valid records after it), keeping
+   * the records before the damage and dropping the rest; `walRepairs` in stats() says what was
+   * dropped. Without it such a collection refuses to open with CORRUPTION. False by default.
+   */
+  repairWal?: boolean;
+  /** Background merges after flushes; true by default. */
+  autoMerge?: boolean;
+  mergePolicy?: Partial<MergePolicyOptions>;
+}
+
+export interface CollectionStats {
+  docs: number;
+  segments: number;
+  memtableDocs: number;
+  /** Postings stored, deleted documents' included until a merge reclaims them. */
+  postings: number;
+  deletedDocs: number;
+  /** Segment files plus the live write-ahead log. */
+  diskBytes: number;
+  walBytes: number;
+  /** In-memory bytes of the segments' inverted and forward indexes. */
+  indexBytes: number;
+  bits: number;
+  durability: Durability;
+  mergeRunning: boolean;
+  manifestGeneration: number;
+  /** The last error of a background flush or merge, if any (the write that caused it was durable in the log). */
+  backgroundError: string | null;
+  /** Live documents stored with a length (BM25's N) and their total length; see corpusStatistics(). */
+  corpus: { docs: number; totalLength: number };
+  /** What opening with repairWal dropped from damaged logs (empty when nothing was repaired). */
+  walRepairs: WalRepair[];
+}
+
+/**
+ * A durable collection of sparse vectors in one directory: a write-ahead log, a memtable, immutable
+ * segment files with deletion bitsets, and a manifest naming them (storage/FORMAT.md). Internal:
+ * the public Collection (engine/collection.ts) stands on it.
+ *
+ * One writer (this object, guarded by a LOCK file), many concurrent readers. This class is the
+ * facade over the parts that do the work, as in LevelDB:
+ * - `LiveState` (live-state.ts): memtables, segments and corpus statistics in memory, changed
+ *   only through apply-writes.ts, the functions log replay uses too;
+ * - `WriteLog` (write-log.ts): the write-ahead logs; every write is appended there first;
+ * - `SegmentSet` (segment-set.ts): the one writer of segment, deletion and manifest files; every
+ *   state change on disk is one of its manifest commits, serialized by its lock;
+ * - `Flusher` (flusher.ts): memtable -> segment; `MergeScheduler` (merge-scheduler.ts): tiered
+ *   background merges.
+ */
+export class CollectionStore {
+  private readonly builds = new SegmentBuildService();
+  private readonly flusher: Flusher;
+  private readonly merges: MergeScheduler;
+  private closing = false;
+  private closed = false;
+  private backgroundError: unknown = null;
+  /** Undoes the encoder's attachment to this collection's statistics (on close). */
+  private readonly detachEncoder: () => void;
+
+  private constructor(
+    readonly dir: string,
+    private readonly fs: FileSystem,
+    private readonly lock: DirectoryLock,
+    private readonly live: LiveState,
+    private readonly log: WriteLog,
+    private readonly segmentSet: SegmentSet,
+    private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs">> & {
+      encoder?: Encoder;
+    },
+    policy: MergePolicyOptions,
+    private readonly walRepairs: WalRepair[] = [],
+  ) {
+    this.merges = new MergeScheduler(live, log, segmentSet, this.builds, policy, options.autoMerge, {
+      onBackgroundError: (e) => (this.backgroundError = e),
+      hasBackgroundError: () => this.backgroundError !== null,
+      isClosing: () => this.closing,
+      isClosed: () => this.closed,
+    });
+    this.flusher = new Flusher(live, log, segmentSet, this.builds, options.memtableMaxDocs, {
+      onBackgroundResult: (e) => (this.backgroundError = e),
+      afterFlush: () => this.merges.schedule(),
+      isClosing: () => this.closing,
+    });
+    this.detachEncoder = options.encoder?.corpus?.attach(live.statistics) ?? (() => undefined);
+  }
+
+  /**
+   * Opens (or with `create: true`, creates) the collection in `dir`: takes the lock, loads the
+   * segments the manifest names (verifying every checksum), removes files no manifest names,
+   * replays the write-ahead logs, and starts a new log.
+   */
+  static async open(dir: string, options: CollectionOptions = {}): Promise<CollectionStore> {
+    const fs = options.fs ?? nodeFileSystem;
+    const durability = options.durability ?? "always";
+    if (!["always", "batch", "off"].includes(durability)) {
+      throw new SparseDbError("INVALID_ARGUMENT", `durability must be "always", "batch" or "off", got ${JSON.stringify(durability)}`);
+    }
+    const batchIntervalMs = options.batchIntervalMs ?? 10;
+    const memtableMaxDocs = options.memtableMaxDocs ?? 20_000;
+    if (!Number.isInteger(memtableMaxDocs) || memtableMaxDocs < 1) {
+      throw new SparseDbError("INVALID_ARGUMENT", `memtableMaxDocs must be a positive integer, got ${memtableMaxDocs}`);
+    }
+    const state = await openCollectionState(fs, dir, {
+      create: options.create ?? false,
+      bits: options.bits ?? 8,
+      vocabSize: options.encoder?.vocabulary.size,
+      repairWal: options.repairWal === true,
+    });
+    const walNumber = state.nextFileNumber;
+    let wal: WalWriter;
+    try {
+      wal = await WalWriter.create(fs, dir, `${dir}/${walFileName(walNumber)}`, durability, batchIntervalMs);
+    } catch (e) {
+      await state.lock.release();
+      throw e;
+    }
+    let c: CollectionStore;
+    try {
+      const live = new LiveState(state.memtable, state.segments, state.statistics);
+      const log = new WriteLog(fs, dir, wal, walNumber, [...state.replayedLogs, walNumber], durability, batchIntervalMs);
+      const segmentSet = new SegmentSet(fs, dir, state.manifest, walNumber + 1);
+      // Throws when the encoder already serves another open collection (corpus.attach).
+      c = new CollectionStore(dir, fs, state.lock, live, log, segmentSet, {
+        memtableMaxDocs,
+        autoMerge: options.autoMerge ?? true,
+        durability,
+        batchIntervalMs,
+        encoder: options.encoder,
+      }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
+    } catch (e) {
+      await wal.close().catch(() => undefined);
+      await state.lock.release();
+      throw e;
+    }
+    c.merges.schedule();
+    return c;
+  }
+
+  get bits(): number {
+    return this.segmentSet.bits;
+  }
+
+  get vocabSize(): number {
+    return this.segmentSet.vocabSize;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Inserts or replaces documents by id. Resolves when durable (per the mode); searchable at once then. */
+  async upsert(docs: DocumentInput[]): Promise<void> {
+    this.checkOpen();
+    const checked = checkUpsert(docs, { vocabSize: this.vocabSize });
+    if (checked.length === 0) return;
+    const vectors: (SparseVector | null)[] = checked.map((d, i) => {
+      if (d.vector !== undefined) return d.vector;
+      if (!this.options.encoder) {
+        throw new SparseDbError("INVALID_ARGUMENT", `document ${i} (id ${JSON.stringify(d.id)}) has text but the collection has no encoder; pass vectors or open it with an encoder`);
+      }
+      return null;
+    });
+    const textIdx = vectors.flatMap((v, i) => (v === null ? [i] : []));
+    // A document's length for the corpus statistics, when its encoder measures one (BM25).
+    const lengths = new Array<number>(checked.length).fill(NO_LENGTH);
+    if (textIdx.length > 0) {
+      const encoder = this.options.encoder!;
+      const texts = textIdx.map((i) => checked[i]!.text!);
+      const encoded = encoder.corpus ? await encoder.corpus.encodeDocumentsWithLengths(texts) : { vectors: await encoder.encodeDocuments(texts), lengths: null };
+      textIdx.forEach((docIndex, j) => {
+        vectors[docIndex] = checkVector(encoded.vectors[j]!, "document", `document ${docIndex}`, { vocabSize: this.vocabSize });
+        if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
+      });
+    }
+    const stored: StoredDoc[] = checked.map((d, i) => ({
+      id: d.id,
+      terms: vectors[i]!.terms,
+      weights: vectors[i]!.weights,
+      meta: d.metadata === null ? null : packValue(d.metadata),
+      length: lengths[i]!,
+    }));
+    const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
+    await this.log.append(RECORD_UPSERT, record, () => {
+      for (const d of stored) applyUpsert(this.live, d);
+    }, true, () => this.checkOpen());
+    this.flusher.maybeFlush();
+    await this.flusher.backpressure();
+  }
+
+  /** Deletes documents by id; resolves to how many existed. */
+  async delete(ids: string[]): Promise<number> {
+    this.checkOpen();
+    checkDelete(ids);
+    if (ids.length === 0) return 0;
+    let deleted = 0;
+    await this.log.append(RECORD_DELETE, encodeDelete(ids), () => {
+      for (const id of ids) if (applyDelete(this.live, id)) deleted++;
+    }, false, () => this.checkOpen());
+    return deleted;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown } | null> {
+    this.checkOpen();
+    checkId(id, "get");
+    return this.live.get(id, this.vocabSize);
+  }
+
+  count(): number {
+    return this.live.count();
+  }
+
+  /**
+   * Top-k by dot product over every live document. Ties: score descending, then id ascending.
+   * A filter is applied during retrieval, so k hits come back whenever k documents match.
+   */
+  async search(request: SearchRequest): Promise<SearchHits> {
+    this.checkOpen();
+    const r = checkSearch(request, { vocabSize: this.vocabSize });
+    const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
+    let query: SparseVector;
+    if (r.vector !== undefined) query = r.vector;
+    else {
+      if (!this.options.encoder) throw new SparseDbError("INVALID_ARGUMENT", "a text query needs an encoder; open the collection with one or pass a vector");
+      query = await this.options.encoder.encodeQuery(r.text!);
+      this.checkOpen();
+    }
+    const vocabulary = this.options.encoder?.vocabulary;
+    const snap = this.snapshot();
+    try {
+      return searchSnapshot(snap, query, {
+        k: r.k,
+        exact: r.mode !== "fast",
+        algorithm: r.algorithm,
+        recall: r.recall,
+        accept,
+        explain: r.explain,
+        vocabSize: this.vocabSize,
+        tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
+      });
+    } finally {
+      snap.release();
+    }
+  }
+
+  /**
+   * The corpus statistics of the live documents stored with a length (BM25's N, total length,
+   * and document frequency per term), as the encoder reads them: a copy.
+   */
+  corpusStatistics(): { numDocs: number; totalLength: number; df: Record<number, number> } {
+    return this.live.statistics.toJSON();
+  }
+
+  /** A consistent view for a reader; release() it when done. */
+  snapshot(): Snapshot {
+    this.checkOpen();
+    return this.live.snapshot(this.segmentSet.onSnapshotFreed);
+  }
+
+  stats(): CollectionStats {
+    let postings = this.live.memtable.numPostings, deletedDocs = 0, diskBytes = this.log.size, indexBytes = 0;
+    for (const s of this.live.segments) {
+      postings += s.index.numPostings;
+      deletedDocs += s.deletedCount;
+      diskBytes += s.commit.fileBytes;
+      const m = s.index.memory();
+      indexBytes += m.invertedBytes + m.forwardBytes;
+    }
+    return {
+      docs: this.count(),
+      segments: this.live.segments.length,
+      memtableDocs: this.live.memtableDocs(),
+      postings,
+      deletedDocs,
+      diskBytes,
+      walBytes: this.log.size,
+      indexBytes,
+      bits: this.bits,
+      durability: this.options.durability,
+      mergeRunning: this.merges.merging !== null,
+      manifestGeneration: this.segmentSet.generation,
+      backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
+      corpus: { docs: this.live.statistics.numDocs, totalLength: this.live.statistics.totalLength },
+      walRepairs: this.walRepairs.map((r) => ({ ...r })),
+    };
+  }
+
+  // ---------------------------------------------------------------- flush, commit, merges
+
+  /** Turns the memtable into a segment and commits (also persists pending deletions). */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.segmentSet.serialized(() => this.flusher.flushLocked());
+    this.merges.schedule();
+  }
+
+  /**
+   * Waits until every write acknowledged so far is on disk: its log record written and fsynced.
+   * In durability "always" that is already so; in "batch" and "off" this is the way to learn it
+   * without building a segment (flush).
+   */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    await this.log.sync();
+  }
+
+  /**
+   * Checks every file of the collection on disk (checksums and cross-references; see
+   * verifyCollectionFiles) while commits wait, after syncing the log. Changes nothing.
+   */
+  async verify(): Promise<CollectionCheck> {
+    this.checkOpen();
+    return this.segmentSet.serialized(async () => {
+      await this.log.syncCurrent();
+      return verifyCollectionFiles(this.fs, this.dir);
+    });
+  }
+
+  /** Merges every segment into one (reclaiming all deletions); waits for it. */
+  async forceMerge(): Promise<void> {
+    this.checkOpen();
+    await this.merges.forceMerge();
+  }
+
+  /** Waits for background flushes and merges to finish (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while (this.flusher.flushing || this.merges.merging) await (this.flusher.flushing ?? this.merges.merging);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Flushes, stops background work, syncs, and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    let error: unknown = null;
+    try {
+      await this.idle();
+      await this.segmentSet.serialized(() => this.flusher.flushLocked());
+    } catch (e) {
+      error = e; // the log still holds everything acknowledged; the next open replays it
+    }
+    await this.segmentSet.serialized(async () => {
+      this.closed = true;
+      this.detachEncoder();
+      await this.log.close().catch((e) => (error ??= e));
+      await this.builds.close();
+      await this.lock.release();
+    });
+    if (error) throw error;
+  }
+
+  private checkOpen(): void {
+    if (this.closed || this.closing) throw new SparseDbError("CLOSED", `collection ${this.dir} is closed; open it again`);
+  }
+}
+
+/** A length an encoder reported, as the log and the segments store it (u32 below NO_LENGTH). */
+function checkLength(length: unknown, docIndex: number): number {
+  if (typeof length === "number" && Number.isInteger(length) && length >= 0 && length < NO_LENGTH) return length;
+  throw new SparseDbError("ENCODER_ERROR", `the encoder reported length ${String(length)} for document ${docIndex}; a document length must be an integer in 0..${NO_LENGTH - 1}`);
+}

@@ -1,0 +1,75 @@
+import { unpackValue } from "../../storage/msgpack.js";
+import { SparseVector } from "../sparse-vector.js";
+import type { LiveDocuments } from "./apply-writes.js";
+import type { CorpusStatistics } from "./corpus-statistics.js";
+import { idHash } from "./id-hash.js";
+import type { LiveSegment } from "./live-segment.js";
+import { Memtable } from "./memtable.js";
+import { Snapshot } from "./snapshot.js";
+
+/**
+ * The live documents of an open collection, in memory: the memtable, memtables being built into
+ * segments (still searched, still take deletions), the segments in order, and the corpus
+ * statistics of them all. Writes change it only through apply-writes.ts (applyUpsert,
+ * applyDelete), the same functions log replay uses at open (recovery.ts), so the live path and
+ * recovery build the same state. The flusher swaps memtables, the merge scheduler and the
+ * segment set swap segments; everything else reads.
+ */
+export class LiveState implements LiveDocuments {
+  memtable: Memtable;
+  flushingMemtables: Memtable[] = [];
+  segments: LiveSegment[];
+
+  constructor(
+    memtable: Memtable,
+    segments: LiveSegment[],
+    readonly statistics: CorpusStatistics,
+  ) {
+    this.memtable = memtable;
+    this.segments = segments;
+  }
+
+  /** The current version of `id`, or null. */
+  get(id: string, vocabSize: number): { id: string; vector: SparseVector; metadata: unknown } | null {
+    const m = this.memtable.get(id) ?? this.flushingMemtables.map((f) => f.get(id)).find((x) => x !== undefined);
+    if (m) {
+      return {
+        id,
+        vector: SparseVector.fromArrays(m.terms, m.weights, { vocabSize }),
+        metadata: m.meta ? unpackValue(m.meta) : null,
+      };
+    }
+    const hash = idHash(id);
+    for (const s of this.segments) {
+      const d = s.docOf(id, hash);
+      if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d) };
+    }
+    return null;
+  }
+
+  count(): number {
+    return this.memtableDocs() + this.segments.reduce((n, s) => n + s.liveDocs, 0);
+  }
+
+  memtableDocs(): number {
+    return this.memtable.size + this.flushingMemtables.reduce((n, m) => n + m.size, 0);
+  }
+
+  /** A consistent view for a reader (references its segments until released). */
+  snapshot(onFreed: (freed: LiveSegment[]) => void): Snapshot {
+    return new Snapshot([this.memtable, ...this.flushingMemtables], [...this.segments], onFreed);
+  }
+
+  /** Freezes the memtable for a flush: it joins the flushing set (searched, deletable) and a new one takes writes. */
+  freezeMemtable(): Memtable {
+    const frozen = this.memtable;
+    this.memtable = new Memtable();
+    this.flushingMemtables.push(frozen);
+    return frozen;
+  }
+
+  /** A frozen memtable's documents are in a segment now (or back in the memtable after a failed build). */
+  unfreeze(frozen: Memtable): void {
+    this.flushingMemtables = this.flushingMemtables.filter((m) => m !== frozen);
+  }
+}

@@ -1,0 +1,119 @@
+import type { Sections } from "../../storage/segment-file.js";
+import { unpackValue } from "../../storage/msgpack.js";
+import { SparseDbError } from "../errors.js";
+import { SegmentIndex } from "../index/segment-index.js";
+import { idSections } from "./build-sections.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
+import { idHash, lookupId } from "./id-hash.js";
+
+/**
+ * One segment's immutable contents, as read from its file (or built by a flush or a merge): the
+ * searchable index, the external-id table, per-document metadata and corpus-statistics lengths.
+ * Nothing here changes after construction; deletions and the commit bookkeeping are LiveSegment's.
+ */
+export class SegmentReader {
+  readonly id: number;
+  readonly index: SegmentIndex;
+  /** All ids concatenated; id d is joinedIds[idEnds[d-1] .. idEnds[d]). */
+  private readonly joinedIds: string;
+  private readonly idEnds: Uint32Array;
+  private readonly idTable: Uint32Array;
+  private readonly metaBlob: Uint8Array;
+  private readonly metaEnds: Uint32Array;
+  /** Per document its corpus-statistics length (NO_LENGTH: none); null when no document has one. */
+  readonly lengths: Uint32Array | null;
+
+  constructor(args: {
+    id: number;
+    index: SegmentIndex;
+    joinedIds: string;
+    idEnds: Uint32Array;
+    idTable: Uint32Array;
+    metaBlob: Uint8Array;
+    metaEnds: Uint32Array;
+    lengths?: Uint32Array | null;
+  }) {
+    this.id = args.id;
+    this.index = args.index;
+    this.joinedIds = args.joinedIds;
+    this.idEnds = args.idEnds;
+    this.idTable = args.idTable;
+    this.metaBlob = args.metaBlob;
+    this.metaEnds = args.metaEnds;
+    this.lengths = args.lengths ?? null;
+    const n = this.index.numDocs;
+    if (this.lengths !== null && this.lengths.length !== n) {
+      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.lengths.length} document lengths`);
+    }
+    if (this.idEnds.length !== n || this.metaEnds.length !== n || this.idTable.length < n || (this.idTable.length & (this.idTable.length - 1)) !== 0) {
+      throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.idEnds.length} ids and ${this.metaEnds.length} metadata entries`);
+    }
+  }
+
+  get numDocs(): number {
+    return this.index.numDocs;
+  }
+
+  /** The external id of a doc. */
+  idAt(doc: number): string {
+    return this.joinedIds.slice(doc === 0 ? 0 : this.idEnds[doc - 1]!, this.idEnds[doc]!);
+  }
+
+  /** The doc holding `id` (deleted or not), or -1. */
+  findId(id: string, hash = idHash(id)): number {
+    return lookupId(this.idTable, id, hash, (x) => this.idAt(x));
+  }
+
+  /** A doc's length for the corpus statistics, or NO_LENGTH. */
+  lengthOf(doc: number): number {
+    return this.lengths === null ? NO_LENGTH : this.lengths[doc]!;
+  }
+
+  termsOf(doc: number): Uint16Array | Uint32Array {
+    const f = this.index.forward;
+    return f.terms.subarray(f.docStart[doc]!, f.docStart[doc + 1]!);
+  }
+
+  /** The raw msgpack bytes of a doc's metadata (empty: none). */
+  metaBytes(doc: number): Uint8Array {
+    return this.metaBlob.subarray(doc === 0 ? 0 : this.metaEnds[doc - 1]!, this.metaEnds[doc]!);
+  }
+
+  metadata(doc: number): unknown {
+    const b = this.metaBytes(doc);
+    return b.length === 0 ? null : unpackValue(b);
+  }
+
+  toSections(): Sections {
+    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id);
+    s.arrays["ids.text"] = new TextEncoder().encode(this.joinedIds);
+    s.arrays["ids.ends"] = this.idEnds;
+    s.arrays["ids.hash"] = this.idTable;
+    return s;
+  }
+
+  static fromSections(id: number, sections: Sections): SegmentReader {
+    const idxMeta: Record<string, number | string> = {};
+    const idxArrays: Record<string, Uint8Array | Uint16Array | Uint32Array | Float32Array> = {};
+    for (const [k, v] of Object.entries(sections.meta)) if (k.startsWith("index.")) idxMeta[k.slice(6)] = v as number | string;
+    for (const [k, v] of Object.entries(sections.arrays)) {
+      if (k.startsWith("index.")) idxArrays[k.slice(6)] = v as Uint8Array | Uint16Array | Uint32Array | Float32Array;
+    }
+    const index = SegmentIndex.fromSections(idxMeta, idxArrays);
+    const text = sections.arrays["ids.text"], idEnds = sections.arrays["ids.ends"], idTable = sections.arrays["ids.hash"];
+    const metaBlob = sections.arrays["meta.blob"], metaEnds = sections.arrays["meta.ends"];
+    const lengths = sections.arrays["docs.lengths"];
+    if (lengths !== undefined && !(lengths instanceof Uint32Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: docs.lengths is not a u32 array`);
+    if (
+      !(text instanceof Uint8Array) ||
+      !(idEnds instanceof Uint32Array) ||
+      !(idTable instanceof Uint32Array) ||
+      !(metaBlob instanceof Uint8Array) ||
+      !(metaEnds instanceof Uint32Array)
+    ) {
+      throw new SparseDbError("CORRUPTION", `segment ${id}: id or metadata sections missing`);
+    }
+    // Offsets in ids.ends are UTF-16 positions in the decoded string (FORMAT.md).
+    return new SegmentReader({ id, index, joinedIds: new TextDecoder().decode(text), idEnds, idTable, metaBlob, metaEnds, lengths: lengths ?? null });
+  }
+}

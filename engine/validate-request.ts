@@ -1,0 +1,304 @@
+import { approximateRecall } from "./search/approximate-options.js";
+import { SparseDbError } from "./errors.js";
+import { compileFilter, type Filter } from "./filter.js";
+import type { SearchMode, SearchRequest } from "./requests.js";
+import { checkAlgorithm, DEFAULT_MAX_K, type AlgorithmName } from "./search/search.js";
+import { SparseVector } from "./sparse-vector.js";
+import { typeName } from "./type-name.js";
+import { BERT_VOCAB_SIZE } from "./vocabulary.js";
+
+export { typeName };
+
+/**
+ * The one place requests are checked. The library's Collection, the storage-level collection,
+ * the server's operations, the TCP client (before sending) and the CLI all call these functions,
+ * so the same bad request gets the same error code and message through every entry point. A
+ * server adds only its own limits (`RequestLimits`), checked once the request has passed every
+ * rule here (so a request the library refuses gets the library's error from a server too) and
+ * reported as LIMIT_EXCEEDED.
+ *
+ * Rules (README "Requests", PROTOCOL.md): null counts as absent; unknown fields are ignored
+ * (PROTOCOL.md's forward-compatibility rule); a document or a query gives exactly one of vector
+ * and text; ids are strings of 1..MAX_ID_LENGTH characters; k is an integer in 1..MAX_K;
+ * metadata is a map of plain data without cycles, at most MAX_METADATA_DEPTH levels deep.
+ */
+
+/** The largest external id accepted, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 1024;
+/** The largest k any entry point accepts (a server's maxK may be lower). */
+export const MAX_K = DEFAULT_MAX_K;
+/** Metadata nests at most this many levels (the top-level map is level 1). */
+export const MAX_METADATA_DEPTH = 32;
+/** The longest query text, in UTF-16 code units. */
+export const MAX_QUERY_TEXT_LENGTH = 1 << 20;
+/** The search modes. */
+export const SEARCH_MODES: readonly SearchMode[] = ["exact", "fast", "approximate"];
+
+/** Limits an entry point layers on top of the rules (the server's, from its configuration). */
+export interface RequestLimits {
+  /** Largest k; LIMIT_EXCEEDED above it. */
+  maxK?: number;
+  /** Most non-zero terms in one vector. */
+  maxVectorTerms?: number;
+  /** Most documents in one upsert, ids in one delete. */
+  maxBatch?: number;
+  /** Who sets the limits, for the message ("this server"). */
+  owner?: string;
+}
+
+export interface RequestContext {
+  /** Term ids must be below this (BERT's 30522 when not known). */
+  vocabSize?: number;
+  limits?: RequestLimits;
+}
+
+/** A checked document: its vector (when given as one) or its text, and its metadata or null. */
+export interface CheckedDocument {
+  id: string;
+  vector?: SparseVector;
+  text?: string;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface CheckedSearch {
+  vector?: SparseVector;
+  text?: string;
+  k: number;
+  mode: SearchMode;
+  algorithm?: AlgorithmName;
+  /** Set in mode "approximate" only: the recall@k to reach. */
+  recall?: number;
+  filter?: Filter;
+  explain: boolean;
+}
+
+function bad(message: string): SparseDbError {
+  return new SparseDbError("INVALID_ARGUMENT", message);
+}
+
+function absent(x: unknown): boolean {
+  return x === undefined || x === null;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object" || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** An external id. `where` names it in the message ("get", "document 3", "id 2"). */
+export function checkId(id: unknown, where: string): string {
+  if (typeof id !== "string") throw bad(`${where}: id must be a string, got ${typeName(id)}`);
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw bad(`${where}: id must be 1..${MAX_ID_LENGTH} characters long, got ${id.length}`);
+  }
+  return id;
+}
+
+/** k: a number first, then an integer in 1..MAX_K. */
+export function checkK(k: unknown): number {
+  if (typeof k !== "number") throw bad(`search: k must be a number, got ${typeName(k)}`);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw bad(`search: k must be an integer in 1..${MAX_K}, got ${k}`);
+  return k;
+}
+
+function owner(limits: RequestLimits): string {
+  return limits.owner ?? "this server";
+}
+
+/** The term limit, on a checked vector (whose zero weights are dropped, so nnz counts non-zeros). */
+function checkVectorLimit(v: SparseVector, where: string, limits: RequestLimits): void {
+  if (limits.maxVectorTerms !== undefined && v.nnz > limits.maxVectorTerms) {
+    throw new SparseDbError("LIMIT_EXCEEDED", `${where}: the vector has ${v.nnz} non-zero terms; ${owner(limits)} accepts at most ${limits.maxVectorTerms}: drop the smallest weights`);
+  }
+}
+
+function checkBatchLimit(n: number, what: string, limits: RequestLimits): void {
+  if (limits.maxBatch !== undefined && n > limits.maxBatch) {
+    throw new SparseDbError("LIMIT_EXCEEDED", `${what}: ${n} entries; ${owner(limits)} accepts at most ${limits.maxBatch} per request: split it`);
+  }
+}
+
+/**
+ * A SparseVector from any VectorInput, checked: term ids below the vocabulary, finite weights
+ * (documents: non-negative).
+ */
+export function checkVector(input: unknown, role: "document" | "query", where: string, ctx: { vocabSize?: number } = {}): SparseVector {
+  const vocabSize = ctx.vocabSize ?? BERT_VOCAB_SIZE;
+  if (input instanceof SparseVector) {
+    for (let i = 0; i < input.nnz; i++) {
+      if (input.terms[i]! >= vocabSize) {
+        throw new SparseDbError("INVALID_VECTOR", `${where}: term id ${input.terms[i]} is outside the collection's vocabulary (0..${vocabSize - 1})`);
+      }
+      if (role === "document" && input.weights[i]! < 0) {
+        throw new SparseDbError("INVALID_VECTOR", `${where}: document weights must be >= 0 (term ${input.terms[i]} has ${input.weights[i]})`);
+      }
+    }
+    return input;
+  }
+  if (input === null || typeof input !== "object" || Array.isArray(input) || ArrayBuffer.isView(input)) {
+    throw bad(`${where}: vector must be {terms: [...], weights: [...]}, a map {termId: weight} or a SparseVector, got ${typeName(input)}`);
+  }
+  const x = input as Record<string, unknown>;
+  const opts = { role, vocabSize };
+  if ("terms" in x || "weights" in x) {
+    const terms = x.terms, weights = x.weights;
+    if (!isArrayLike(terms) || !isArrayLike(weights)) {
+      throw new SparseDbError("INVALID_VECTOR", `${where}: vector.terms and vector.weights must both be arrays, got ${typeName(terms)} and ${typeName(weights)}`);
+    }
+    return withWhere(where, () => SparseVector.fromArrays(terms, weights, opts));
+  }
+  return withWhere(where, () => SparseVector.fromTermMap(x as Record<string, number>, opts));
+}
+
+function isArrayLike(x: unknown): x is ArrayLike<number> {
+  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+}
+
+function withWhere<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SparseDbError) throw new SparseDbError(e.code, `${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Metadata: absent (null) or a map of plain data (maps, arrays, strings, numbers, booleans,
+ * null, binary), without cycles, at most MAX_METADATA_DEPTH levels deep.
+ */
+export function checkMetadata(x: unknown, where: string): Record<string, unknown> | null {
+  if (absent(x)) return null;
+  if (!isPlainObject(x)) throw bad(`${where}: metadata must be a map of fields, got ${typeName(x)}`);
+  checkPlainValue(x, "metadata", 1, [], where);
+  return x;
+}
+
+function checkPlainValue(value: unknown, path: string, depth: number, parents: object[], where: string): void {
+  if (value === null || value === undefined) return;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "number":
+      return;
+    case "object":
+      break;
+    case "bigint":
+      throw bad(`${where}: ${path} is an integer beyond 2^53, which metadata cannot hold exactly; store it as a string`);
+    default:
+      throw bad(`${where}: ${path} is a ${typeof value}; metadata holds plain data (maps, arrays, strings, numbers, booleans, null, binary)`);
+  }
+  if (value instanceof Uint8Array) return;
+  if (parents.includes(value)) {
+    throw bad(`${where}: metadata is circular (${path} refers back to an object that contains it); metadata must be plain data`);
+  }
+  if (depth > MAX_METADATA_DEPTH) throw bad(`${where}: metadata is nested deeper than ${MAX_METADATA_DEPTH} levels (at ${path})`);
+  parents.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkPlainValue(value[i], `${path}[${i}]`, depth + 1, parents, where);
+  } else if (isPlainObject(value)) {
+    for (const k of Object.keys(value)) checkPlainValue(value[k], `${path}.${k}`, depth + 1, parents, where);
+  } else {
+    const name = (Object.getPrototypeOf(value)?.constructor?.name as string | undefined) ?? "object";
+    throw bad(`${where}: ${path} is a ${name}; metadata holds plain data (maps, arrays, strings, numbers, booleans, null, binary)`);
+  }
+  parents.pop();
+}
+
+function checkBatch(x: unknown, what: string, usage: string): unknown[] {
+  if (!Array.isArray(x)) throw bad(`${what} takes an array ${usage}, got ${typeName(x)}`);
+  return x;
+}
+
+/** Checks an upsert's documents; text stays text (the caller's encoder turns it into a vector). */
+export function checkUpsert(docs: unknown, ctx: RequestContext = {}): CheckedDocument[] {
+  const list = checkBatch(docs, "upsert", "of documents [{id, vector | text, metadata?}]");
+  const checked = list.map((d, i) => checkDocument(d, i, ctx));
+  if (ctx.limits !== undefined) {
+    checkBatchLimit(checked.length, "upsert", ctx.limits);
+    checked.forEach((d, i) => {
+      if (d.vector !== undefined) checkVectorLimit(d.vector, `document ${i} (id ${JSON.stringify(shortId(d.id))})`, ctx.limits!);
+    });
+  }
+  return checked;
+}
+
+function shortId(id: string): string {
+  return id.length > 40 ? id.slice(0, 40) + "..." : id;
+}
+
+function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocument {
+  let where = `document ${i}`;
+  if (d === null || typeof d !== "object" || Array.isArray(d) || ArrayBuffer.isView(d)) {
+    throw bad(`${where} must be an object {id, vector | text, metadata?}, got ${typeName(d)}`);
+  }
+  const doc = d as Record<string, unknown>;
+  const id = checkId(doc.id, where);
+  where = `document ${i} (id ${JSON.stringify(shortId(id))})`;
+  const hasVector = !absent(doc.vector), hasText = !absent(doc.text);
+  if (hasVector && hasText) throw bad(`${where}: give exactly one of vector and text, not both`);
+  if (!hasVector && !hasText) throw bad(`${where} has neither a vector nor a text; give one`);
+  const out: CheckedDocument = { id, metadata: checkMetadata(doc.metadata, where) };
+  if (hasVector) out.vector = checkVector(doc.vector, "document", where, ctx);
+  else {
+    if (typeof doc.text !== "string") throw bad(`${where}: text must be a string, got ${typeName(doc.text)}`);
+    out.text = doc.text;
+  }
+  return out;
+}
+
+/** Checks a delete's ids. */
+export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
+  const checked = checkBatch(ids, "delete", "of ids").map((id, i) => checkId(id, `delete: id ${i}`));
+  if (limits !== undefined) checkBatchLimit(checked.length, "delete", limits);
+  return checked;
+}
+
+/** Checks a search request. */
+export function checkSearch(request: unknown, ctx: RequestContext = {}): CheckedSearch {
+  if (request === null || typeof request !== "object" || Array.isArray(request)) {
+    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?}, got ${typeName(request)}`);
+  }
+  const r = request as Record<string, unknown> & Partial<SearchRequest>;
+  const k = checkK(r.k);
+  const hasVector = !absent(r.vector), hasText = !absent(r.text);
+  if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
+  if (!hasVector && !hasText) throw bad("search needs a vector or a text");
+  const out: CheckedSearch = { k, mode: "exact", explain: false };
+  if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
+  else {
+    if (typeof r.text !== "string") throw bad(`search: text must be a string, got ${typeName(r.text)}`);
+    if (r.text.length > MAX_QUERY_TEXT_LENGTH) throw bad(`search: text is ${r.text.length} characters long; a query text has at most ${MAX_QUERY_TEXT_LENGTH}`);
+    out.text = r.text;
+  }
+  if (!absent(r.mode)) {
+    if (!(SEARCH_MODES as unknown[]).includes(r.mode)) {
+      throw bad(`search: mode must be ${SEARCH_MODES.map((m) => JSON.stringify(m)).join(" or ")}, got ${typeof r.mode === "string" ? JSON.stringify(r.mode) : typeName(r.mode)}`);
+    }
+    out.mode = r.mode as SearchMode;
+  }
+  if (!absent(r.algorithm)) {
+    if (typeof r.algorithm !== "string") throw bad(`search: algorithm must be a string, got ${typeName(r.algorithm)}`);
+    out.algorithm = withWhere("search", () => checkAlgorithm(r.algorithm));
+  }
+  const recall = withWhere("search", () => approximateRecall(out.mode, absent(r.recall) ? undefined : r.recall, out.algorithm));
+  if (recall !== undefined) out.recall = recall;
+  if (!absent(r.filter)) {
+    if (!isPlainObject(r.filter)) throw bad(`search: filter must be a map (see the filter language), got ${typeName(r.filter)}`);
+    compileFilter(r.filter as Filter); // throws INVALID_ARGUMENT naming the bad part
+    out.filter = r.filter as Filter;
+  }
+  if (!absent(r.explain)) {
+    if (typeof r.explain !== "boolean") throw bad(`search: explain must be a boolean, got ${typeName(r.explain)}`);
+    out.explain = r.explain;
+  }
+  const limits = ctx.limits;
+  if (limits !== undefined) {
+    if (limits.maxK !== undefined && k > limits.maxK) {
+      throw new SparseDbError("LIMIT_EXCEEDED", `search: k is ${k}; ${owner(limits)} returns at most ${limits.maxK} hits`);
+    }
+    if (out.vector !== undefined) checkVectorLimit(out.vector, "search: query", limits);
+  }
+  return out;
+}
