@@ -2,7 +2,7 @@ import type { Encoder } from "../encoder/index.js";
 import { SparseDbError } from "./errors.js";
 import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchRequest, StoredDocument } from "./requests.js";
+import type { DocumentInput, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "./validate-request.js";
 import type { CollectionBackend } from "./database/collection-backend.js";
 
@@ -87,7 +87,7 @@ export class Collection {
     return this.store.verify ? this.store.verify() : null;
   }
 
-  async search(request: SearchRequest): Promise<SearchHit[]> {
+  async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
     const checked = checkSearch(request, { vocabSize: this.vocabularySize });
     const hits = await this.store.search(checked);

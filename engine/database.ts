@@ -17,7 +17,7 @@ import { verifyDatabaseFolder, type IntegrityReport } from "./database/verify-da
 
 export type { CollectionConfig } from "./database/collection-config.js";
 export type { IntegrityReport, IntegrityFinding } from "./database/verify-database.js";
-export type { DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./requests.js";
+export type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./requests.js";
 export { Collection } from "./collection.js";
 
 /** Creates an encoder from its (persisted) config. */

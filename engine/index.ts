@@ -2,7 +2,7 @@
  * sparsedb's public API: what `import ... from "sparsedb"` gives.
  */
 export { Database, Collection } from "./database.js";
-export type { CollectionConfig, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
+export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
 export type { WalRepair } from "./collection/recovery.js";
 export { SparseClient } from "./client/sparse-client.js";

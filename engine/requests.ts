@@ -9,8 +9,12 @@ import type { SparseVector } from "./sparse-vector.js";
 
 export type Durability = "always" | "batch" | "off";
 
-/** "exact" (default): the true top-k by float dot product; "fast": top-k by the quantized score. */
-export type SearchMode = "exact" | "fast";
+/**
+ * "exact" (default): the true top-k by float dot product; "fast": top-k by the quantized score;
+ * "approximate": float scores, ranges pruned harder, as far as the collection's calibration says
+ * still reaches `recall` (engine/search/approximate-calibration.ts).
+ */
+export type SearchMode = "exact" | "fast" | "approximate";
 
 /**
  * A vector as requests give it: a SparseVector, parallel arrays `{terms, weights}` (the wire's
@@ -42,6 +46,8 @@ export interface SearchRequest {
   /** Hits to return: an integer in 1..10000 (MAX_K); a server may allow fewer (its maxK). */
   k: number;
   mode?: SearchMode;
+  /** Mode "approximate": the recall@k to reach, 0.8..0.999 (default 0.95). */
+  recall?: number;
   /** One of ALGORITHMS (engine/search/search.ts); the default is the fastest rank-safe one. */
   algorithm?: string;
   filter?: Filter;
@@ -62,3 +68,10 @@ export interface SearchHit {
   metadata: unknown;
   explain?: ExplainTerm[];
 }
+
+/**
+ * Search results: an array of hits. In mode "approximate" it also carries `expectedRecall`, the
+ * recall@k the calibration measured for the parameters chosen (1 where it searched exactly). A
+ * property of the array, so array copies (slice, map, spread) lose it, and the wire does not carry it.
+ */
+export type SearchHits = SearchHit[] & { expectedRecall?: number };

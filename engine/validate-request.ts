@@ -1,3 +1,4 @@
+import { approximateRecall } from "./search/approximate-options.js";
 import { SparseDbError } from "./errors.js";
 import { compileFilter, type Filter } from "./filter.js";
 import type { SearchMode, SearchRequest } from "./requests.js";
@@ -31,7 +32,7 @@ export const MAX_METADATA_DEPTH = 32;
 /** The longest query text, in UTF-16 code units. */
 export const MAX_QUERY_TEXT_LENGTH = 1 << 20;
 /** The search modes. */
-export const SEARCH_MODES: readonly SearchMode[] = ["exact", "fast"];
+export const SEARCH_MODES: readonly SearchMode[] = ["exact", "fast", "approximate"];
 
 /** Limits an entry point layers on top of the rules (the server's, from its configuration). */
 export interface RequestLimits {
@@ -65,6 +66,8 @@ export interface CheckedSearch {
   k: number;
   mode: SearchMode;
   algorithm?: AlgorithmName;
+  /** Set in mode "approximate" only: the recall@k to reach. */
+  recall?: number;
   filter?: Filter;
   explain: boolean;
 }
@@ -255,7 +258,7 @@ export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
 /** Checks a search request. */
 export function checkSearch(request: unknown, ctx: RequestContext = {}): CheckedSearch {
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    throw bad(`search takes an object {vector | text, k, filter?, mode?, algorithm?, explain?}, got ${typeName(request)}`);
+    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?}, got ${typeName(request)}`);
   }
   const r = request as Record<string, unknown> & Partial<SearchRequest>;
   const k = checkK(r.k);
@@ -279,6 +282,8 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
     if (typeof r.algorithm !== "string") throw bad(`search: algorithm must be a string, got ${typeName(r.algorithm)}`);
     out.algorithm = withWhere("search", () => checkAlgorithm(r.algorithm));
   }
+  const recall = withWhere("search", () => approximateRecall(out.mode, absent(r.recall) ? undefined : r.recall, out.algorithm));
+  if (recall !== undefined) out.recall = recall;
   if (!absent(r.filter)) {
     if (!isPlainObject(r.filter)) throw bad(`search: filter must be a map (see the filter language), got ${typeName(r.filter)}`);
     compileFilter(r.filter as Filter); // throws INVALID_ARGUMENT naming the bad part

@@ -27,7 +27,7 @@ const vocab = () => (vocabulary ??= loadBertVocabulary());
 
 /**
  * `--docs N` generates N synthetic documents (bench/synthetic, seeded); `--docs FILE` reads an
- * Anserini TSV or JSON-lines vector file. The build time covers add() and build() only, not
+ * Anserini TSV or JSON-lines vector file, `--docs FILE,FILE,...` several, concatenated in order. The build time covers add() and build() only, not
  * generation or parsing.
  */
 export async function loadDocs(spec: string, seed: number, bits: number, segments = 1): Promise<LoadedDocs> {
@@ -62,7 +62,9 @@ export async function loadDocs(spec: string, seed: number, bits: number, segment
     });
     return { index, ids: (d) => `d${d}`, synthetic: true, buildSeconds: addSeconds + seconds };
   }
-  const records = await readVectorFile(spec, await vocab());
+  // FILE,FILE,...: the files' documents one after another (e.g. several BEIR query files).
+  const records: Awaited<ReturnType<typeof readVectorFile>> = [];
+  for (const file of spec.split(",").filter((f) => f.length > 0)) records.push(...(await readVectorFile(file, await vocab())));
   const t0 = performance.now();
   const { index } = build(records.length, (builder, first, end) => {
     for (let i = first; i < end; i++) builder.add(records[i]!.vector);

@@ -1,5 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
+import { segmentCalibration } from "../../engine/search/approximate-calibration.js";
+import { checkRecall } from "../../engine/search/approximate-options.js";
 import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
@@ -7,14 +9,17 @@ import { writeTrecRun, type RunHit } from "../report/trec-run-writer.js";
 import { loadDocs, loadQueries } from "./datasets.js";
 
 const USAGE = `usage: npm run bench -- retrieval [options]
-  --docs N|FILE         N synthetic documents, or an Anserini TSV / JSON-lines vector file (gz or not) [100000]
+  --docs N|FILE[,FILE]  N synthetic documents, or Anserini TSV / JSON-lines vector files (gz or not),
+                        concatenated in order [100000]
   --queries N|FILE      N synthetic queries, or a query vector file (e.g. the real MS MARCO dev queries:
                         ../shared/data/splade/msmarco-passage-dev-subset.splade-pp-ed.tsv.gz) [1000]
   --query-limit Q       use the first Q queries
   --k K                 hits per query [10]
-  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact"].join(",")} [all]
+  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact", "approx"].join(",")} [all but approx]
                         (each runs over quantized scores; "exact" is what mode "exact" runs: --exact-algorithm
-                        in float, ${DEFAULT_ALGORITHM} by default)
+                        in float, ${DEFAULT_ALGORITHM} by default; "approx" is mode "approximate", one result
+                        per --recall, named approx@R)
+  --recall LIST         requested recalls for approx, comma-separated, in 0.8..0.999 [0.95]
   --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
   --bits B              impact width [8]
   --segments S          split the documents into S segments of consecutive ids, searched and merged
@@ -34,8 +39,12 @@ interface ResultRow {
   recall: number;
   postingsScored: number;
   speedupVsExhaustive: number | null;
+  /** Against "exact" in the same run, when it ran. */
+  speedupVsExact: number | null;
   /** Mean ms per query by phase, for algorithms that time them (the range search). */
   phases?: { boundsMs: number; collectMs: number; scoreMs: number };
+  /** approx@R: the requested recall, the bound scaling chosen, what the calibration expects, and its cost. */
+  approximate?: { requestedRecall: number; alpha: number; expectedRecall: number; calibrationMs: number; calibrationSamples: number; addedBytesPerPosting: number };
 }
 
 /** `npm run bench -- retrieval`: index build, then single-threaded top-k latency per algorithm. */
@@ -46,7 +55,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = parseArgs(argv, [
     "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
-    "--bits", "--seed", "--warmup", "--json", "--run", "--segments",
+    "--bits", "--seed", "--warmup", "--json", "--run", "--segments", "--recall",
   ]);
   const k = intOption(args, "--k", 10, 1);
   const bits = intOption(args, "--bits", 8, 1);
@@ -58,8 +67,11 @@ export async function run(argv: string[]): Promise<void> {
     .split(",")
     .map((a) => a.trim())
     .filter((a) => a.length > 0);
-  for (const a of algorithms) if (a !== "exact") checkAlgorithm(a);
+  for (const a of algorithms) if (a !== "exact" && a !== "approx") checkAlgorithm(a);
   if (algorithms.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "--algorithms lists no algorithm");
+  const recalls = (args.values.get("--recall") ?? "0.95").split(",").map((r) => checkRecall(Number(r)));
+  // Each approx@R is one entry of the list: the loop below runs them like any algorithm.
+  const entries = algorithms.flatMap((a) => (a === "approx" ? recalls.map((r) => `approx@${r}`) : [a]));
 
   const docSpec = args.values.get("--docs") ?? "100000";
   const querySpec = args.values.get("--queries") ?? "1000";
@@ -97,10 +109,31 @@ export async function run(argv: string[]): Promise<void> {
   const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
 
   const results: ResultRow[] = [];
-  for (const name of algorithms) {
-    const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : (name as AlgorithmName);
-    const exact = name === "exact";
-    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases });
+  for (const name of entries) {
+    const requested = name.startsWith("approx@") ? Number(name.slice("approx@".length)) : undefined;
+    const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
+    const exact = name === "exact" || requested !== undefined;
+    let approximate: ResultRow["approximate"];
+    let alphas: number[] | undefined;
+    if (requested !== undefined) {
+      // What the first approximate query with this recall pays on a fresh segment (cached afterwards).
+      const t0 = performance.now();
+      // One calibration per segment, as a collection's snapshot search does; the weakest states the recall.
+      const calibrations = index.segments.map((s) => segmentCalibration(s, k));
+      const choices = calibrations.map((c) => c?.choose(requested) ?? { alpha: 1, expectedRecall: 1 });
+      const choice = { alpha: Math.min(...choices.map((c) => c.alpha)), expectedRecall: Math.min(...choices.map((c) => c.expectedRecall)) };
+      alphas = choices.map((c) => c.alpha);
+      // The truth of the sample queries is paid once per (segment, k); each new recall pays its probes.
+      const calibrationMs = performance.now() - t0;
+      const samples = calibrations.reduce((n, c) => n + (c?.samples ?? 0), 0);
+      approximate = {
+        requestedRecall: requested, ...choice, calibrationMs, calibrationSamples: samples,
+        // Bound scaling adds nothing to the index; the calibration's cache is all it holds.
+        addedBytesPerPosting: dataset.postings > 0 ? calibrations.reduce((n, c) => n + (c?.byteLength() ?? 0), 0) / dataset.postings : 0,
+      };
+      console.error(`  ${name}: calibrated in ${calibrationMs.toFixed(0)} ms over ${samples} sample queries: alpha ${choice.alpha}, expected recall ${choice.expectedRecall.toFixed(4)}`);
+    }
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases }, alphas);
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -142,7 +175,9 @@ export async function run(argv: string[]): Promise<void> {
       recall: queries.vectors.length > 0 ? recallSum / queries.vectors.length : 1,
       postingsScored: queries.vectors.length > 0 ? postings / queries.vectors.length : 0,
       speedupVsExhaustive: null,
+      speedupVsExact: null,
       ...(phases !== undefined ? { phases } : {}),
+      ...(approximate !== undefined ? { approximate } : {}),
     });
     const phaseText = phases === undefined ? "" : ` (bounds ${phases.boundsMs.toFixed(2)}, collect/sort ${phases.collectMs.toFixed(2)}, scoring ${phases.scoreMs.toFixed(2)} ms)`;
     console.error(`  ${name}: mean ${s.mean.toFixed(2)} ms, p50 ${s.p50.toFixed(2)} ms${phaseText}`);
@@ -164,7 +199,11 @@ export async function run(argv: string[]): Promise<void> {
   indexFigures.bytes = after.rangeBytes + after.invertedBytes + rangeBytes;
   indexFigures.bytesPerPosting = dataset.postings > 0 ? indexFigures.bytes / dataset.postings : 0;
   const base = results.find((r) => r.algorithm === "exhaustive");
-  for (const r of results) r.speedupVsExhaustive = base !== undefined && r.meanMs > 0 ? base.meanMs / r.meanMs : null;
+  const exactRow = results.find((r) => r.algorithm === "exact");
+  for (const r of results) {
+    r.speedupVsExhaustive = base !== undefined && r.meanMs > 0 ? base.meanMs / r.meanMs : null;
+    r.speedupVsExact = exactRow !== undefined && r.meanMs > 0 ? exactRow.meanMs / r.meanMs : null;
+  }
 
   console.log(
     `\nretrieval: ${dataset.docs} docs, ${dataset.queries} queries, k=${k}, ${bits}-bit impacts` +
@@ -176,7 +215,7 @@ export async function run(argv: string[]): Promise<void> {
   );
   console.log(
     markdownTable(
-      ["algorithm", "mean ms", "p50 ms", "p99 ms", "QPS", "recall", "postings scored", "speedup vs exhaustive"],
+      ["algorithm", "mean ms", "p50 ms", "p99 ms", "QPS", "recall", "expected recall", "postings scored", "speedup vs exhaustive", "speedup vs exact"],
       results.map((r) => [
         r.algorithm,
         r.meanMs.toFixed(2),
@@ -184,10 +223,12 @@ export async function run(argv: string[]): Promise<void> {
         r.p99Ms.toFixed(2),
         r.qps.toFixed(1),
         r.recall.toFixed(4),
+        r.approximate === undefined ? "-" : `${r.approximate.expectedRecall.toFixed(4)} (alpha ${r.approximate.alpha})`,
         Math.round(r.postingsScored),
         r.speedupVsExhaustive === null ? "-" : `${r.speedupVsExhaustive.toFixed(1)}x`,
+        r.speedupVsExact === null ? "-" : `${r.speedupVsExact.toFixed(1)}x`,
       ]),
-      ["left", "right", "right", "right", "right", "right", "right", "right"],
+      ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
     ),
   );
   const json = args.values.get("--json");

@@ -46,11 +46,12 @@ export class SegmentedIndex {
     return this.segments.reduce((n, s) => n + (s.memory().invertedBytes > 0 ? rangeMaxBytes(s.inverted) : 0), 0);
   }
 
-  search(query: SparseVector, o: SegmentSearchOptions): SegmentSearchResult {
-    if (this.segments.length === 1) return searchSegment(this.segments[0]!, query, o);
+  /** `alphas`: approximate mode's bound scaling per segment (each segment's own calibration). */
+  search(query: SparseVector, o: SegmentSearchOptions, alphas?: number[]): SegmentSearchResult {
+    if (this.segments.length === 1) return searchSegment(this.segments[0]!, query, alphas === undefined ? o : { ...o, alpha: alphas[0] });
     const out: SegmentSearchResult = { hits: [], postingsScored: 0, candidates: 0 };
     this.segments.forEach((s, i) => {
-      const r = searchSegment(s, query, o);
+      const r = searchSegment(s, query, alphas === undefined ? o : { ...o, alpha: alphas[i] });
       for (const h of r.hits) out.hits.push({ doc: h.doc + this.bases[i]!, score: h.score });
       out.postingsScored += r.postingsScored;
       out.candidates += r.candidates;

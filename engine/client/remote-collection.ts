@@ -1,5 +1,5 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchRequest, StoredDocument } from "../requests.js";
+import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
@@ -56,12 +56,14 @@ export class RemoteCollection {
     await this.client.request("sync", { collection: this.name });
   }
 
-  async search(request: SearchRequest): Promise<SearchHit[]> {
+  /** Hits as the server sends them: a plain array on the wire, so no expectedRecall (PROTOCOL.md). */
+  async search(request: SearchRequest): Promise<SearchHits> {
     const r = checkSearch(request, { vocabSize: ANY_TERM });
     const args: Record<string, unknown> = { collection: this.name, k: r.k, mode: r.mode, explain: r.explain };
     if (r.vector !== undefined) args.vector = vectorToWire(r.vector);
     if (r.text !== undefined) args.text = r.text;
     if (r.algorithm !== undefined) args.algorithm = r.algorithm;
+    if (r.recall !== undefined) args.recall = r.recall;
     if (r.filter !== undefined) args.filter = r.filter;
     return (await this.client.request("search", args)) as SearchHit[];
   }

@@ -6,7 +6,7 @@ import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
 import { compileFilter } from "../filter.js";
-import type { DocumentInput, SearchHit, SearchRequest } from "../requests.js";
+import type { DocumentInput, SearchHits, SearchRequest } from "../requests.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
@@ -259,7 +259,7 @@ export class CollectionStore {
    * Top-k by dot product over every live document. Ties: score descending, then id ascending.
    * A filter is applied during retrieval, so k hits come back whenever k documents match.
    */
-  async search(request: SearchRequest): Promise<SearchHit[]> {
+  async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
     const r = checkSearch(request, { vocabSize: this.vocabSize });
     const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
@@ -275,8 +275,9 @@ export class CollectionStore {
     try {
       const searchOptions: SnapshotSearchOptions = {
         k: r.k,
-        exact: r.mode === "exact",
+        exact: r.mode !== "fast",
         algorithm: r.algorithm,
+        recall: r.recall,
         accept,
         explain: r.explain,
         vocabSize: this.vocabSize,

@@ -3,7 +3,7 @@ import { searchSegment } from "../search/search.js";
 import type { DocHit } from "../search/top-k.js";
 import type { LiveSegment } from "./live-segment.js";
 import { addSegmentHits, memtableCandidates, segmentFilter, topHits, type SnapshotSearchOptions } from "./snapshot-search.js";
-import type { SearchHit } from "../requests.js";
+import type { SearchHits } from "../requests.js";
 import type { Snapshot } from "./snapshot.js";
 
 /**
@@ -34,10 +34,11 @@ export function segmentSearchPool(): SegmentSearchPool | undefined {
  * replaced meanwhile is neither found twice nor missed. Searches with a metadata filter or
  * another algorithm run in-process (the filter reads metadata on this thread).
  */
-export async function searchSnapshotParallel(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions, pool: SegmentSearchPool): Promise<SearchHit[]> {
+export async function searchSnapshotParallel(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions, pool: SegmentSearchPool): Promise<SearchHits> {
   const candidates = memtableCandidates(snap, query, o);
   const remote: Promise<void>[] = [];
-  const poolable = o.accept === undefined && (o.algorithm === undefined || o.algorithm === "ranges");
+  // Approximate searches (per-segment calibration) and metadata filters stay in-process.
+  const poolable = o.accept === undefined && o.recall === undefined && (o.algorithm === undefined || o.algorithm === "ranges");
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
     const pending = poolable ? pool.search(seg, query, { k: o.k, exact: o.exact }) : undefined;

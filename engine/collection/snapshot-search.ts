@@ -1,11 +1,12 @@
 import type { SparseVector } from "../sparse-vector.js";
+import { chooseAlpha } from "../search/approximate-calibration.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
 import type { DocFilter } from "../search/algorithm.js";
 import type { DocHit } from "../search/top-k.js";
 import type { LiveSegment } from "./live-segment.js";
 import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
-import type { ExplainTerm, SearchHit } from "../requests.js";
+import type { ExplainTerm, SearchHit, SearchHits } from "../requests.js";
 import { unpackValue } from "../../storage/msgpack.js";
 
 export interface SnapshotSearchOptions {
@@ -15,6 +16,8 @@ export interface SnapshotSearchOptions {
   /** Metadata predicate, applied during retrieval (so k hits come back when k match). */
   accept?: (metadata: unknown) => boolean;
   explain: boolean;
+  /** Mode "approximate": the recall@k to reach (then `exact` must be true). */
+  recall?: number;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
 }
@@ -33,15 +36,24 @@ export interface Candidate {
  * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
  * place is cut by doc id, i.e. insertion order.)
  */
-export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHit[] {
+export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHits {
   const candidates = memtableCandidates(snap, query, o);
+  // The memtable is scored exactly; the global expectation is the weakest segment's.
+  let expectedRecall = 1;
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
     const { filter, excluded } = segmentFilter(seg, o);
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded });
+    // Approximate: each segment's own calibration picks its bound scaling (approximate-calibration.ts).
+    let alpha: number | undefined;
+    if (o.recall !== undefined) {
+      const choice = chooseAlpha(seg.index, o.k, o.recall);
+      alpha = choice.alpha;
+      expectedRecall = Math.min(expectedRecall, choice.expectedRecall);
+    }
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha });
     addSegmentHits(candidates, seg, hits);
   }
-  return topHits(candidates, query, o);
+  return topHits(candidates, query, o, expectedRecall);
 }
 
 /** The memtables' top-k candidates (exact scores, the metadata filter applied). */
@@ -94,14 +106,16 @@ export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: 
   }
 }
 
-/** The merged top-k of every candidate, as hits. */
-export function topHits(candidates: Candidate[], query: SparseVector, o: SnapshotSearchOptions): SearchHit[] {
+/** The merged top-k of every candidate, as hits (approximate mode: with the recall it expects). */
+export function topHits(candidates: Candidate[], query: SparseVector, o: SnapshotSearchOptions, expectedRecall = 1): SearchHits {
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return candidates.slice(0, o.k).map((c) => {
+  const out: SearchHits = candidates.slice(0, o.k).map((c) => {
     const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;
   });
+  if (o.recall !== undefined) out.expectedRecall = expectedRecall;
+  return out;
 }
 
 function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainTerm[] {

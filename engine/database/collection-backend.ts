@@ -2,9 +2,9 @@ import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 
-import type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocument } from "../requests.js";
+import type { Durability, DocumentInput, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
 
-export type { Durability, DocumentInput, SearchHit, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
+export type { Durability, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
 
 /**
  * What the public Collection needs of its storage (engine/collection/collection-store.ts implements it; tests
@@ -33,7 +33,7 @@ export interface CollectionBackend {
   /** Resolves once every acknowledged write is on disk (log written and fsynced). */
   sync(): Promise<void>;
   close(): Promise<void>;
-  search(request: SearchRequest): Promise<SearchHit[]>;
+  search(request: SearchRequest): Promise<SearchHits>;
   /** Checks the collection's files on disk (optional: a backend without files has none to check). */
   verify?(): Promise<CollectionCheck>;
 }

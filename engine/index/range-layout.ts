@@ -115,7 +115,7 @@ export function levelStep(maxWeight: number): number {
 }
 
 /** The level of a weight > 0: the smallest l with l * step >= weight, in 1..255. */
-function levelOf(w: number, invStep: number): number {
+export function levelOf(w: number, invStep: number): number {
   const l = Math.ceil(w * invStep);
   return l < 1 ? 1 : l > LEVELS ? LEVELS : l;
 }

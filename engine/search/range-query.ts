@@ -25,6 +25,13 @@ const SLACK = 1e-9;
  * visited when bound + slack >= thrScale * kth score (capped at 65535, so a saturated bound is
  * always visited); thrScale is s slightly lowered so float rounding never prunes a tie.
  *
+ * Bound scaling (approximate mode). With alpha in (0, 1], a range is visited when
+ * alpha * bound + slack >= thrScale * kth score instead: folded into the query as thrScale / alpha
+ * and slack / alpha (the collect threshold follows), so the kernel is the exact one and alpha = 1
+ * divides by 1, bit for bit the exact query. A true top-k document is then still found whenever
+ * alpha * (its range's bound) + slack reaches thrScale * (the true k-th score), because the running
+ * k-th score never exceeds the true one (approximate-calibration.ts measures recall from that).
+ *
  * Starting threshold. With no negative query weight and no filter beyond deletions, at least
  * K = (k + deleted) documents score >= max_t q_t * (K-th largest weight of t), a lower bound of
  * the final k-th score: only ranges whose bound reaches it are collected at all.
@@ -57,6 +64,8 @@ export interface RangeQueryOptions {
   exact: boolean;
   /** How many documents the filter may reject, when it rejects only deleted ones; undefined otherwise. */
   excluded: number | undefined;
+  /** Bound scaling in (0, 1]; 1 (the default) is rank-safe. */
+  alpha?: number;
 }
 
 export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: RangeQueryOptions): RangeQuery {
@@ -111,8 +120,9 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     }
     if (!o.exact) slack += s * w * (q.step / 2);
   }
-  const slackUnits = slack === 0 ? 0 : slack * (1 + SLACK) + 1e-6;
-  const thrScale = (o.exact ? s : s * scoreUnit) * (1 - SLACK);
+  const alpha = o.alpha ?? 1;
+  const slackUnits = (slack === 0 ? 0 : slack * (1 + SLACK) + 1e-6) / alpha;
+  const thrScale = ((o.exact ? s : s * scoreUnit) * (1 - SLACK)) / alpha;
 
   let collectUnits = 1;
   const theta = hasNonPositive || o.excluded === undefined ? -Infinity : startingThreshold(layout, index, terms, scoreWeights, o);

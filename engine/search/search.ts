@@ -51,6 +51,11 @@ export interface SegmentSearchOptions {
   excluded?: number;
   /** Time the range search's phases into the result. */
   phases?: boolean;
+  /**
+   * Bound scaling for approximate search, in (0, 1]; 1 (the default) is rank-safe. Only the
+   * range algorithms (`ranges`, `ranges-ts`) take it.
+   */
+  alpha?: number;
 }
 
 export interface SegmentSearchResult {
@@ -78,6 +83,14 @@ export function checkAlgorithm(name: unknown): AlgorithmName {
   return name as AlgorithmName;
 }
 
+function checkAlpha(alpha: unknown): number {
+  if (alpha === undefined) return 1;
+  if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 1)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `alpha must be a number in (0, 1], got ${String(alpha)}`);
+  }
+  return alpha;
+}
+
 /**
  * Top-k of one segment by dot product with `query`. Rank-safe for every algorithm: in
  * quantized mode all return exactly the exhaustive quantized top-k, in exact mode the top-k of
@@ -87,6 +100,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   const k = checkK(options.k, options.maxK ?? DEFAULT_MAX_K);
   const name = checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM);
   const exact = options.exact ?? true;
+  const alpha = checkAlpha(options.alpha);
   if (name === "ranges" || name === "ranges-ts") {
     return rangeSearch(index, query, {
       k,
@@ -95,8 +109,10 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
       excluded: options.excluded,
       phases: options.phases,
       reference: name === "ranges-ts",
+      alpha,
     });
   }
+  if (alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${alpha}) needs a range algorithm (ranges or ranges-ts), not ${name}`);
   const algorithm = ALGORITHM_TABLE[name];
   const plan = makePlan(index.inverted, query);
   const collector = new TopKCollector(k, exact ? plan.margin : 0, exact, options.filter);

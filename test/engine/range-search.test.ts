@@ -116,6 +116,35 @@ describe("range search", () => {
     );
   });
 
+  it("bound scaling: alpha = 1 is the exact search; alpha < 1 keeps the kernel = the reference, and hits carry true scores", () => {
+    fc.assert(
+      fc.property(caseArb, fc.oneof(fc.constant(1), fc.double({ min: 0.05, max: 1, noNaN: true })), (p, alpha) => {
+        const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
+        const ix = segment(c, p.bits, p.minDenseDf);
+        const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
+        const rnd = lcg(p.seed ^ 0x5bd1e995);
+        const rejected = new Set<number>();
+        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
+        const filter = p.filter === "none" ? undefined : (d: number) => !rejected.has(d);
+        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        for (const exact of [true, false]) {
+          const o = { k: p.k, exact, filter, excluded };
+          const scaled = rangeSearch(ix, query, { ...o, alpha });
+          expect(scaled).toEqual(rangeSearch(ix, query, { ...o, alpha, reference: true }));
+          if (alpha === 1) {
+            expect(scaled).toEqual(rangeSearch(ix, query, o));
+            continue;
+          }
+          // Fewer or other hits, never wrong ones: each is allowed and scored exactly, best first.
+          const full = new Map(bruteForce(ix, c, query, p.numDocs, exact, (d) => !rejected.has(d)).map((h) => [h.doc, h.score]));
+          for (const h of scaled.hits) expect(full.get(h.doc)).toBe(h.score);
+          expect(scaled.hits.length).toBeLessThanOrEqual(p.k);
+        }
+      }),
+      { numRuns: 80 },
+    );
+  }, 120_000);
+
   it("edge cases: empty query, absent terms, one document, ties, k beyond the corpus, negative terms only", () => {
     const v = (m: Record<string, number>, role: "document" | "query" = "document") => SparseVector.fromTermMap(m, { role, vocabSize: 50 });
     const c: Corpus = { docs: [v({ 1: 1, 2: 2 }), v({ 2: 1, 3: 0.5 }), v({ 1: 3 }), v({ 4: 1 }), v({})], vocab: 50 };

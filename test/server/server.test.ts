@@ -62,6 +62,10 @@ describe("server over TCP on 127.0.0.1", () => {
 
     const byVector = await docs.search({ vector: SparseVector.fromArrays([9], [1], { role: "query" }), k: 3 });
     expect(byVector.map((h) => [h.id, h.score])).toEqual([["vec", 2]]);
+    // Mode approximate goes over the wire (a collection this small is searched exactly).
+    const approx = await docs.search({ text: "where do volcanoes form", k: 2, mode: "approximate", recall: 0.9 });
+    expect(approx.map((h) => [h.id, h.score])).toEqual(hits.map((h) => [h.id, h.score]));
+    expect(await codeOf(docs.search({ text: "x", k: 2, mode: "approximate", recall: 0.5 }))).toBe("INVALID_ARGUMENT");
 
     expect(await docs.delete(["vec", "nothing"])).toBe(1);
     expect(await docs.count()).toBe(4);

@@ -14,7 +14,8 @@ Options:
 ${TARGET_HELP}
   -k, --k N              hits to return, 1..10000 (default 10; a server may allow fewer)
       --filter JSON      metadata filter, e.g. '{"lang": "en", "year": {"gte": 2000}}'
-      --mode MODE        exact (default) or fast
+      --mode MODE        exact (default), fast, or approximate
+      --recall R         mode approximate: the recall@k to reach, 0.8..0.999 (default 0.95)
       --algorithm NAME   ranges (default) | ranges-ts | exhaustive | taat | maxscore | wand | bmw | bmm | bmp
       --explain          show each hit's top contributing tokens
       --vector JSON      a query vector instead of text ({terms, weights} or {termId: weight})
@@ -31,6 +32,7 @@ export const searchCommand: Command = {
       k: { type: "string", short: "k" },
       filter: { type: "string" },
       mode: { type: "string" },
+      recall: { type: "string" },
       algorithm: { type: "string" },
       explain: { type: "boolean" },
       vector: { type: "string" },
@@ -47,6 +49,8 @@ export const searchCommand: Command = {
     if (filter !== undefined) req.filter = filter;
     const mode = stringOption(values, "mode");
     if (mode !== undefined) req.mode = mode;
+    const recall = stringOption(values, "recall");
+    if (recall !== undefined) req.recall = numberOrText(recall);
     const algorithm = stringOption(values, "algorithm");
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
@@ -58,7 +62,10 @@ export const searchCommand: Command = {
       const hits = await collection.search(req as unknown as SearchRequest);
       const ms = performance.now() - started;
       if (values.json === true) io.stdout.write(JSON.stringify(hits, null, 2) + "\n");
-      else io.stdout.write(formatHits(hits, { explain: req.explain === true }) + `${hits.length} hits in ${ms.toFixed(1)} ms\n`);
+      else {
+        const expected = hits.expectedRecall === undefined ? "" : ` (expected recall ${hits.expectedRecall.toFixed(3)})`;
+        io.stdout.write(formatHits(hits, { explain: req.explain === true }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
+      }
       return EXIT_OK;
     } finally {
       await target.close();

@@ -1,0 +1,166 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IndexBuilder } from "../../engine/index/index-builder.js";
+import { PAGE_RANGES, RangeLayout } from "../../engine/index/range-layout.js";
+import { SegmentIndex } from "../../engine/index/segment-index.js";
+import {
+  calibrate,
+  chooseAlpha,
+  MIN_CALIBRATION_DOCS,
+  pseudoQuery,
+  QUERY_TERMS,
+  rangeBound,
+  recallNeeds,
+  segmentCalibration,
+} from "../../engine/search/approximate-calibration.js";
+import { makeRangeQuery } from "../../engine/search/range-query.js";
+import { rangeSearch } from "../../engine/search/range-search.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+/** Skewed term popularity (low ids common), heavy-tailed weights; some documents cluster on a topic. */
+function corpus(numDocs: number, vocab: number, seed: number, rows?: [number, number]): SegmentIndex {
+  const rnd = lcg(seed);
+  const b = new IndexBuilder({ bits: 8, vocabSize: vocab });
+  for (let d = 0; d < numDocs; d++) {
+    const m: Record<number, number> = {};
+    const topic = Math.floor(rnd() * 20) * Math.floor(vocab / 20);
+    const nnz = 1 + Math.floor(rnd() * 30);
+    for (let i = 0; i < nnz; i++) {
+      const t = rnd() < 0.5 ? (topic + Math.floor(rnd() * 30)) % vocab : Math.floor(vocab * rnd() ** 2);
+      m[t] = Math.fround(0.01 + 3 * rnd() ** 3);
+    }
+    b.add(SparseVector.fromTermMap(m, { vocabSize: vocab }));
+  }
+  const built = b.build();
+  if (rows === undefined) return built;
+  const [minDenseDf, minNibbleDf] = rows;
+  return new SegmentIndex(built.forward, built.quantizer, vocab, RangeLayout.build(built.forward, built.quantizer.maxWeight, vocab, { minDenseDf, minNibbleDf }));
+}
+
+function queryOf(rnd: () => number, vocab: number): SparseVector {
+  const m: Record<number, number> = {};
+  const n = 1 + Math.floor(rnd() * 12);
+  for (let i = 0; i < n; i++) m[Math.floor(vocab * rnd() ** 1.5)] = Math.fround(0.05 + 2 * rnd());
+  return SparseVector.fromTermMap(m, { role: "query", vocabSize: vocab });
+}
+
+/** The layout's own bound of one range for the query: levels decoded from dense rows and rare entries. */
+function layoutBound(ix: SegmentIndex, query: SparseVector, range: number): number {
+  const rq = makeRangeQuery(ix, query, { k: 10, exact: true, excluded: 0 });
+  const l = ix.ranges;
+  let bound = 0;
+  for (let j = 0; j < rq.dense.length; j += 2) bound += rq.dense[j + 1]! * l.a.rows[rq.dense[j]! + range]!;
+  for (let j = 0; j < rq.nibble.length; j += 2) {
+    // Range 32g + i is the low nibble of byte 16g + i, range 32g + 16 + i its high nibble.
+    const byte = l.a.nibbleRows[rq.nibble[j]! + 16 * Math.floor(range / 32) + (range % 16)]!;
+    bound += rq.nibble[j + 1]! * (range % 32 >= 16 ? byte >> 4 : byte & 15);
+  }
+  for (let j = 0; j < rq.rare.length; j += 3) {
+    let page = 0;
+    for (let i = rq.rare[j]!; i < rq.rare[j + 1]!; i++) {
+      const e = l.a.rare[i]!;
+      if (e >> 8 === 0) page += (e & 255) + 1;
+      else if (page * PAGE_RANGES + (e & 255) === range) bound += rq.rare[j + 2]! * (e >> 8);
+    }
+  }
+  return Math.min(65535, bound);
+}
+
+describe("approximate calibration", () => {
+  it("computes each range's bound as the layout holds it (u8 rows, 4-bit rows and rare entries)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer(), fc.constantFrom<[number, number] | undefined>(undefined, [1, 1], [50, 5], [1_000_000, 3]), (n, seed, rows) => {
+        const ix = corpus(n, 300, seed, rows);
+        const rnd = lcg(seed ^ 0x1234567);
+        const query = queryOf(rnd, 300);
+        const rq = makeRangeQuery(ix, query, { k: 10, exact: true, excluded: 0 });
+        if (rq.terms.length === 0) return;
+        for (let r = 0; r < ix.ranges.numRanges; r += 1 + Math.floor(rnd() * 7)) expect(rangeBound(ix, rq, r)).toBe(layoutBound(ix, query, r));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the recall a query's needs promise at alpha is at most what the search at alpha finds", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 50, max: 20_000 }),
+        fc.integer(),
+        fc.integer({ min: 1, max: 50 }),
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        fc.boolean(),
+        (n, seed, k, alpha, pseudo) => {
+          const ix = corpus(n, 2000, seed);
+          const rnd = lcg(seed ^ 0x7654321);
+          const query = pseudo ? pseudoQuery(ix, Math.floor(rnd() * n)) : queryOf(rnd, 2000);
+          if (query === undefined) return;
+          const needs = recallNeeds(ix, query, k);
+          const exact = rangeSearch(ix, query, { k, exact: true, filter: undefined }).hits;
+          if (needs === undefined) {
+            expect(exact).toEqual([]);
+            return;
+          }
+          expect(needs.length).toBe(exact.length);
+          const found = new Set(rangeSearch(ix, query, { k, exact: true, filter: undefined, alpha }).hits.map((h) => h.doc));
+          const recall = exact.filter((h) => found.has(h.doc)).length;
+          let promised = 0;
+          for (const x of needs) if (x <= alpha) promised++;
+          expect(recall).toBeGreaterThanOrEqual(promised);
+          // At alpha = 1 every need is at most 1: the exact search finds them all.
+          expect(needs.every((x) => x <= 1)).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it("pseudo-queries are a document's heaviest terms", () => {
+    const ix = corpus(200, 500, 3);
+    for (const d of [0, 17, 199]) {
+      const q = pseudoQuery(ix, d);
+      const v = ix.forward.vector(d);
+      if (v.nnz === 0) {
+        expect(q).toBeUndefined();
+        continue;
+      }
+      const want = Array.from(v.weights).sort((a, b) => b - a).slice(0, QUERY_TERMS);
+      expect(Array.from(q!.weights).sort((a, b) => b - a)).toEqual(want);
+      for (const t of q!.terms) expect(Array.from(v.terms)).toContain(t);
+    }
+  });
+
+  it("a segment too small to calibrate is searched exactly and says so", () => {
+    const ix = corpus(MIN_CALIBRATION_DOCS - 1, 500, 5);
+    expect(segmentCalibration(ix, 10)).toBeNull();
+    expect(chooseAlpha(ix, 10, 0.9)).toEqual({ alpha: 1, expectedRecall: 1 });
+  });
+
+  it("choices: cached per (segment, k); a higher recall never gets a smaller alpha; the expected recall reaches the request", () => {
+    const ix = corpus(12_000, 3000, 11);
+    const c = segmentCalibration(ix, 10)!;
+    expect(segmentCalibration(ix, 10)).toBe(c);
+    expect(segmentCalibration(ix, 5)).not.toBe(c);
+    expect(c.samples).toBeGreaterThan(100);
+    let last = 0;
+    for (const recall of [0.8, 0.9, 0.95, 0.99, 0.999]) {
+      const choice = c.choose(recall);
+      expect(choice.alpha).toBeGreaterThanOrEqual(last);
+      expect(choice.alpha).toBeGreaterThan(0);
+      expect(choice.alpha).toBeLessThanOrEqual(1);
+      expect(choice.expectedRecall).toBeGreaterThanOrEqual(recall);
+      if (choice.alpha < 1) expect(c.measuredRecallAt(choice.alpha).lower).toBeGreaterThanOrEqual(recall);
+      last = choice.alpha;
+    }
+    // The measured recall never falls below the floor on the same samples.
+    for (const alpha of [0.3, 0.6, 0.8, 0.9, 0.97]) expect(c.measuredRecallAt(alpha).mean).toBeGreaterThanOrEqual(c.recallAt(alpha).mean);
+    // On this clustered corpus bound scaling has room: 0.8 does not need the exact search.
+    expect(c.choose(0.8).alpha).toBeLessThan(1);
+    // A fresh calibration of the same data is the same (deterministic samples).
+    expect(calibrate(ix, 10)!.needs).toEqual(c.needs);
+  });
+});
