@@ -105,6 +105,9 @@ function checkAlpha(alpha: unknown): number {
  */
 export function searchSegment(index: SegmentIndex, query: SparseVector, options: SegmentSearchOptions): SegmentSearchResult {
   const k = checkK(options.k, options.maxK ?? DEFAULT_MAX_K);
+  if (options.seismic !== undefined && options.algorithm !== "seismic") {
+    throw new SparseDbError("INVALID_ARGUMENT", `seismic parameters apply to algorithm "seismic" only (algorithm is ${String(options.algorithm ?? DEFAULT_ALGORITHM)})`);
+  }
   if (options.algorithm === "seismic") {
     if (options.exact === false) throw new SparseDbError("INVALID_ARGUMENT", "the seismic index scores in float only; leave exact out or set it true");
     if (options.alpha !== undefined && options.alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${options.alpha}) needs a range algorithm, not seismic`);

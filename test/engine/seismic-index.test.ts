@@ -87,5 +87,8 @@ describe("seismic index", () => {
     const ix = buildIndex([SparseVector.fromTermMap({ 1: 1 }, { vocabSize: 5 })], 8);
     const q = SparseVector.fromTermMap({ 1: 1 }, { role: "query", vocabSize: 5 });
     expect(() => searchSegment(ix, q, { k: 1, algorithm: "seismic", exact: false })).toThrow(/float only/);
+    expect(() => searchSegment(ix, q, { k: 1, seismic: { lambda: 5 } })).toThrow(/apply to algorithm "seismic" only/);
+    expect(() => searchSegment(ix, q, { k: 1, algorithm: "seismic", seismic: { queryCut: 0 } })).toThrow(/queryCut/);
+    expect(searchSegment(ix, q, { k: 1, algorithm: "seismic" }).hits).toEqual([{ doc: 0, score: 1 }]);
   });
 });
