@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
 import { segmentCalibration } from "../../engine/search/approximate-calibration.js";
 import { checkRecall } from "../../engine/search/approximate-options.js";
+import { checkSeismicParams, seismicIndex, type SeismicParams } from "../../engine/search/seismic-index.js";
 import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
@@ -15,11 +16,17 @@ const USAGE = `usage: npm run bench -- retrieval [options]
                         ../shared/data/splade/msmarco-passage-dev-subset.splade-pp-ed.tsv.gz) [1000]
   --query-limit Q       use the first Q queries
   --k K                 hits per query [10]
-  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact", "approx"].join(",")} [all but approx]
+  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact", "approx", "seismic"].join(",")} [all but approx, seismic]
                         (each runs over quantized scores; "exact" is what mode "exact" runs: --exact-algorithm
                         in float, ${DEFAULT_ALGORITHM} by default; "approx" is mode "approximate", one result
                         per --recall, named approx@R)
   --recall LIST         requested recalls for approx, comma-separated, in 0.8..0.999 [0.95]
+  --seismic-lambda N    seismic: postings kept per term [0.2% of a segment's documents, at least 256]
+  --seismic-block N     seismic: kept postings per block [64]
+  --seismic-mass F      seismic: share of a block's summed term maxima its summary keeps [0.5]
+  --seismic-cap N       seismic: at most N terms per block summary [64]
+  --seismic-cut LIST    seismic: query terms visited, comma-separated; one result per (cut, heap) [12]
+  --seismic-heap LIST   seismic: heap factors, comma-separated, in [0, 1] [0.9]
   --exact-algorithm A   the algorithm under "exact" [${DEFAULT_ALGORITHM}]
   --bits B              impact width [8]
   --segments S          split the documents into S segments of consecutive ids, searched and merged
@@ -43,6 +50,8 @@ interface ResultRow {
   speedupVsExact: number | null;
   /** Mean ms per query by phase, for algorithms that time them (the range search). */
   phases?: { boundsMs: number; collectMs: number; scoreMs: number };
+  /** seismic: its parameters, build time and bytes it adds per posting (over all segments). */
+  seismic?: { params: SeismicParams; buildMs: number; addedBytesPerPosting: number; docsScored: number };
   /** approx@R: the requested recall, the bound scaling chosen, what the calibration expects, and its cost. */
   approximate?: { requestedRecall: number; alpha: number; expectedRecall: number; calibrationMs: number; calibrationSamples: number; addedBytesPerPosting: number };
 }
@@ -56,6 +65,7 @@ export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv, [
     "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
     "--bits", "--seed", "--warmup", "--json", "--run", "--segments", "--recall",
+    "--seismic-lambda", "--seismic-block", "--seismic-mass", "--seismic-cap", "--seismic-cut", "--seismic-heap",
   ]);
   const k = intOption(args, "--k", 10, 1);
   const bits = intOption(args, "--bits", 8, 1);
@@ -67,11 +77,26 @@ export async function run(argv: string[]): Promise<void> {
     .split(",")
     .map((a) => a.trim())
     .filter((a) => a.length > 0);
-  for (const a of algorithms) if (a !== "exact" && a !== "approx") checkAlgorithm(a);
+  for (const a of algorithms) if (a !== "exact" && a !== "approx" && a !== "seismic") checkAlgorithm(a);
   if (algorithms.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "--algorithms lists no algorithm");
   const recalls = (args.values.get("--recall") ?? "0.95").split(",").map((r) => checkRecall(Number(r)));
   // Each approx@R is one entry of the list: the loop below runs them like any algorithm.
-  const entries = algorithms.flatMap((a) => (a === "approx" ? recalls.map((r) => `approx@${r}`) : [a]));
+  const listOf = (flag: string, dflt: string) => (args.values.get(flag) ?? dflt).split(",").map(Number);
+  const seismicBuild: SeismicParams = {};
+  if (args.values.has("--seismic-lambda")) seismicBuild.lambda = intOption(args, "--seismic-lambda", 0, 1);
+  if (args.values.has("--seismic-block")) seismicBuild.blockSize = intOption(args, "--seismic-block", 0, 1);
+  if (args.values.has("--seismic-mass")) seismicBuild.summaryMass = Number(args.values.get("--seismic-mass"));
+  if (args.values.has("--seismic-cap")) seismicBuild.summaryCap = intOption(args, "--seismic-cap", 0, 1);
+  // One seismic result per (query cut, heap factor), named seismic@cut/heap; the index is built once.
+  const seismicRuns = new Map<string, SeismicParams>();
+  for (const cut of listOf("--seismic-cut", "12")) {
+    for (const heap of listOf("--seismic-heap", "0.9")) {
+      const p = { ...seismicBuild, queryCut: cut, heapFactor: heap };
+      checkSeismicParams(p, 1);
+      seismicRuns.set(`seismic@${cut}/${heap}`, p);
+    }
+  }
+  const entries = algorithms.flatMap((a) => (a === "approx" ? recalls.map((r) => `approx@${r}`) : a === "seismic" ? [...seismicRuns.keys()] : [a]));
 
   const docSpec = args.values.get("--docs") ?? "100000";
   const querySpec = args.values.get("--queries") ?? "1000";
@@ -111,8 +136,25 @@ export async function run(argv: string[]): Promise<void> {
   const results: ResultRow[] = [];
   for (const name of entries) {
     const requested = name.startsWith("approx@") ? Number(name.slice("approx@".length)) : undefined;
-    const algorithm: AlgorithmName = name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
-    const exact = name === "exact" || requested !== undefined;
+    const seismicParams = seismicRuns.get(name);
+    const algorithm: AlgorithmName | "seismic" =
+      seismicParams !== undefined ? "seismic" : name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
+    let seismic: ResultRow["seismic"];
+    if (seismicParams !== undefined) {
+      // The build a segment's first seismic query pays (cached afterwards).
+      let buildMs = 0, bytes = 0;
+      for (const s of index.segments) {
+        const p = checkSeismicParams(seismicParams, s.numDocs);
+        const t0 = performance.now();
+        const si = seismicIndex(s, { lambda: p.lambda, blockSize: p.blockSize, summaryMass: p.summaryMass, summaryCap: p.summaryCap });
+        buildMs += performance.now() - t0;
+        bytes += si.byteLength();
+      }
+      const resolved = checkSeismicParams(seismicParams, index.segments[0]!.numDocs);
+      seismic = { params: resolved, buildMs, addedBytesPerPosting: dataset.postings > 0 ? bytes / dataset.postings : 0, docsScored: 0 };
+      console.error(`  ${name}: index ready in ${buildMs.toFixed(0)} ms, ${(bytes / 2 ** 20).toFixed(1)} MiB (${seismic.addedBytesPerPosting.toFixed(3)} bytes/posting), params ${JSON.stringify(resolved)}`);
+    }
+    const exact = name === "exact" || requested !== undefined || seismicParams !== undefined;
     let approximate: ResultRow["approximate"];
     let alphas: number[] | undefined;
     if (requested !== undefined) {
@@ -133,7 +175,7 @@ export async function run(argv: string[]): Promise<void> {
       };
       console.error(`  ${name}: calibrated in ${calibrationMs.toFixed(0)} ms over ${samples} sample queries: alpha ${choice.alpha}, expected recall ${choice.expectedRecall.toFixed(4)}`);
     }
-    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases }, alphas);
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases, seismic: seismicParams }, alphas);
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -144,6 +186,7 @@ export async function run(argv: string[]): Promise<void> {
       const r = runOne(i);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       postings += r.postingsScored;
+      if (seismic !== undefined) seismic.docsScored += r.candidates / queries.vectors.length;
       const want = truth[i]!;
       let found = 0;
       for (const h of r.hits) if (want.has(h.doc)) found++;
@@ -178,6 +221,7 @@ export async function run(argv: string[]): Promise<void> {
       speedupVsExact: null,
       ...(phases !== undefined ? { phases } : {}),
       ...(approximate !== undefined ? { approximate } : {}),
+      ...(seismic !== undefined ? { seismic } : {}),
     });
     const phaseText = phases === undefined ? "" : ` (bounds ${phases.boundsMs.toFixed(2)}, collect/sort ${phases.collectMs.toFixed(2)}, scoring ${phases.scoreMs.toFixed(2)} ms)`;
     console.error(`  ${name}: mean ${s.mean.toFixed(2)} ms, p50 ${s.p50.toFixed(2)} ms${phaseText}`);

@@ -7,6 +7,7 @@ import { blockMaxPruning } from "./block-max-pruning.js";
 import { blockMaxWand } from "./block-max-wand.js";
 import { rescoreExact } from "./exact-rescore.js";
 import { rangeSearch, type RangePhases } from "./range-search.js";
+import { seismicSearch, type SeismicParams } from "./seismic-index.js";
 import { exhaustive } from "./exhaustive.js";
 import { maxScore } from "./maxscore.js";
 import { makePlan, openCursors } from "./query-plan.js";
@@ -37,7 +38,13 @@ export const DEFAULT_MAX_K = 10_000;
 
 export interface SegmentSearchOptions {
   k: number;
-  algorithm?: AlgorithmName;
+  /**
+   * "seismic": the approximate Seismic-style index (seismic-index.ts) with `seismic`'s
+   * parameters; exact float scores, approximate in which documents it finds. Not rank-safe, so
+   * not one of ALGORITHMS.
+   */
+  algorithm?: AlgorithmName | "seismic";
+  seismic?: SeismicParams;
   /** true: top-k by the true float dot product; false: top-k by the quantized score. */
   exact?: boolean;
   /** Excludes a document when it returns false (deleted docs, metadata filters). */
@@ -98,6 +105,15 @@ function checkAlpha(alpha: unknown): number {
  */
 export function searchSegment(index: SegmentIndex, query: SparseVector, options: SegmentSearchOptions): SegmentSearchResult {
   const k = checkK(options.k, options.maxK ?? DEFAULT_MAX_K);
+  if (options.seismic !== undefined && options.algorithm !== "seismic") {
+    throw new SparseDbError("INVALID_ARGUMENT", `seismic parameters apply to algorithm "seismic" only (algorithm is ${String(options.algorithm ?? DEFAULT_ALGORITHM)})`);
+  }
+  if (options.algorithm === "seismic") {
+    if (options.exact === false) throw new SparseDbError("INVALID_ARGUMENT", "the seismic index scores in float only; leave exact out or set it true");
+    if (options.alpha !== undefined && options.alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${options.alpha}) needs a range algorithm, not seismic`);
+    const r = seismicSearch(index, query, k, options.seismic, options.filter);
+    return { hits: r.hits, postingsScored: r.postingsScored, candidates: r.docsScored };
+  }
   const name = checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM);
   const exact = options.exact ?? true;
   const alpha = checkAlpha(options.alpha);
