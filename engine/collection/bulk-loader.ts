@@ -57,48 +57,42 @@ export class BulkLoader {
     }
   }
 
-  private async build(batch: StoredDoc[]): Promise<{ seg: LiveSegment; docs: StoredDoc[]; kept: boolean[] }> {
-    // The last version of an id within the batch wins; earlier ones are deleted in the segment.
+  private async build(batch: StoredDoc[]): Promise<{ seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }> {
+    // The last version of an id within the batch wins (a segment holds an id once).
     const last = new Map<string, number>();
     batch.forEach((d, i) => last.set(d.id, i));
-    const kept = batch.map((d, i) => last.get(d.id) === i);
+    const docs = last.size === batch.length ? batch : batch.filter((d, i) => last.get(d.id) === i);
     let postings = 0;
-    for (const d of batch) postings += d.terms.length;
-    const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: batch.length, postings });
-    for (const d of batch) input.add(d.id, d.terms, d.weights, d.meta, d.length);
+    for (const d of docs) postings += d.terms.length;
+    const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: docs.length, postings });
+    for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length);
     const id = this.segments.newFileNumber();
     const built = await this.builds.build(input.finish(), id);
     const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
     seg.commit.checksums = built.checksums;
     seg.commit.sourceLog = null; // no log holds these documents
-    return { seg, docs: batch, kept };
+    return { seg, docs, sourceDocs: batch.length };
   }
 
-  private async commit(b: { seg: LiveSegment; docs: StoredDoc[]; kept: boolean[] }): Promise<void> {
+  private async commit(b: { seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }): Promise<void> {
     await this.segments.serialized(async () => {
       const live = this.live;
       // Older versions anywhere (earlier segments, this load's included) go, as an upsert's would.
-      b.docs.forEach((d, i) => {
-        if (!b.kept[i]) {
-          b.seg.deleteDoc(i);
-          return;
-        }
+      for (const d of b.docs) {
         applyDelete(live, d.id);
         live.statistics.count(d.terms, d.length, 1);
-      });
+      }
       live.segments.push(b.seg);
       try {
         await this.segments.commit(live, this.log);
       } catch (e) {
         // Not committed: the documents are not in the collection (a reopen shows the last commit).
         live.segments = live.segments.filter((s) => s !== b.seg);
-        b.docs.forEach((d, i) => {
-          if (b.kept[i]) live.statistics.count(d.terms, d.length, -1);
-        });
+        for (const d of b.docs) live.statistics.count(d.terms, d.length, -1);
         throw e;
       }
     });
-    this.committedDocs += b.docs.length;
+    this.committedDocs += b.sourceDocs;
     this.segmentsCommitted++;
     this.onCommit({ committedDocs: this.committedDocs, segments: this.segmentsCommitted });
   }

@@ -194,12 +194,12 @@ async function bulkIngestLines(
   progress.done(committed, source.bytesRead);
   if (badLines > MAX_REPORTED_BAD_LINES) o.io.stderr.write(`... ${badLines - MAX_REPORTED_BAD_LINES} more bad lines not shown\n`);
   const through = committed > 0 ? ` (durable through ${o.file}:${committedLine})` : "";
-  const summary = `${committed} documents written${through}${badLines > 0 ? `, ${badLines} bad lines skipped` : ""}`;
+  const summary = `${committed} documents written${badLines > 0 ? `, ${badLines} bad lines skipped` : ""}`;
   if (failure !== undefined) {
-    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}; the collection holds them after it is opened again\n`);
+    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}${through}; the collection holds them once opened again\n`);
     return EXIT_FAILURE;
   }
-  const total = `${summary}; collection now holds ${await collection.count()}`;
+  const total = `${summary}; collection now holds ${await collection.count()}${through}`;
   if (interrupted) {
     o.io.stderr.write(`ingest interrupted: ${total}\n`);
     return EXIT_FAILURE;
