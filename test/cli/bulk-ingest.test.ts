@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Database } from "../../engine/database.js";
 import { sparsedb } from "./cli-harness.js";
 
 let cwd: string;
@@ -45,4 +48,40 @@ describe("sparsedb ingest (bulk load)", () => {
     expect(r.stderr).toMatch(/m\.jsonl:4: .*twice/);
     expect(r.stdout).toMatch(/3 documents written, 2 bad lines skipped; collection now holds 3 \(durable through m\.jsonl:5\)/);
   }, 20_000);
+});
+
+const MAIN = join(import.meta.dirname, "..", "..", "dist", "engine", "cli", "main.js");
+
+describe.skipIf(!existsSync(MAIN))("sparsedb ingest killed during a bulk load", () => {
+  it("leaves a collection that opens and holds the file up to at least the last line it reported durable", async () => {
+    const n = 20_000;
+    await writeFile(join(cwd, "big.jsonl"), Array.from({ length: n }, (_, i) => line(i, i % 5)).join("\n") + "\n");
+    const child = spawn(process.execPath, [MAIN, "ingest", "--dir", "db", "--segment-docs", "500", "big.jsonl"], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+    let reported = 0;
+    let stderr = "";
+    await new Promise<void>((resolve) => {
+      child.stderr!.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        const all = [...stderr.matchAll(/durable through big\.jsonl:(\d+)/g)];
+        if (all.length >= 2 && reported === 0) {
+          reported = Number(all.at(-1)![1]);
+          child.kill("SIGKILL");
+        }
+      });
+      child.on("exit", () => resolve());
+    });
+    expect(reported, stderr).toBeGreaterThan(0);
+    const db = await Database.open(join(cwd, "db"));
+    try {
+      const c = await db.collection("default");
+      const count = await c.count();
+      // A prefix of the file, in whole segments, no shorter than reported.
+      expect(count).toBeGreaterThanOrEqual(reported);
+      expect(count % 500 === 0 && count < n).toBe(true); // killed midway, at a segment boundary
+      for (const i of [0, reported - 1, count - 1]) expect((await c.get(`d${i}`))?.metadata).toEqual({ v: i % 5 });
+      if (count < n) expect(await c.get(`d${count}`)).toBeNull();
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });

@@ -186,6 +186,8 @@ async function bulkIngestLines(
         lineOfStart = committedDocs;
         committed = committedDocs;
         progress.update(committed, source.bytesRead);
+        // In a log (not a terminal) every commit is an acknowledged point a killed run keeps.
+        if (o.io.stderr.isTTY !== true) o.io.stderr.write(`${o.label}: ${committed} docs durable through ${o.file}:${committedLine}\n`);
       },
     });
   } catch (e) {
