@@ -246,7 +246,8 @@ export class CollectionStore {
     } finally {
       this.bulkLoading = null;
       release();
-      this.merges.schedule();
+      // (Not after a failure: a merge's commit would persist what the failed load changed in memory.)
+      if (this.bulkFailure === null) this.merges.schedule();
     }
     return loader.committedDocs;
   }

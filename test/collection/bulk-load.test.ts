@@ -156,4 +156,28 @@ describe("bulk load", () => {
     }
     expect(midway).toBeGreaterThan(0); // some crashes hit after a commit and before the end
   }, 120_000);
+
+  it("after an I/O error mid-load, refuses further use until reopened, and the reopened collection holds what was reported", async () => {
+    const t = tempDir();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const c = await CollectionStore.open(t.dir, { create: true, fs });
+    try {
+      await c.upsert([doc(0, 100), doc(1, 100)]);
+      let reported = 0;
+      fs.inject({ op: "open", kind: "EIO", path: /\.sdb/, after: 2 }); // the memtable's segment and the first bulk one open; the second fails
+      const docs = Array.from({ length: 12 }, (_, i) => doc(i, i));
+      await expect(c.bulkLoad(stream(docs), { segmentDocs: 5, onCommit: (p) => (reported = p.committedDocs) })).rejects.toMatchObject({ code: "IO_ERROR" });
+      expect(reported).toBe(5);
+      await expect(c.upsert([doc(3, 1)])).rejects.toThrow(/bulk load .* failed .*close the collection and open it again/);
+      await c.close();
+      const again = await CollectionStore.open(t.dir);
+      expect(again.count()).toBe(5);
+      expect([...(await again.get("d1"))!.vector.weights]).toEqual([...vec(1, 1).weights]); // replaced by the committed part
+      expect(await again.get("d5")).toBeNull();
+      await again.close();
+    } finally {
+      await c.close().catch(() => undefined);
+      t.cleanup();
+    }
+  });
 });

@@ -49,7 +49,7 @@ ${ENCODER_HELP}
 Progress goes to stderr: a bar with rate and ETA on a terminal, a line every 5 s otherwise.
 jsonl and anserini files are bulk-loaded: every --segment-docs documents become a segment,
 committed without the write-ahead log (other writers to the collection wait meanwhile); what the
-command reports written (through FILE:LINE) is durable, and an interrupted, failed or killed run
+command reports written (through FILE:LINE; without a terminal, a line per commit) is durable, and an interrupted, failed or killed run
 leaves the file loaded up to its last commit. With --wal each batch is written atomically (all of
 its documents or none), so an interrupted or failed run leaves whole documents only. Exit codes: 0 done, 1 failed (or bad lines with --on-error stop),
 2 bad usage.`;
