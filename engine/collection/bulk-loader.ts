@@ -47,6 +47,7 @@ export class BulkLoader {
       for await (const batch of batches) {
         if (batch.length === 0) continue;
         const built = this.build(batch);
+        built.catch(() => undefined); // handled below; an earlier commit's failure may end the loop first
         if (pending) await pending;
         pending = built.then((b) => this.commit(b));
         // Surface a failed build or commit before reading further (the next await sees it too).
