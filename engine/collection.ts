@@ -42,6 +42,39 @@ export class Collection {
     await this.store.upsert(checked.map(toDocumentInput));
   }
 
+  /**
+   * Loads a stream of documents (e.g. a file of precomputed vectors) straight into segments,
+   * without the write-ahead log: every `segmentDocs` documents become a segment, durable once
+   * its manifest commit returns, and `onCommit` is told the count durable so far after each.
+   * An id already present is replaced, as by upsert. Other writes wait until the load ends.
+   * A crash leaves the documents reported by onCommit (in stream order, a prefix). Resolves to
+   * the number of documents loaded.
+   */
+  async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: { committedDocs: number }) => void } = {}): Promise<number> {
+    this.checkOpen();
+    const vocabSize = this.vocabularySize;
+    async function* checked(): AsyncGenerator<DocumentInput> {
+      for await (const d of docs) yield toDocumentInput(checkUpsert([d], { vocabSize })[0]!);
+    }
+    if (this.store.bulkLoad) return this.store.bulkLoad(checked(), options);
+    // A backend without segments of its own: upserts, a segment's worth at a time.
+    let batch: DocumentInput[] = [], done = 0;
+    const size = options.segmentDocs ?? 1024;
+    for await (const d of checked()) {
+      batch.push(d);
+      if (batch.length >= size) {
+        await this.store.upsert(batch);
+        options.onCommit?.({ committedDocs: (done += batch.length) });
+        batch = [];
+      }
+    }
+    if (batch.length > 0) {
+      await this.store.upsert(batch);
+      options.onCommit?.({ committedDocs: (done += batch.length) });
+    }
+    return done;
+  }
+
   /** Deletes documents by id; resolves to how many existed. */
   async delete(ids: string[]): Promise<number> {
     this.checkOpen();

@@ -8,6 +8,8 @@
  * - flushSeconds: one memtable of N docs into a segment (build + write + fsync + commit);
  * - reopenSeconds: opening the N-doc collection (read, checksum every section, build id maps);
  * - mergeSeconds: force-merging N docs held in 10 segments into one;
+ * - bulkLoad: vectors/s of CollectionStore.bulkLoad of the N docs into a new collection
+ *   (segments of --segment-docs, 50,000 by default; durable at each commit, no log);
  * - diskBytesPerPosting (segment files / postings) and memoryBytesPerPosting (inverted + forward
  *   index bytes / postings) of the flushed segment.
  */
@@ -25,13 +27,14 @@ interface StorageReport {
   flushSeconds: number;
   mergeSeconds: number;
   reopenSeconds: number;
+  bulkLoad: { segmentDocs: number; seconds: number; vectorsPerSec: number };
   diskBytesPerPosting: number;
   memoryBytesPerPosting: number;
   postings: number;
 }
 
 const USAGE =
-  "usage: npm run bench -- storage [--docs N (1000000)] [--ingest-docs M (200000)] [--ingest-seconds S (5)] [--vectors-per-call V (1)] [--seed S] [--dir D] [--json out.json]";
+  "usage: npm run bench -- storage [--docs N (1000000)] [--ingest-docs M (200000)] [--ingest-seconds S (5)] [--vectors-per-call V (1)] [--segment-docs B (50000)] [--seed S] [--dir D] [--json out.json]";
 
 function corpus(docs: number, seed: number): SparseVector[] {
   const out: SparseVector[] = [];
@@ -76,7 +79,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--ingest-docs", "--ingest-seconds", "--vectors-per-call", "--seed", "--dir", "--json"]);
+  const args = parseArgs(argv, ["--docs", "--ingest-docs", "--ingest-seconds", "--vectors-per-call", "--segment-docs", "--seed", "--dir", "--json"]);
   const perCall = intOption(args, "--vectors-per-call", 1, 1);
   const docs = intOption(args, "--docs", 1_000_000, 10);
   const ingestDocs = Math.min(docs, intOption(args, "--ingest-docs", 200_000, 1));
@@ -89,7 +92,8 @@ export async function run(argv: string[]): Promise<void> {
   const vectors = corpus(docs, seed);
   log(`generated ${docs} synthetic documents in ${seconds(t0).toFixed(1)} s`);
 
-  const report: StorageReport = { docs, ingest: [], flushSeconds: 0, mergeSeconds: 0, reopenSeconds: 0, diskBytesPerPosting: 0, memoryBytesPerPosting: 0, postings: 0 };
+  const segmentDocs = intOption(args, "--segment-docs", 50_000, 1);
+  const report: StorageReport = { docs, ingest: [], flushSeconds: 0, mergeSeconds: 0, reopenSeconds: 0, bulkLoad: { segmentDocs, seconds: 0, vectorsPerSec: 0 }, diskBytesPerPosting: 0, memoryBytesPerPosting: 0, postings: 0 };
   for (const mode of ["always", "batch", "off"] as const) {
     for (const writers of [1, 64]) {
       const rate = await ingest(join(root, "ingest"), vectors.slice(0, ingestDocs), mode, writers, ingestSeconds, perCall);
@@ -132,6 +136,19 @@ export async function run(argv: string[]): Promise<void> {
   await c.forceMerge();
   report.mergeSeconds = seconds(t0);
   log(`merge   ${before} segments, ${c.count()} docs into ${c.stats().segments}: ${report.mergeSeconds.toFixed(2)} s`);
+  await c.close();
+  rmSync(tiers, { recursive: true, force: true });
+
+  // Bulk load: the documents streamed straight into segments (no log), durable at each commit.
+  const bulk = join(root, "bulk");
+  c = await CollectionStore.open(bulk, { create: true, autoMerge: false });
+  t0 = performance.now();
+  await c.bulkLoad((async function* () {
+    for (let i = 0; i < vectors.length; i++) yield { id: `doc-${i}`, vector: vectors[i]! };
+  })(), { segmentDocs });
+  report.bulkLoad.seconds = seconds(t0);
+  report.bulkLoad.vectorsPerSec = Math.round(docs / report.bulkLoad.seconds);
+  log(`bulk    ${c.count()} docs in segments of ${segmentDocs}: ${report.bulkLoad.seconds.toFixed(2)} s, ${report.bulkLoad.vectorsPerSec.toLocaleString("en-US")} vectors/s`);
   await c.close();
   if (!args.values.get("--dir")) rmSync(root, { recursive: true, force: true });
 

@@ -1,3 +1,4 @@
+import { AnseriniVectorParser } from "./anserini-vector.js";
 import type { DocumentInput } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
@@ -30,11 +31,9 @@ export function parseDocumentLine(line: string, o: LineParserOptions): DocumentI
     case "jsonl":
       return parseJsonLine(line, o);
     case "anserini": {
-      const [id, body] = splitTab(line);
-      const counts: Record<string, number> = {};
-      for (const tok of body.split(" ")) if (tok !== "") counts[tok] = (counts[tok] ?? 0) + 1;
-      for (const tok of Object.keys(counts)) counts[tok] = counts[tok]! / o.anseriniScale;
-      return { id, vector: SparseVector.fromTokenMap(counts, requireVocabulary(o)) };
+      const tab = line.indexOf("\t");
+      if (tab <= 0) throw new Error(NO_TAB);
+      return { id: line.slice(0, tab), vector: anseriniParser(o).parse(line, tab + 1) };
     }
     case "msmarco": {
       const [id, text] = splitTab(line);
@@ -43,9 +42,20 @@ export function parseDocumentLine(line: string, o: LineParserOptions): DocumentI
   }
 }
 
+const NO_TAB = "expected `id<TAB>...`: no tab after a non-empty id";
+
+/** One Anserini parser (its reused count array) per parser options, i.e. per ingest. */
+const anseriniParsers = new WeakMap<LineParserOptions, AnseriniVectorParser>();
+
+function anseriniParser(o: LineParserOptions): AnseriniVectorParser {
+  let p = anseriniParsers.get(o);
+  if (p === undefined) anseriniParsers.set(o, (p = new AnseriniVectorParser(requireVocabulary(o), o.anseriniScale)));
+  return p;
+}
+
 function splitTab(line: string): [string, string] {
   const tab = line.indexOf("\t");
-  if (tab <= 0) throw new Error("expected `id<TAB>...`: no tab after a non-empty id");
+  if (tab <= 0) throw new Error(NO_TAB);
   return [line.slice(0, tab), line.slice(tab + 1)];
 }
 

@@ -10,6 +10,7 @@ import type { DocumentInput, SearchHits, SearchRequest } from "../requests.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
+import { BulkLoader, type BulkLoadProgress } from "./bulk-loader.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
 import { walFileName } from "./directory-files.js";
 import { Flusher } from "./flusher.js";
@@ -27,6 +28,7 @@ import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDo
 import { WriteLog } from "./write-log.js";
 
 export type { WalRepair } from "./recovery.js";
+export type { BulkLoadProgress } from "./bulk-loader.js";
 export type { Durability } from "../../storage/wal-writer.js";
 
 export interface CollectionOptions {
@@ -98,6 +100,10 @@ export class CollectionStore {
   private readonly flusher: Flusher;
   private readonly merges: MergeScheduler;
   private closing = false;
+  /** The bulk load in progress (writes wait for it), and the error a failed one left. */
+  private bulkLoading: Promise<void> | null = null;
+  private bulkFailure: unknown = null;
+  private readonly writesInFlight = new Set<Promise<unknown>>();
   private closed = false;
   private backgroundError: unknown = null;
   /** Undoes the encoder's attachment to this collection's statistics (on close). */
@@ -194,9 +200,83 @@ export class CollectionStore {
 
   /** Inserts or replaces documents by id. Resolves when durable (per the mode); searchable at once then. */
   async upsert(docs: DocumentInput[]): Promise<void> {
+    while (this.bulkLoading) await this.bulkLoading; // checked and tracked in one synchronous step
+    this.checkOpen();
+    return this.tracked(this.upsertNow(docs));
+  }
+
+  private async upsertNow(docs: DocumentInput[]): Promise<void> {
+    const stored = await this.storedDocs(docs);
+    if (stored.length === 0) return;
+    const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
+    await this.log.append(RECORD_UPSERT, record, () => {
+      for (const d of stored) applyUpsert(this.live, d);
+    }, true, () => this.checkOpen());
+    this.flusher.maybeFlush();
+    await this.flusher.backpressure();
+  }
+
+  /**
+   * Loads documents straight into segments, bypassing the write-ahead log (bulk-loader.ts): every
+   * `segmentDocs` documents (memtableMaxDocs by default) become a segment, committed with the
+   * manifest; `onCommit` reports the count durable so far after each commit. An id already in
+   * the collection (or earlier in the stream) is replaced, as by upsert. Other writes wait until
+   * the load ends; searches go on and see each committed segment. Resolves to the number of
+   * documents loaded. After a failure the collection must be closed and opened again (it then
+   * holds everything reported by onCommit).
+   */
+  async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: BulkLoadProgress) => void } = {}): Promise<number> {
+    while (this.bulkLoading) await this.bulkLoading;
+    this.checkOpen();
+    const segmentDocs = options.segmentDocs ?? this.options.memtableMaxDocs;
+    if (!Number.isInteger(segmentDocs) || segmentDocs < 1) throw new SparseDbError("INVALID_ARGUMENT", `segmentDocs must be a positive integer, got ${segmentDocs}`);
+    const loader = new BulkLoader(this.live, this.log, this.segmentSet, this.builds, options.onCommit ?? (() => undefined));
+    let release!: () => void;
+    this.bulkLoading = new Promise<void>((r) => (release = r));
+    try {
+      // No log record may be newer than a bulk segment: let the writes under way land, then
+      // commit the memtable.
+      await Promise.allSettled([...this.writesInFlight]);
+      await this.idle();
+      await this.segmentSet.serialized(() => this.flusher.flushLocked());
+      await loader.load(this.storedBatches(docs, segmentDocs));
+    } catch (e) {
+      this.bulkFailure = e;
+      throw e;
+    } finally {
+      this.bulkLoading = null;
+      release();
+      // (Not after a failure: a merge's commit would persist what the failed load changed in memory.)
+      if (this.bulkFailure === null) this.merges.schedule();
+    }
+    return loader.committedDocs;
+  }
+
+  /** `docs` in stored form, segmentDocs at a time (checked and encoded in chunks of 1024). */
+  private async *storedBatches(docs: AsyncIterable<DocumentInput>, segmentDocs: number): AsyncGenerator<StoredDoc[]> {
+    let batch: StoredDoc[] = [];
+    let chunk: DocumentInput[] = [];
+    const take = async (): Promise<void> => {
+      for (const d of await this.storedDocs(chunk)) batch.push(d);
+      chunk = [];
+    };
+    for await (const d of docs) {
+      chunk.push(d);
+      if (chunk.length >= 1024 || batch.length + chunk.length >= segmentDocs) await take();
+      if (batch.length >= segmentDocs) {
+        yield batch;
+        batch = [];
+      }
+    }
+    await take();
+    if (batch.length > 0) yield batch;
+  }
+
+  /** Checks documents and turns them into their stored form (encoding texts). */
+  private async storedDocs(docs: DocumentInput[]): Promise<StoredDoc[]> {
     this.checkOpen();
     const checked = checkUpsert(docs, { vocabSize: this.vocabSize });
-    if (checked.length === 0) return;
+    if (checked.length === 0) return [];
     const vectors: (SparseVector | null)[] = checked.map((d, i) => {
       if (d.vector !== undefined) return d.vector;
       if (!this.options.encoder) {
@@ -216,24 +296,30 @@ export class CollectionStore {
         if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
       });
     }
-    const stored: StoredDoc[] = checked.map((d, i) => ({
+    return checked.map((d, i) => ({
       id: d.id,
       terms: vectors[i]!.terms,
       weights: vectors[i]!.weights,
       meta: d.metadata === null ? null : packValue(d.metadata),
       length: lengths[i]!,
     }));
-    const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
-    await this.log.append(RECORD_UPSERT, record, () => {
-      for (const d of stored) applyUpsert(this.live, d);
-    }, true, () => this.checkOpen());
-    this.flusher.maybeFlush();
-    await this.flusher.backpressure();
+  }
+
+  /** Runs a write, known to bulkLoad until it settles. */
+  private tracked<T>(write: Promise<T>): Promise<T> {
+    const p = write.finally(() => this.writesInFlight.delete(p));
+    this.writesInFlight.add(p);
+    return p;
   }
 
   /** Deletes documents by id; resolves to how many existed. */
   async delete(ids: string[]): Promise<number> {
+    while (this.bulkLoading) await this.bulkLoading; // checked and tracked in one synchronous step
     this.checkOpen();
+    return this.tracked(this.deleteNow(ids));
+  }
+
+  private async deleteNow(ids: string[]): Promise<number> {
     checkDelete(ids);
     if (ids.length === 0) return 0;
     let deleted = 0;
@@ -385,7 +471,9 @@ export class CollectionStore {
     let error: unknown = null;
     try {
       await this.idle();
-      await this.segmentSet.serialized(() => this.flusher.flushLocked());
+      // After a failed bulk load memory may hold deletions of versions its uncommitted segment
+      // replaced; only a reopen shows the committed state, so commit nothing more.
+      if (this.bulkFailure === null) await this.segmentSet.serialized(() => this.flusher.flushLocked());
     } catch (e) {
       error = e; // the log still holds everything acknowledged; the next open replays it
     }
@@ -401,6 +489,9 @@ export class CollectionStore {
 
   private checkOpen(): void {
     if (this.closed || this.closing) throw new SparseDbError("CLOSED", `collection ${this.dir} is closed; open it again`);
+    if (this.bulkFailure !== null) {
+      throw new SparseDbError("CLOSED", `a bulk load into ${this.dir} failed (${(this.bulkFailure as Error).message ?? String(this.bulkFailure)}); close the collection and open it again (it holds what the load reported committed)`);
+    }
   }
 }
 

@@ -34,6 +34,11 @@ export interface CollectionBackend {
   sync(): Promise<void>;
   close(): Promise<void>;
   search(request: SearchRequest): Promise<SearchHits>;
+  /**
+   * Loads documents straight into segments (no write-ahead log); onCommit gets the count durable
+   * so far after each segment commit. Optional: Collection.bulkLoad falls back to upserts.
+   */
+  bulkLoad?(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: { committedDocs: number }) => void }): Promise<number>;
   /** Checks the collection's files on disk (optional: a backend without files has none to check). */
   verify?(): Promise<CollectionCheck>;
 }

@@ -36,7 +36,10 @@ ${TARGET_HELP.split("\n").filter((l) => !/--connect|--token/.test(l)).join("\n")
   -f, --format FORMAT    jsonl | anserini | msmarco
       --on-error MODE    stop (default): check every line first and write nothing if one is bad;
                          skip: report bad lines with their numbers and go on
-      --batch N          documents per write (default 256)
+      --batch N          documents per write (default 256; with --wal)
+      --segment-docs N   documents per segment in a bulk load (default 50000)
+      --wal              write through the write-ahead log, batch by batch (the default for
+                         msmarco text), instead of a bulk load
       --text-field NAME  the jsonl field holding the text (default "text")
       --vector-keys K    jsonl vector keys: tokens (default) or ids
       --scale N          anserini weight scale (default 100)
@@ -44,8 +47,11 @@ ${ENCODER_HELP}
   -h, --help             this help
 
 Progress goes to stderr: a bar with rate and ETA on a terminal, a line every 5 s otherwise.
-Each batch is written atomically (all of its documents or none), so an interrupted or failed run
-leaves whole documents only. Exit codes: 0 done, 1 failed (or bad lines with --on-error stop),
+jsonl and anserini files are bulk-loaded: every --segment-docs documents become a segment,
+committed without the write-ahead log (other writers to the collection wait meanwhile); what the
+command reports written (through FILE:LINE; without a terminal, a line per commit) is durable, and an interrupted, failed or killed run
+leaves the file loaded up to its last commit. With --wal each batch is written atomically (all of
+its documents or none), so an interrupted or failed run leaves whole documents only. Exit codes: 0 done, 1 failed (or bad lines with --on-error stop),
 2 bad usage.`;
 
 const MAX_REPORTED_BAD_LINES = 20;
@@ -62,6 +68,8 @@ export const ingestCommand: Command = {
       format: { type: "string", short: "f" },
       "on-error": { type: "string" },
       batch: { type: "string" },
+      "segment-docs": { type: "string" },
+      wal: { type: "boolean" },
       "text-field": { type: "string" },
       "vector-keys": { type: "string" },
       scale: { type: "string" },
@@ -77,6 +85,8 @@ export const ingestCommand: Command = {
     const vectorKeys = stringOption(values, "vector-keys") ?? "tokens";
     if (vectorKeys !== "tokens" && vectorKeys !== "ids") throw new UsageError("--vector-keys must be tokens or ids");
     const batchSize = intOption(values, "batch", 256, 1, 100_000);
+    const segmentDocs = intOption(values, "segment-docs", 50_000, 1, 10_000_000);
+    const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
     const name = collectionName(values);
 
@@ -113,7 +123,8 @@ export const ingestCommand: Command = {
           return EXIT_FAILURE;
         }
       }
-      return await ingestLines(source, parser, collection, { batchSize, io, label: `ingest ${name}`, file });
+      const o = { batchSize, segmentDocs, io, label: `ingest ${name}`, file };
+      return await (bulk ? bulkIngestLines(source, parser, collection, o) : ingestLines(source, parser, collection, o));
     } finally {
       await db.close();
       if (spool !== undefined) await rm(spool, { recursive: true, force: true });
@@ -131,6 +142,72 @@ async function firstBadLine(source: LineSource, parser: LineParserOptions): Prom
     }
   }
   return undefined;
+}
+
+/**
+ * The bulk path: documents go straight into segments (Collection.bulkLoad); after each segment
+ * commit the progress and the last durable line are known, and that is what is reported.
+ */
+async function bulkIngestLines(
+  source: LineSource,
+  parser: LineParserOptions,
+  collection: Collection,
+  o: { segmentDocs: number; io: CliIo; label: string; file: string },
+): Promise<number> {
+  const progress = new Progress(o.io.stderr, o.label, source.size);
+  let badLines = 0, interrupted = false, committed = 0, committedLine = 0;
+  void o.io.interrupted.then(() => (interrupted = true));
+  // The line of each document handed over not yet known committed (for "durable through").
+  const lineOf: number[] = [];
+  let lineOfStart = 0;
+  async function* docs(): AsyncGenerator<DocumentInput> {
+    for await (const [n, line] of source.lines()) {
+      if (interrupted) return;
+      if (line.trim() === "") continue;
+      let doc: DocumentInput;
+      try {
+        doc = parseDocumentLine(line, parser);
+      } catch (e) {
+        badLines++;
+        if (badLines <= MAX_REPORTED_BAD_LINES) o.io.stderr.write(`${o.file}:${n}: ${describeError(e)} (skipped)\n`);
+        continue;
+      }
+      lineOf.push(n);
+      yield doc;
+    }
+  }
+  let failure: unknown;
+  try {
+    await collection.bulkLoad(docs(), {
+      segmentDocs: o.segmentDocs,
+      onCommit: ({ committedDocs }) => {
+        committedLine = lineOf[committedDocs - 1 - lineOfStart]!;
+        lineOf.splice(0, committedDocs - lineOfStart);
+        lineOfStart = committedDocs;
+        committed = committedDocs;
+        progress.update(committed, source.bytesRead);
+        // In a log (not a terminal) every commit is an acknowledged point a killed run keeps.
+        if (o.io.stderr.isTTY !== true) o.io.stderr.write(`${o.label}: ${committed} docs durable through ${o.file}:${committedLine}\n`);
+      },
+    });
+  } catch (e) {
+    failure = e;
+  }
+  progress.done(committed, source.bytesRead);
+  if (badLines > MAX_REPORTED_BAD_LINES) o.io.stderr.write(`... ${badLines - MAX_REPORTED_BAD_LINES} more bad lines not shown\n`);
+  const through = committed > 0 ? ` (durable through ${o.file}:${committedLine})` : "";
+  const summary = `${committed} documents written${badLines > 0 ? `, ${badLines} bad lines skipped` : ""}`;
+  if (failure !== undefined) {
+    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}${through}; the collection holds them once opened again\n`);
+    return EXIT_FAILURE;
+  }
+  const total = `${summary}; collection now holds ${await collection.count()}${through}`;
+  if (interrupted) {
+    o.io.stderr.write(`ingest interrupted: ${total}\n`);
+    return EXIT_FAILURE;
+  }
+  o.io.stdout.write(`${total}\n`);
+  return EXIT_OK;
 }
 
 async function ingestLines(

@@ -1,0 +1,100 @@
+import { applyDelete } from "./apply-writes.js";
+import { LiveSegment } from "./live-segment.js";
+import type { LiveState } from "./live-state.js";
+import type { SegmentBuildService } from "./segment-build-service.js";
+import { SegmentInputBuilder } from "./segment-input.js";
+import type { SegmentSet } from "./segment-set.js";
+import type { StoredDoc } from "./wal-records.js";
+import type { WriteLog } from "./write-log.js";
+
+export interface BulkLoadProgress {
+  /** Documents of the source in committed segments so far (each counted once, replacements too). */
+  committedDocs: number;
+  segments: number;
+}
+
+/**
+ * Loads a stream of documents straight into segments, without the write-ahead log: every
+ * `segmentDocs` documents become one segment, built on the build worker while the next batch is
+ * read, then committed through the segment set (segment file, the bitsets of the older versions
+ * it replaces, then the manifest naming it). A document is durable once that manifest commit
+ * returns, and only then counted in `onCommit`; a crash before leaves the collection as at the
+ * previous commit (open() removes the unnamed segment file).
+ *
+ * The caller holds other writes off for the duration (CollectionStore gates upsert and delete)
+ * and has flushed the memtable, so no log record can be newer than a bulk segment: replay would
+ * otherwise resurrect an older version over it.
+ */
+export class BulkLoader {
+  committedDocs = 0;
+  private segmentsCommitted = 0;
+
+  constructor(
+    private readonly live: LiveState,
+    private readonly log: WriteLog,
+    private readonly segments: SegmentSet,
+    private readonly builds: SegmentBuildService,
+    private readonly onCommit: (p: BulkLoadProgress) => void,
+  ) {}
+
+  /**
+   * Reads `batches` (each the stored form of up to segmentDocs documents) and commits each as a
+   * segment; at most one batch is being built while the next is read.
+   */
+  async load(batches: AsyncIterable<StoredDoc[]>): Promise<void> {
+    let pending: Promise<void> | null = null;
+    try {
+      for await (const batch of batches) {
+        if (batch.length === 0) continue;
+        const built = this.build(batch);
+        built.catch(() => undefined); // handled below; an earlier commit's failure may end the loop first
+        if (pending) await pending;
+        pending = built.then((b) => this.commit(b));
+        // Surface a failed build or commit before reading further (the next await sees it too).
+        pending.catch(() => undefined);
+      }
+    } finally {
+      if (pending) await pending;
+    }
+  }
+
+  private async build(batch: StoredDoc[]): Promise<{ seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }> {
+    // The last version of an id within the batch wins (a segment holds an id once).
+    const last = new Map<string, number>();
+    batch.forEach((d, i) => last.set(d.id, i));
+    const docs = last.size === batch.length ? batch : batch.filter((d, i) => last.get(d.id) === i);
+    let postings = 0;
+    for (const d of docs) postings += d.terms.length;
+    const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: docs.length, postings });
+    for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length);
+    const id = this.segments.newFileNumber();
+    const built = await this.builds.build(input.finish(), id);
+    const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
+    seg.commit.checksums = built.checksums;
+    seg.commit.sourceLog = null; // no log holds these documents
+    return { seg, docs, sourceDocs: batch.length };
+  }
+
+  private async commit(b: { seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }): Promise<void> {
+    await this.segments.serialized(async () => {
+      const live = this.live;
+      // Older versions anywhere (earlier segments, this load's included) go, as an upsert's would.
+      for (const d of b.docs) {
+        applyDelete(live, d.id);
+        live.statistics.count(d.terms, d.length, 1);
+      }
+      live.segments.push(b.seg);
+      try {
+        await this.segments.commit(live, this.log);
+      } catch (e) {
+        // Not committed: the documents are not in the collection (a reopen shows the last commit).
+        live.segments = live.segments.filter((s) => s !== b.seg);
+        for (const d of b.docs) live.statistics.count(d.terms, d.length, -1);
+        throw e;
+      }
+    });
+    this.committedDocs += b.sourceDocs;
+    this.segmentsCommitted++;
+    this.onCommit({ committedDocs: this.committedDocs, segments: this.segmentsCommitted });
+  }
+}
