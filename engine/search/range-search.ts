@@ -8,6 +8,7 @@ import type { DocFilter } from "./algorithm.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearchReference, scanAllReference } from "./range-search-reference.js";
 import { compareHits, type DocHit } from "./top-k.js";
+import { clearQuery, loadSlots, runKernelSearch, type KernelExports, type KernelTables } from "./kernel-abi.js";
 import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memory.js";
 
 /**
@@ -108,17 +109,6 @@ function finish(r: RangeSearchResult, rq: RangeQuery): RangeSearchResult {
   return r;
 }
 
-interface KernelExports {
-  setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number, nibbleRows: number): void;
-  setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
-  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
-  scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
-  postingsScored(): number;
-  candidates(): number;
-  boundsMs(): number;
-  collectMs(): number;
-  scoreMs(): number;
-}
 
 /** Heap capacity of a kernel: larger k runs on the reference. */
 export const KERNEL_MAX_K = 10_000;
@@ -159,6 +149,7 @@ class RangeKernel {
   private readonly heapScore: Float64Array;
   private readonly heapDoc: Int32Array;
   private readonly rareBase: number;
+  private readonly tables: KernelTables;
   private filter: DocFilter | undefined;
 
   static of(index: SegmentIndex, k: number): RangeKernel | undefined {
@@ -243,6 +234,7 @@ class RangeKernel {
       this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
       bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
     );
+    this.tables = { slotMap: this.slotMap, slotWeight: this.slotWeight, denseList: this.denseList, nibbleList: this.nibbleList, rareList: this.rareList, rareBase: this.rareBase };
     if (sharing !== undefined) {
       // One more scratch area per worker thread, in setScratch's argument order.
       const r = (bytes: number) => mem.reserve(bytes);
@@ -256,21 +248,8 @@ class RangeKernel {
   }
 
   search(rq: RangeQuery, k: number, filter: DocFilter | undefined, timing: boolean): RangeSearchResult {
-    this.load(rq);
     this.filter = filter;
-    const nDense = rq.dense.length / 2, nNibble = rq.nibble.length / 2, nRare = rq.rare.length / 3;
-    this.denseList.set(rq.dense);
-    this.nibbleList.set(rq.nibble);
-    for (let j = 0; j < nRare; j++) {
-      this.rareList[4 * j] = this.rareBase + 2 * rq.rare[3 * j]!;
-      this.rareList[4 * j + 1] = this.rareBase + 2 * rq.rare[3 * j + 1]!;
-      this.rareList[4 * j + 2] = rq.rare[3 * j + 2]!;
-      this.rareList[4 * j + 3] = 0;
-    }
-    const size = this.x.search(
-      nDense, nNibble, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
-      rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0,
-    );
+    const size = runKernelSearch(this.x, this.tables, rq, k, filter !== undefined, timing);
     const result = this.collect(size, rq);
     result.candidates = this.x.candidates();
     if (timing) result.phases = { boundsMs: this.x.boundsMs(), collectMs: this.x.collectMs(), scoreMs: this.x.scoreMs() };
@@ -278,22 +257,14 @@ class RangeKernel {
   }
 
   scanAll(rq: RangeQuery, k: number, filter: DocFilter | undefined): RangeSearchResult {
-    this.load(rq);
+    loadSlots(this.tables, rq);
     this.filter = filter;
     const size = this.x.scanAll(k, rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0);
     return this.collect(size, rq);
   }
 
-  /** Query terms into the slot map (slot + 1; 0 = not in the query). */
-  private load(rq: RangeQuery): void {
-    for (let i = 0; i < rq.terms.length; i++) {
-      this.slotMap[rq.terms[i]!] = i + 1;
-      this.slotWeight[i + 1] = rq.scoreWeights[i]!;
-    }
-  }
-
   private collect(size: number, rq: RangeQuery): RangeSearchResult {
-    for (const t of rq.terms) this.slotMap[t] = 0;
+    clearQuery(this.tables, rq);
     this.filter = undefined;
     const hits: DocHit[] = new Array(size);
     for (let i = 0; i < size; i++) hits[i] = { doc: this.heapDoc[i]!, score: this.heapScore[i]! };
