@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runUntilKilled } from "./kill-child.js";
 import { Database } from "../../engine/database.js";
 
 export interface CatalogSoakReport {
@@ -22,25 +22,7 @@ export interface CatalogSoakReport {
 const WRITER = fileURLToPath(new URL("./catalog-writer.js", import.meta.url));
 
 async function runAndKill(dir: string, killAfterMs: number): Promise<void> {
-  const child = spawn(process.execPath, [WRITER, dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setInterval(() => {
-      if (out.includes('{"ready":true}')) {
-        clearInterval(t);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(t);
-        reject(new Error(`catalog writer exited early: ${err}`));
-      }
-    }, 2);
-  });
-  await new Promise((r) => setTimeout(r, killAfterMs));
-  child.kill("SIGKILL");
-  await exited;
+  await runUntilKilled(WRITER, [dir], killAfterMs, "catalog writer");
 }
 
 /**

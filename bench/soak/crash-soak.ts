@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runUntilKilled } from "./kill-child.js";
 import { CollectionStore } from "../../engine/collection/collection-store.js";
 
 export interface CrashSoakReport {
@@ -22,28 +22,8 @@ interface Attempt {
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
 
 /** Runs the child until `killAfterMs` after it is ready, SIGKILLs it, and returns its stdout lines. */
-export async function runAndKill(dir: string, tag: string, killAfterMs: number): Promise<string[]> {
-  const child = spawn(process.execPath, [WRITER, dir, tag], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setInterval(() => {
-      if (out.includes('{"ready":true}')) {
-        clearInterval(t);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(t);
-        reject(new Error(`crash writer exited early: ${err}`));
-      }
-    }, 2);
-  });
-  await new Promise((r) => setTimeout(r, killAfterMs));
-  child.kill("SIGKILL");
-  await exited;
-  return out.split("\n").filter((l) => l.endsWith("}"));
+export function runAndKill(dir: string, tag: string, killAfterMs: number): Promise<string[]> {
+  return runUntilKilled(WRITER, [dir, tag], killAfterMs, "crash writer");
 }
 
 /**
