@@ -144,6 +144,39 @@ async function firstBadLine(source: LineSource, parser: LineParserOptions): Prom
   return undefined;
 }
 
+/** A line source's documents with their line numbers; bad lines are counted and reported as skipped. */
+class ParsedLines {
+  bad = 0;
+  constructor(
+    private readonly source: LineSource,
+    private readonly parser: LineParserOptions,
+    private readonly o: { io: CliIo; file: string },
+    /** Checked before each line: true ends the iteration there. */
+    private readonly stop: () => boolean,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<[number, DocumentInput]> {
+    for await (const [n, line] of this.source.lines()) {
+      if (this.stop()) return;
+      if (line.trim() === "") continue;
+      let doc: DocumentInput;
+      try {
+        doc = parseDocumentLine(line, this.parser);
+      } catch (e) {
+        this.bad++;
+        if (this.bad <= MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`${this.o.file}:${n}: ${describeError(e)} (skipped)\n`);
+        continue;
+      }
+      yield [n, doc];
+    }
+  }
+
+  /** After the run: how many bad lines went unreported. */
+  reportRest(): void {
+    if (this.bad > MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`... ${this.bad - MAX_REPORTED_BAD_LINES} more bad lines not shown\n`);
+  }
+}
+
 /**
  * The bulk path: documents go straight into segments (Collection.bulkLoad); after each segment
  * commit the progress and the last durable line are known, and that is what is reported.
@@ -155,23 +188,14 @@ async function bulkIngestLines(
   o: { segmentDocs: number; io: CliIo; label: string; file: string },
 ): Promise<number> {
   const progress = new Progress(o.io.stderr, o.label, source.size);
-  let badLines = 0, interrupted = false, committed = 0, committedLine = 0;
+  let interrupted = false, committed = 0, committedLine = 0;
+  const parsed = new ParsedLines(source, parser, o, () => interrupted);
   void o.io.interrupted.then(() => (interrupted = true));
   // The line of each document handed over not yet known committed (for "durable through").
   const lineOf: number[] = [];
   let lineOfStart = 0;
   async function* docs(): AsyncGenerator<DocumentInput> {
-    for await (const [n, line] of source.lines()) {
-      if (interrupted) return;
-      if (line.trim() === "") continue;
-      let doc: DocumentInput;
-      try {
-        doc = parseDocumentLine(line, parser);
-      } catch (e) {
-        badLines++;
-        if (badLines <= MAX_REPORTED_BAD_LINES) o.io.stderr.write(`${o.file}:${n}: ${describeError(e)} (skipped)\n`);
-        continue;
-      }
+    for await (const [n, doc] of parsed) {
       lineOf.push(n);
       yield doc;
     }
@@ -194,9 +218,9 @@ async function bulkIngestLines(
     failure = e;
   }
   progress.done(committed, source.bytesRead);
-  if (badLines > MAX_REPORTED_BAD_LINES) o.io.stderr.write(`... ${badLines - MAX_REPORTED_BAD_LINES} more bad lines not shown\n`);
+  parsed.reportRest();
   const through = committed > 0 ? ` (durable through ${o.file}:${committedLine})` : "";
-  const summary = `${committed} documents written${badLines > 0 ? `, ${badLines} bad lines skipped` : ""}`;
+  const summary = `${committed} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}`;
   if (failure !== undefined) {
     o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}${through}; the collection holds them once opened again\n`);
     return EXIT_FAILURE;
@@ -217,7 +241,7 @@ async function ingestLines(
   o: { batchSize: number; io: CliIo; label: string; file: string },
 ): Promise<number> {
   const progress = new Progress(o.io.stderr, o.label, source.size);
-  let written = 0, badLines = 0, stopped: string | undefined;
+  let written = 0, stopped: string | undefined;
   let batch: DocumentInput[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -237,17 +261,8 @@ async function ingestLines(
     inFlight.add(p);
   };
 
-  for await (const [n, line] of source.lines()) {
-    if (failure !== undefined || interrupted) break;
-    if (line.trim() === "") continue;
-    let doc: DocumentInput;
-    try {
-      doc = parseDocumentLine(line, parser);
-    } catch (e) {
-      badLines++;
-      if (badLines <= MAX_REPORTED_BAD_LINES) o.io.stderr.write(`${o.file}:${n}: ${describeError(e)} (skipped)\n`);
-      continue;
-    }
+  const parsed = new ParsedLines(source, parser, o, () => failure !== undefined || interrupted);
+  for await (const [, doc] of parsed) {
     batch.push(doc);
     if (batch.length >= o.batchSize) {
       write(batch);
@@ -261,8 +276,8 @@ async function ingestLines(
   if (failure === undefined && !interrupted) await collection.flush().catch((e: unknown) => (failure = e));
   progress.done(written, source.bytesRead);
   if (interrupted) stopped = "interrupted";
-  if (badLines > MAX_REPORTED_BAD_LINES) o.io.stderr.write(`... ${badLines - MAX_REPORTED_BAD_LINES} more bad lines not shown\n`);
-  const summary = `${written} documents written${badLines > 0 ? `, ${badLines} bad lines skipped` : ""}; collection now holds ${await collection.count()}`;
+  parsed.reportRest();
+  const summary = `${written} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}; collection now holds ${await collection.count()}`;
   if (failure !== undefined) {
     o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary} (every written batch is complete)\n`);
     return EXIT_FAILURE;
