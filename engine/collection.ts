@@ -2,7 +2,8 @@ import type { Encoder } from "../encoder/index.js";
 import { SparseDbError } from "./errors.js";
 import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
-import type { DocumentInput, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
+import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
+import { checkScroll } from "./scroll-request.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "./validate-request.js";
 import type { CollectionBackend } from "./database/collection-backend.js";
 
@@ -86,6 +87,18 @@ export class Collection {
   async get(id: string): Promise<StoredDocument | null> {
     this.checkOpen();
     return (await this.store.get(checkId(id, "get"))) ?? null;
+  }
+
+  /**
+   * One page of the live documents in external-id order, as Qdrant's scroll: pass each page's
+   * `nextCursor` to get the next (null: the end). The cursor is the last id returned, so documents
+   * written behind it are not seen, those ahead of it are, none comes twice, deleted ones do not
+   * come. Also serves `sparsedb export`.
+   */
+  async scroll(request: ScrollRequest): Promise<ScrollPage> {
+    this.checkOpen();
+    checkScroll(request);
+    return this.store.scroll(request);
   }
 
   async count(): Promise<number> {

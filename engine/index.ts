@@ -3,6 +3,8 @@
  */
 export { Database, Collection } from "./database.js";
 export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
+export type { ScrollRequest, ScrollPage, ScrolledDocument } from "./requests.js";
+export { MAX_SCROLL_LIMIT } from "./scroll-request.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
 export type { WalRepair } from "./collection/recovery.js";
 export { SparseClient } from "./client/sparse-client.js";

@@ -37,6 +37,35 @@ export interface StoredDocument {
   id: string;
   vector: SparseVector;
   metadata?: unknown;
+  /** The document's text, where the collection stores texts. */
+  text?: string;
+}
+
+/**
+ * One page of a paged listing of the live documents (Collection.scroll), in external-id order
+ * (UTF-16 code units). `cursor` is a previous page's `nextCursor`, unchanged (absent: from the
+ * first id); `limit` an integer in 1..MAX_SCROLL_LIMIT; `filter` as search's; `withVectors`
+ * (default true) false leaves vectors out.
+ */
+export interface ScrollRequest {
+  limit: number;
+  cursor?: string;
+  filter?: Filter;
+  withVectors?: boolean;
+}
+
+/** A document of a scroll page: a StoredDocument, without `vector` when the request said withVectors: false. */
+export type ScrolledDocument = Omit<StoredDocument, "vector"> & { vector?: SparseVector };
+
+/**
+ * A scroll page: its documents in id order, and the cursor of the next page, or null at the end.
+ * The cursor stands for "after the last id returned": a later page sees the documents live at
+ * its own time whose ids sort after it, so no id comes twice, deletions are respected, and
+ * documents written behind the cursor are not seen (those ahead of it are).
+ */
+export interface ScrollPage {
+  documents: ScrolledDocument[];
+  nextCursor: string | null;
 }
 
 export interface SearchRequest {

@@ -1,5 +1,6 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import type { DocumentInput, ScrolledDocument, ScrollPage, ScrollRequest, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import { checkScroll } from "../scroll-request.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
@@ -39,6 +40,16 @@ export class RemoteCollection {
     return doc;
   }
 
+  /** One page of the live documents in id order (the library's Collection.scroll, over the wire). */
+  async scroll(request: ScrollRequest): Promise<ScrollPage> {
+    const r = checkScroll(request);
+    const args: Record<string, unknown> = { collection: this.name, limit: r.limit, withVectors: r.withVectors };
+    if (r.cursor !== undefined) args.cursor = r.cursor;
+    if (r.filter !== undefined) args.filter = r.filter;
+    const page = (await this.client.request("scroll", args)) as { documents: WireDocument[]; nextCursor: string | null };
+    return { documents: page.documents.map(documentFromWire), nextCursor: page.nextCursor };
+  }
+
   async count(): Promise<number> {
     return (await this.client.request("count", { collection: this.name })) as number;
   }
@@ -70,6 +81,20 @@ export class RemoteCollection {
 
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */
   async close(): Promise<void> {}
+}
+
+interface WireDocument {
+  id: string;
+  vector?: { terms: number[]; weights: number[] };
+  metadata?: unknown;
+  text?: string;
+}
+
+function documentFromWire(r: WireDocument): ScrolledDocument {
+  const doc: ScrolledDocument = { id: r.id, metadata: r.metadata ?? null };
+  if (r.vector !== undefined && r.vector !== null) doc.vector = SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: ANY_TERM });
+  if (typeof r.text === "string") doc.text = r.text;
+  return doc;
 }
 
 /** Term ids are checked against the collection's vocabulary by the server. */

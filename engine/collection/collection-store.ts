@@ -6,7 +6,7 @@ import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
 import { compileFilter } from "../filter.js";
-import type { DocumentInput, SearchHits, SearchRequest } from "../requests.js";
+import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest } from "../requests.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
@@ -23,6 +23,8 @@ import { SegmentSet } from "./segment-set.js";
 import type { Snapshot } from "./snapshot.js";
 import { searchSnapshot, type SnapshotSearchOptions } from "./snapshot-search.js";
 import { searchSnapshotParallel, segmentSearchPool } from "./parallel-search.js";
+import { scrollSnapshot } from "./scroll-snapshot.js";
+import { checkScroll, encodeCursor } from "../scroll-request.js";
 import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
 import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./wal-records.js";
 import { WriteLog } from "./write-log.js";
@@ -373,6 +375,29 @@ export class CollectionStore {
       const pool = segmentSearchPool();
       if (pool !== undefined) return await searchSnapshotParallel(snap, query, searchOptions, pool);
       return searchSnapshot(snap, query, searchOptions);
+    } finally {
+      snap.release();
+    }
+  }
+
+  /**
+   * One page of the live documents in external-id order (scroll-snapshot.ts), over one snapshot:
+   * the cursor is the last id returned, so later pages see the documents live then whose ids
+   * sort after it (see ScrollPage in requests.ts).
+   */
+  scroll(request: ScrollRequest): ScrollPage {
+    this.checkOpen();
+    const r = checkScroll(request);
+    const snap = this.snapshot();
+    try {
+      const { documents, more } = scrollSnapshot(snap, {
+        limit: r.limit,
+        after: r.after,
+        accept: r.filter === undefined ? undefined : compileFilter(r.filter),
+        withVectors: r.withVectors,
+        vocabSize: this.vocabSize,
+      });
+      return { documents, nextCursor: more ? encodeCursor(documents[documents.length - 1]!.id) : null };
     } finally {
       snap.release();
     }

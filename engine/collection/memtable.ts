@@ -9,6 +9,8 @@ import type { StoredDoc } from "./wal-records.js";
 export class Memtable {
   private readonly docs = new Map<string, StoredDoc>();
   private postings = 0;
+  /** Bumped whenever an id not yet present is added (scroll's sorted-id cache, id-order.ts, keys on it). */
+  idsAdded = 0;
 
   get size(): number {
     return this.docs.size;
@@ -24,7 +26,7 @@ export class Memtable {
 
   /** Inserts or replaces. */
   put(doc: StoredDoc): void {
-    this.delete(doc.id);
+    if (!this.delete(doc.id)) this.idsAdded++;
     this.docs.set(doc.id, doc);
     this.postings += doc.terms.length;
   }

@@ -2,7 +2,7 @@ import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 
-import type { Durability, DocumentInput, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import type { Durability, DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
 
 export type { Durability, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
 
@@ -34,6 +34,8 @@ export interface CollectionBackend {
   sync(): Promise<void>;
   close(): Promise<void>;
   search(request: SearchRequest): Promise<SearchHits>;
+  /** One page of the live documents in external-id order (requests.ts's ScrollPage says what the cursor guarantees). */
+  scroll(request: ScrollRequest): ScrollPage | Promise<ScrollPage>;
   /**
    * Loads documents straight into segments (no write-ahead log); onCommit gets the count durable
    * so far after each segment commit. Optional: Collection.bulkLoad falls back to upserts.

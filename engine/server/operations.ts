@@ -4,6 +4,7 @@ import { withConfigDefaults } from "../database/collection-config.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
 import type { ServerLimits } from "./limits.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
+import { SCROLL_OPERATIONS } from "./operations-scroll.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -14,7 +15,7 @@ export interface OperationContext {
   serverStats(): Record<string, unknown>;
 }
 
-type Handler = (args: Record<string, unknown>, ctx: OperationContext) => Promise<unknown>;
+export type Handler = (args: Record<string, unknown>, ctx: OperationContext) => Promise<unknown>;
 
 async function collectionArg(args: Record<string, unknown>, ctx: OperationContext): Promise<Collection> {
   return ctx.db.collection(requireString(args, "collection", 64));
@@ -104,4 +105,6 @@ export const OPERATIONS: Record<string, Handler> = {
     const { collection: _name, ...request } = args;
     return hitsToWire(await c.search(checkSearch(request, requestContext(c, ctx))));
   },
+
+  ...SCROLL_OPERATIONS,
 };

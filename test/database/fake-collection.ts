@@ -10,6 +10,8 @@ import type {
   SearchRequest,
   StoredDocument,
 } from "../../engine/database/collection-backend.js";
+import type { ScrollPage, ScrollRequest } from "../../engine/requests.js";
+import { checkScroll, encodeCursor } from "../../engine/scroll-request.js";
 import { checkVector } from "../../engine/validate-request.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { compileFilter } from "../../engine/filter.js";
@@ -96,6 +98,16 @@ export class FakeCollection implements CollectionBackend {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+  }
+
+  /** Sorts every page (a stand-in: the real store walks cached id orders). */
+  scroll(request: ScrollRequest): ScrollPage {
+    this.check();
+    const r = checkScroll(request);
+    const pass = r.filter === undefined ? () => true : compileFilter(r.filter);
+    const after = [...this.docs.values()].filter((d) => (r.after === undefined || d.id > r.after) && pass(d.metadata)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const documents = after.slice(0, r.limit).map((d) => (r.withVectors ? { ...d, metadata: d.metadata ?? null } : { id: d.id, metadata: d.metadata ?? null }));
+    return { documents, nextCursor: after.length > r.limit ? encodeCursor(documents[documents.length - 1]!.id) : null };
   }
 
   async search(req: SearchRequest): Promise<SearchHit[]> {
