@@ -1,4 +1,5 @@
 import { AnseriniVectorParser } from "./anserini-vector.js";
+import { parseSparsedbLine } from "../export/sparsedb-jsonl.js";
 import type { DocumentInput } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
@@ -12,9 +13,11 @@ import type { Vocabulary } from "../vocabulary.js";
  * - anserini: `id<TAB>tok tok tok ...`, Anserini's pre-encoded TSV: a token's weight is its
  *   repeat count divided by the file's scale (`--scale`, 100 by default).
  * - msmarco: `pid<TAB>passage text`, the MS MARCO collection TSV.
+ * - sparsedb: `sparsedb export --format jsonl`'s lossless lines (engine/export/sparsedb-jsonl.ts),
+ *   what `sparsedb import` reads.
  */
-export type InputFormat = "jsonl" | "anserini" | "msmarco";
-export const INPUT_FORMATS: readonly InputFormat[] = ["jsonl", "anserini", "msmarco"];
+export type InputFormat = "jsonl" | "anserini" | "msmarco" | "sparsedb";
+export const INPUT_FORMATS: readonly InputFormat[] = ["jsonl", "anserini", "msmarco", "sparsedb"];
 
 export interface LineParserOptions {
   format: InputFormat;
@@ -39,6 +42,8 @@ export function parseDocumentLine(line: string, o: LineParserOptions): DocumentI
       const [id, text] = splitTab(line);
       return { id, text };
     }
+    case "sparsedb":
+      return parseSparsedbLine(line, o.vocabulary);
   }
 }
 

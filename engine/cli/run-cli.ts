@@ -5,6 +5,8 @@ import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
 import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
+import { exportCommand } from "./commands/export.js";
+import { importCommand } from "./commands/import.js";
 import { getCommand } from "./commands/get.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
@@ -20,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   deleteCommand,
   statsCommand,
+  exportCommand,
+  importCommand,
   checkCommand,
   modelCommand,
   benchCommand,

@@ -26,6 +26,7 @@ Formats (--format; .jsonl files need none):
             (with both a vector and a text, the vector is stored and the text kept as metadata)
   anserini  id<TAB>tok tok tok ...   (Anserini pre-encoded TSV; weight = repeats / --scale)
   msmarco   pid<TAB>passage text     (the MS MARCO collection TSV)
+  sparsedb  sparsedb export --format jsonl's lines (what sparsedb import reads)
 
 Token vectors (anserini, jsonl token maps) are mapped through the collection's vocabulary: for
 SPLADE vectors, the collection must be in BERT's term space (a SPLADE model's tokenizer, or
@@ -33,7 +34,7 @@ SPLADE vectors, the collection must be in BERT's term space (a SPLADE model's to
 
 Options:
 ${TARGET_HELP.split("\n").filter((l) => !/--connect|--token/.test(l)).join("\n")}
-  -f, --format FORMAT    jsonl | anserini | msmarco
+  -f, --format FORMAT    jsonl | anserini | msmarco | sparsedb
       --on-error MODE    stop (default): check every line first and write nothing if one is bad;
                          skip: report bad lines with their numbers and go on
       --batch N          documents per write (default 256; with --wal)
