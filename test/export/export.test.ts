@@ -180,6 +180,14 @@ describe("sparsedb export", () => {
     }
   });
 
+  it("stops between pages when interrupted, leaving whole pages (exit 1)", async () => {
+    await makeDatabase();
+    const r = await sparsedb(["export", "--dir", "db", "-c", "Docs", "--format", "jsonl", "--batch", "2"], { cwd, interrupted: Promise.resolve("SIGINT") });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/export interrupted: 2 documents of "Docs"/);
+    expect(lines(r.stdout).map((d) => (d as { id: string }).id)).toEqual(sortedIds.slice(0, 2));
+  });
+
   it("exports only what --filter matches", async () => {
     await makeDatabase();
     const r = await run(["export", "--dir", "db", "-c", "Docs", "--format", "jsonl", "--filter", '{"lang": "en"}']);
