@@ -1,5 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { EXPORT_FORMATS } from "../../engine/export/export-formats.js";
+import { featureNames } from "../../engine/export/feature-names.js";
 import { encodeSparsedbLine, parseSparsedbLine } from "../../engine/export/sparsedb-jsonl.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { packValue, unpackValue } from "../../storage/msgpack.js";
@@ -35,5 +37,18 @@ describe("sparsedb's export lines", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("stored text in every export format", () => {
+  it("goes into the source (opensearch, elasticsearch), the payload (qdrant) and the line (jsonl)", () => {
+    const doc = { id: "d1", vector: SparseVector.fromArrays([3, 9], [0.5, 2]), metadata: { lang: "en" }, text: "a stored text" };
+    for (const format of EXPORT_FORMATS) {
+      const ctx = { collection: "c", config: {}, target: "c", vectorField: "v", features: featureNames(undefined), notes: { raisedWeights: 0, hashedIds: 0 } };
+      const out = format.encode([doc], ctx).trim().split("\n").map((l) => JSON.parse(l));
+      const where = format.name === "qdrant" ? out[0].points[0].payload : format.name === "jsonl" ? out[0] : out[1];
+      expect(where.text, format.name).toBe("a stored text");
+      expect(where.metadata, format.name).toEqual({ lang: "en" });
+    }
   });
 });
