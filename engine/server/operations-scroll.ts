@@ -1,3 +1,4 @@
+import type { ScrollRequest } from "../requests.js";
 import { checkScroll } from "../scroll-request.js";
 import type { Handler } from "./operations.js";
 import { requireString, toWire } from "./wire-values.js";
@@ -12,7 +13,7 @@ export const SCROLL_OPERATIONS: Record<string, Handler> = {
     const c = await ctx.db.collection(requireString(args, "collection", 64));
     const { collection: _name, ...request } = args;
     checkScroll(request, { maxBatch: ctx.limits.maxBatchDocs, owner: "this server" });
-    const page = await c.scroll(request as never);
+    const page = await c.scroll(request as unknown as ScrollRequest); // checked above (and again by the collection)
     return toWire({
       documents: page.documents.map((d) => ({ ...d, metadata: d.metadata ?? null })),
       nextCursor: page.nextCursor,
