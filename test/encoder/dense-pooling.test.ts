@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
@@ -18,11 +19,13 @@ const denseDir = tempModel({ size: "tiny", weights: "random", seed: 11, std: 0.5
 const modelBytes = () => readFileSync(join(denseDir, "model.onnx"));
 const texts = [SAMPLE_TEXTS[0]!, "honey bees", SAMPLE_TEXTS[5]!, "a"];
 
+let rawSession: Promise<ort.InferenceSession> | undefined;
+
 /** Each text's last_hidden_state run alone (no padding): the reference the pooled batch must match. */
-async function statesAlone(): Promise<{ ids: number[]; states: Float32Array }[]> {
-  const raw = await ort.InferenceSession.create(modelBytes());
+async function statesAlone(list: string[] = texts): Promise<{ ids: number[]; states: Float32Array }[]> {
+  const raw = await (rawSession ??= ort.InferenceSession.create(modelBytes()));
   const out: { ids: number[]; states: Float32Array }[] = [];
-  for (const t of texts) {
+  for (const t of list) {
     const ids = tok.encode(t);
     const feed = (f: (j: number) => number) => new ort.Tensor("int64", BigInt64Array.from(ids.map((_, j) => BigInt(f(j)))), [1, ids.length]);
     const r = await raw.run({ input_ids: feed((j) => ids[j]!), attention_mask: feed(() => 1), token_type_ids: feed(() => 0) });
@@ -52,6 +55,30 @@ describe("dense pooling appended to a BERT encoder's graph", () => {
         await session.release();
       }
     }
+  });
+
+  it("property: any texts, pooling, normalisation and batch limits give the formula over each text alone", async () => {
+    const sessions = {
+      mean: await DenseSession.create(appendDensePooling(modelBytes(), "mean", "m"), { intraOpThreads: 1, padId: tok.padId, source: "m" }),
+      cls: await DenseSession.create(appendDensePooling(modelBytes(), "cls", "m"), { intraOpThreads: 1, padId: tok.padId, source: "m" }),
+    };
+    const words = "honey bees dance orangutans live in indonesia rainforest the a of , . ! river delta".split(" ");
+    const text = fc.array(fc.constantFrom(...words), { maxLength: 30 }).map((w) => w.join(" "));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(text, { minLength: 1, maxLength: 8 }),
+        fc.constantFrom<"mean" | "cls">("mean", "cls"),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 2, max: 200 }),
+        async (list, pooling, normalize, maxBatch, maxBatchTokens) => {
+          const alone = await statesAlone(list);
+          const got = await sessions[pooling].encode(alone.map((a) => a.ids), { maxBatch, maxBatchTokens }, normalize);
+          alone.forEach((a, i) => expect(maxAbsDifference(got[i]!, referenceDensePool(a.states, a.ids.length, H, pooling, normalize))).toBeLessThan(1e-4));
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it("mean pooling ignores padding: a short text padded in a batch gets its vector alone", async () => {
