@@ -17,6 +17,8 @@ export async function createEncoder(config: EncoderConfig): Promise<Encoder> {
       return new InferenceFreeEncoder(config);
     case "bm25":
       return new Bm25Encoder(config);
+    case "dense" as EncoderConfig["kind"]:
+      throw new SparseDbError("INVALID_ARGUMENT", 'encoder kind "dense" makes dense vectors, not sparse ones: create it with createDenseEncoder(config) (a collection\'s dense.encoder)');
     default:
       throw new SparseDbError("INVALID_ARGUMENT", `unknown encoder kind "${String((config as { kind?: unknown }).kind)}"; use "splade", "inference-free" or "bm25"`);
   }

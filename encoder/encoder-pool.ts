@@ -8,7 +8,7 @@ import { repositoryRoot } from "./data-paths.js";
 import { cancelledError } from "./lexical.js";
 import { unpackResults, WORKER_ERROR_PREFIX, type EncodedText, type WorkerSetup, type WorkerTask } from "./worker-protocol.js";
 
-export interface PoolOptions {
+export interface PoolOptions<R = EncodedText> {
   workers: number;
   setup: WorkerSetup;
   /** Most texts per worker task (the worker cuts it further by token budget). */
@@ -17,18 +17,20 @@ export interface PoolOptions {
   maxQueue?: number;
   /** How long a lone request waits for others to share its batch. Default 2 ms. */
   maxWaitMs?: number;
+  /** Turns a task's result buffer back into one result per text (default: sparse results). */
+  unpack?: (bytes: Uint8Array) => R[];
 }
 
-interface Request {
-  results: EncodedText[];
+interface Request<R> {
+  results: R[];
   remaining: number;
   done: boolean;
-  resolve(r: EncodedText[]): void;
+  resolve(r: R[]): void;
   reject(e: Error): void;
 }
 
-interface Item {
-  request: Request;
+interface Item<R> {
+  request: Request<R>;
   index: number;
   text: string;
   restrict: boolean;
@@ -39,20 +41,23 @@ interface Item {
  * one queue; texts are gathered into worker tasks of up to maxBatch within a short wait, and at
  * most two tasks per worker are in flight (one running, one ready). The queue is bounded: callers
  * wait for room. Aborting a request drops its queued texts and rejects it at once. A worker that
- * dies fails the requests of its task with an error; piscina starts a replacement.
+ * dies fails the requests of its task with an error; piscina starts a replacement. The same
+ * pool runs SPLADE and dense workers: `R` is what one text gives (see worker-protocol.ts).
  */
-export class EncoderPool {
+export class EncoderPool<R = EncodedText> {
   private readonly piscina: Piscina<WorkerTask, Uint8Array>;
-  private readonly queue: Item[] = [];
+  private readonly queue: Item<R>[] = [];
   private readonly roomWaiters: (() => void)[] = [];
   private readonly maxQueue: number;
   private readonly maxWaitMs: number;
   private readonly maxInFlight: number;
+  private readonly unpack: (bytes: Uint8Array) => R[];
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(private readonly options: PoolOptions) {
+  constructor(private readonly options: PoolOptions<R>) {
+    this.unpack = options.unpack ?? (unpackResults as unknown as (bytes: Uint8Array) => R[]);
     this.maxQueue = options.maxQueue ?? 4096;
     this.maxWaitMs = options.maxWaitMs ?? 2;
     this.maxInFlight = 2 * options.workers;
@@ -74,12 +79,12 @@ export class EncoderPool {
   }
 
   /** Encodes texts (restrict[i]: keep text i to its own tokens); resolves in input order. */
-  async encode(texts: string[], restrict: boolean[], signal?: AbortSignal): Promise<EncodedText[]> {
+  async encode(texts: string[], restrict: boolean[], signal?: AbortSignal): Promise<R[]> {
     if (this.closed) throw new SparseDbError("CLOSED", "the encoder is closed; create a new one with createEncoder()");
     if (signal?.aborted) throw cancelledError();
     if (texts.length === 0) return [];
-    let request!: Request;
-    const promise = new Promise<EncodedText[]>((resolve, reject) => {
+    let request!: Request<R>;
+    const promise = new Promise<R[]>((resolve, reject) => {
       request = { results: new Array(texts.length), remaining: texts.length, done: false, resolve, reject };
     });
     const onAbort = () => this.fail(request, cancelledError());
@@ -143,7 +148,7 @@ export class EncoderPool {
       .run({ texts: items.map((i) => i.text), restrict: items.map((i) => i.restrict) })
       .then(
         (bytes) => {
-          const results = unpackResults(bytes);
+          const results = this.unpack(bytes);
           items.forEach((item, k) => this.deliver(item, results[k]!));
         },
         (err: Error) => {
@@ -157,7 +162,7 @@ export class EncoderPool {
       });
   }
 
-  private deliver(item: Item, result: EncodedText): void {
+  private deliver(item: Item<R>, result: R): void {
     const r = item.request;
     if (r.done) return;
     r.results[item.index] = result;
@@ -167,7 +172,7 @@ export class EncoderPool {
     }
   }
 
-  private fail(r: Request, err: Error): void {
+  private fail(r: Request<R>, err: Error): void {
     if (r.done) return;
     r.done = true;
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.request === r) this.queue.splice(i, 1);

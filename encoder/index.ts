@@ -2,6 +2,8 @@
 export type { Encoder, EncoderConfig, SpladeConfig, Bm25Config, InferenceFreeConfig, EncodeOptions, CorpusStatisticsView, CorpusDependence } from "./encoder.js";
 export { createEncoder, defaultEncoderConfig } from "./create-encoder.js";
 export { SpladeEncoder, defaultWorkers } from "./splade-encoder.js";
+export { createDenseEncoder, OnnxDenseEncoder, type DenseEncoder, type DenseRole } from "./dense-encoder.js";
+export { checkDenseConfig, type DenseEncoderConfig, type ResolvedDenseConfig } from "./dense-config.js";
 export { Bm25Encoder } from "./bm25-encoder.js";
 export { Bm25Statistics, bm25Idf } from "./bm25-statistics.js";
 export { ENGLISH_STOPWORDS } from "./stopwords.js";

@@ -14,8 +14,14 @@ export interface ModelFolder {
 
 export const MODEL_FILE_CANDIDATES = ["model.onnx", "onnx/model.onnx"] as const;
 
+/** How each kind of model is exported, for the message about a folder that lacks its ONNX file. */
+const EXPORT_HINTS = {
+  splade: "a SPLADE model folder needs an ONNX export (e.g. `optimum-cli export onnx --task fill-mask`) and its tokenizer.json",
+  dense: "a dense encoder's folder needs an ONNX export with a last_hidden_state output (e.g. `optimum-cli export onnx --task feature-extraction`) and its tokenizer.json",
+} as const;
+
 /** Finds the model files in `dir`; a clear error names what is missing and how to get it. */
-export function resolveModelFolder(dir: string): ModelFolder {
+export function resolveModelFolder(dir: string, kind: keyof typeof EXPORT_HINTS = "splade"): ModelFolder {
   if (typeof dir !== "string" || dir === "") {
     throw new SparseDbError("INVALID_ARGUMENT", "modelDir must be the path of a model folder (model.onnx or onnx/model.onnx, tokenizer.json)");
   }
@@ -30,7 +36,7 @@ export function resolveModelFolder(dir: string): ModelFolder {
   if (missing.length > 0) {
     throw new SparseDbError(
       "ENCODER_FILE_NOT_FOUND",
-      `model folder ${dir} lacks ${missing.join(" and ")}; a SPLADE model folder needs an ONNX export (e.g. \`optimum-cli export onnx --task fill-mask\`) and its tokenizer.json`,
+      `model folder ${dir} lacks ${missing.join(" and ")}; ${EXPORT_HINTS[kind]}`,
     );
   }
   let config: Record<string, unknown> | undefined;

@@ -79,6 +79,7 @@ export class SpladeEncoder implements Encoder {
     const shared = new SharedArrayBuffer(pooled.bytes.byteLength);
     new Uint8Array(shared).set(pooled.bytes);
     const setup: WorkerSetup = {
+      kind: "splade",
       modelBytes: shared,
       modelSource: folder.modelPath,
       inputs: pooled.inputs,

@@ -1,7 +1,6 @@
-import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { SparseDbError } from "../engine/errors.js";
-import type { ModelInput, PooledModel } from "./onnx/append-pooling.js";
-import { loadOnnxRuntime, type OnnxRuntime } from "./onnx/onnx-runtime.js";
+import type { PooledModel } from "./onnx/append-pooling.js";
+import { PooledSession } from "./onnx/pooled-session.js";
 import { sparsifyRow, type OutputControls } from "./output-controls.js";
 
 export interface BatchLimits {
@@ -25,11 +24,7 @@ export interface SparsePair {
  */
 export class SpladeSession {
   private constructor(
-    private readonly ort: OnnxRuntime,
-    private readonly session: InferenceSession,
-    private readonly inputs: readonly ModelInput[],
-    private readonly outputName: string,
-    private readonly padId: number,
+    private readonly session: PooledSession,
     readonly vocabSize: number,
   ) {}
 
@@ -37,44 +32,17 @@ export class SpladeSession {
     if (model.vocabSize !== undefined && model.vocabSize !== options.vocabSize) {
       throw new SparseDbError("ENCODER_ERROR", `${options.source} outputs ${model.vocabSize} terms per token but its tokenizer has ${options.vocabSize}; use the tokenizer.json the model was trained with`);
     }
-    // Loaded here, not at import: sparsedb works without ONNX Runtime until a SPLADE model is used.
-    const ort = await loadOnnxRuntime();
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(model.bytes, {
-        intraOpNumThreads: options.intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-        graphOptimizationLevel: "all",
-      });
-    } catch (err) {
-      throw new SparseDbError("ENCODER_ERROR", `ONNX Runtime cannot load ${options.source}: ${(err as Error).message}`, { cause: err });
-    }
-    return new SpladeSession(ort, session, model.inputs, model.outputName, options.padId, options.vocabSize);
+    const session = await PooledSession.create(model.bytes, { inputs: model.inputs, outputName: model.outputName, intraOpThreads: options.intraOpThreads, padId: options.padId, source: options.source });
+    return new SpladeSession(session, options.vocabSize);
   }
 
   /** Runs one padded batch; returns the pooled rows, [ids.length, vocab] row-major. */
   async runPooled(ids: readonly (readonly number[])[]): Promise<Float32Array> {
-    const b = ids.length;
-    const s = Math.max(...ids.map((x) => x.length));
-    const inputIds = new BigInt64Array(b * s).fill(BigInt(this.padId));
-    const mask = new BigInt64Array(b * s);
-    ids.forEach((row, i) => {
-      for (let j = 0; j < row.length; j++) {
-        inputIds[i * s + j] = BigInt(row[j]!);
-        mask[i * s + j] = 1n;
-      }
-    });
-    const feeds: Record<string, Tensor> = {};
-    for (const name of this.inputs) {
-      const data = name === "input_ids" ? inputIds : name === "attention_mask" ? mask : new BigInt64Array(b * s);
-      feeds[name] = new this.ort.Tensor("int64", data, [b, s]);
+    const { data, width } = await this.session.run(ids);
+    if (width !== this.vocabSize) {
+      throw new SparseDbError("ENCODER_ERROR", `the model returned shape [${ids.length}, ${width}], expected [${ids.length}, ${this.vocabSize}] (batch, vocabulary)`);
     }
-    const out = (await this.session.run(feeds))[this.outputName]!;
-    if (out.dims.length !== 2 || out.dims[0] !== b || out.dims[1] !== this.vocabSize) {
-      throw new SparseDbError("ENCODER_ERROR", `the model returned shape [${out.dims.join(", ")}], expected [${b}, ${this.vocabSize}] (batch, vocabulary)`);
-    }
-    return out.data as Float32Array;
+    return data;
   }
 
   /**

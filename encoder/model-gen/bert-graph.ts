@@ -1,5 +1,5 @@
 import { encodeModel, FLOAT, INT64, node, tensor, valueInfo, type NodeProto, type TensorProto } from "../onnx/onnx-proto.js";
-import { parameterShapes, type BertShape } from "./bert-shape.js";
+import { parameterShapes, type BertHead, type BertShape } from "./bert-shape.js";
 
 /** Gives the values of a parameter (row-major, Hugging Face layout with linear weights as [in, out]). */
 export type WeightSource = (name: string, shape: number[]) => Float32Array;
@@ -14,15 +14,17 @@ const LN_EPS = 1e-12;
  * (dense, GELU, LayerNorm, decoder over the vocabulary). Inputs input_ids, attention_mask,
  * token_type_ids (int64 [batch, seq]); output logits (float [batch, seq, vocab]), as
  * Hugging Face's ONNX export of a SPLADE model gives them. Pooling is not part of it: the loader
- * appends it (append-pooling.ts).
+ * appends it (append-pooling.ts). With head "none" there is no MLM head and the output is the
+ * last layer's states, last_hidden_state (float [batch, seq, hidden]), as a feature-extraction
+ * export of a dense encoder gives them (pooled by append-dense-pooling.ts).
  */
-export function buildBertMlmModel(shape: BertShape, weights: WeightSource): Uint8Array {
+export function buildBertMlmModel(shape: BertShape, weights: WeightSource, head: BertHead = "mlm"): Uint8Array {
   const { hidden: H, heads } = shape;
   if (H % heads !== 0) throw new Error(`hidden ${H} is not a multiple of heads ${heads}`);
   const dh = H / heads;
   const init: TensorProto[] = [];
   const nodes: NodeProto[] = [];
-  for (const [name, dims] of parameterShapes(shape)) {
+  for (const [name, dims] of parameterShapes(shape, head)) {
     const w = weights(name, dims);
     if (w.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`weights for ${name} have ${w.length} values, not ${dims.join("x")}`);
     init.push(tensor(name, dims, w));
@@ -78,20 +80,27 @@ export function buildBertMlmModel(shape: BertShape, weights: WeightSource): Uint
     x = layerNorm(op("Add", [ff, x]), `${p}output.LayerNorm`);
   }
 
-  // MLM head.
-  const t = layerNorm(gelu(linear(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm");
-  op("Add", [op("MatMul", [t, "cls.predictions.decoder.weight_t"]), "cls.predictions.bias"], {}, "logits");
+  let output;
+  if (head === "none") {
+    op("Identity", [x], {}, "last_hidden_state");
+    output = valueInfo("last_hidden_state", FLOAT, ["batch", "sequence", H]);
+  } else {
+    // MLM head.
+    const t = layerNorm(gelu(linear(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm");
+    op("Add", [op("MatMul", [t, "cls.predictions.decoder.weight_t"]), "cls.predictions.bias"], {}, "logits");
+    output = valueInfo("logits", FLOAT, ["batch", "sequence", shape.vocabSize]);
+  }
 
   return encodeModel({
     irVersion: 8,
     producerName: "sparsedb-model-gen",
     opsetImport: [{ domain: "", version: OPSET }],
     graph: {
-      name: "bert_mlm",
+      name: head === "none" ? "bert_model" : "bert_mlm",
       node: nodes,
       initializer: init,
       input: ["input_ids", "attention_mask", "token_type_ids"].map((name) => valueInfo(name, INT64, ["batch", "sequence"])),
-      output: [valueInfo("logits", FLOAT, ["batch", "sequence", shape.vocabSize])],
+      output: [output],
     },
   });
 }

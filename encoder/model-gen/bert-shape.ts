@@ -19,8 +19,15 @@ export function tinyShape(vocabSize: number): BertShape {
   return { vocabSize, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 512, typeVocabSize: 2 };
 }
 
-/** Shapes of every parameter, by Hugging Face's names for BertForMaskedLM. */
-export function parameterShapes(s: BertShape): Map<string, number[]> {
+/**
+ * What sits on top of the encoder layers: "mlm", BertForMaskedLM's head (output logits, what a
+ * SPLADE model is); "none", BertModel as a feature-extraction export (output last_hidden_state,
+ * what a dense sentence encoder is).
+ */
+export type BertHead = "mlm" | "none";
+
+/** Shapes of every parameter, by Hugging Face's names for BertForMaskedLM (without the head for "none"). */
+export function parameterShapes(s: BertShape, head: BertHead = "mlm"): Map<string, number[]> {
   const m = new Map<string, number[]>();
   const H = s.hidden;
   m.set("bert.embeddings.word_embeddings.weight", [s.vocabSize, H]);
@@ -45,6 +52,7 @@ export function parameterShapes(s: BertShape): Map<string, number[]> {
     m.set(`${p}output.LayerNorm.weight`, [H]);
     m.set(`${p}output.LayerNorm.bias`, [H]);
   }
+  if (head === "none") return m;
   m.set("cls.predictions.transform.dense.weight", [H, H]);
   m.set("cls.predictions.transform.dense.bias", [H]);
   m.set("cls.predictions.transform.LayerNorm.weight", [H]);

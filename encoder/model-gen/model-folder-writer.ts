@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBertMlmModel, type WeightSource } from "./bert-graph.js";
-import type { BertShape } from "./bert-shape.js";
+import type { BertHead, BertShape } from "./bert-shape.js";
 
 export interface GeneratedModelOptions {
   shape: BertShape;
@@ -10,13 +10,15 @@ export interface GeneratedModelOptions {
   tokenizerJson: object;
   /** Put the graph at onnx/model.onnx instead of model.onnx (both are Hugging Face layouts). */
   onnxSubfolder?: boolean;
+  /** "mlm" (default): a SPLADE-shaped BertForMaskedLM; "none": a dense-shaped BertModel (last_hidden_state). */
+  head?: BertHead;
   /** Written into config.json under "sparsedb_generated", to say how it was made. */
   note?: string;
 }
 
 /**
  * Writes a Hugging Face-style model folder (model.onnx, tokenizer.json, config.json) holding a
- * generated BERT masked-language model; returns the folder.
+ * generated BERT masked-language model (or, with head "none", a BERT encoder); returns the folder.
  */
 export function writeGeneratedModelFolder(dir: string, o: GeneratedModelOptions): string {
   const vocab = Object.keys((o.tokenizerJson as { model: { vocab: object } }).model.vocab).length;
@@ -24,13 +26,13 @@ export function writeGeneratedModelFolder(dir: string, o: GeneratedModelOptions)
   mkdirSync(dir, { recursive: true });
   const modelPath = o.onnxSubfolder ? join(dir, "onnx", "model.onnx") : join(dir, "model.onnx");
   if (o.onnxSubfolder) mkdirSync(join(dir, "onnx"), { recursive: true });
-  writeFileSync(modelPath, buildBertMlmModel(o.shape, o.weights));
+  writeFileSync(modelPath, buildBertMlmModel(o.shape, o.weights, o.head));
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(o.tokenizerJson));
   writeFileSync(
     join(dir, "config.json"),
     JSON.stringify(
       {
-        architectures: ["BertForMaskedLM"],
+        architectures: [o.head === "none" ? "BertModel" : "BertForMaskedLM"],
         model_type: "bert",
         vocab_size: o.shape.vocabSize,
         hidden_size: o.shape.hidden,

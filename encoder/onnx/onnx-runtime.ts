@@ -7,7 +7,7 @@ export const ONNX_RUNTIME_PACKAGE = "onnxruntime-node";
 
 /** What to tell a user whose app lacks ONNX Runtime. */
 export const ONNX_RUNTIME_INSTALL_HINT =
-  "SPLADE models run on ONNX Runtime, an optional peer dependency of sparsedb: add it to your app with `npm install onnxruntime-node` " +
+  "SPLADE and dense models run on ONNX Runtime, an optional peer dependency of sparsedb: add it to your app with `npm install onnxruntime-node` " +
   "(offline or without a GPU, skip its download of GPU binaries: `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`, " +
   "`npm install onnxruntime-node --onnxruntime-node-install=skip`, or `onnxruntime-node-install=skip` in .npmrc); " +
   'the lexical encoders ({kind: "bm25"}, the default, and "inference-free") do not need it';

@@ -57,3 +57,26 @@ export function asMap(v: { terms: ArrayLike<number>; weights: ArrayLike<number> 
   for (let i = 0; i < v.terms.length; i++) m.set(v.terms[i]!, v.weights[i]!);
   return m;
 }
+
+/**
+ * Dense pooling written out over one text's unpadded token states ([tokens, hidden] row-major):
+ * the mean over its tokens or the first token's state, divided by its L2 norm when asked.
+ */
+export function referenceDensePool(states: ArrayLike<number>, tokens: number, hidden: number, pooling: "mean" | "cls", normalize: boolean): Float64Array {
+  const out = new Float64Array(hidden);
+  const used = pooling === "cls" ? 1 : tokens;
+  for (let t = 0; t < used; t++) for (let h = 0; h < hidden; h++) out[h] = out[h]! + states[t * hidden + h]! / used;
+  if (normalize) {
+    const norm = Math.sqrt(out.reduce((s, x) => s + x * x, 0));
+    for (let h = 0; h < hidden; h++) out[h] = out[h]! / norm;
+  }
+  return out;
+}
+
+/** Largest |a[i] - b[i]|; lengths must agree. */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
