@@ -87,11 +87,16 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** An external id. `where` names it in the message ("get", "document 3", "id 2"). */
+/** With the u flag, surrogate pairs match as one code point, so this finds only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export function checkId(id: unknown, where: string): string {
   if (typeof id !== "string") throw bad(`${where}: id must be a string, got ${typeName(id)}`);
   if (id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw bad(`${where}: id must be 1..${MAX_ID_LENGTH} characters long, got ${id.length}`);
   }
+  // Ids are stored as UTF-8 in segments; a lone surrogate has no UTF-8 form and would come back changed.
+  if (LONE_SURROGATE.test(id)) throw bad(`${where}: id ${JSON.stringify(id)} is not well-formed Unicode (it has a lone surrogate): use valid UTF-16 text`);
   return id;
 }
 

@@ -49,6 +49,7 @@ const ROWS: Row[] = [
   { name: "explain as a string", op: "search", arg: { text: "glacier", k: 3, explain: "yes" }, code: "INVALID_ARGUMENT", message: "search: explain must be a boolean, got a string" },
   { name: "bad filter operator", op: "search", arg: { text: "glacier", k: 3, filter: { lang: { like: "e%" } } }, code: "INVALID_ARGUMENT", message: 'filter.lang.like: unknown operator "like"; use one of eq, in, gt, gte, lt, lte (or and/or/not around field conditions)', cli: ["search", "--filter", '{"lang": {"like": "e%"}}', "glacier"] },
   { name: "document id too long", op: "upsert", arg: [{ id: longId, text: "x" }], code: "INVALID_ARGUMENT", message: "document 0: id must be 1..1024 characters long, got 2000" },
+  { name: "document id with a lone surrogate", op: "upsert", arg: [{ id: "a\ud800", text: "x" }], code: "INVALID_ARGUMENT", message: 'document 0: id "a\\ud800" is not well-formed Unicode (it has a lone surrogate): use valid UTF-16 text', wire: false },
   { name: "document id a number", op: "upsert", arg: [{ id: 7, text: "x" }], code: "INVALID_ARGUMENT", message: "document 0: id must be a string, got a number" },
   { name: "document text a number", op: "upsert", arg: [{ id: "a", text: 42 }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): text must be a string, got a number' },
   { name: "document with vector and text", op: "upsert", arg: [{ id: "a", text: "x", vector: { 5: 1 } }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): give exactly one of vector and text, not both' },
