@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { evaluateQuery, evaluateRun } from "../../bench/metrics/evaluate.js";
+import { evaluateQuery, evaluateRun } from "../../engine/eval/evaluate.js";
 import { percentile, summarizeLatency } from "../../bench/metrics/latency.js";
-import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../bench/metrics/measures.js";
-import { loadQrels } from "../../bench/readers/qrels.js";
-import { loadTrecRun } from "../../bench/readers/trec-run.js";
+import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../engine/eval/measures.js";
+import { loadQrels } from "../../engine/eval/qrels.js";
+import { loadTrecRun } from "../../engine/eval/trec-run.js";
 
 const rels = (o: Record<string, number>) => new Map(Object.entries(o));
 
