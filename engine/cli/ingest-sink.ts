@@ -130,7 +130,7 @@ class TargetSink implements DocumentSink {
  * group commit shares fsyncs among them, a server pipelines them, and a slow server slows the
  * reading instead of letting requests pile up in memory.
  */
-async function writeBatches(
+export async function writeBatches(
   collection: Collection | RemoteCollection,
   docs: AsyncIterable<DocumentInput>,
   o: { batchSize: number; maxInFlight: number },

@@ -116,7 +116,7 @@ export const ingestCommand: Command = {
     try {
       const source = await LineSource.open(path); // a missing file creates nothing
       const sink = await openDocumentSink(values, io, { name, encoder, bulk, batchSize, segmentDocs, maxInFlight });
-      let written = 0;
+      let written = 0, code = EXIT_FAILURE;
       try {
         const parser: LineParserOptions = {
           format,
@@ -136,10 +136,12 @@ export const ingestCommand: Command = {
         }
         const result = await ingestLines(source, parser, sink, { io, label, file });
         written = result.written;
-        return result.code;
+        code = result.code;
+        return code;
       } finally {
+        // After a failure: whether the collection this run created was removed or stays.
         const note = await sink.close(written);
-        if (note !== undefined) io.stderr.write(`${note}\n`);
+        if (note !== undefined && code !== EXIT_OK) io.stderr.write(`${note}\n`);
       }
     } finally {
       if (spool !== undefined) await rm(spool, { recursive: true, force: true });
