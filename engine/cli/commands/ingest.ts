@@ -37,8 +37,8 @@ ${TARGET_HELP}
                          skip: report bad lines with their numbers and go on (a run that skips
                          every line fails)
       --batch N          documents per write (default 256; with --wal or --connect)
-      --in-flight N      writes sent before the first is acknowledged (default 4; with --wal or
-                         --connect)
+      --in-flight N      most writes awaiting acknowledgement at once (default 4; with --wal
+                         or --connect)
       --segment-docs N   documents per segment in a bulk load (default 50000)
       --wal              write through the write-ahead log, batch by batch (the default for
                          msmarco text), instead of a bulk load
