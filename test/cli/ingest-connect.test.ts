@@ -91,6 +91,7 @@ describe("sparsedb ingest --connect", () => {
     expect(ids.code, ids.stderr).toBe(0);
     expect((await (await db.collection("fresh")).get("t"))?.vector.terms).toEqual(Uint32Array.from([5, 9]));
 
+    expect((await sparsedb(["ingest", "--connect", at, "--wal", "ids.jsonl"], { cwd, env })).stderr).toMatch(/--wal and --segment-docs choose how a folder is written/);
     await writeFile(join(cwd, "v.tsv"), "q1\tcar car\n");
     const ans = await sparsedb(["ingest", "--connect", at, "--format", "anserini", "v.tsv"], { cwd, env });
     expect(ans.code).toBe(2);

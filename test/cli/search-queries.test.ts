@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,7 +121,9 @@ describe("sparsedb search --queries", () => {
       expect(r.code, text).toBe(1);
       expect(r.stderr).toMatch(message);
     };
-    await bad("q1\tcoffee\nno tab here\n", /bad\.q:2: expected `qid<TAB>\.\.\.`/);
+    await bad("q1\tcoffee\nno tab here\n", /bad\.q:2: expected `qid<TAB>\.\.\.`/, ["--run", "bad.run"]);
+    // A failed run leaves no run file that looks complete.
+    expect(existsSync(join(cwd, "bad.run")) || existsSync(join(cwd, "bad.run.partial"))).toBe(false);
     await bad("q1\tcoffee\nq1\tbrazil\n", /bad\.q:2: query id q1 repeats the one on line 1/);
     await bad('{"id": "q1", "text": "x", "vector": {"terms": [1], "weights": [1]}}\n', /bad\.q:1: give exactly one of "text" and "vector"/);
     await bad('{"id": "q1", "vector": {"notaword-zz": 1}}\n', /bad\.q:1: .*unknown token/);

@@ -99,6 +99,9 @@ export const ingestCommand: Command = {
     if (remote && format === "anserini") {
       throw new UsageError("--format anserini maps tokens through the collection's vocabulary, which this side of --connect does not have: ingest it with --dir (with the server stopped)");
     }
+    if (remote && (values.wal !== undefined || values["segment-docs"] !== undefined)) {
+      throw new UsageError("--wal and --segment-docs choose how a folder is written; with --connect the server writes through its log");
+    }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
     const name = collectionName(values);

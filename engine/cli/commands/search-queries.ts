@@ -1,3 +1,4 @@
+import { rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Collection } from "../../collection.js";
 import type { RemoteCollection } from "../../client/remote-collection.js";
@@ -82,7 +83,10 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
         ? "token vectors need the collection's vocabulary, which this side of --connect does not have: give {terms, weights} vectors, or search with --dir"
         : "token vectors need the collection's vocabulary, and it has none",
     };
-    const writer = runPath === undefined ? undefined : new TrecRunWriter(resolve(io.cwd, runPath), tag);
+    // The run is written beside its name and renamed once complete, so a failed run leaves no
+    // file that looks finished.
+    const runFile = runPath === undefined ? undefined : resolve(io.cwd, runPath);
+    const writer = runFile === undefined ? undefined : new TrecRunWriter(`${runFile}.partial`, tag);
     const toStdout = runPath === undefined && qrels === undefined;
     const run: Run = new Map();
     const progress = new Progress(io.stderr, "queries", source.size, "queries");
@@ -94,13 +98,22 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
       if (qrels !== undefined) run.set(q.id, docs.map((d) => ({ docId: d.docId, score: roundRunScore(d.score) })));
       progress.update(++done, source.bytesRead);
     };
+    let closed = false;
     try {
       await searchAll(source, parser, collection, base, file, record);
+      if (done === 0) throw new SparseDbError("INVALID_ARGUMENT", `${file} holds no queries`);
+      closed = true;
+      await writer?.close();
+      if (writer !== undefined) await rename(writer.path, runFile!);
+    } catch (e) {
+      if (writer !== undefined) {
+        if (!closed) await writer.close().catch(() => undefined);
+        await rm(writer.path, { force: true });
+      }
+      throw e;
     } finally {
       progress.done(done, source.bytesRead);
-      await writer?.close();
     }
-    if (done === 0) throw new SparseDbError("INVALID_ARGUMENT", `${file} holds no queries`);
     if (runPath !== undefined) io.stderr.write(`wrote ${done} queries' hits to ${runPath}\n`);
     if (qrels !== undefined) io.stdout.write(formatEvaluation(run, qrels, k));
     return EXIT_OK;
