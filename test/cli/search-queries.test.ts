@@ -10,7 +10,9 @@ import { evaluateRun } from "../../engine/eval/evaluate.js";
 import { recallAtK, trecOrder } from "../../engine/eval/measures.js";
 import { loadQrels } from "../../engine/eval/qrels.js";
 import { loadTrecRun } from "../../engine/eval/trec-run.js";
+import { readLines } from "../../engine/input/line-reader.js";
 import { SparseServer } from "../../engine/server/server.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
 import { sparsedb } from "./cli-harness.js";
 
 let cwd: string;
@@ -180,4 +182,47 @@ describe("sparsedb search --queries", () => {
     const direct = await search(["--queries", "remote.tsv"]);
     expect(direct.stdout.trim().split("\n").map((l) => l.split(" ")).map((f) => [f[0], f[2], Number(f[3])])).toEqual(hits);
   });
+});
+
+const DATA = process.env.SPARSEDB_DATA ?? join(import.meta.dirname, "..", "..", "..", "shared", "data");
+const TOY_DOCS = join(DATA, "toy", "msmarco-20-docs.splade-pp-ed.jsonl");
+const TOY_QUERIES = join(DATA, "toy", "msmarco-5-queries.splade-pp-ed.jsonl");
+const DEV_VECTORS = join(DATA, "splade", "msmarco-passage-dev-subset.splade-pp-ed.tsv.gz");
+const BERT = join(DATA, "tokenizer", "bert-base-uncased.tokenizer.json");
+
+describe.skipIf(![TOY_DOCS, TOY_QUERIES, DEV_VECTORS, BERT].every(existsSync))("sparsedb search --queries on real SPLADE vectors", () => {
+  it("runs real query vectors (JSON token maps and Anserini TSV) and ranks as the library does", async () => {
+    const r = await sparsedb(["ingest", "--dir", "real", "-c", "toy", "--tokenizer", BERT, "--text-field", "content", TOY_DOCS], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    // The first 12 dev-subset query vectors (Anserini TSV at scale 1000), in a small file of their own.
+    const dev: string[] = [];
+    for await (const l of readLines(DEV_VECTORS)) if (dev.push(l.text) >= 12) break;
+    await writeFile(join(cwd, "dev12.tsv"), dev.join("\n") + "\n");
+    const toy = (await readFile(TOY_QUERIES, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { id: number; vector: Record<string, number> });
+    const anserini = (line: string): [string, Record<string, number>] => {
+      const [id, tokens] = line.split("\t") as [string, string];
+      const v: Record<string, number> = {};
+      for (const t of tokens.split(" ")) v[t] = (v[t] ?? 0) + 1;
+      for (const t of Object.keys(v)) v[t]! /= 1000; // repeats over the scale, as Anserini defines it
+      return [id, v];
+    };
+    const cases: [string, string, string[], [string, Record<string, number>][]][] = [
+      [TOY_QUERIES, "jsonl", [], toy.map((q) => [String(q.id), q.vector])],
+      ["dev12.tsv", "anserini", ["--scale", "1000"], dev.map(anserini)],
+    ];
+    for (const [file, format, extra, queries] of cases) {
+      const q = await sparsedb(["search", "--dir", "real", "-c", "toy", "-k", "5", "--queries", file, "--run", "real.run", ...extra], { cwd });
+      expect(q.code, q.stderr).toBe(0);
+      expect(q.stderr).toContain(`reading ${format} queries`);
+      const rows = await runRows("real.run");
+      // The same vectors through the library give the same rankings.
+      const db = await Database.open(join(cwd, "real"));
+      const c = await db.collection("toy");
+      for (const [id, vector] of queries) {
+        const hits = await c.search({ vector: SparseVector.fromTokenMap(vector, c.encoder!.vocabulary), k: 5 });
+        expect(rows.filter((x) => x[0] === id).map((x) => x[1]), `${format} ${id}`).toEqual(hits.map((h) => h.id));
+      }
+      await db.close();
+    }
+  }, 30_000);
 });
