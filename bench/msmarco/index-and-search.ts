@@ -4,10 +4,10 @@ import { CollectionStore } from "../../engine/collection/collection-store.js";
 import type { Encoder } from "../../encoder/encoder.js";
 import type { AlgorithmName } from "../../engine/search/search.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
-import { evaluateQuery, METRIC_NAMES, zeroMetrics, type Metrics } from "../metrics/evaluate.js";
+import { evaluateQuery, METRIC_NAMES, zeroMetrics, type Metrics } from "../../engine/eval/evaluate.js";
 import { summarizeLatency, type LatencySummary } from "../metrics/latency.js";
-import type { Qrels } from "../readers/qrels.js";
-import { roundRunScore, TrecRunWriter } from "../report/trec-run-writer.js";
+import type { Qrels } from "../../engine/eval/qrels.js";
+import { roundRunScore, TrecRunWriter } from "../../engine/eval/trec-run-writer.js";
 import type { SearchMode } from "./options.js";
 import { ProgressBar } from "./progress.js";
 

@@ -2,7 +2,7 @@ import { basename, resolve } from "node:path";
 import { SparseDbError } from "../../engine/errors.js";
 import { ALGORITHMS, checkAlgorithm, checkK, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs } from "../cli-args.js";
-import { METRIC_NAMES, type Metrics } from "../metrics/evaluate.js";
+import { METRIC_NAMES, type Metrics } from "../../engine/eval/evaluate.js";
 import { beirPaths } from "../readers/beir.js";
 
 export type SearchMode = "exact" | "fast";

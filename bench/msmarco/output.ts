@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { renderLatencyQualityPlot } from "../report/latency-quality-plot.js";
 import { fixed, markdownTable } from "../report/markdown-table.js";
-import type { Metrics } from "../metrics/evaluate.js";
+import type { Metrics } from "../../engine/eval/evaluate.js";
 import type { EncodeFigures } from "./encode.js";
 import type { IndexFigures, SearchRunResult } from "./index-and-search.js";
 

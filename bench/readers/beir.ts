@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SparseDbError } from "../../engine/errors.js";
-import { RecordStream, type RecordReadOptions } from "./record-stream.js";
-import { readBeirQrels, type Judgement } from "./qrels.js";
+import { RecordStream, type RecordReadOptions } from "../../engine/input/record-stream.js";
+import { readBeirQrels, type Judgement } from "../../engine/eval/qrels.js";
 import type { TextRecord } from "./msmarco.js";
 
 /** A BEIR corpus document: `{"_id", "title", "text"}`. */

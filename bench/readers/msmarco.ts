@@ -1,4 +1,4 @@
-import { RecordStream, type RecordReadOptions } from "./record-stream.js";
+import { RecordStream, type RecordReadOptions } from "../../engine/input/record-stream.js";
 
 /**
  * Readers for MS MARCO passage files, plain or gzip, streamed:

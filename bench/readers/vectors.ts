@@ -1,8 +1,8 @@
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector, type VectorRole } from "../../engine/sparse-vector.js";
 import type { Vocabulary } from "../../engine/vocabulary.js";
-import { readByteLines } from "./line-reader.js";
-import { RecordStream, type ByteLineParser, type RecordReadOptions } from "./record-stream.js";
+import { readByteLines } from "../../engine/input/line-reader.js";
+import { RecordStream, type ByteLineParser, type RecordReadOptions } from "../../engine/input/record-stream.js";
 
 /**
  * Readers for pre-encoded sparse vectors in Anserini's two forms, plain or gzip (detected by the

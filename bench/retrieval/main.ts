@@ -6,7 +6,7 @@ import { checkSeismicParams, seismicIndex, type SeismicParams } from "../../engi
 import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
 import { intOption, parseArgs, summarize } from "../cli-args.js";
 import { markdownTable } from "../report/markdown-table.js";
-import { writeTrecRun, type RunHit } from "../report/trec-run-writer.js";
+import { writeTrecRun, type RunHit } from "../../engine/eval/trec-run-writer.js";
 import { loadDocs, loadQueries } from "./datasets.js";
 
 const USAGE = `usage: npm run bench -- retrieval [options]

@@ -26,6 +26,8 @@ export interface LineParserOptions {
   textField: string;
   vectorKeys: "tokens" | "ids";
   anseriniScale: number;
+  /** What to tell a user whose token vectors cannot be mapped (no vocabulary here). */
+  noVocabularyHint?: string;
 }
 
 /** Parses one non-empty line; throws an Error whose message says what is wrong with it. */
@@ -65,7 +67,7 @@ function splitTab(line: string): [string, string] {
 }
 
 function requireVocabulary(o: LineParserOptions): Vocabulary {
-  if (o.vocabulary === undefined) throw new Error("token vectors need the collection's vocabulary, and it has none");
+  if (o.vocabulary === undefined) throw new Error(o.noVocabularyHint ?? "token vectors need the collection's vocabulary, and it has none");
   return o.vocabulary;
 }
 

@@ -1,12 +1,12 @@
-import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
-import { createInterface } from "node:readline";
-import { createGunzip } from "node:zlib";
+import { stat } from "node:fs/promises";
 import { SparseDbError } from "../errors.js";
+import { readByteLines } from "../input/line-reader.js";
 
 /**
- * Lines of a text file, gzip or not (told by its magic bytes), with the count of file bytes read
- * so far for progress.
+ * Lines of a CLI input file, gzip or not (told by its magic bytes), with the count of file bytes
+ * read so far for progress. The lines come from engine/input's one line reader: a UTF-8 byte
+ * order mark is dropped, `\r\n` is accepted, and a truncated or corrupt .gz fails with an error
+ * naming the file and the line it broke after.
  */
 export class LineSource {
   bytesRead = 0;
@@ -23,28 +23,8 @@ export class LineSource {
   /** Yields [lineNumber (1-based), line] for every line, empty lines included. */
   async *lines(): AsyncGenerator<[number, string]> {
     this.bytesRead = 0;
-    const gz = await isGzip(this.path);
-    const raw = createReadStream(this.path);
-    raw.on("data", (c) => (this.bytesRead += c.length));
-    const text = gz ? raw.pipe(createGunzip()) : raw;
-    const rl = createInterface({ input: text, crlfDelay: Infinity });
-    let n = 0;
-    try {
-      for await (const line of rl) yield [++n, line];
-    } finally {
-      rl.close();
-      raw.destroy();
+    for await (const { bytes, lineNumber } of readByteLines(this.path, { onFileBytes: (n) => (this.bytesRead += n) })) {
+      yield [lineNumber, bytes.toString("utf8")];
     }
-  }
-}
-
-async function isGzip(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  try {
-    const b = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(b, 0, 2, 0);
-    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    await fh.close();
   }
 }

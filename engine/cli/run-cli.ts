@@ -2,6 +2,7 @@ import { SparseDbError } from "../errors.js";
 import { describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./cli-io.js";
 import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
+import { collectionsCommand } from "./commands/collections.js";
 import type { Command } from "./commands/command.js";
 import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   exportCommand,
   importCommand,
+  collectionsCommand,
   checkCommand,
   modelCommand,
   benchCommand,

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ALGORITHMS } from "../../engine/search/search.js";
 import { runMsmarcoBenchmark } from "../../bench/msmarco/main.js";
 import { parseMsmarcoArgs } from "../../bench/msmarco/options.js";
-import { evaluateRun } from "../../bench/metrics/evaluate.js";
-import { loadQrels } from "../../bench/readers/qrels.js";
+import { evaluateRun } from "../../engine/eval/evaluate.js";
+import { loadQrels } from "../../engine/eval/qrels.js";
 import { readCollection } from "../../bench/readers/msmarco.js";
-import { loadTrecRun } from "../../bench/readers/trec-run.js";
+import { loadTrecRun } from "../../engine/eval/trec-run.js";
 import { hasSharedData, repositoryRoot, sharedDataPath } from "../../bench/readers/shared-data.js";
 import { generateModelFolder } from "../../encoder/model-gen/generate-model.js";
 

@@ -5,8 +5,8 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { linearAxis, logAxis, paretoFrontier, renderLatencyQualityPlot } from "../../bench/report/latency-quality-plot.js";
 import { fixed, markdownTable } from "../../bench/report/markdown-table.js";
-import { formatRunLines, roundRunScore, writeTrecRun } from "../../bench/report/trec-run-writer.js";
-import { loadTrecRun, readTrecRun } from "../../bench/readers/trec-run.js";
+import { formatRunLines, roundRunScore, writeTrecRun } from "../../engine/eval/trec-run-writer.js";
+import { loadTrecRun, readTrecRun } from "../../engine/eval/trec-run.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sparsedb-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { MalformedLineError } from "../../bench/readers/line-reader.js";
+import { MalformedLineError } from "../../engine/input/line-reader.js";
 import { readCollection, readQueries } from "../../bench/readers/msmarco.js";
-import { collectQrels, loadQrels, readBeirQrels, readTrecQrels } from "../../bench/readers/qrels.js";
+import { collectQrels, loadQrels, readBeirQrels, readTrecQrels } from "../../engine/eval/qrels.js";
 import { beirDocumentText, beirPaths, readBeirCorpus, readBeirQueries } from "../../bench/readers/beir.js";
 import { hasSharedData, sharedDataPath } from "../../bench/readers/shared-data.js";
 

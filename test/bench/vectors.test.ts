@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { SparseDbError } from "../../engine/errors.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
-import { MalformedLineError } from "../../bench/readers/line-reader.js";
+import { MalformedLineError } from "../../engine/input/line-reader.js";
 import { readVectorFile, readVectors } from "../../bench/readers/vectors.js";
 import { hasSharedData, loadBertVocabulary, sharedDataPath } from "../../bench/readers/shared-data.js";
 

@@ -3,16 +3,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Database } from "../../database.js";
-import type { Collection } from "../../collection.js";
 import type { DocumentInput } from "../../requests.js";
 import { intOption, numberOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "../cli-io.js";
+import { openDocumentSink, type DocumentSink } from "../ingest-sink.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
 import { Progress } from "../progress.js";
-import { collectionName, databaseDir, TARGET_HELP } from "../target.js";
+import { collectionName, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import type { Command } from "./command.js";
 
 const HELP = `Usage: sparsedb ingest [options] FILE
@@ -33,11 +32,14 @@ SPLADE vectors, the collection must be in BERT's term space (a SPLADE model's to
 --tokenizer bert-base-uncased's tokenizer.json; the default when ../shared/data has it).
 
 Options:
-${TARGET_HELP.split("\n").filter((l) => !/--connect|--token/.test(l)).join("\n")}
+${TARGET_HELP}
   -f, --format FORMAT    jsonl | anserini | msmarco | sparsedb
       --on-error MODE    stop (default): check every line first and write nothing if one is bad;
-                         skip: report bad lines with their numbers and go on
-      --batch N          documents per write (default 256; with --wal)
+                         skip: report bad lines with their numbers and go on (a run that skips
+                         every line fails)
+      --batch N          documents per write (default 256; with --wal or --connect)
+      --in-flight N      most writes awaiting acknowledgement at once (default 4; with --wal
+                         or --connect)
       --segment-docs N   documents per segment in a bulk load (default 50000)
       --wal              write through the write-ahead log, batch by batch (the default for
                          msmarco text), instead of a bulk load
@@ -47,8 +49,14 @@ ${TARGET_HELP.split("\n").filter((l) => !/--connect|--token/.test(l)).join("\n")
 ${ENCODER_HELP}
   -h, --help             this help
 
-Progress goes to stderr: a bar with rate and ETA on a terminal, a line every 5 s otherwise.
-jsonl and anserini files are bulk-loaded: every --segment-docs documents become a segment,
+With --connect the documents stream into a running \`sparsedb serve\` (the way to add to a
+folder a server holds): atomic upserts of --batch documents, at most --in-flight of them
+unacknowledged; text and {terms, weights} vectors work, token vectors need --dir.
+
+Progress goes to stderr from the first line: a bar with rate and ETA on a terminal, one summary
+line at the end otherwise. A run that writes nothing (a bad line with --on-error stop, a failure,
+every line skipped) removes the collection again if it created it.
+Into a folder, jsonl and anserini files are bulk-loaded: every --segment-docs documents become a segment,
 committed without the write-ahead log (other writers to the collection wait meanwhile); what the
 command reports written (through FILE:LINE; without a terminal, a line per commit) is durable, and an interrupted, failed or killed run
 leaves the file loaded up to its last commit. With --wal each batch is written atomically (all of
@@ -64,11 +72,11 @@ export const ingestCommand: Command = {
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs("ingest", argv, {
-      dir: { type: "string", short: "d" },
-      collection: { type: "string", short: "c" },
+      ...TARGET_OPTIONS,
       format: { type: "string", short: "f" },
       "on-error": { type: "string" },
       batch: { type: "string" },
+      "in-flight": { type: "string" },
       "segment-docs": { type: "string" },
       wal: { type: "boolean" },
       "text-field": { type: "string" },
@@ -86,10 +94,20 @@ export const ingestCommand: Command = {
     const vectorKeys = stringOption(values, "vector-keys") ?? "tokens";
     if (vectorKeys !== "tokens" && vectorKeys !== "ids") throw new UsageError("--vector-keys must be tokens or ids");
     const batchSize = intOption(values, "batch", 256, 1, 100_000);
+    const maxInFlight = intOption(values, "in-flight", 4, 1, 1024);
     const segmentDocs = intOption(values, "segment-docs", 50_000, 1, 10_000_000);
+    const remote = typeof values.connect === "string";
+    if (remote && format === "anserini") {
+      throw new UsageError("--format anserini maps tokens through the collection's vocabulary, which this side of --connect does not have: ingest it with --dir (with the server stopped)");
+    }
+    if (remote && (values.wal !== undefined || values["segment-docs"] !== undefined)) {
+      throw new UsageError("--wal and --segment-docs choose how a folder is written; with --connect the server writes through its log");
+    }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
     const name = collectionName(values);
+    const textField = stringOption(values, "text-field") ?? "text";
+    const anseriniScale = numberOption(values, "scale", 100);
 
     let spool: string | undefined;
     let path = file;
@@ -99,48 +117,58 @@ export const ingestCommand: Command = {
       path = join(spool, "stdin");
       await pipeline(process.stdin, createWriteStream(path));
     } else path = resolve(io.cwd, file);
-    const db = await Database.open(databaseDir(values, io));
     try {
-      let collection: Collection;
-      if (db.hasCollection(name)) {
-        collection = await db.collection(name);
-        if (encoder !== undefined) io.stderr.write(`note: collection "${name}" exists; it keeps its own encoder (${collection.encoderDescription})\n`);
-      } else {
-        collection = await db.createCollection(name, encoder === undefined ? {} : { encoder });
-        io.stderr.write(`created collection "${name}" with encoder: ${collection.encoderDescription}\n`);
-      }
-      const parser: LineParserOptions = {
-        format,
-        vocabulary: collection.encoder?.vocabulary,
-        textField: stringOption(values, "text-field") ?? "text",
-        vectorKeys,
-        anseriniScale: numberOption(values, "scale", 100),
-      };
-      const source = await LineSource.open(path);
-      if (onError === "stop") {
-        const bad = await firstBadLine(source, parser);
-        if (bad !== undefined) {
-          io.stderr.write(`${file}:${bad.line}: ${bad.message}\nnothing was written (use --on-error skip to skip bad lines)\n`);
-          return EXIT_FAILURE;
+      const source = await LineSource.open(path); // a missing file creates nothing
+      const sink = await openDocumentSink(values, io, { name, encoder, bulk, batchSize, segmentDocs, maxInFlight });
+      let written = 0, code = EXIT_FAILURE;
+      try {
+        const parser: LineParserOptions = {
+          format,
+          vocabulary: sink.vocabulary,
+          textField,
+          vectorKeys,
+          anseriniScale,
+          ...(remote ? { noVocabularyHint: 'token vectors need the collection\'s vocabulary, which this side of --connect does not have: give {"terms": [...], "weights": [...]} (or --vector-keys ids), or ingest with --dir' } : {}),
+        };
+        const label = `ingest ${name}`;
+        if (onError === "stop") {
+          const bad = await firstBadLine(source, parser, new Progress(io.stderr, `${label}: checking`, source.size, "lines"));
+          if (bad !== undefined) {
+            io.stderr.write(`${file}:${bad.line}: ${bad.message}\nnothing was written (use --on-error skip to skip bad lines)\n`);
+            return EXIT_FAILURE;
+          }
         }
+        const result = await ingestLines(source, parser, sink, { io, label, file });
+        written = result.written;
+        code = result.code;
+        return code;
+      } finally {
+        // After a failure: whether the collection this run created was removed or stays.
+        const note = await sink.close(written);
+        if (note !== undefined && code !== EXIT_OK) io.stderr.write(`${note}\n`);
       }
-      const o = { batchSize, segmentDocs, io, label: `ingest ${name}`, file };
-      return await (bulk ? bulkIngestLines(source, parser, collection, o) : ingestLines(source, parser, collection, o));
     } finally {
-      await db.close();
       if (spool !== undefined) await rm(spool, { recursive: true, force: true });
     }
   },
 };
 
-async function firstBadLine(source: LineSource, parser: LineParserOptions): Promise<{ line: number; message: string } | undefined> {
-  for await (const [n, line] of source.lines()) {
-    if (line.trim() === "") continue;
-    try {
-      parseDocumentLine(line, parser);
-    } catch (e) {
-      return { line: n, message: describeError(e) };
+/** The check pass of --on-error stop: the first bad line, with progress (lines) as it reads. */
+async function firstBadLine(source: LineSource, parser: LineParserOptions, progress: Progress): Promise<{ line: number; message: string } | undefined> {
+  let n = 0;
+  try {
+    for await (const [lineNumber, line] of source.lines()) {
+      n = lineNumber;
+      progress.update(n, source.bytesRead);
+      if (line.trim() === "") continue;
+      try {
+        parseDocumentLine(line, parser);
+      } catch (e) {
+        return { line: lineNumber, message: describeError(e) };
+      }
     }
+  } finally {
+    progress.done(n, source.bytesRead, "", false);
   }
   return undefined;
 }
@@ -179,114 +207,69 @@ class ParsedLines {
 }
 
 /**
- * The bulk path: documents go straight into segments (Collection.bulkLoad); after each segment
- * commit the progress and the last durable line are known, and that is what is reported.
+ * Reads the file into the sink. Progress counts the documents read from the first line on, with
+ * the count written (durable) beside it. In bulk mode every segment commit is a point a killed
+ * run keeps, so the line it is durable through is reported (a line per commit off a terminal).
  */
-async function bulkIngestLines(
-  source: LineSource,
-  parser: LineParserOptions,
-  collection: Collection,
-  o: { segmentDocs: number; io: CliIo; label: string; file: string },
-): Promise<number> {
-  const progress = new Progress(o.io.stderr, o.label, source.size);
-  let interrupted = false, committed = 0, committedLine = 0;
-  const parsed = new ParsedLines(source, parser, o, () => interrupted);
-  void o.io.interrupted.then(() => (interrupted = true));
-  // The line of each document handed over not yet known committed (for "durable through").
-  const lineOf: number[] = [];
-  let lineOfStart = 0;
-  async function* docs(): AsyncGenerator<DocumentInput> {
-    for await (const [n, doc] of parsed) {
-      lineOf.push(n);
-      yield doc;
-    }
-  }
-  let failure: unknown;
-  try {
-    await collection.bulkLoad(docs(), {
-      segmentDocs: o.segmentDocs,
-      onCommit: ({ committedDocs }) => {
-        committedLine = lineOf[committedDocs - 1 - lineOfStart]!;
-        lineOf.splice(0, committedDocs - lineOfStart);
-        lineOfStart = committedDocs;
-        committed = committedDocs;
-        progress.update(committed, source.bytesRead);
-        // In a log (not a terminal) every commit is an acknowledged point a killed run keeps.
-        if (o.io.stderr.isTTY !== true) o.io.stderr.write(`${o.label}: ${committed} docs durable through ${o.file}:${committedLine}\n`);
-      },
-    });
-  } catch (e) {
-    failure = e;
-  }
-  progress.done(committed, source.bytesRead);
-  parsed.reportRest();
-  const through = committed > 0 ? ` (durable through ${o.file}:${committedLine})` : "";
-  const summary = `${committed} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}`;
-  if (failure !== undefined) {
-    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}${through}; the collection holds them once opened again\n`);
-    return EXIT_FAILURE;
-  }
-  const total = `${summary}; collection now holds ${await collection.count()}${through}`;
-  if (interrupted) {
-    o.io.stderr.write(`ingest interrupted: ${total}\n`);
-    return EXIT_FAILURE;
-  }
-  o.io.stdout.write(`${total}\n`);
-  return EXIT_OK;
-}
-
 async function ingestLines(
   source: LineSource,
   parser: LineParserOptions,
-  collection: Collection,
-  o: { batchSize: number; io: CliIo; label: string; file: string },
-): Promise<number> {
+  sink: DocumentSink,
+  o: { io: CliIo; label: string; file: string },
+): Promise<{ code: number; written: number }> {
   const progress = new Progress(o.io.stderr, o.label, source.size);
-  let written = 0, stopped: string | undefined;
-  let batch: DocumentInput[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  let interrupted = false;
+  const bulk = sink.mode === "bulk";
+  let interrupted = false, read = 0, written = 0, writtenLine = 0;
   void o.io.interrupted.then(() => (interrupted = true));
-
-  const write = (docs: DocumentInput[]): void => {
-    const p: Promise<void> = collection.upsert(docs).then(
-      () => {
-        written += docs.length;
-        progress.update(written, source.bytesRead);
-      },
-      (e: unknown) => {
-        failure ??= e;
-      },
-    ).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-
-  const parsed = new ParsedLines(source, parser, o, () => failure !== undefined || interrupted);
-  for await (const [, doc] of parsed) {
-    batch.push(doc);
-    if (batch.length >= o.batchSize) {
-      write(batch);
-      batch = [];
-      // A few writes in flight let group commit share fsyncs; more would only queue.
-      while (inFlight.size >= 4) await Promise.race(inFlight);
+  const parsed = new ParsedLines(source, parser, o, () => interrupted);
+  // Bulk mode: the line of each document handed over and not yet known committed.
+  const lineOf: number[] = [];
+  let lineOfStart = 0;
+  const note = () => `(${written.toLocaleString("en-US")} written)`;
+  async function* docs(): AsyncGenerator<DocumentInput> {
+    for await (const [n, doc] of parsed) {
+      if (bulk) lineOf.push(n);
+      read++;
+      progress.update(read, source.bytesRead, note());
+      yield doc;
     }
   }
-  if (batch.length > 0 && failure === undefined && !interrupted) write(batch);
-  await Promise.all(inFlight);
-  if (failure === undefined && !interrupted) await collection.flush().catch((e: unknown) => (failure = e));
-  progress.done(written, source.bytesRead);
-  if (interrupted) stopped = "interrupted";
+  const onWritten = (total: number): void => {
+    if (bulk) {
+      writtenLine = lineOf[total - 1 - lineOfStart]!;
+      lineOf.splice(0, total - lineOfStart);
+      lineOfStart = total;
+      // In a log (not a terminal) every commit is an acknowledged point a killed run keeps.
+      if (o.io.stderr.isTTY !== true) o.io.stderr.write(`${o.label}: ${total} docs durable through ${o.file}:${writtenLine}\n`);
+    }
+    written = total;
+    progress.update(read, source.bytesRead, note());
+  };
+  let failure: unknown;
+  try {
+    await sink.write(docs(), onWritten, () => interrupted);
+  } catch (e) {
+    failure = e;
+  }
+  progress.done(read, source.bytesRead, `${written} written`);
   parsed.reportRest();
-  const summary = `${written} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}; collection now holds ${await collection.count()}`;
+  const through = bulk && written > 0 ? ` (durable through ${o.file}:${writtenLine})` : "";
+  const summary = `${written} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}`;
   if (failure !== undefined) {
-    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary} (every written batch is complete)\n`);
-    return EXIT_FAILURE;
+    const kept = bulk ? "; the collection holds them once opened again" : " (every written batch is complete)";
+    o.io.stderr.write(`ingest failed: ${describeError(failure)}\n${summary}${through}${kept}\n`);
+    return { code: EXIT_FAILURE, written };
   }
-  if (stopped !== undefined) {
-    o.io.stderr.write(`ingest ${stopped}: ${summary}\n`);
-    return EXIT_FAILURE;
+  if (written === 0 && !interrupted) {
+    const why = parsed.bad > 0 ? `every line of ${o.file} was bad (${parsed.bad} skipped)` : `${o.file} holds no documents`;
+    o.io.stderr.write(`ingest failed: ${why}; nothing was written\n`);
+    return { code: EXIT_FAILURE, written };
   }
-  o.io.stdout.write(`${summary}\n`);
-  return EXIT_OK;
+  const total = `${summary}; collection now holds ${await sink.count()}${through}`;
+  if (interrupted) {
+    o.io.stderr.write(`ingest interrupted: ${total}\n`);
+    return { code: EXIT_FAILURE, written };
+  }
+  o.io.stdout.write(`${total}\n`);
+  return { code: EXIT_OK, written };
 }

@@ -4,9 +4,11 @@ import { EXIT_OK, UsageError } from "../cli-io.js";
 import { checkSearch } from "../../validate-request.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import type { Command } from "./command.js";
+import { checkQueryFlags, QUERIES_HELP, QUERIES_OPTIONS, runQueryFile } from "./search-queries.js";
 
 const HELP = `Usage: sparsedb search [options] "query text"
        sparsedb search [options] --vector '{"terms": [...], "weights": [...]}'
+       sparsedb search [options] --queries FILE [--run FILE] [--qrels FILE]
 
 Prints the top-k documents by dot product with the query, best first.
 
@@ -20,6 +22,7 @@ ${TARGET_HELP}
       --explain          show each hit's top contributing tokens
       --vector JSON      a query vector instead of text ({terms, weights} or {termId: weight})
       --json             print the hits as JSON
+${QUERIES_HELP}
   -h, --help             this help`;
 
 export const searchCommand: Command = {
@@ -37,11 +40,15 @@ export const searchCommand: Command = {
       explain: { type: "boolean" },
       vector: { type: "string" },
       json: { type: "boolean" },
+      ...QUERIES_OPTIONS,
     });
     // The request is checked by the library's rules (engine/validate-request.ts) where it is
     // run, locally or by the client and the server: the CLI only turns flags into its fields.
     const vector = jsonOption(values, "vector");
-    if (positionals.length === 0 && vector === undefined) throw new UsageError("give a query text or --vector");
+    const queries = stringOption(values, "queries");
+    checkQueryFlags(values);
+    if (positionals.length === 0 && vector === undefined && queries === undefined) throw new UsageError("give a query text, --vector or --queries FILE");
+    if (queries !== undefined && (positionals.length > 0 || vector !== undefined)) throw new UsageError("--queries runs the file's queries: give no query text or --vector with it");
     const req: Record<string, unknown> = { k: values.k === undefined ? 10 : numberOrText(values.k as string) };
     if (vector !== undefined) req.vector = vector;
     if (positionals.length > 0) req.text = positionals.join(" ");
@@ -54,6 +61,7 @@ export const searchCommand: Command = {
     const algorithm = stringOption(values, "algorithm");
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
+    if (queries !== undefined) return runQueryFile(req, values, io);
     checkSearch(req, { vocabSize: 0xffffffff }); // before opening anything; the collection checks it again with its vocabulary
     const target = await openTarget(values, io);
     try {

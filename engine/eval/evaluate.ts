@@ -1,5 +1,5 @@
-import { SparseDbError } from "../../engine/errors.js";
-import type { Qrels } from "../readers/qrels.js";
+import { SparseDbError } from "../errors.js";
+import type { Qrels } from "./qrels.js";
 import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder, type ScoredDoc } from "./measures.js";
 
 /** A run: query id -> the documents retrieved for it (any order; ranked by `trecOrder`). */

@@ -1,5 +1,5 @@
-import { SparseDbError } from "../../engine/errors.js";
-import { RecordStream, type RecordReadOptions } from "./record-stream.js";
+import { SparseDbError } from "../errors.js";
+import { RecordStream, type RecordReadOptions } from "../input/record-stream.js";
 
 /** One relevance judgement: a query, a document, and its graded relevance (0 = judged not relevant). */
 export interface Judgement {

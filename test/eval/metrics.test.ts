@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { evaluateQuery, evaluateRun } from "../../bench/metrics/evaluate.js";
-import { percentile, summarizeLatency } from "../../bench/metrics/latency.js";
-import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../bench/metrics/measures.js";
-import { loadQrels } from "../../bench/readers/qrels.js";
-import { loadTrecRun } from "../../bench/readers/trec-run.js";
+import { evaluateQuery, evaluateRun } from "../../engine/eval/evaluate.js";
+import { averagePrecision, ndcgAtK, reciprocalRank, recallAtK, trecOrder } from "../../engine/eval/measures.js";
+import { loadQrels } from "../../engine/eval/qrels.js";
+import { loadTrecRun } from "../../engine/eval/trec-run.js";
 
 const rels = (o: Record<string, number>) => new Map(Object.entries(o));
 
@@ -136,15 +135,5 @@ describe("a run file scored by hand", () => {
   it("rejects a document retrieved twice for one query", () => {
     const run = new Map([["q1", [{ docId: "d1", score: 2 }, { docId: "d1", score: 1 }]]]);
     expect(() => evaluateRun(run, new Map([["q1", rels({ d1: 1 })]]))).toThrow(/retrieves document d1 twice/);
-  });
-});
-
-describe("latency summary", () => {
-  it("gives the mean and nearest-rank percentiles", () => {
-    const samples = Array.from({ length: 100 }, (_, i) => 100 - i); // 1..100 shuffled order
-    expect(summarizeLatency(samples)).toEqual({ meanMs: 50.5, p50Ms: 50, p99Ms: 99 });
-    expect(summarizeLatency([7])).toEqual({ meanMs: 7, p50Ms: 7, p99Ms: 7 });
-    expect(percentile([1, 2, 3], 50)).toBe(2);
-    expect(() => summarizeLatency([])).toThrow(/no latency samples/);
   });
 });

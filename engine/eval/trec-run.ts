@@ -1,4 +1,4 @@
-import { RecordStream, type RecordReadOptions } from "./record-stream.js";
+import { RecordStream, type RecordReadOptions } from "../input/record-stream.js";
 
 /** One line of a TREC run file: `qid Q0 docid rank score tag`. */
 export interface RunLine {

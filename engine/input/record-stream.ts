@@ -1,4 +1,4 @@
-import { SparseDbError } from "../../engine/errors.js";
+import { SparseDbError } from "../errors.js";
 import { MalformedLineError, readByteLines } from "./line-reader.js";
 
 /** Options every line-oriented reader accepts. */

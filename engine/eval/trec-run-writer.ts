@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { SparseDbError } from "../../engine/errors.js";
+import { SparseDbError } from "../errors.js";
 
 /** A retrieved document as a run file lists it. */
 export interface RunHit {
