@@ -4,6 +4,7 @@ import { withConfigDefaults } from "../database/collection-config.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
 import type { ServerLimits } from "./limits.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
+import { SEARCH_OPERATIONS } from "./operations-search.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -104,4 +105,6 @@ export const OPERATIONS: Record<string, Handler> = {
     const { collection: _name, ...request } = args;
     return hitsToWire(await c.search(checkSearch(request, requestContext(c, ctx))));
   },
+
+  ...SEARCH_OPERATIONS,
 };
