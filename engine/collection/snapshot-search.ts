@@ -39,8 +39,10 @@ export interface Candidate {
  * Global top-k over a snapshot: each segment's top-k (deleted and filtered-out docs excluded
  * inside the segment search, so pruning stays rank-safe), the memtable's exact scores, then one
  * merge. Order: score descending, then external id ascending (code-unit order), so results do
- * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
- * place is cut by doc id, i.e. insertion order.)
+ * not depend on which segment a document sits in: a segment cuts a tie at its own last place by
+ * doc id (insertion order), which tie-completion.ts makes up for (not in mode "approximate",
+ * which is not exact in which documents it finds anyway). `o.k` is the depth (offset + k); the
+ * offset and the score threshold are applied in topHits.
  */
 export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHits {
   const candidates = memtableCandidates(snap, query, o);
