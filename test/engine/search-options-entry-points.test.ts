@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +129,38 @@ describe("search options through every entry point", () => {
         expect(r.stderr, `CLI ${target[0]}`).toContain(`${row.code}: ${row.message}\n`);
       }
     }
+  });
+
+  it("any offset and scoreThreshold get the same outcome from the library and from raw frames (fast-check)", async () => {
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer({ min: -3, max: 12_000 }),
+      fc.double({ noDefaultInfinity: false }),
+      fc.constantFrom("1", "", Number.NaN, -0, 2 ** 31),
+      fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }),
+    );
+    const request = fc.record({ k: fc.oneof(fc.integer({ min: 1, max: 6 }), value), offset: value, scoreThreshold: value }, { requiredKeys: ["k"] });
+    const lib = await db.collection("docs");
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const req = { text: "glacier ice valleys", ...r };
+        const viaLib = await lib.search(req as never).then(
+          (hits) => ({ ok: hits.map((h) => h.id) }),
+          (e: SparseDbError) => ({ code: e.code, message: e.message }),
+        );
+        const reply = await viaRaw("search", req);
+        const viaWire = reply.error !== undefined ? { code: reply.error.code, message: reply.error.message } : { ok: (reply.result as { id: string }[]).map((h) => h.id) };
+        // The server's maxK (1000) is the one difference, by design.
+        const depth = (typeof r.k === "number" ? r.k : 0) + (typeof r.offset === "number" ? r.offset : 0);
+        if ("ok" in viaLib && depth > 1000) {
+          expect(viaWire).toMatchObject({ code: "LIMIT_EXCEEDED" });
+          return;
+        }
+        expect(viaWire).toEqual(viaLib);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("the server's limits: offset + k within its maxK, at most maxBatchQueries queries, as LIMIT_EXCEEDED", async () => {
