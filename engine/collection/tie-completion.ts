@@ -1,3 +1,4 @@
+import { KERNEL_MAX_K } from "../search/range-search.js";
 import type { DocHit } from "../search/top-k.js";
 import type { LiveSegment } from "./live-segment.js";
 
@@ -14,6 +15,10 @@ import type { LiveSegment } from "./live-segment.js";
  * n + 1 documents score >= theta, a tie at theta. With distinct scores that never happens, so
  * the extra work below runs only on genuine ties: such a segment is searched again with a larger
  * k (doubling) until its result holds every document of score >= theta.
+ *
+ * Limit: a segment is searched at most KERNEL_MAX_K (10000) deep for this, so that the search
+ * stays on the kernel. A tie shared by more documents of one segment than that (a one-term query
+ * in mode "fast" over a large segment can do it) is cut by that segment's order beyond it.
  */
 export interface SegmentResult {
   seg: LiveSegment;
@@ -41,8 +46,9 @@ export function mayCutTie(r: SegmentResult, theta: number | undefined): boolean 
  */
 export function completeTies(results: SegmentResult[], theta: number | undefined, search: (seg: LiveSegment, k: number) => DocHit[]): void {
   for (const r of results) {
-    while (mayCutTie(r, theta) && r.asked < r.seg.numDocs) {
-      r.asked = Math.min(r.asked * 2, r.seg.numDocs);
+    const deepest = Math.min(r.seg.numDocs, Math.max(r.asked, KERNEL_MAX_K));
+    while (mayCutTie(r, theta) && r.asked < deepest) {
+      r.asked = Math.min(r.asked * 2, deepest);
       r.hits = search(r.seg, r.asked);
     }
   }

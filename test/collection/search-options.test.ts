@@ -121,6 +121,24 @@ describe("search options against brute force", () => {
     );
   }, 120_000);
 
+  it("a tie shared by more documents of one segment than the completion's limit still gives k hits", async () => {
+    const t = tempDir("sparsedb-search-big-tie-");
+    const c = await CollectionStore.open(t.dir, { create: true, durability: "off", autoMerge: false, memtableMaxDocs: 20_000 });
+    try {
+      const v = SparseVector.fromArrays([4], [1]);
+      await c.upsert(Array.from({ length: 12_000 }, (_, i) => ({ id: `b${String(12_000 - i).padStart(5, "0")}`, vector: v })));
+      await c.flush();
+      await c.upsert([{ id: "a", vector: v }]);
+      const hits = await c.search({ vector: v, k: 3, offset: 2 });
+      expect(hits.map((h) => h.score)).toEqual([1, 1, 1]);
+      expect(new Set(hits.map((h) => h.id)).size).toBe(3);
+      expect((await c.search({ vector: v, k: 1 })).map((h) => h.id)).toEqual(["a"]); // the memtable's is still first
+    } finally {
+      await c.close();
+      t.cleanup();
+    }
+  });
+
   it("a document tied at the last place is found whichever segment holds it", async () => {
     // Two segments with the same vector under several ids, inserted in the reverse of id order,
     // so each segment's own tie order (insertion) disagrees with the global one (id).
