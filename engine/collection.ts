@@ -6,6 +6,7 @@ import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchReques
 import { checkScroll } from "./scroll-request.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "./validate-request.js";
 import type { CollectionBackend } from "./database/collection-backend.js";
+import { checkSearchBatch } from "./validate-search-batch.js";
 
 /**
  * sparsedb's one public collection: what `db.collection(name)` and `db.createCollection(...)`
@@ -144,6 +145,17 @@ export class Collection {
       }
     }
     return hits;
+  }
+
+  /**
+   * Several searches in one call: the results in the order of the requests. Every request is
+   * checked before any runs (an error names the index of the bad one: "searchBatch: request 2:
+   * ..."); an empty array is refused.
+   */
+  async searchBatch(requests: SearchRequest[]): Promise<SearchHits[]> {
+    this.checkOpen();
+    const checked = checkSearchBatch(requests, { vocabSize: this.vocabularySize });
+    return Promise.all(checked.map((r) => this.search(r)));
   }
 
   /** Flushes and closes; Database.collection(name) opens it again. */

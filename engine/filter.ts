@@ -1,21 +1,34 @@
 import { SparseDbError } from "./errors.js";
+import { fieldReader } from "./filter-path.js";
 
 /**
- * Metadata filters: a small JSON language over a document's top-level metadata fields.
+ * Metadata filters: a small JSON language over a document's metadata fields.
  *
  *   { "lang": "en" }                                  equality (shorthand for {eq: ...})
  *   { "year": { "gte": 2000, "lt": 2010 } }           numeric range; operators in one object AND together
  *   { "tag": { "in": ["news", "blog"] } }             membership
+ *   { "tags": { "contains": "news" } }                an array field holds the value
+ *   { "tags": { "containsAny": ["a", "b"] } }         ... holds at least one of them
+ *   { "tags": { "containsAll": ["a", "b"] } }         ... holds every one of them
+ *   { "author": { "exists": true } }                  present and not null (false: absent or null)
+ *   { "source.site": "wiki" }                         a nested field by dotted path
  *   { "lang": "en", "year": { "gt": 1999 } }          several fields in one object AND together
  *   { "or": [ { "lang": "en" }, { "lang": "fr" } ] }  disjunction
  *   { "and": [ ... ] }, { "not": { ... } }            conjunction, negation
  *
  * Rules:
- * - Values compared by `eq` / `in` are scalars: string, finite number, boolean or null. Equality is
- *   strict (the number 1 does not equal the string "1").
+ * - Values compared by `eq` / `in` / `contains*` are scalars: string, finite number, boolean or
+ *   null. Equality is strict (the number 1 does not equal the string "1").
  * - Range operators (`gt`, `gte`, `lt`, `lte`) take finite numbers and match only numeric fields.
  * - A condition on a field that is missing, or whose value is an object or array, is false
- *   (and so `not` of it is true).
+ *   (and so `not` of it is true), except: `contains`, `containsAny` and `containsAll` match only
+ *   array fields (any other value, a string included, is no match; elements that are maps or
+ *   arrays never equal a value; `containsAll: []` matches every array, `containsAny: []` none),
+ *   and `exists` looks only at presence (`exists: true` matches any value but null, maps and
+ *   arrays included).
+ * - Field names are dotted paths (engine/filter-path.ts): a key of the metadata spelled exactly
+ *   so wins; otherwise "a.b.c" walks nested maps (never into arrays), and `\.` is a literal dot
+ *   inside one part ("a\\.b" in JSON). A path that leads nowhere is a missing field.
  * - `and`, `or` and `not` are reserved keys; an empty filter `{}` and `{and: []}` match every
  *   document; `{or: []}` matches none.
  * - Filters are validated eagerly: `compileFilter` throws INVALID_ARGUMENT naming the bad part.
@@ -29,6 +42,10 @@ export interface FieldOperators {
   gte?: number;
   lt?: number;
   lte?: number;
+  contains?: FilterScalar;
+  containsAny?: FilterScalar[];
+  containsAll?: FilterScalar[];
+  exists?: boolean;
 }
 
 export type FieldCondition = FilterScalar | FieldOperators;
@@ -47,7 +64,7 @@ export const MAX_FILTER_DEPTH = 32;
 /** Most conditions and `in` values accepted in one filter, all together. */
 export const MAX_FILTER_SIZE = 10_000;
 
-const OPERATORS = ["eq", "in", "gt", "gte", "lt", "lte"] as const;
+const OPERATORS = ["eq", "in", "gt", "gte", "lt", "lte", "contains", "containsAny", "containsAll", "exists"] as const;
 type Operator = (typeof OPERATORS)[number];
 
 /** Validates `filter` and returns a predicate over a document's metadata. */
@@ -127,16 +144,11 @@ function checkBound(v: unknown, path: string): number {
   return v;
 }
 
-/** The field's own value, or undefined when absent; never reads inherited properties. */
-function fieldOf(metadata: unknown, field: string): unknown {
-  if (!isPlainObject(metadata)) return undefined;
-  return Object.prototype.hasOwnProperty.call(metadata, field) ? metadata[field] : undefined;
-}
-
 function compileField(field: string, cond: unknown, path: string, budget: { left: number }): FilterPredicate {
+  const fieldOf = fieldReader(field);
   if (!isPlainObject(cond)) {
     const want = checkScalar(cond, path);
-    return (m) => fieldOf(m, field) === want;
+    return (m) => fieldOf(m) === want;
   }
   const keys = Object.keys(cond);
   if (keys.length === 0) throw bad(path, `empty condition; use one of ${OPERATORS.join(", ")}`);
@@ -180,11 +192,30 @@ function compileField(field: string, cond: unknown, path: string, budget: { left
         tests.push((v) => typeof v === "number" && v <= b);
         break;
       }
+      case "contains": {
+        if (Array.isArray(arg)) throw bad(here, `"contains" takes one value; for several use "containsAny" or "containsAll"`);
+        const want = checkScalar(arg, here);
+        tests.push((v) => Array.isArray(v) && v.includes(want));
+        break;
+      }
+      case "containsAny":
+      case "containsAll": {
+        if (!Array.isArray(arg)) throw bad(here, `"${op}" takes an array of values, got ${describe(arg)}`);
+        spend(budget, arg.length, here);
+        const wants = arg.map((x, i) => checkScalar(x, `${here}[${i}]`));
+        tests.push(op === "containsAny" ? (v) => Array.isArray(v) && wants.some((w) => v.includes(w)) : (v) => Array.isArray(v) && wants.every((w) => v.includes(w)));
+        break;
+      }
+      case "exists": {
+        if (typeof arg !== "boolean") throw bad(here, `"exists" takes true or false, got ${describe(arg)}`);
+        tests.push(arg ? (v) => v !== undefined && v !== null : (v) => v === undefined || v === null);
+        break;
+      }
     }
   }
+  // Every operator is false on a missing field (undefined) but "exists: false", which is true.
   return (m) => {
-    const v = fieldOf(m, field);
-    if (v === undefined) return false;
+    const v = fieldOf(m);
     for (const t of tests) if (!t(v)) return false;
     return true;
   };

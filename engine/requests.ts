@@ -29,7 +29,7 @@ export interface DocumentInput {
   /** Give exactly one of `vector` and `text` (encoded by the collection's encoder). */
   vector?: VectorInput;
   text?: string;
-  /** A map of plain data (no cycles, at most 32 levels deep); its top-level fields can be filtered on. */
+  /** A map of plain data (no cycles, at most 32 levels deep); its fields (nested ones by dotted path) can be filtered on. */
   metadata?: Record<string, unknown> | null;
 }
 
@@ -81,6 +81,10 @@ export interface SearchRequest {
   algorithm?: string;
   filter?: Filter;
   explain?: boolean;
+  /** Skip this many hits of the ranking (paging): hits offset..offset+k-1 come back; offset + k <= MAX_K (a server's maxK). */
+  offset?: number;
+  /** Only hits whose score is >= this finite number (mode "fast": the quantized score); fewer than k when fewer reach it. */
+  scoreThreshold?: number;
 }
 
 export interface ExplainTerm {

@@ -1,6 +1,7 @@
 import { approximateRecall } from "./search/approximate-options.js";
 import { SparseDbError } from "./errors.js";
 import { compileFilter, type Filter } from "./filter.js";
+import { checkSearchOptions } from "./search-options.js";
 import type { SearchMode, SearchRequest } from "./requests.js";
 import { checkAlgorithm, DEFAULT_MAX_K, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
@@ -42,6 +43,8 @@ export interface RequestLimits {
   maxVectorTerms?: number;
   /** Most documents in one upsert, ids in one delete. */
   maxBatch?: number;
+  /** Most queries in one searchBatch. */
+  maxBatchQueries?: number;
   /** Who sets the limits, for the message ("this server"). */
   owner?: string;
 }
@@ -70,6 +73,10 @@ export interface CheckedSearch {
   recall?: number;
   filter?: Filter;
   explain: boolean;
+  /** Hits of the ranking skipped (0 when not given); the search retrieves k + offset. */
+  offset: number;
+  /** Only hits scoring >= this. */
+  scoreThreshold?: number;
 }
 
 function bad(message: string): SparseDbError {
@@ -263,14 +270,14 @@ export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
 /** Checks a search request. */
 export function checkSearch(request: unknown, ctx: RequestContext = {}): CheckedSearch {
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?}, got ${typeName(request)}`);
+    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?, offset?, scoreThreshold?}, got ${typeName(request)}`);
   }
   const r = request as Record<string, unknown> & Partial<SearchRequest>;
   const k = checkK(r.k);
   const hasVector = !absent(r.vector), hasText = !absent(r.text);
   if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
   if (!hasVector && !hasText) throw bad("search needs a vector or a text");
-  const out: CheckedSearch = { k, mode: "exact", explain: false };
+  const out: CheckedSearch = { k, mode: "exact", explain: false, ...checkSearchOptions(r, k, MAX_K) };
   if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
   else {
     if (typeof r.text !== "string") throw bad(`search: text must be a string, got ${typeName(r.text)}`);
@@ -302,6 +309,9 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
   if (limits !== undefined) {
     if (limits.maxK !== undefined && k > limits.maxK) {
       throw new SparseDbError("LIMIT_EXCEEDED", `search: k is ${k}; ${owner(limits)} returns at most ${limits.maxK} hits`);
+    }
+    if (limits.maxK !== undefined && out.offset + k > limits.maxK) {
+      throw new SparseDbError("LIMIT_EXCEEDED", `search: offset + k is ${out.offset + k}; ${owner(limits)} searches at most ${limits.maxK} hits deep (offset + k <= ${limits.maxK})`);
     }
     if (out.vector !== undefined) checkVectorLimit(out.vector, "search: query", limits);
   }

@@ -3,6 +3,8 @@ import type { DocumentInput, ScrolledDocument, ScrollPage, ScrollRequest, Search
 import { checkScroll } from "../scroll-request.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
+import { checkSearchBatch } from "../validate-search-batch.js";
+import { checkedSearchToWire } from "./search-wire.js";
 import type { SparseClient } from "./sparse-client.js";
 
 /** A collection on a server, with the methods of the library's Collection. */
@@ -76,7 +78,15 @@ export class RemoteCollection {
     if (r.algorithm !== undefined) args.algorithm = r.algorithm;
     if (r.recall !== undefined) args.recall = r.recall;
     if (r.filter !== undefined) args.filter = r.filter;
+    if (r.offset !== 0) args.offset = r.offset;
+    if (r.scoreThreshold !== undefined) args.scoreThreshold = r.scoreThreshold;
     return (await this.client.request("search", args)) as SearchHit[];
+  }
+
+  /** Several searches in one request (the server's searchBatch): the results in the order of the requests. */
+  async searchBatch(requests: SearchRequest[]): Promise<SearchHits[]> {
+    const checked = checkSearchBatch(requests, { vocabSize: ANY_TERM });
+    return (await this.client.request("searchBatch", { collection: this.name, requests: checked.map(checkedSearchToWire) })) as SearchHit[][];
   }
 
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */

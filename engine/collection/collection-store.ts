@@ -359,10 +359,12 @@ export class CollectionStore {
       this.checkOpen();
     }
     const vocabulary = this.options.encoder?.vocabulary;
-    const snap = this.snapshot();
+    let snap = this.snapshot();
     try {
       const searchOptions: SnapshotSearchOptions = {
-        k: r.k,
+        k: r.k + r.offset,
+        offset: r.offset,
+        minScore: r.scoreThreshold,
         exact: r.mode !== "fast",
         algorithm: r.algorithm,
         recall: r.recall,
@@ -373,7 +375,14 @@ export class CollectionStore {
       };
       // A server's worker threads search the segments when it has installed its pool.
       const pool = segmentSearchPool();
-      if (pool !== undefined) return await searchSnapshotParallel(snap, query, searchOptions, pool);
+      if (pool !== undefined) {
+        const hits = await searchSnapshotParallel(snap, query, searchOptions, pool);
+        if (hits !== undefined) return hits;
+        // A tie at the last place the pool's results cannot settle (rare): in-process, on a fresh view.
+        this.checkOpen();
+        snap.release();
+        snap = this.snapshot();
+      }
       return searchSnapshot(snap, query, searchOptions);
     } finally {
       snap.release();

@@ -1,6 +1,6 @@
 import type { SparseVector } from "../sparse-vector.js";
 import { chooseAlpha } from "../search/approximate-calibration.js";
-import { searchSegment, type AlgorithmName } from "../search/search.js";
+import { DEFAULT_MAX_K, searchSegment, type AlgorithmName } from "../search/search.js";
 import type { DocFilter } from "../search/algorithm.js";
 import type { DocHit } from "../search/top-k.js";
 import type { LiveSegment } from "./live-segment.js";
@@ -8,9 +8,15 @@ import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
 import type { ExplainTerm, SearchHit, SearchHits } from "../requests.js";
 import { unpackValue } from "../../storage/msgpack.js";
+import { completeTies, nthScore, type SegmentResult } from "./tie-completion.js";
 
 export interface SnapshotSearchOptions {
+  /** The depth: hits retrieved, offset + the request's k. */
   k: number;
+  /** Hits of the ranking dropped from the front (paging); 0 when absent. */
+  offset?: number;
+  /** The request's scoreThreshold: only hits scoring >= it. */
+  minScore?: number;
   exact: boolean;
   algorithm?: AlgorithmName;
   /** Metadata predicate, applied during retrieval (so k hits come back when k match). */
@@ -33,27 +39,52 @@ export interface Candidate {
  * Global top-k over a snapshot: each segment's top-k (deleted and filtered-out docs excluded
  * inside the segment search, so pruning stays rank-safe), the memtable's exact scores, then one
  * merge. Order: score descending, then external id ascending (code-unit order), so results do
- * not depend on which segment a document sits in. (Within one segment a tie exactly at the k-th
- * place is cut by doc id, i.e. insertion order.)
+ * not depend on which segment a document sits in: a segment cuts a tie at its own last place by
+ * doc id (insertion order), which tie-completion.ts makes up for (not in mode "approximate",
+ * which is not exact in which documents it finds anyway). `o.k` is the depth (offset + k); the
+ * offset and the score threshold are applied in topHits.
  */
 export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): SearchHits {
   const candidates = memtableCandidates(snap, query, o);
   // The memtable is scored exactly; the global expectation is the weakest segment's.
   let expectedRecall = 1;
+  const alphas = new Map<LiveSegment, number>();
+  const searchOne = (seg: LiveSegment, k: number): DocHit[] => {
+    const { filter, excluded } = segmentFilter(seg, o);
+    const limit = { maxK: Math.max(k, DEFAULT_MAX_K) };
+    return searchSegment(seg.index, query, { k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha: alphas.get(seg), minScore: o.minScore, ...limit }).hits;
+  };
+  const results: SegmentResult[] = [];
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
-    const { filter, excluded } = segmentFilter(seg, o);
     // Approximate: each segment's own calibration picks its bound scaling (approximate-calibration.ts).
-    let alpha: number | undefined;
     if (o.recall !== undefined) {
       const choice = chooseAlpha(seg.index, o.k, o.recall);
-      alpha = choice.alpha;
+      alphas.set(seg, choice.alpha);
       expectedRecall = Math.min(expectedRecall, choice.expectedRecall);
     }
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha });
-    addSegmentHits(candidates, seg, hits);
+    const asked = segmentDepth(o);
+    results.push({ seg, hits: searchOne(seg, asked), asked });
   }
+  if (o.recall === undefined) completeTies(results, theta(candidates, results, o), searchOne);
+  for (const r of results) addSegmentHits(candidates, r.seg, r.hits);
   return topHits(candidates, query, o, expectedRecall);
+}
+
+/**
+ * The k a segment is searched with: the depth, plus one in the exact and fast modes so that a
+ * tie cut at the depth can be told (tie-completion.ts). Approximate searches are not exact in
+ * which documents they find anyway, and keep the k their calibration was made for.
+ */
+export function segmentDepth(o: SnapshotSearchOptions): number {
+  return o.recall === undefined ? o.k + 1 : o.k;
+}
+
+/** The global depth-th score of the first pass (memtable candidates and segment hits), for tie completion. */
+export function theta(candidates: Candidate[], results: SegmentResult[], o: SnapshotSearchOptions): number | undefined {
+  const scores = candidates.map((c) => c.score);
+  for (const r of results) for (const h of r.hits) scores.push(h.score);
+  return nthScore(scores, o.k, o.minScore);
 }
 
 /** The memtables' top-k candidates (exact scores, the metadata filter applied). */
@@ -106,10 +137,15 @@ export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: 
   }
 }
 
-/** The merged top-k of every candidate, as hits (approximate mode: with the recall it expects). */
+/**
+ * The merged top-k of every candidate, as hits (approximate mode: with the recall it expects):
+ * those reaching minScore, ranks offset..k-1 (k being the depth).
+ */
 export function topHits(candidates: Candidate[], query: SparseVector, o: SnapshotSearchOptions, expectedRecall = 1): SearchHits {
+  const min = o.minScore;
+  if (min !== undefined) candidates = candidates.filter((c) => c.score >= min);
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const out: SearchHits = candidates.slice(0, o.k).map((c) => {
+  const out: SearchHits = candidates.slice(o.offset ?? 0, o.k).map((c) => {
     const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;

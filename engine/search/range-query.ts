@@ -35,6 +35,13 @@ const SLACK = 1e-9;
  * Starting threshold. With no negative query weight and no filter beyond deletions, at least
  * K = (k + deleted) documents score >= max_t q_t * (K-th largest weight of t), a lower bound of
  * the final k-th score: only ranges whose bound reaches it are collected at all.
+ *
+ * Score threshold. A search that wants only scores >= T > 0 starts from T as well (the larger
+ * of the two), with any filter and any query: a document scoring >= T has a positive part >= T,
+ * so its range's bound reaches thrScale * T, and a range below it holds nothing wanted. The
+ * kernel still returns the top-k of what it scored, some of it possibly below T; the caller
+ * drops those (engine/collection/snapshot-search.ts). T <= 0 prunes nothing (bounds see positive
+ * terms only).
  */
 export interface RangeQuery {
   /** Query terms present in the segment (nonzero weight), in query order. */
@@ -66,6 +73,8 @@ export interface RangeQueryOptions {
   excluded: number | undefined;
   /** Bound scaling in (0, 1]; 1 (the default) is rank-safe. */
   alpha?: number;
+  /** The search's scoreThreshold, in float score units: only documents scoring >= it are wanted. */
+  minScore?: number;
 }
 
 export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: RangeQueryOptions): RangeQuery {
@@ -125,7 +134,9 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
   const thrScale = ((o.exact ? s : s * scoreUnit) * (1 - SLACK)) / alpha;
 
   let collectUnits = 1;
-  const theta = hasNonPositive || o.excluded === undefined ? -Infinity : startingThreshold(layout, index, terms, scoreWeights, o);
+  let theta = hasNonPositive || o.excluded === undefined ? -Infinity : startingThreshold(layout, index, terms, scoreWeights, o);
+  // In scoring units: fast mode scores integers that scoreUnit turns into float units.
+  if (o.minScore !== undefined && o.minScore > 0) theta = Math.max(theta, o.exact ? o.minScore : o.minScore / scoreUnit);
   if (theta > 0) collectUnits = Math.min(65535, Math.max(1, Math.floor(theta * thrScale - slackUnits)));
   return {
     terms,

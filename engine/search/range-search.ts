@@ -63,17 +63,19 @@ export interface RangeSearchOptions {
   reference?: boolean;
   /** Bound scaling in (0, 1] (range-query.ts): below 1 trades recall for speed; 1 by default (exact). */
   alpha?: number;
+  /** Only documents scoring >= this are wanted: ranges that cannot reach it are skipped (range-query.ts); hits below it may still come back. */
+  minScore?: number;
 }
 
 export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSearchOptions): RangeSearchResult {
   const excluded = o.filter === undefined ? 0 : o.excluded;
-  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha });
+  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore });
   if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0 };
   // Slots are u16 (0 = not in the query): a query of 65535 terms or more runs on the reference.
   const kernel = o.reference || rq.terms.length >= 65535 ? undefined : RangeKernel.of(index, o.k);
   if (kernel === undefined) return referenceSearch(index, rq, o);
   const result = kernel.search(rq, o.k, o.filter, o.phases === true);
-  if (needsFullScan(rq, result.hits, o.k)) {
+  if (needsFullScan(rq, result.hits, o.k, o.minScore)) {
     const full = kernel.scanAll(rq, o.k, o.filter);
     full.postingsScored += result.postingsScored;
     return finish(full, rq);
@@ -85,8 +87,9 @@ export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSe
  * Bounds count positive terms only: a document matching negative terms alone sits in a range
  * whose bound is 0 and is never visited. It matters only while the k-th score is <= 0.
  */
-function needsFullScan(rq: RangeQuery, hits: DocHit[], k: number): boolean {
-  if (!rq.hasNonPositive) return false;
+function needsFullScan(rq: RangeQuery, hits: DocHit[], k: number, minScore: number | undefined): boolean {
+  // Nothing scoring <= 0 is wanted under a positive score threshold.
+  if (!rq.hasNonPositive || (minScore !== undefined && minScore > 0)) return false;
   if (hits.length < k) return true;
   let worst = Infinity;
   for (const h of hits) if (h.score < worst) worst = h.score;
@@ -96,7 +99,7 @@ function needsFullScan(rq: RangeQuery, hits: DocHit[], k: number): boolean {
 function referenceSearch(index: SegmentIndex, rq: RangeQuery, o: RangeSearchOptions): RangeSearchResult {
   let out = rangeSearchReference(index.ranges, index.forward, rq, o.k, o.filter);
   let postings = out.postingsScored;
-  if (needsFullScan(rq, out.collector.results(), o.k)) {
+  if (needsFullScan(rq, out.collector.results(), o.k, o.minScore)) {
     out = scanAllReference(index.forward, rq, o.k, o.filter, index.numDocs);
     postings += out.postingsScored;
   }

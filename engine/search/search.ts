@@ -63,6 +63,11 @@ export interface SegmentSearchOptions {
    * range algorithms (`ranges`, `ranges-ts`) take it.
    */
   alpha?: number;
+  /**
+   * The search's scoreThreshold: the range algorithms skip what cannot reach it. Hits below it
+   * may still come back (the caller drops them); the other algorithms ignore it.
+   */
+  minScore?: number;
 }
 
 export interface SegmentSearchResult {
@@ -126,6 +131,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
       phases: options.phases,
       reference: name === "ranges-ts",
       alpha,
+      minScore: options.minScore,
     });
   }
   if (alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${alpha}) needs a range algorithm (ranges or ranges-ts), not ${name}`);

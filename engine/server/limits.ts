@@ -10,6 +10,8 @@ export interface ServerLimits {
   maxK: number;
   /** Most documents in one upsert, ids in one delete. */
   maxBatchDocs: number;
+  /** Most queries in one searchBatch. */
+  maxBatchQueries: number;
   /** Most simultaneous connections; one more is told LIMIT_EXCEEDED and closed. */
   maxConnections: number;
   /** Most requests of one connection being worked on at once; beyond it the server stops reading that connection until replies go out. */
@@ -29,6 +31,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxVectorTerms: 4096,
   maxK: 1000,
   maxBatchDocs: 10_000,
+  maxBatchQueries: 1000,
   maxConnections: 256,
   maxInFlightPerConnection: 64,
   authTimeoutMs: 10_000,

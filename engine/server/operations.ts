@@ -5,6 +5,7 @@ import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } f
 import type { ServerLimits } from "./limits.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
 import { SCROLL_OPERATIONS } from "./operations-scroll.js";
+import { SEARCH_OPERATIONS } from "./operations-search.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -107,4 +108,5 @@ export const OPERATIONS: Record<string, Handler> = {
   },
 
   ...SCROLL_OPERATIONS,
+  ...SEARCH_OPERATIONS,
 };

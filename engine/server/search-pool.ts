@@ -102,12 +102,12 @@ export class SearchPool implements SegmentSearchPool {
     return this.threads.length;
   }
 
-  search(seg: LiveSegment, query: SparseVector, o: { k: number; exact: boolean }): Promise<DocHit[]> | undefined {
+  search(seg: LiveSegment, query: SparseVector, o: { k: number; exact: boolean; minScore?: number }): Promise<DocHit[]> | undefined {
     if (this.closed || o.k > KERNEL_MAX_K) return undefined;
     const index = seg.index;
     const share = rangeKernelShare(index);
     if (share === undefined) return undefined;
-    const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded: seg.deletedCount });
+    const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded: seg.deletedCount, minScore: o.minScore });
     if (rq.terms.length === 0) return Promise.resolve([]);
     // Negative weights may need the kernel's full scan; very long queries run on the reference.
     if (rq.hasNonPositive || rq.terms.length >= 65535) return undefined;

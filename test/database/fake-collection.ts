@@ -135,7 +135,9 @@ export class FakeCollection implements CollectionBackend {
       scored.push(hit);
     }
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-    return scored.slice(0, req.k);
+    const kept = req.scoreThreshold === undefined ? scored : scored.filter((h) => h.score >= req.scoreThreshold!);
+    const offset = req.offset ?? 0;
+    return kept.slice(offset, offset + req.k);
   }
 }
 

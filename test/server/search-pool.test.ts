@@ -126,6 +126,44 @@ describe("search worker pool", () => {
     expect(pool.searchesInWorkers).toBeGreaterThan(before);
   });
 
+  it.skipIf(!realStorage)("pages and score thresholds: the same hits as the in-process search", async () => {
+    if (pool === undefined) return;
+    const before = pool.searchesInWorkers;
+    await fc.assert(
+      fc.asyncProperty(queryArb, fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 40 }), async (q, offset, at) => {
+        const vector = SparseVector.fromArrays(q.terms, q.weights, { role: "query" });
+        const all = await inProcess(() => c.search({ vector, k: 200, mode: q.mode }));
+        const scoreThreshold = all[Math.min(at, all.length - 1)]?.score ?? 1;
+        const request = { vector, k: q.k, mode: q.mode, offset, scoreThreshold };
+        const pooled = await c.search(request);
+        expect(pooled).toEqual(await inProcess(() => c.search(request)));
+        expect(pooled.map((h) => h.id)).toEqual(all.filter((h) => h.score >= scoreThreshold).slice(offset, offset + q.k).map((h) => h.id));
+      }),
+      { numRuns: 25 },
+    );
+    expect(pool.searchesInWorkers).toBeGreaterThan(before);
+  }, 120_000);
+
+  it.skipIf(!realStorage)("settles ties at the last place across segments as the in-process search does", async () => {
+    if (pool === undefined) return;
+    // The same vector under many ids, segment by segment in the reverse of id order, so each
+    // segment's own tie order disagrees with the global one: the pool's results cannot settle
+    // it, and the search runs again in-process.
+    const ties = await db!.createCollection("ties", { memtableMaxDocs: 10_000 });
+    const v = SparseVector.fromArrays([3, 9], [1, 2]);
+    const id = (i: number) => `t${String(i).padStart(3, "0")}`;
+    for (let seg = 0; seg < 3; seg++) {
+      await ties.upsert(Array.from({ length: 50 }, (_, i) => ({ id: id(seg * 50 + 49 - i), vector: v })));
+      await ties.flush();
+    }
+    const before = pool.searchesInWorkers;
+    for (const [k, offset] of [[5, 0], [10, 45], [7, 143]] as const) {
+      const hits = await ties.search({ vector: v, k, offset });
+      expect(hits.map((h) => h.id)).toEqual(Array.from({ length: Math.min(k, 150 - offset) }, (_, i) => id(offset + i)));
+    }
+    expect(pool.searchesInWorkers).toBeGreaterThan(before);
+  });
+
   it.skipIf(!realStorage)("runs filtered searches in-process with the same results", async () => {
     if (pool === undefined) return;
     // Terms of both parities (an even document's terms are all even, an odd one's odd).

@@ -15,7 +15,10 @@ Prints the top-k documents by dot product with the query, best first.
 Options:
 ${TARGET_HELP}
   -k, --k N              hits to return, 1..10000 (default 10; a server may allow fewer)
-      --filter JSON      metadata filter, e.g. '{"lang": "en", "year": {"gte": 2000}}'
+      --filter JSON      metadata filter, e.g. '{"lang": "en", "year": {"gte": 2000}}',
+                         '{"tags": {"contains": "news"}}', '{"source.site": {"exists": true}}'
+      --offset N         skip the first N hits (paging: hits N+1..N+k; offset + k <= 10000)
+      --score-threshold X  only hits scoring >= X
       --mode MODE        exact (default), fast, or approximate
       --recall R         mode approximate: the recall@k to reach, 0.8..0.999 (default 0.95)
       --algorithm NAME   ranges (default) | ranges-ts | exhaustive | taat | maxscore | wand | bmw | bmm | bmp
@@ -34,6 +37,8 @@ export const searchCommand: Command = {
       ...TARGET_OPTIONS,
       k: { type: "string", short: "k" },
       filter: { type: "string" },
+      offset: { type: "string" },
+      "score-threshold": { type: "string" },
       mode: { type: "string" },
       recall: { type: "string" },
       algorithm: { type: "string" },
@@ -54,6 +59,10 @@ export const searchCommand: Command = {
     if (positionals.length > 0) req.text = positionals.join(" ");
     const filter = jsonOption(values, "filter");
     if (filter !== undefined) req.filter = filter;
+    const offset = stringOption(values, "offset");
+    if (offset !== undefined) req.offset = numberOrText(offset);
+    const threshold = stringOption(values, "score-threshold");
+    if (threshold !== undefined) req.scoreThreshold = numberOrText(threshold);
     const mode = stringOption(values, "mode");
     if (mode !== undefined) req.mode = mode;
     const recall = stringOption(values, "recall");
@@ -72,7 +81,8 @@ export const searchCommand: Command = {
       if (values.json === true) io.stdout.write(JSON.stringify(hits, null, 2) + "\n");
       else {
         const expected = hits.expectedRecall === undefined ? "" : ` (expected recall ${hits.expectedRecall.toFixed(3)})`;
-        io.stdout.write(formatHits(hits, { explain: req.explain === true }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
+        const firstRank = typeof req.offset === "number" ? req.offset + 1 : 1;
+        io.stdout.write(formatHits(hits, { explain: req.explain === true, firstRank }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
       }
       return EXIT_OK;
     } finally {
@@ -87,12 +97,12 @@ function numberOrText(s: string): number | string {
 }
 
 /** Ranked hits, one a line, with the top contributing tokens under each when explained. */
-export function formatHits(hits: SearchHit[], o: { explain: boolean; topTokens?: number; text?: (h: SearchHit) => string | undefined }): string {
+export function formatHits(hits: SearchHit[], o: { explain: boolean; topTokens?: number; text?: (h: SearchHit) => string | undefined; firstRank?: number }): string {
   const idWidth = Math.min(Math.max(4, ...hits.map((h) => h.id.length)), 40);
   let out = "";
   hits.forEach((h, i) => {
     const meta = h.metadata === null || h.metadata === undefined ? "" : `  ${truncate(JSON.stringify(h.metadata), 80)}`;
-    out += `${String(i + 1).padStart(3)}. ${h.id.padEnd(idWidth)}  ${h.score.toFixed(4).padStart(9)}${meta}\n`;
+    out += `${String(i + (o.firstRank ?? 1)).padStart(3)}. ${h.id.padEnd(idWidth)}  ${h.score.toFixed(4).padStart(9)}${meta}\n`;
     const text = o.text?.(h);
     if (text !== undefined) out += `      ${truncate(text, 100)}\n`;
     if (o.explain && h.explain !== undefined) {

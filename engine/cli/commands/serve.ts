@@ -11,6 +11,7 @@ const LIMIT_FLAGS: Record<string, keyof ServerLimits> = {
   "max-vector-terms": "maxVectorTerms",
   "max-k": "maxK",
   "max-batch-docs": "maxBatchDocs",
+  "max-batch-queries": "maxBatchQueries",
   "max-connections": "maxConnections",
   "max-in-flight": "maxInFlightPerConnection",
   "auth-timeout-ms": "authTimeoutMs",
@@ -36,6 +37,7 @@ Options:
       --max-vector-terms N   most terms in one vector (default ${DEFAULT_LIMITS.maxVectorTerms})
       --max-k N              largest k (default ${DEFAULT_LIMITS.maxK})
       --max-batch-docs N     most documents per upsert / ids per delete (default ${DEFAULT_LIMITS.maxBatchDocs})
+      --max-batch-queries N  most queries per searchBatch (default ${DEFAULT_LIMITS.maxBatchQueries})
       --max-connections N    most open connections (default ${DEFAULT_LIMITS.maxConnections})
       --max-in-flight N      most concurrent requests per connection (default ${DEFAULT_LIMITS.maxInFlightPerConnection})
       --auth-timeout-ms N    with a token: close connections not authenticated by then (default ${DEFAULT_LIMITS.authTimeoutMs})
