@@ -128,7 +128,8 @@ describe("scroll against an in-memory model", () => {
 
   it("a cursor is opaque ASCII and gives back any id exactly", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), minLength: 1, maxLength: 40 }), (id) => {
+      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), minLength: 1, maxLength: 40 }).filter((id) => !/\p{Cs}/u.test(id)), (id) => {
+        // Ids are well-formed UTF-16 (checkId refuses lone surrogates), so cursors need only carry those.
         const cursor = encodeCursor(id);
         expect(cursor).toMatch(/^[A-Za-z0-9._-]+$/);
         expect(decodeCursor(cursor)).toBe(id);
