@@ -37,6 +37,38 @@ export interface StoredDocument {
   id: string;
   vector: SparseVector;
   metadata?: unknown;
+  /** The text it was upserted with, when the collection keeps texts (`storeText`) and the caller asked for it. */
+  text?: string;
+}
+
+/**
+ * What comes back with a hit or a document besides its id (and score, vector). Unknown keys are
+ * refused (INVALID_ARGUMENT), so a misspelt one does not silently return everything.
+ */
+export interface IncludeOptions {
+  /** The stored text, when there is one. Default: false for search hits, true for get. */
+  text?: boolean;
+  /**
+   * true (default): all metadata; false: none (the `metadata` field is left out); a list of
+   * top-level field names: only those fields (the others left out of the map).
+   */
+  metadata?: boolean | string[];
+}
+
+/** Options of `get` and `getMany`. */
+export interface GetOptions {
+  include?: IncludeOptions;
+}
+
+/**
+ * A partial metadata update (`setMetadata`): a map of top-level fields, merged into the stored
+ * metadata shallowly (a field given replaces the stored field whole); a field set to null is removed.
+ */
+export type MetadataPatch = Record<string, unknown>;
+
+/** `delete({filter})`: deletes every live document whose metadata matches. */
+export interface DeleteByFilter {
+  filter: Filter;
 }
 
 export interface SearchRequest {
@@ -52,6 +84,8 @@ export interface SearchRequest {
   algorithm?: string;
   filter?: Filter;
   explain?: boolean;
+  /** What each hit carries besides id and score: by default its metadata and not its text. */
+  include?: IncludeOptions;
 }
 
 export interface ExplainTerm {
@@ -65,7 +99,10 @@ export interface ExplainTerm {
 export interface SearchHit {
   id: string;
   score: number;
-  metadata: unknown;
+  /** Left out when the request's include.metadata is false. */
+  metadata?: unknown;
+  /** Present when the request's include.text is true and the document has a stored text. */
+  text?: string;
   explain?: ExplainTerm[];
 }
 

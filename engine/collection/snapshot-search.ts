@@ -8,6 +8,8 @@ import type { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
 import type { ExplainTerm, SearchHit, SearchHits } from "../requests.js";
 import { unpackValue } from "../../storage/msgpack.js";
+import { addIncluded } from "../include-fields.js";
+import type { CheckedInclude } from "../validate-request.js";
 
 export interface SnapshotSearchOptions {
   k: number;
@@ -20,13 +22,19 @@ export interface SnapshotSearchOptions {
   recall?: number;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
+  /** What hits carry besides id and score (default: all metadata, no text). */
+  include?: CheckedInclude;
 }
+
+const DEFAULT_INCLUDE: CheckedInclude = { metadata: true, text: false };
 
 export interface Candidate {
   id: string;
   score: number;
   vector: () => SparseVector | { terms: Uint32Array; weights: Float32Array };
   metadata: () => unknown;
+  /** The stored text, or null. */
+  text: () => string | null;
 }
 
 /**
@@ -81,6 +89,7 @@ export function memtableCandidates(snap: Snapshot, query: SparseVector, o: Snaps
       score: h.score,
       vector: () => d,
       metadata: () => (decoded.has(d) ? decoded.get(d) : d.meta ? unpackValue(d.meta) : null),
+      text: () => d.text ?? null,
     });
   }
   return candidates;
@@ -102,7 +111,7 @@ export function segmentFilter(seg: LiveSegment, o: SnapshotSearchOptions): { fil
 
 export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: readonly DocHit[]): void {
   for (const h of hits) {
-    candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
+    candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc), text: () => seg.text(h.doc) });
   }
 }
 
@@ -110,7 +119,8 @@ export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: 
 export function topHits(candidates: Candidate[], query: SparseVector, o: SnapshotSearchOptions, expectedRecall = 1): SearchHits {
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const out: SearchHits = candidates.slice(0, o.k).map((c) => {
-    const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };
+    const hit: SearchHit = { id: c.id, score: c.score };
+    addIncluded(hit, o.include ?? DEFAULT_INCLUDE, c.metadata, c.text);
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;
   });
