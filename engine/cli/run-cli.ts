@@ -2,6 +2,7 @@ import { SparseDbError } from "../errors.js";
 import { describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./cli-io.js";
 import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
+import { countCommand } from "./commands/count.js";
 import type { Command } from "./commands/command.js";
 import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
@@ -10,6 +11,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
 import { searchCommand } from "./commands/search.js";
 import { serveCommand } from "./commands/serve.js";
+import { setMetadataCommand } from "./commands/set-metadata.js";
 import { statsCommand } from "./commands/stats.js";
 
 export const COMMANDS: readonly Command[] = [
@@ -18,6 +20,8 @@ export const COMMANDS: readonly Command[] = [
   ingestCommand,
   searchCommand,
   getCommand,
+  countCommand,
+  setMetadataCommand,
   deleteCommand,
   statsCommand,
   checkCommand,

@@ -1,6 +1,18 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
+import type { DeleteByFilter, DocumentInput, GetOptions, MetadataPatch, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import type { Filter } from "../filter.js";
+import {
+  checkDelete,
+  checkDeleteByFilter,
+  checkFilter,
+  checkGetMany,
+  checkId,
+  checkInclude,
+  checkMetadataPatch,
+  checkSearch,
+  checkUpsert,
+  type CheckedDocument,
+} from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { SparseClient } from "./sparse-client.js";
 
@@ -24,23 +36,42 @@ export class RemoteCollection {
     await this.client.request("upsert", { collection: this.name, docs: checked.map(docToWire) });
   }
 
-  async delete(ids: string[]): Promise<number> {
-    const checked = checkDelete(ids);
+  /** By ids, or with `{filter}` every document whose metadata matches; resolves to how many existed. */
+  async delete(ids: string[]): Promise<number>;
+  async delete(request: DeleteByFilter): Promise<number>;
+  async delete(target: string[] | DeleteByFilter): Promise<number> {
+    if (!Array.isArray(target)) {
+      const filter = checkDeleteByFilter(target);
+      return ((await this.client.request("delete", { collection: this.name, filter })) as { deleted: number }).deleted;
+    }
+    const checked = checkDelete(target);
     if (checked.length === 0) return 0;
     const r = (await this.client.request("delete", { collection: this.name, ids: checked })) as { deleted: number };
     return r.deleted;
   }
 
-  async get(id: string): Promise<StoredDocument | null> {
-    const r = (await this.client.request("get", { collection: this.name, id: checkId(id, "get") })) as { id: string; vector: { terms: number[]; weights: number[] }; metadata: unknown } | null;
-    if (r === null) return null;
-    const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
-    if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
-    return doc;
+  async get(id: string, options: GetOptions = {}): Promise<StoredDocument | null> {
+    const args: Record<string, unknown> = { collection: this.name, id: checkId(id, "get") };
+    if (options?.include !== undefined) args.include = checkInclude(options.include, "get", { text: true });
+    return documentFromWire(await this.client.request("get", args));
   }
 
-  async count(): Promise<number> {
-    return (await this.client.request("count", { collection: this.name })) as number;
+  /** The documents of `ids`, in request order, null for an id not found. */
+  async getMany(ids: string[], options: GetOptions = {}): Promise<(StoredDocument | null)[]> {
+    const args: Record<string, unknown> = { collection: this.name, ids: checkGetMany(ids) };
+    if (options?.include !== undefined) args.include = checkInclude(options.include, "getMany", { text: true });
+    return ((await this.client.request("getMany", args)) as unknown[]).map(documentFromWire);
+  }
+
+  async count(filter?: Filter): Promise<number> {
+    const args: Record<string, unknown> = { collection: this.name };
+    if (filter !== undefined && filter !== null) args.filter = checkFilter(filter, "count");
+    return (await this.client.request("count", args)) as number;
+  }
+
+  /** Merges `patch` into the document's metadata (null removes a field); NOT_FOUND when the id has none. */
+  async setMetadata(id: string, patch: MetadataPatch): Promise<void> {
+    await this.client.request("setMetadata", { collection: this.name, id: checkId(id, "setMetadata"), patch: checkMetadataPatch(patch) });
   }
 
   async stats(): Promise<Record<string, unknown>> {
@@ -65,11 +96,22 @@ export class RemoteCollection {
     if (r.algorithm !== undefined) args.algorithm = r.algorithm;
     if (r.recall !== undefined) args.recall = r.recall;
     if (r.filter !== undefined) args.filter = r.filter;
+    if (request.include !== undefined && request.include !== null) args.include = r.include;
     return (await this.client.request("search", args)) as SearchHit[];
   }
 
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */
   async close(): Promise<void> {}
+}
+
+/** A document as `get`/`getMany` send it (metadata nil: none, left out here as the library leaves it). */
+function documentFromWire(x: unknown): StoredDocument | null {
+  if (x === null || x === undefined) return null;
+  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string };
+  const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
+  if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
+  if (typeof r.text === "string") doc.text = r.text;
+  return doc;
 }
 
 /** Term ids are checked against the collection's vocabulary by the server. */
