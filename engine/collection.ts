@@ -86,7 +86,7 @@ export class Collection {
   async delete(request: DeleteByFilter): Promise<number>;
   async delete(target: string[] | DeleteByFilter): Promise<number> {
     this.checkOpen();
-    if (!Array.isArray(target)) {
+    if (isFilterRequest(target)) {
       const filter = checkDeleteByFilter(target);
       return this.required("deleteByFilter", this.store.deleteByFilter).call(this.store, filter);
     }
@@ -214,4 +214,9 @@ function toDocumentInput(d: CheckedDocument): DocumentInput {
   if (d.text !== undefined) out.text = d.text;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
+}
+
+/** delete's argument is `{filter}` when it is a map (anything else is checked as an array of ids). */
+function isFilterRequest(x: unknown): x is DeleteByFilter {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }

@@ -40,7 +40,7 @@ export class RemoteCollection {
   async delete(ids: string[]): Promise<number>;
   async delete(request: DeleteByFilter): Promise<number>;
   async delete(target: string[] | DeleteByFilter): Promise<number> {
-    if (!Array.isArray(target)) {
+    if (isFilterRequest(target)) {
       const filter = checkDeleteByFilter(target);
       return ((await this.client.request("delete", { collection: this.name, filter })) as { deleted: number }).deleted;
     }
@@ -128,4 +128,9 @@ function docToWire(d: CheckedDocument): Record<string, unknown> {
   if (d.text !== undefined) out.text = d.text;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
+}
+
+/** delete's argument is `{filter}` when it is a map (anything else is checked as an array of ids). */
+function isFilterRequest(x: unknown): x is DeleteByFilter {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }

@@ -1,6 +1,7 @@
 import { parseCommandArgs } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "../cli-io.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
+import { checkId } from "../../validate-request.js";
 import type { Command } from "./command.js";
 
 const HELP = `Usage: sparsedb get [options] ID...
@@ -22,6 +23,7 @@ export const getCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs("get", argv, { ...TARGET_OPTIONS, "no-text": { type: "boolean" } });
     if (positionals.length === 0) throw new UsageError("get needs at least one document id");
+    for (const id of positionals) checkId(id, "get");
     const target = await openTarget(values, io);
     try {
       const collection = await target.collection(collectionName(values));
