@@ -4,6 +4,7 @@
 export { Database, Collection } from "./database.js";
 export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
+export type { IncludeOptions, GetOptions, MetadataPatch, DeleteByFilter } from "./requests.js";
 export type { WalRepair } from "./collection/recovery.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";

@@ -108,6 +108,12 @@ describe("documents over the wire", () => {
     expect((await remote.getMany(["g1", "g2", "g3", "v1"])).map((d) => d?.id ?? null)).toEqual([null, null, "g3", "v1"]);
   });
 
+  it("storeText must be a boolean", async () => {
+    const expected = { code: "INVALID_ARGUMENT", message: "collection config: storeText must be a boolean, got a string" };
+    await expect(served.db.createCollection("bad", { storeText: "yes" as never })).rejects.toMatchObject(expected);
+    await expect(client.createCollection("bad", { storeText: "yes" as never })).rejects.toMatchObject(expected);
+  });
+
   it("a collection created with storeText false keeps no text", async () => {
     const remote = await client.collection("plain");
     await remote.upsert([{ id: "p", text: "glaciers" }]);
