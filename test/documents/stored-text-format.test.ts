@@ -13,7 +13,9 @@ import {
   RECORD_UPSERT_V1,
   type StoredDoc,
 } from "../../engine/collection/wal-records.js";
+import { readdirSync } from "node:fs";
 import { nodeFileSystem } from "../../storage/file-system.js";
+import { readSegmentFile } from "../../storage/segment-file.js";
 import { packValue } from "../../storage/msgpack.js";
 import { tempDir } from "../collection/temp-dir.js";
 import { wordEncoder } from "./word-encoder.js";
@@ -111,6 +113,30 @@ describe("stored texts on disk", () => {
       c = await CollectionStore.open(t.dir, {});
       expect(c.stats().storeText).toBe(false);
       await expect(CollectionStore.open(`${t.dir}-x`, { storeText: "yes" as never, create: true })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    } finally {
+      await c.close().catch(() => undefined);
+      t.cleanup();
+    }
+  });
+
+  it("bulk loads keep texts; a segment has docs.text only when some document has a text", async () => {
+    const t = tempDir("sparsedb-text-bulk-");
+    let c = await CollectionStore.open(t.dir, { encoder: wordEncoder(), create: true });
+    try {
+      async function* docs() {
+        for (let i = 0; i < 10; i++) yield { id: `t${i}`, text: `alpha ${"日".repeat(i)}`, metadata: { i } };
+        for (let i = 0; i < 10; i++) yield { id: `v${i}`, vector: { terms: [3], weights: [1 + i] } };
+      }
+      expect(await c.bulkLoad(docs(), { segmentDocs: 10 })).toBe(20);
+      await c.close();
+      c = await CollectionStore.open(t.dir, { encoder: wordEncoder() });
+      expect((await c.getMany(["t0", "t9", "v5"])).map((d) => d?.text ?? null)).toEqual(["alpha ", `alpha ${"日".repeat(9)}`, null]);
+      const names: string[][] = [];
+      for (const f of readdirSync(t.dir).filter((f) => f.endsWith(".sdb")).sort()) {
+        const { sections } = await readSegmentFile(nodeFileSystem, `${t.dir}/${f}`);
+        names.push(Object.keys(sections.arrays).filter((k) => k.startsWith("docs.text")).sort());
+      }
+      expect(names).toEqual([["docs.text", "docs.textEnds"], []]);
     } finally {
       await c.close().catch(() => undefined);
       t.cleanup();
