@@ -1,7 +1,7 @@
 import type { Encoder } from "../../encoder/index.js";
 import { nodeFileSystem, type FileSystem } from "../../storage/file-system.js";
 import type { DirectoryLock } from "../../storage/lock-file.js";
-import { packValue } from "../../storage/msgpack.js";
+import { packValue, unpackValue } from "../../storage/msgpack.js";
 import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
@@ -12,7 +12,6 @@ import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, ch
 import { countMatching, matchingIds } from "./live-scan.js";
 import { mergeMetadata } from "./metadata-patch.js";
 import { WriteOrder } from "./write-order.js";
-import { unpackValue } from "../../storage/msgpack.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
 import { BulkLoader, type BulkLoadProgress } from "./bulk-loader.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
