@@ -372,7 +372,7 @@ export class CollectionStore {
     this.checkOpen();
     const accept = compileFilter(checkFilter(filter, "delete"));
     return this.tracked(
-      this.order.exclusive(() => this.log.sync(), async () => {
+      this.order.exclusive(() => this.log.applied(), async () => {
         this.checkOpen();
         const ids = matchingIds(this.live, accept);
         if (ids.length === 0) return 0;
@@ -399,7 +399,7 @@ export class CollectionStore {
     checkId(id, "setMetadata");
     checkMetadataPatch(patch);
     return this.tracked(
-      this.order.exclusive(() => this.log.sync(), async () => {
+      this.order.exclusive(() => this.log.applied(), async () => {
         this.checkOpen();
         const current = this.live.storedVersion(id);
         if (current === null) throw new SparseDbError("NOT_FOUND", `setMetadata: no document with id ${JSON.stringify(id)}; upsert it first`);
