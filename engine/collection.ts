@@ -2,11 +2,13 @@ import type { Encoder } from "../encoder/index.js";
 import { SparseDbError } from "./errors.js";
 import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
-import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
+import type { DeleteByFilter, DocumentInput, GetOptions, MetadataPatch, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
 import { checkScroll } from "./scroll-request.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "./validate-request.js";
-import type { CollectionBackend } from "./database/collection-backend.js";
+import { checkDelete, checkDeleteByFilter, checkFilter, checkGetMany, checkId, checkInclude, checkMetadataPatch, checkSearch, checkUpsert, type CheckedDocument, type CheckedInclude } from "./validate-request.js";
+import type { BackendDocument, CollectionBackend } from "./database/collection-backend.js";
 import { checkSearchBatch } from "./validate-search-batch.js";
+import type { Filter } from "./filter.js";
+import { addIncluded } from "./include-fields.js";
 
 /**
  * sparsedb's one public collection: what `db.collection(name)` and `db.createCollection(...)`
@@ -77,17 +79,31 @@ export class Collection {
     return done;
   }
 
-  /** Deletes documents by id; resolves to how many existed. */
-  async delete(ids: string[]): Promise<number> {
+  /**
+   * Deletes documents by id, or with `{filter}` every live document whose metadata matches (an
+   * empty filter `{}` matches all); resolves to how many existed. Either is logged as deletes by
+   * id, so both are durable alike.
+   */
+  async delete(ids: string[]): Promise<number>;
+  async delete(request: DeleteByFilter): Promise<number>;
+  async delete(target: string[] | DeleteByFilter): Promise<number> {
     this.checkOpen();
-    const checked = checkDelete(ids);
+    if (isFilterRequest(target)) {
+      const filter = checkDeleteByFilter(target);
+      return this.required("deleteByFilter", this.store.deleteByFilter).call(this.store, filter);
+    }
+    const checked = checkDelete(target);
     if (checked.length === 0) return 0;
     return this.store.delete(checked);
   }
 
-  async get(id: string): Promise<StoredDocument | null> {
+  /** The document, with its metadata and stored text (`include` chooses), or null. */
+  async get(id: string, options: GetOptions = {}): Promise<StoredDocument | null> {
     this.checkOpen();
-    return (await this.store.get(checkId(id, "get"))) ?? null;
+    const checkedId = checkId(id, "get");
+    const include = checkInclude(options?.include, "get", { text: true });
+    const doc = (await this.store.get(checkedId)) ?? null;
+    return doc === null ? null : withInclude(doc, include);
   }
 
   /**
@@ -102,9 +118,32 @@ export class Collection {
     return this.store.scroll(request);
   }
 
-  async count(): Promise<number> {
+  /** The documents of `ids`, in request order, null for an id not found (duplicates answered each). */
+  async getMany(ids: string[], options: GetOptions = {}): Promise<(StoredDocument | null)[]> {
     this.checkOpen();
-    return this.store.count();
+    const checked = checkGetMany(ids);
+    const include = checkInclude(options?.include, "getMany", { text: true });
+    const docs = this.store.getMany ? await this.store.getMany(checked) : await Promise.all(checked.map(async (id) => (await this.store.get(id)) ?? null));
+    return docs.map((d) => (d === null ? null : withInclude(d, include)));
+  }
+
+  /** Live documents; with a filter, those whose metadata matches it. */
+  async count(filter?: Filter): Promise<number> {
+    this.checkOpen();
+    if (filter === undefined || filter === null) return this.store.count();
+    return this.store.count(checkFilter(filter, "count"));
+  }
+
+  /**
+   * Merges `patch` into the document's metadata (top-level fields; a field set to null is
+   * removed) without resending its vector; its vector and stored text stay. NOT_FOUND when the
+   * id has no document. Durable as an upsert is.
+   */
+  async setMetadata(id: string, patch: MetadataPatch): Promise<void> {
+    this.checkOpen();
+    const checkedId = checkId(id, "setMetadata");
+    const checkedPatch = checkMetadataPatch(patch);
+    await this.required("setMetadata", this.store.setMetadata).call(this.store, checkedId, checkedPatch);
   }
 
   async stats(): Promise<Record<string, unknown>> {
@@ -174,11 +213,23 @@ export class Collection {
     return this.closed;
   }
 
+  private required<F>(name: string, method: F | undefined): F {
+    if (method === undefined) throw new SparseDbError("UNAVAILABLE", `collection "${this.name}": its storage does not support ${name}`);
+    return method;
+  }
+
   private checkOpen(): void {
     if (this.closed) {
       throw new SparseDbError("CLOSED", `collection "${this.name}" is closed; get it again with database.collection("${this.name}")`);
     }
   }
+}
+
+/** A stored document as `include` asks for it (metadata: all, some fields or none; text or not). */
+function withInclude(doc: BackendDocument, include: CheckedInclude): StoredDocument {
+  const out: StoredDocument = { id: doc.id, vector: doc.vector };
+  addIncluded(out, include, () => doc.metadata ?? null, () => doc.text ?? null);
+  return out;
 }
 
 /** A checked document as the store takes it (metadata null stays out). */
@@ -188,4 +239,9 @@ function toDocumentInput(d: CheckedDocument): DocumentInput {
   if (d.text !== undefined) out.text = d.text;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
+}
+
+/** delete's argument is `{filter}` when it is a map (anything else is checked as an array of ids). */
+function isFilterRequest(x: unknown): x is DeleteByFilter {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }

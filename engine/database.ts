@@ -396,6 +396,6 @@ export class Database {
 
 /** The store gets every option with its default filled in, so that the defaults live in one place. */
 function storeOptions(c: CollectionConfig) {
-  const { bits, durability, batchIntervalMs, memtableMaxDocs } = withConfigDefaults(c);
-  return { bits, durability, batchIntervalMs, memtableMaxDocs };
+  const { bits, durability, batchIntervalMs, memtableMaxDocs, storeText } = withConfigDefaults(c);
+  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText };
 }

@@ -6,6 +6,7 @@ export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequ
 export type { ScrollRequest, ScrollPage, ScrolledDocument } from "./requests.js";
 export { MAX_SCROLL_LIMIT } from "./scroll-request.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
+export type { IncludeOptions, GetOptions, MetadataPatch, DeleteByFilter } from "./requests.js";
 export type { WalRepair } from "./collection/recovery.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";

@@ -37,7 +37,7 @@ export interface StoredDocument {
   id: string;
   vector: SparseVector;
   metadata?: unknown;
-  /** The document's text, where the collection stores texts. */
+  /** The text it was upserted with, when the collection keeps texts (`storeText`) and the caller asked for it. */
   text?: string;
 }
 
@@ -68,6 +68,36 @@ export interface ScrollPage {
   nextCursor: string | null;
 }
 
+/**
+ * What comes back with a hit or a document besides its id (and score, vector). Unknown keys are
+ * refused (INVALID_ARGUMENT), so a misspelt one does not silently return everything.
+ */
+export interface IncludeOptions {
+  /** The stored text, when there is one. Default: false for search hits, true for get. */
+  text?: boolean;
+  /**
+   * true (default): all metadata; false: none (the `metadata` field is left out); a list of
+   * top-level field names: only those fields (the others left out of the map).
+   */
+  metadata?: boolean | string[];
+}
+
+/** Options of `get` and `getMany`. */
+export interface GetOptions {
+  include?: IncludeOptions;
+}
+
+/**
+ * A partial metadata update (`setMetadata`): a map of top-level fields, merged into the stored
+ * metadata shallowly (a field given replaces the stored field whole); a field set to null is removed.
+ */
+export type MetadataPatch = Record<string, unknown>;
+
+/** `delete({filter})`: deletes every live document whose metadata matches. */
+export interface DeleteByFilter {
+  filter: Filter;
+}
+
 export interface SearchRequest {
   /** Give exactly one of `vector` and `text`. */
   vector?: VectorInput;
@@ -85,6 +115,8 @@ export interface SearchRequest {
   offset?: number;
   /** Only hits whose score is >= this finite number (mode "fast": the quantized score); fewer than k when fewer reach it. */
   scoreThreshold?: number;
+  /** What each hit carries besides id and score: by default its metadata and not its text. */
+  include?: IncludeOptions;
 }
 
 export interface ExplainTerm {
@@ -98,7 +130,10 @@ export interface ExplainTerm {
 export interface SearchHit {
   id: string;
   score: number;
-  metadata: unknown;
+  /** Left out when the request's include.metadata is false. */
+  metadata?: unknown;
+  /** Present when the request's include.text is true and the document has a stored text. */
+  text?: string;
   explain?: ExplainTerm[];
 }
 

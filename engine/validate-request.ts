@@ -77,6 +77,14 @@ export interface CheckedSearch {
   offset: number;
   /** Only hits scoring >= this. */
   scoreThreshold?: number;
+  /** What hits carry: metadata (all, none or named fields) and whether the text. */
+  include: CheckedInclude;
+}
+
+/** A checked `include`: metadata true (all), false (none) or the top-level fields to keep; text yes or no. */
+export interface CheckedInclude {
+  metadata: boolean | string[];
+  text: boolean;
 }
 
 function bad(message: string): SparseDbError {
@@ -270,14 +278,14 @@ export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
 /** Checks a search request. */
 export function checkSearch(request: unknown, ctx: RequestContext = {}): CheckedSearch {
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?, offset?, scoreThreshold?}, got ${typeName(request)}`);
+    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?, include?, offset?, scoreThreshold?}, got ${typeName(request)}`);
   }
   const r = request as Record<string, unknown> & Partial<SearchRequest>;
   const k = checkK(r.k);
   const hasVector = !absent(r.vector), hasText = !absent(r.text);
   if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
   if (!hasVector && !hasText) throw bad("search needs a vector or a text");
-  const out: CheckedSearch = { k, mode: "exact", explain: false, ...checkSearchOptions(r, k, MAX_K) };
+  const out: CheckedSearch = { k, mode: "exact", explain: false, include: checkInclude(r.include, "search", { text: false }), ...checkSearchOptions(r, k, MAX_K) };
   if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
   else {
     if (typeof r.text !== "string") throw bad(`search: text must be a string, got ${typeName(r.text)}`);
@@ -316,4 +324,72 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
     if (out.vector !== undefined) checkVectorLimit(out.vector, "search: query", limits);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- documents: include, batch get, filters, patches
+
+/** The keys `include` knows; any other is refused so that a misspelt one is not ignored. */
+export const INCLUDE_KEYS: readonly string[] = ["text", "metadata"];
+/** The most metadata field names one include lists. */
+export const MAX_INCLUDE_FIELDS = 1024;
+
+/**
+ * `include`: absent (defaults), or a map {text?: boolean, metadata?: boolean | string[]}.
+ * `defaults.text` differs by operation: search hits leave the text out unless asked, get returns it.
+ */
+export function checkInclude(x: unknown, where: string, defaults: { text: boolean }): CheckedInclude {
+  const out: CheckedInclude = { metadata: true, text: defaults.text };
+  if (absent(x)) return out;
+  if (!isPlainObject(x)) throw bad(`${where}: include must be a map {text?: boolean, metadata?: boolean | [field, ...]}, got ${typeName(x)}`);
+  for (const key of Object.keys(x)) {
+    if (!INCLUDE_KEYS.includes(key)) throw bad(`${where}: include has an unknown field ${JSON.stringify(key)}; it knows ${INCLUDE_KEYS.map((k) => JSON.stringify(k)).join(" and ")}`);
+  }
+  if (!absent(x.text)) {
+    if (typeof x.text !== "boolean") throw bad(`${where}: include.text must be a boolean, got ${typeName(x.text)}`);
+    out.text = x.text;
+  }
+  const m = x.metadata;
+  if (absent(m)) return out;
+  if (typeof m === "boolean") out.metadata = m;
+  else if (Array.isArray(m)) {
+    if (m.length > MAX_INCLUDE_FIELDS) throw bad(`${where}: include.metadata lists ${m.length} fields; at most ${MAX_INCLUDE_FIELDS}`);
+    m.forEach((f, i) => {
+      if (typeof f !== "string" || f.length === 0) throw bad(`${where}: include.metadata[${i}] must be a non-empty field name, got ${typeof f === "string" ? '""' : typeName(f)}`);
+    });
+    out.metadata = [...new Set(m as string[])];
+  } else {
+    throw bad(`${where}: include.metadata must be true, false or a list of top-level field names, got ${typeName(m)}`);
+  }
+  return out;
+}
+
+/** A metadata filter (a map in the filter language), compiled once to check it. */
+export function checkFilter(x: unknown, where: string): Filter {
+  if (!isPlainObject(x)) throw bad(`${where}: filter must be a map (see the filter language), got ${typeName(x)}`);
+  withWhere(where, () => compileFilter(x as Filter)); // throws INVALID_ARGUMENT naming the bad part
+  return x as Filter;
+}
+
+/** getMany's ids: an array of ids (duplicates allowed; each gets its answer). */
+export function checkGetMany(ids: unknown, limits?: RequestLimits): string[] {
+  const checked = checkBatch(ids, "getMany", "of ids").map((id, i) => checkId(id, `getMany: id ${i}`));
+  if (limits !== undefined) checkBatchLimit(checked.length, "getMany", limits);
+  return checked;
+}
+
+/** `delete({filter})`: a map with a filter (an empty filter {} matches, and so deletes, every document). */
+export function checkDeleteByFilter(request: unknown): Filter {
+  if (!isPlainObject(request)) throw bad(`delete takes an array of ids or {filter}, got ${typeName(request)}`);
+  if (absent(request.filter)) throw bad("delete: give an array of ids or {filter: {...}}; the map has no filter");
+  return checkFilter(request.filter, "delete");
+}
+
+/**
+ * setMetadata's patch: a map of top-level fields (values plain data as in metadata; null removes
+ * the field). Not null, not an array.
+ */
+export function checkMetadataPatch(patch: unknown, where = "setMetadata"): Record<string, unknown> {
+  if (!isPlainObject(patch)) throw bad(`${where}: the patch must be a map of top-level metadata fields (a field set to null is removed), got ${typeName(patch)}`);
+  checkPlainValue(patch, "patch", 1, [], where);
+  return patch;
 }

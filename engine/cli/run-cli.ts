@@ -3,6 +3,7 @@ import { describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliI
 import { benchCommand } from "./commands/bench.js";
 import { checkCommand } from "./commands/check.js";
 import { collectionsCommand } from "./commands/collections.js";
+import { countCommand } from "./commands/count.js";
 import type { Command } from "./commands/command.js";
 import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
@@ -13,6 +14,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
 import { searchCommand } from "./commands/search.js";
 import { serveCommand } from "./commands/serve.js";
+import { setMetadataCommand } from "./commands/set-metadata.js";
 import { statsCommand } from "./commands/stats.js";
 
 export const COMMANDS: readonly Command[] = [
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   ingestCommand,
   searchCommand,
   getCommand,
+  countCommand,
+  setMetadataCommand,
   deleteCommand,
   statsCommand,
   exportCommand,

@@ -1,7 +1,19 @@
 import type { CollectionConfig } from "../database/collection-config.js";
-import type { DocumentInput, ScrolledDocument, ScrollPage, ScrollRequest, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import type { DeleteByFilter, DocumentInput, GetOptions, MetadataPatch, ScrolledDocument, ScrollPage, ScrollRequest, SearchHit, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
+import type { Filter } from "../filter.js";
 import { checkScroll } from "../scroll-request.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "../validate-request.js";
+import {
+  checkDelete,
+  checkDeleteByFilter,
+  checkFilter,
+  checkGetMany,
+  checkId,
+  checkInclude,
+  checkMetadataPatch,
+  checkSearch,
+  checkUpsert,
+  type CheckedDocument,
+} from "../validate-request.js";
 import { SparseVector } from "../sparse-vector.js";
 import { checkSearchBatch } from "../validate-search-batch.js";
 import { checkedSearchToWire } from "./search-wire.js";
@@ -27,19 +39,24 @@ export class RemoteCollection {
     await this.client.request("upsert", { collection: this.name, docs: checked.map(docToWire) });
   }
 
-  async delete(ids: string[]): Promise<number> {
-    const checked = checkDelete(ids);
+  /** By ids, or with `{filter}` every document whose metadata matches; resolves to how many existed. */
+  async delete(ids: string[]): Promise<number>;
+  async delete(request: DeleteByFilter): Promise<number>;
+  async delete(target: string[] | DeleteByFilter): Promise<number> {
+    if (isFilterRequest(target)) {
+      const filter = checkDeleteByFilter(target);
+      return ((await this.client.request("delete", { collection: this.name, filter })) as { deleted: number }).deleted;
+    }
+    const checked = checkDelete(target);
     if (checked.length === 0) return 0;
     const r = (await this.client.request("delete", { collection: this.name, ids: checked })) as { deleted: number };
     return r.deleted;
   }
 
-  async get(id: string): Promise<StoredDocument | null> {
-    const r = (await this.client.request("get", { collection: this.name, id: checkId(id, "get") })) as { id: string; vector: { terms: number[]; weights: number[] }; metadata: unknown } | null;
-    if (r === null) return null;
-    const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
-    if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
-    return doc;
+  async get(id: string, options: GetOptions = {}): Promise<StoredDocument | null> {
+    const args: Record<string, unknown> = { collection: this.name, id: checkId(id, "get") };
+    if (options?.include !== undefined) args.include = checkInclude(options.include, "get", { text: true });
+    return documentFromWire(await this.client.request("get", args));
   }
 
   /** One page of the live documents in id order (the library's Collection.scroll, over the wire). */
@@ -49,11 +66,25 @@ export class RemoteCollection {
     if (r.cursor !== undefined) args.cursor = r.cursor;
     if (r.filter !== undefined) args.filter = r.filter;
     const page = (await this.client.request("scroll", args)) as { documents: WireDocument[]; nextCursor: string | null };
-    return { documents: page.documents.map(documentFromWire), nextCursor: page.nextCursor };
+    return { documents: page.documents.map(scrolledFromWire), nextCursor: page.nextCursor };
   }
 
-  async count(): Promise<number> {
-    return (await this.client.request("count", { collection: this.name })) as number;
+  /** The documents of `ids`, in request order, null for an id not found. */
+  async getMany(ids: string[], options: GetOptions = {}): Promise<(StoredDocument | null)[]> {
+    const args: Record<string, unknown> = { collection: this.name, ids: checkGetMany(ids) };
+    if (options?.include !== undefined) args.include = checkInclude(options.include, "getMany", { text: true });
+    return ((await this.client.request("getMany", args)) as unknown[]).map(documentFromWire);
+  }
+
+  async count(filter?: Filter): Promise<number> {
+    const args: Record<string, unknown> = { collection: this.name };
+    if (filter !== undefined && filter !== null) args.filter = checkFilter(filter, "count");
+    return (await this.client.request("count", args)) as number;
+  }
+
+  /** Merges `patch` into the document's metadata (null removes a field); NOT_FOUND when the id has none. */
+  async setMetadata(id: string, patch: MetadataPatch): Promise<void> {
+    await this.client.request("setMetadata", { collection: this.name, id: checkId(id, "setMetadata"), patch: checkMetadataPatch(patch) });
   }
 
   async stats(): Promise<Record<string, unknown>> {
@@ -80,6 +111,7 @@ export class RemoteCollection {
     if (r.filter !== undefined) args.filter = r.filter;
     if (r.offset !== 0) args.offset = r.offset;
     if (r.scoreThreshold !== undefined) args.scoreThreshold = r.scoreThreshold;
+    if (request.include !== undefined && request.include !== null) args.include = r.include;
     return (await this.client.request("search", args)) as SearchHit[];
   }
 
@@ -100,9 +132,20 @@ interface WireDocument {
   text?: string;
 }
 
-function documentFromWire(r: WireDocument): ScrolledDocument {
+/** A document of a scroll page (metadata nil comes back as null, as the library's scroll gives it). */
+function scrolledFromWire(r: WireDocument): ScrolledDocument {
   const doc: ScrolledDocument = { id: r.id, metadata: r.metadata ?? null };
   if (r.vector !== undefined && r.vector !== null) doc.vector = SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: ANY_TERM });
+  if (typeof r.text === "string") doc.text = r.text;
+  return doc;
+}
+
+/** A document as `get`/`getMany` send it (metadata nil: none, left out here as the library leaves it). */
+function documentFromWire(x: unknown): StoredDocument | null {
+  if (x === null || x === undefined) return null;
+  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string };
+  const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
+  if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
   if (typeof r.text === "string") doc.text = r.text;
   return doc;
 }
@@ -121,4 +164,9 @@ function docToWire(d: CheckedDocument): Record<string, unknown> {
   if (d.text !== undefined) out.text = d.text;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
+}
+
+/** delete's argument is `{filter}` when it is a map (anything else is checked as an array of ids). */
+function isFilterRequest(x: unknown): x is DeleteByFilter {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }

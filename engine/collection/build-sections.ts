@@ -15,10 +15,10 @@ export function buildSections(input: SegmentInput, segmentId: number): Sections 
     builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
   }
   const idx = builder.build().toSections();
-  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId);
+  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds);
 }
 
-/** Adds the id table, metadata and (when any document has one) length sections to an index's sections. */
+/** Adds the id table, metadata and (when any document has one) length and text sections to an index's sections. */
 export function idSections(
   idx: { meta: Record<string, number | string>; arrays: Record<string, SectionArray> },
   ids: string[],
@@ -26,6 +26,8 @@ export function idSections(
   metaEnds: Uint32Array,
   lengths: Uint32Array | null,
   segmentId: number,
+  textBlob: Uint8Array | null = null,
+  textEnds: Uint32Array | null = null,
 ): Sections {
   const arrays: Record<string, SectionArray> = {};
   for (const [k, v] of Object.entries(idx.arrays)) arrays[`index.${k}`] = v;
@@ -38,6 +40,10 @@ export function idSections(
   arrays["meta.blob"] = metaBlob;
   arrays["meta.ends"] = metaEnds;
   if (lengths !== null) arrays["docs.lengths"] = lengths;
+  if (textBlob !== null && textEnds !== null) {
+    arrays["docs.text"] = textBlob;
+    arrays["docs.textEnds"] = textEnds;
+  }
   const meta: Record<string, number | string> = { segmentId };
   for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
   return { meta, arrays };

@@ -1,14 +1,17 @@
 import type { Encoder } from "../../encoder/index.js";
 import { nodeFileSystem, type FileSystem } from "../../storage/file-system.js";
 import type { DirectoryLock } from "../../storage/lock-file.js";
-import { packValue } from "../../storage/msgpack.js";
+import { packValue, unpackValue } from "../../storage/msgpack.js";
 import { WAL_RECORD_HEADER_BYTES } from "../../storage/wal-format.js";
 import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
-import { compileFilter } from "../filter.js";
+import { compileFilter, type Filter } from "../filter.js";
 import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest } from "../requests.js";
 import type { SparseVector } from "../sparse-vector.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
+import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
+import { countMatching, matchingIds } from "./live-scan.js";
+import { mergeMetadata } from "./metadata-patch.js";
+import { WriteOrder } from "./write-order.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
 import { BulkLoader, type BulkLoadProgress } from "./bulk-loader.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
@@ -26,7 +29,7 @@ import { searchSnapshotParallel, segmentSearchPool } from "./parallel-search.js"
 import { scrollSnapshot } from "./scroll-snapshot.js";
 import { checkScroll, encodeCursor } from "../scroll-request.js";
 import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
-import { encodeDelete, encodeUpsert, RECORD_DELETE, RECORD_UPSERT, type StoredDoc } from "./wal-records.js";
+import { encodeDelete, encodeUpsertRecord, RECORD_DELETE, type StoredDoc } from "./wal-records.js";
 import { WriteLog } from "./write-log.js";
 
 export type { WalRepair } from "./recovery.js";
@@ -56,6 +59,11 @@ export interface CollectionOptions {
   /** Background merges after flushes; true by default. */
   autoMerge?: boolean;
   mergePolicy?: Partial<MergePolicyOptions>;
+  /**
+   * Keep each text upsert's text (get returns it, search hits on request). By default on when
+   * the collection has an encoder (a text collection), off without one (vectors only).
+   */
+  storeText?: boolean;
 }
 
 export interface CollectionStats {
@@ -80,6 +88,8 @@ export interface CollectionStats {
   corpus: { docs: number; totalLength: number };
   /** What opening with repairWal dropped from damaged logs (empty when nothing was repaired). */
   walRepairs: WalRepair[];
+  /** Whether text upserts keep their text (the storeText option). */
+  storeText: boolean;
 }
 
 /**
@@ -106,6 +116,8 @@ export class CollectionStore {
   private bulkLoading: Promise<void> | null = null;
   private bulkFailure: unknown = null;
   private readonly writesInFlight = new Set<Promise<unknown>>();
+  /** Orders setMetadata and delete({filter}) (read, then log) with every other write (write-order.ts). */
+  private readonly order = new WriteOrder();
   private closed = false;
   private backgroundError: unknown = null;
   /** Undoes the encoder's attachment to this collection's statistics (on close). */
@@ -118,7 +130,7 @@ export class CollectionStore {
     private readonly live: LiveState,
     private readonly log: WriteLog,
     private readonly segmentSet: SegmentSet,
-    private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs">> & {
+    private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs" | "storeText">> & {
       encoder?: Encoder;
     },
     policy: MergePolicyOptions,
@@ -154,6 +166,9 @@ export class CollectionStore {
     if (!Number.isInteger(memtableMaxDocs) || memtableMaxDocs < 1) {
       throw new SparseDbError("INVALID_ARGUMENT", `memtableMaxDocs must be a positive integer, got ${memtableMaxDocs}`);
     }
+    if (options.storeText !== undefined && typeof options.storeText !== "boolean") {
+      throw new SparseDbError("INVALID_ARGUMENT", `storeText must be a boolean, got ${typeof options.storeText}`);
+    }
     const state = await openCollectionState(fs, dir, {
       create: options.create ?? false,
       bits: options.bits ?? 8,
@@ -180,6 +195,7 @@ export class CollectionStore {
         durability,
         batchIntervalMs,
         encoder: options.encoder,
+        storeText: options.storeText ?? options.encoder !== undefined,
       }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
     } catch (e) {
       await wal.close().catch(() => undefined);
@@ -210,8 +226,14 @@ export class CollectionStore {
   private async upsertNow(docs: DocumentInput[]): Promise<void> {
     const stored = await this.storedDocs(docs);
     if (stored.length === 0) return;
-    const record = encodeUpsert(stored, WAL_RECORD_HEADER_BYTES);
-    await this.log.append(RECORD_UPSERT, record, () => {
+    while (this.order.closed) await this.order.opened(); // then append at once (write-order.ts)
+    await this.appendUpsert(stored);
+  }
+
+  /** Logs an upsert record and applies it; issues the append before its first await. */
+  private async appendUpsert(stored: StoredDoc[]): Promise<void> {
+    const { type, payload } = encodeUpsertRecord(stored, WAL_RECORD_HEADER_BYTES);
+    await this.log.append(type, payload, () => {
       for (const d of stored) applyUpsert(this.live, d);
     }, true, () => this.checkOpen());
     this.flusher.maybeFlush();
@@ -298,12 +320,15 @@ export class CollectionStore {
         if (encoded.lengths !== null) lengths[docIndex] = checkLength(encoded.lengths[j], docIndex);
       });
     }
+    const keepText = this.options.storeText;
     return checked.map((d, i) => ({
       id: d.id,
       terms: vectors[i]!.terms,
       weights: vectors[i]!.weights,
       meta: d.metadata === null ? null : packValue(d.metadata),
       length: lengths[i]!,
+      // An empty text is not kept (segments store "none" and "" alike, as an empty range).
+      text: keepText && d.text !== undefined && d.text.length > 0 ? d.text : null,
     }));
   }
 
@@ -324,6 +349,12 @@ export class CollectionStore {
   private async deleteNow(ids: string[]): Promise<number> {
     checkDelete(ids);
     if (ids.length === 0) return 0;
+    while (this.order.closed) await this.order.opened(); // then append at once (write-order.ts)
+    return this.appendDelete(ids);
+  }
+
+  /** Logs a delete record and applies it; issues the append before its first await. Resolves to how many existed. */
+  private async appendDelete(ids: string[]): Promise<number> {
     let deleted = 0;
     await this.log.append(RECORD_DELETE, encodeDelete(ids), () => {
       for (const id of ids) if (applyDelete(this.live, id)) deleted++;
@@ -331,16 +362,75 @@ export class CollectionStore {
     return deleted;
   }
 
+  /**
+   * Deletes every live document whose metadata matches `filter`; resolves to how many. Written
+   * as an ordinary delete record of the ids matched, so it is as durable as delete(ids) and
+   * replay needs nothing new; the match and the record are one step in the write order
+   * (write-order.ts), so a write acknowledged before this call is matched and one issued after
+   * it is not deleted.
+   */
+  async deleteByFilter(filter: Filter): Promise<number> {
+    while (this.bulkLoading) await this.bulkLoading;
+    this.checkOpen();
+    const accept = compileFilter(checkFilter(filter, "delete"));
+    return this.tracked(
+      this.order.exclusive(() => this.log.applied(), async () => {
+        this.checkOpen();
+        const ids = matchingIds(this.live, accept);
+        if (ids.length === 0) return 0;
+        return this.appendDelete(ids);
+      }),
+    );
+  }
+
+  /**
+   * A partial metadata update of one document: the patch's top-level fields merged into its
+   * stored metadata (metadata-patch.ts; null removes a field), without the caller resending the
+   * vector. NOT_FOUND when the id has no live version.
+   *
+   * Why a new version through the upsert path: the log then holds a complete document (its
+   * stored vector, length and text re-used, the merged metadata), so replay, flushes, merges,
+   * the corpus statistics and verify need nothing new, and an older log reader replays it as a
+   * plain upsert. The read of the current version and the append are one step in the write
+   * order (write-order.ts), so a concurrent upsert or delete of the same id lands either wholly
+   * before the patch (and is patched) or wholly after it (and wins), never in between.
+   */
+  async setMetadata(id: string, patch: Record<string, unknown>): Promise<void> {
+    while (this.bulkLoading) await this.bulkLoading;
+    this.checkOpen();
+    checkId(id, "setMetadata");
+    checkMetadataPatch(patch);
+    return this.tracked(
+      this.order.exclusive(() => this.log.applied(), async () => {
+        this.checkOpen();
+        const current = this.live.storedVersion(id);
+        if (current === null) throw new SparseDbError("NOT_FOUND", `setMetadata: no document with id ${JSON.stringify(id)}; upsert it first`);
+        const merged = mergeMetadata(current.meta ? unpackValue(current.meta) : null, patch);
+        return this.appendUpsert([{ ...current, meta: packValue(merged) }]);
+      }),
+    );
+  }
+
   // ---------------------------------------------------------------- reads
 
-  async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown } | null> {
+  /** The current version of `id` (with its stored text, null when none), or null. */
+  async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown; text: string | null } | null> {
     this.checkOpen();
     checkId(id, "get");
     return this.live.get(id, this.vocabSize);
   }
 
-  count(): number {
-    return this.live.count();
+  /** The current versions of `ids`, in their order (null for an id without one); read at one moment. */
+  async getMany(ids: string[]): Promise<({ id: string; vector: SparseVector; metadata: unknown; text: string | null } | null)[]> {
+    this.checkOpen();
+    return checkGetMany(ids).map((id) => this.live.get(id, this.vocabSize));
+  }
+
+  /** Live documents; with a filter, those whose metadata matches it (a pass over every document's metadata). */
+  count(filter?: Filter): number {
+    if (filter === undefined || filter === null) return this.live.count();
+    this.checkOpen();
+    return countMatching(this.live, compileFilter(checkFilter(filter, "count")));
   }
 
   /**
@@ -372,6 +462,7 @@ export class CollectionStore {
         explain: r.explain,
         vocabSize: this.vocabSize,
         tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
+        include: r.include,
       };
       // A server's worker threads search the segments when it has installed its pool.
       const pool = segmentSearchPool();
@@ -451,6 +542,7 @@ export class CollectionStore {
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
       corpus: { docs: this.live.statistics.numDocs, totalLength: this.live.statistics.totalLength },
       walRepairs: this.walRepairs.map((r) => ({ ...r })),
+      storeText: this.options.storeText,
     };
   }
 

@@ -112,6 +112,14 @@ export class LiveSegment {
     return this.reader.metadata(doc);
   }
 
+  textBytes(doc: number): Uint8Array {
+    return this.reader.textBytes(doc);
+  }
+
+  text(doc: number): string | null {
+    return this.reader.text(doc);
+  }
+
   toSections(): Sections {
     return this.reader.toSections();
   }

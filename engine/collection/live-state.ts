@@ -6,6 +6,7 @@ import { idHash } from "./id-hash.js";
 import type { LiveSegment } from "./live-segment.js";
 import { Memtable } from "./memtable.js";
 import { Snapshot } from "./snapshot.js";
+import type { StoredDoc } from "./wal-records.js";
 
 /**
  * The live documents of an open collection, in memory: the memtable, memtables being built into
@@ -29,22 +30,53 @@ export class LiveState implements LiveDocuments {
     this.segments = segments;
   }
 
-  /** The current version of `id`, or null. */
-  get(id: string, vocabSize: number): { id: string; vector: SparseVector; metadata: unknown } | null {
-    const m = this.memtable.get(id) ?? this.flushingMemtables.map((f) => f.get(id)).find((x) => x !== undefined);
+  /** The current version of `id`, or null (text: its stored text, or null). */
+  get(id: string, vocabSize: number): { id: string; vector: SparseVector; metadata: unknown; text: string | null } | null {
+    const m = this.memtableVersion(id);
     if (m) {
       return {
         id,
         vector: SparseVector.fromArrays(m.terms, m.weights, { vocabSize }),
         metadata: m.meta ? unpackValue(m.meta) : null,
+        text: m.text ?? null,
       };
     }
     const hash = idHash(id);
     for (const s of this.segments) {
       const d = s.docOf(id, hash);
-      if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d) };
+      if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d), text: s.text(d) };
     }
     return null;
+  }
+
+  /**
+   * The current version of `id` in its stored form (what a log record holds: terms, weights,
+   * metadata bytes, length, text), or null; a copy when it comes from a segment.
+   */
+  storedVersion(id: string): StoredDoc | null {
+    const m = this.memtableVersion(id);
+    if (m) return m;
+    const hash = idHash(id);
+    for (const s of this.segments) {
+      const d = s.docOf(id, hash);
+      if (d < 0) continue;
+      const f = s.index.forward;
+      const from = f.docStart[d]!, to = f.docStart[d + 1]!;
+      const meta = s.metaBytes(d);
+      return {
+        id,
+        terms: Uint32Array.from(f.terms.subarray(from, to)),
+        weights: f.weights.slice(from, to),
+        meta: meta.length === 0 ? null : meta.slice(),
+        length: s.lengthOf(d),
+        text: s.text(d),
+      };
+    }
+    return null;
+  }
+
+  private memtableVersion(id: string): StoredDoc | undefined {
+    return this.memtable.get(id) ?? this.flushingMemtables.map((f) => f.get(id)).find((x) => x !== undefined);
   }
 
   count(): number {

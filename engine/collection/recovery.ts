@@ -15,7 +15,7 @@ import { applyDelete, applyUpsert, type LiveDocuments } from "./apply-writes.js"
 import { CorpusStatistics } from "./corpus-statistics.js";
 import { LiveSegment } from "./live-segment.js";
 import { Memtable } from "./memtable.js";
-import { decodeDelete, decodeUpsert, RECORD_DELETE, RECORD_UPSERT, RECORD_UPSERT_V1 } from "./wal-records.js";
+import { decodeDelete, decodeUpsertRecord, isUpsertRecord, RECORD_DELETE, RECORD_UPSERT, RECORD_UPSERT_TEXT, RECORD_UPSERT_V1 } from "./wal-records.js";
 
 export interface OpenedState {
   lock: DirectoryLock;
@@ -133,7 +133,7 @@ export function readLog(fs: FileSystem, path: string): Promise<WalReadResult> {
   return readWal(fs, path, { recordTypes: LOG_RECORD_TYPES });
 }
 
-const LOG_RECORD_TYPES: ReadonlySet<number> = new Set([RECORD_UPSERT, RECORD_UPSERT_V1, RECORD_DELETE]);
+const LOG_RECORD_TYPES: ReadonlySet<number> = new Set([RECORD_UPSERT, RECORD_UPSERT_V1, RECORD_UPSERT_TEXT, RECORD_DELETE]);
 
 /**
  * The index of the first damaged log of an ascending series, or -1: a log whose bad bytes have a
@@ -208,8 +208,8 @@ async function replayLogs(fs: FileSystem, dir: string, logs: number[], live: Liv
 
 export function applyRecords(path: string, r: WalReadResult, live: LiveDocuments): void {
   for (const rec of r.records) {
-    if (rec.type === RECORD_UPSERT || rec.type === RECORD_UPSERT_V1) {
-      for (const d of decodeUpsert(rec.payload, rec.type === RECORD_UPSERT)) applyUpsert(live, d);
+    if (isUpsertRecord(rec.type)) {
+      for (const d of decodeUpsertRecord(rec.type, rec.payload)) applyUpsert(live, d);
     } else if (rec.type === RECORD_DELETE) {
       for (const id of decodeDelete(rec.payload)) applyDelete(live, id);
     } else {

@@ -17,6 +17,9 @@ export interface SegmentInput {
   metaEnds: Uint32Array;
   /** Per document its length for the corpus statistics (NO_LENGTH: none); null when no document has one. */
   lengths: Uint32Array | null;
+  /** Stored texts, UTF-8, doc d's at textBlob[textEnds[d-1] .. textEnds[d]) (empty: none); null when no document has one. */
+  textBlob: Uint8Array | null;
+  textEnds: Uint32Array | null;
 }
 
 /**
@@ -33,11 +36,15 @@ export class SegmentInputBuilder {
   private metaBytes = 0;
   private readonly lengths: GrowableArray<Uint32Array>;
   private counted = 0;
+  private readonly textChunks: Uint8Array[] = [];
+  private readonly textEnds: GrowableArray<Uint32Array>;
+  private textBytes = 0;
 
   constructor(private readonly bits: number, private readonly vocabSize: number, expected: { docs: number; postings: number } = { docs: 1024, postings: 4096 }) {
     this.docStart = new GrowableArray(Uint32Array, expected.docs + 1);
     this.metaEnds = new GrowableArray(Uint32Array, expected.docs);
     this.lengths = new GrowableArray(Uint32Array, expected.docs);
+    this.textEnds = new GrowableArray(Uint32Array, expected.docs);
     this.terms = new GrowableArray(Uint32Array, expected.postings);
     this.weights = new GrowableArray(Float32Array, expected.postings);
     this.docStart.push(0);
@@ -47,8 +54,11 @@ export class SegmentInputBuilder {
     return this.ids.length;
   }
 
-  /** Appends a document; returns its doc id in the new segment. */
-  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null, length: number): number {
+  /**
+   * Appends a document; returns its doc id in the new segment. `text`: its stored text, as a
+   * string (from the memtable) or UTF-8 bytes (from a segment, in a merge); null or empty: none.
+   */
+  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null, length: number, text: string | Uint8Array | null = null): number {
     const n = terms.length;
     const at = this.terms.length;
     this.terms.reserve(n).set(terms, at); // typed-array set: a block copy, not a JS loop
@@ -64,17 +74,19 @@ export class SegmentInputBuilder {
     this.metaEnds.push(this.metaBytes);
     this.lengths.push(length);
     if (length !== NO_LENGTH) this.counted++;
+    const textBytes = typeof text === "string" ? utf8.encode(text) : text;
+    if (textBytes !== null && textBytes.length > 0) {
+      this.textChunks.push(textBytes);
+      this.textBytes += textBytes.length;
+      if (this.textBytes > 0xffffffff) throw new RangeError("segment texts exceed 4 GiB; flush smaller segments");
+    }
+    this.textEnds.push(this.textBytes);
     this.ids.push(id);
     return this.ids.length - 1;
   }
 
   finish(): SegmentInput {
-    const metaBlob = new Uint8Array(this.metaBytes);
-    let o = 0;
-    for (const c of this.metaChunks) {
-      metaBlob.set(c, o);
-      o += c.length;
-    }
+    const metaBlob = concat(this.metaChunks, this.metaBytes);
     return {
       bits: this.bits,
       vocabSize: this.vocabSize,
@@ -85,6 +97,20 @@ export class SegmentInputBuilder {
       metaBlob,
       metaEnds: this.metaEnds.toArray(),
       lengths: this.counted > 0 ? this.lengths.toArray() : null,
+      textBlob: this.textBytes > 0 ? concat(this.textChunks, this.textBytes) : null,
+      textEnds: this.textBytes > 0 ? this.textEnds.toArray() : null,
     };
   }
+}
+
+const utf8 = new TextEncoder();
+
+function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }

@@ -22,6 +22,9 @@ export class SegmentReader {
   private readonly metaEnds: Uint32Array;
   /** Per document its corpus-statistics length (NO_LENGTH: none); null when no document has one. */
   readonly lengths: Uint32Array | null;
+  /** Stored texts (UTF-8) and each doc's end byte in them; null when no document has one (and in files older than texts). */
+  private readonly textBlob: Uint8Array | null;
+  private readonly textEnds: Uint32Array | null;
 
   constructor(args: {
     id: number;
@@ -32,6 +35,8 @@ export class SegmentReader {
     metaBlob: Uint8Array;
     metaEnds: Uint32Array;
     lengths?: Uint32Array | null;
+    textBlob?: Uint8Array | null;
+    textEnds?: Uint32Array | null;
   }) {
     this.id = args.id;
     this.index = args.index;
@@ -41,7 +46,19 @@ export class SegmentReader {
     this.metaBlob = args.metaBlob;
     this.metaEnds = args.metaEnds;
     this.lengths = args.lengths ?? null;
+    this.textBlob = args.textBlob ?? null;
+    this.textEnds = args.textEnds ?? null;
     const n = this.index.numDocs;
+    if ((this.textBlob === null) !== (this.textEnds === null)) throw new SparseDbError("CORRUPTION", `segment ${args.id}: docs.text and docs.textEnds must come together`);
+    if (this.textEnds !== null) {
+      if (this.textEnds.length !== n) throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.textEnds.length} text ends`);
+      let previous = 0;
+      for (let d = 0; d < n; d++) {
+        const end = this.textEnds[d]!;
+        if (end < previous || end > this.textBlob!.length) throw new SparseDbError("CORRUPTION", `segment ${args.id}: text end ${end} of doc ${d} is out of order or past the texts' ${this.textBlob!.length} bytes`);
+        previous = end;
+      }
+    }
     if (this.lengths !== null && this.lengths.length !== n) {
       throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.lengths.length} document lengths`);
     }
@@ -84,8 +101,20 @@ export class SegmentReader {
     return b.length === 0 ? null : unpackValue(b);
   }
 
+  /** The UTF-8 bytes of a doc's stored text (empty: none). */
+  textBytes(doc: number): Uint8Array {
+    if (this.textBlob === null) return EMPTY;
+    return this.textBlob.subarray(doc === 0 ? 0 : this.textEnds![doc - 1]!, this.textEnds![doc]!);
+  }
+
+  /** A doc's stored text, or null when it has none. */
+  text(doc: number): string | null {
+    const b = this.textBytes(doc);
+    return b.length === 0 ? null : utf8Decoder.decode(b);
+  }
+
   toSections(): Sections {
-    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id);
+    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id, this.textBlob, this.textEnds);
     s.arrays["ids.text"] = new TextEncoder().encode(this.joinedIds);
     s.arrays["ids.ends"] = this.idEnds;
     s.arrays["ids.hash"] = this.idTable;
@@ -104,6 +133,10 @@ export class SegmentReader {
     const metaBlob = sections.arrays["meta.blob"], metaEnds = sections.arrays["meta.ends"];
     const lengths = sections.arrays["docs.lengths"];
     if (lengths !== undefined && !(lengths instanceof Uint32Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: docs.lengths is not a u32 array`);
+    // Optional: files written before stored texts, and segments without any text, have neither.
+    const textBlob = sections.arrays["docs.text"], textEnds = sections.arrays["docs.textEnds"];
+    if (textBlob !== undefined && !(textBlob instanceof Uint8Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: docs.text is not a u8 array`);
+    if (textEnds !== undefined && !(textEnds instanceof Uint32Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: docs.textEnds is not a u32 array`);
     if (
       !(text instanceof Uint8Array) ||
       !(idEnds instanceof Uint32Array) ||
@@ -114,6 +147,9 @@ export class SegmentReader {
       throw new SparseDbError("CORRUPTION", `segment ${id}: id or metadata sections missing`);
     }
     // Offsets in ids.ends are UTF-16 positions in the decoded string (FORMAT.md).
-    return new SegmentReader({ id, index, joinedIds: new TextDecoder().decode(text), idEnds, idTable, metaBlob, metaEnds, lengths: lengths ?? null });
+    return new SegmentReader({ id, index, joinedIds: new TextDecoder().decode(text), idEnds, idTable, metaBlob, metaEnds, lengths: lengths ?? null, textBlob: textBlob ?? null, textEnds: textEnds ?? null });
   }
 }
+
+const EMPTY = new Uint8Array(0);
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });

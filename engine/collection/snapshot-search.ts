@@ -9,6 +9,8 @@ import type { StoredDoc } from "./wal-records.js";
 import type { ExplainTerm, SearchHit, SearchHits } from "../requests.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { completeTies, nthScore, type SegmentResult } from "./tie-completion.js";
+import { addIncluded } from "../include-fields.js";
+import type { CheckedInclude } from "../validate-request.js";
 
 export interface SnapshotSearchOptions {
   /** The depth: hits retrieved, offset + the request's k. */
@@ -26,13 +28,19 @@ export interface SnapshotSearchOptions {
   recall?: number;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
+  /** What hits carry besides id and score (default: all metadata, no text). */
+  include?: CheckedInclude;
 }
+
+const DEFAULT_INCLUDE: CheckedInclude = { metadata: true, text: false };
 
 export interface Candidate {
   id: string;
   score: number;
   vector: () => SparseVector | { terms: Uint32Array; weights: Float32Array };
   metadata: () => unknown;
+  /** The stored text, or null. */
+  text: () => string | null;
 }
 
 /**
@@ -112,6 +120,7 @@ export function memtableCandidates(snap: Snapshot, query: SparseVector, o: Snaps
       score: h.score,
       vector: () => d,
       metadata: () => (decoded.has(d) ? decoded.get(d) : d.meta ? unpackValue(d.meta) : null),
+      text: () => d.text ?? null,
     });
   }
   return candidates;
@@ -133,7 +142,7 @@ export function segmentFilter(seg: LiveSegment, o: SnapshotSearchOptions): { fil
 
 export function addSegmentHits(candidates: Candidate[], seg: LiveSegment, hits: readonly DocHit[]): void {
   for (const h of hits) {
-    candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc) });
+    candidates.push({ id: seg.idAt(h.doc), score: h.score, vector: () => seg.index.forward.vector(h.doc), metadata: () => seg.metadata(h.doc), text: () => seg.text(h.doc) });
   }
 }
 
@@ -146,7 +155,8 @@ export function topHits(candidates: Candidate[], query: SparseVector, o: Snapsho
   if (min !== undefined) candidates = candidates.filter((c) => c.score >= min);
   candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const out: SearchHits = candidates.slice(o.offset ?? 0, o.k).map((c) => {
-    const hit: SearchHit = { id: c.id, score: c.score, metadata: c.metadata() };
+    const hit: SearchHit = { id: c.id, score: c.score };
+    addIncluded(hit, o.include ?? DEFAULT_INCLUDE, c.metadata, c.text);
     if (o.explain) hit.explain = explain(query, c.vector(), o.tokenOf);
     return hit;
   });

@@ -6,7 +6,7 @@ import type { WalReadResult } from "../../storage/wal-reader.js";
 import { parseEntry, segmentFileName, walFileName, type DirectoryEntry } from "./directory-files.js";
 import { LiveSegment } from "./live-segment.js";
 import { firstDamagedLog, readLog } from "./recovery.js";
-import { decodeDelete, decodeUpsert, RECORD_DELETE, RECORD_UPSERT } from "./wal-records.js";
+import { decodeDelete, decodeUpsertRecord, isUpsertRecord, RECORD_DELETE } from "./wal-records.js";
 
 /** One finding of an integrity check: the file and what is wrong with it (or worth knowing). */
 export interface IntegrityFinding {
@@ -134,7 +134,7 @@ export async function verifyCollectionFiles(fs: FileSystem, dir: string): Promis
       counts.logRecords += r.records.length;
       r.records.forEach((rec, i) => {
         try {
-          if (rec.type === RECORD_UPSERT) decodeUpsert(rec.payload);
+          if (isUpsertRecord(rec.type)) decodeUpsertRecord(rec.type, rec.payload);
           else if (rec.type === RECORD_DELETE) decodeDelete(rec.payload);
           else problems.push({ file, what: `record ${i} has unknown type ${rec.type}` });
         } catch (e) {

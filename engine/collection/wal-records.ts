@@ -12,11 +12,17 @@ import { NO_LENGTH } from "./corpus-statistics.js";
  *   DELETE (type 2): msgpack array of id strings
  *   UPSERT without lengths (type 1, written by older versions; read as length "none"): type 3
  *     without the u32 length.
+ *   UPSERT with texts (type 4): type 3 with, after each document's metadata,
+ *     u32 textBytes (0xFFFFFFFF: no text) | text (UTF-8). Written only when some document of the
+ *     record keeps its text, so a collection without stored texts writes the type 3 records older
+ *     versions read.
  */
 export const RECORD_UPSERT = 3;
 export const RECORD_UPSERT_V1 = 1;
 export const RECORD_DELETE = 2;
+export const RECORD_UPSERT_TEXT = 4;
 const NO_META = 0xffffffff;
+const NO_TEXT = 0xffffffff;
 
 export interface StoredDoc {
   id: string;
@@ -26,6 +32,24 @@ export interface StoredDoc {
   meta: Uint8Array | null;
   /** What the corpus statistics count as its length (BM25: word pieces), or NO_LENGTH. */
   length: number;
+  /** The text it was upserted with, when the collection keeps texts (storeText); absent or null: none. */
+  text?: string | null;
+}
+
+/** Whether a log record type is one of the upsert layouts. */
+export function isUpsertRecord(type: number): boolean {
+  return type === RECORD_UPSERT || type === RECORD_UPSERT_V1 || type === RECORD_UPSERT_TEXT;
+}
+
+/** An upsert record's type and payload: type 4 when some document keeps a text, else type 3. */
+export function encodeUpsertRecord(docs: StoredDoc[], headroom = 0): { type: number; payload: Uint8Array } {
+  const withText = docs.some((d) => d.text !== undefined && d.text !== null);
+  return { type: withText ? RECORD_UPSERT_TEXT : RECORD_UPSERT, payload: encodeUpsert(docs, headroom, withText) };
+}
+
+/** Decodes any of the upsert layouts (types 1, 3 and 4). */
+export function decodeUpsertRecord(type: number, payload: Uint8Array): StoredDoc[] {
+  return decodeUpsert(payload, type !== RECORD_UPSERT_V1, type === RECORD_UPSERT_TEXT);
 }
 
 const utf8 = new TextEncoder();
@@ -38,9 +62,9 @@ let scratch = new Uint8Array(1 << 16);
  * Encodes an upsert payload after `headroom` spare bytes (the WAL record header, filled in by
  * WalWriter.appendInPlace). Built in a reused scratch buffer, then copied out once.
  */
-export function encodeUpsert(docs: StoredDoc[], headroom = 0): Uint8Array {
+export function encodeUpsert(docs: StoredDoc[], headroom = 0, withText = false): Uint8Array {
   let size = headroom + 4;
-  for (const d of docs) size += 16 + d.id.length * 3 + d.terms.length * 8 + (d.meta?.length ?? 0);
+  for (const d of docs) size += 20 + d.id.length * 3 + d.terms.length * 8 + (d.meta?.length ?? 0) + (withText ? (d.text?.length ?? 0) * 3 : 0);
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
   const out = scratch;
   const v = new DataView(out.buffer);
@@ -66,6 +90,16 @@ export function encodeUpsert(docs: StoredDoc[], headroom = 0): Uint8Array {
       out.set(d.meta, o);
       o += d.meta.length;
     }
+    if (withText) {
+      if (d.text === undefined || d.text === null) {
+        v.setUint32(o, NO_TEXT, true);
+        o += 4;
+      } else {
+        const { written: textBytes } = utf8.encodeInto(d.text, out.subarray(o + 4));
+        v.setUint32(o, textBytes, true);
+        o += 4 + textBytes;
+      }
+    }
   }
   return out.slice(0, o);
 }
@@ -75,8 +109,8 @@ function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
   return Uint8Array.prototype.slice.call(bytes, from, to);
 }
 
-/** Decodes an UPSERT payload; `withLengths` false for the older type 1 layout. */
-export function decodeUpsert(payload: Uint8Array, withLengths = true): StoredDoc[] {
+/** Decodes an UPSERT payload; `withLengths` false for the older type 1 layout, `withTexts` true for type 4. */
+export function decodeUpsert(payload: Uint8Array, withLengths = true, withTexts = false): StoredDoc[] {
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const bad = (): never => {
     throw new SparseDbError("CORRUPTION", "an upsert log record is malformed (its checksum matched: written by an incompatible sparsedb?)");
@@ -113,7 +147,20 @@ export function decodeUpsert(payload: Uint8Array, withLengths = true): StoredDoc
       meta = copyOf(payload, o, o + metaLen);
       o += metaLen;
     }
-    docs.push({ id, terms, weights, meta, length });
+    if (!withTexts) {
+      docs.push({ id, terms, weights, meta, length });
+      continue;
+    }
+    need(o, 4);
+    const textLen = v.getUint32(o, true);
+    o += 4;
+    let text: string | null = null;
+    if (textLen !== NO_TEXT) {
+      need(o, textLen);
+      text = utf8Decoder.decode(payload.subarray(o, o + textLen));
+      o += textLen;
+    }
+    docs.push({ id, terms, weights, meta, length, text });
   }
   if (o !== payload.length) bad();
   return docs;

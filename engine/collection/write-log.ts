@@ -56,6 +56,17 @@ export class WriteLog {
     await this.wal.sync();
   }
 
+  /**
+   * Waits until every append issued so far is applied (or has failed), forcing no fsync of its
+   * own: in "batch" and "off" an append is applied when it is issued (once a rotation it waits
+   * for ends); in "always" after its group's write and fsync, which the log's queue order lets
+   * a sync marker wait for (write-order.ts's drain).
+   */
+  async applied(): Promise<void> {
+    while (this.rotating) await this.rotating;
+    if (this.durability === "always") await this.wal.sync();
+  }
+
   /** Fsyncs the current log without waiting for a rotation (callers hold the commit lock). */
   syncCurrent(): Promise<void> {
     return this.wal.sync();

@@ -2,6 +2,7 @@ import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 
+import type { Filter } from "../filter.js";
 import type { Durability, DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
 
 export type { Durability, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, SearchMode } from "../requests.js";
@@ -21,13 +22,25 @@ export interface CollectionBackendOptions {
   repairWal?: boolean;
   /** The file-system layer the database uses. */
   fs?: FileSystem;
+  /** Keep text upserts' texts (the collection config's storeText). */
+  storeText?: boolean;
 }
+
+/** A document as a backend returns it: StoredDocument with its stored text (null or absent: none). */
+export type BackendDocument = Omit<StoredDocument, "text"> & { text?: string | null };
 
 export interface CollectionBackend {
   upsert(docs: DocumentInput[]): Promise<void>;
   delete(ids: string[]): Promise<number>;
-  get(id: string): StoredDocument | undefined | null | Promise<StoredDocument | undefined | null>;
-  count(): number | Promise<number>;
+  get(id: string): BackendDocument | undefined | null | Promise<BackendDocument | undefined | null>;
+  /** The documents of `ids` in their order, null where none (optional: Collection falls back to get per id). */
+  getMany?(ids: string[]): Promise<(BackendDocument | null)[]>;
+  /** Live documents; with a filter, those whose metadata matches it. */
+  count(filter?: Filter): number | Promise<number>;
+  /** Deletes every live document matching; resolves to how many (optional). */
+  deleteByFilter?(filter: Filter): Promise<number>;
+  /** Merges a patch into a document's metadata, keeping its vector and text; NOT_FOUND when missing (optional). */
+  setMetadata?(id: string, patch: Record<string, unknown>): Promise<void>;
   stats(): unknown;
   flush(): Promise<void>;
   /** Resolves once every acknowledged write is on disk (log written and fsynced). */

@@ -17,9 +17,11 @@ export interface CollectionConfig {
   batchIntervalMs?: number;
   /** Documents in the in-memory table before it is flushed into a segment. */
   memtableMaxDocs?: number;
+  /** Keep each text upsert's text (get returns it; search hits on request). On by default: a database's collections all have an encoder. */
+  storeText?: boolean;
 }
 
-const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs"]);
+const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText"]);
 
 function bad(message: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `collection config: ${message}`);
@@ -45,6 +47,7 @@ export function checkCollectionConfig(config: unknown): CollectionConfig {
   if (c.bits !== undefined && !(Number.isInteger(c.bits) && (c.bits as number) >= 1 && (c.bits as number) <= 16)) {
     throw bad(`bits is ${String(c.bits)}; use an integer in 1..16 (8 by default)`);
   }
+  if (c.storeText !== undefined && typeof c.storeText !== "boolean") throw bad(`storeText must be a boolean, got ${typeName(c.storeText)}`);
   if (c.durability !== undefined && !["always", "batch", "off"].includes(c.durability as string)) {
     throw bad(`durability is ${JSON.stringify(c.durability)}; use "always", "batch" or "off"`);
   }
@@ -63,6 +66,7 @@ export const COLLECTION_CONFIG_DEFAULTS = {
   durability: "always",
   batchIntervalMs: 10,
   memtableMaxDocs: 20_000,
+  storeText: true,
 } as const satisfies Required<Omit<CollectionConfig, "encoder">>;
 
 /** The config with every default filled in (the encoder's own defaults are filled when it is created). */

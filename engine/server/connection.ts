@@ -343,7 +343,7 @@ function isLight(body: unknown): boolean {
 /** Requests that change data or wait for the disk: they go in the run queue's write lane. */
 function isWrite(body: unknown): boolean {
   if (!isMap(body)) return false;
-  return body.op === "upsert" || body.op === "delete" || body.op === "flush" || body.op === "sync";
+  return body.op === "upsert" || body.op === "delete" || body.op === "setMetadata" || body.op === "flush" || body.op === "sync";
 }
 
 export function errorToWire(e: unknown): { code: string; message: string } {

@@ -1,8 +1,9 @@
 import type { Database } from "../database.js";
 import type { Collection } from "../collection.js";
 import { withConfigDefaults } from "../database/collection-config.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
+import { checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
 import type { ServerLimits } from "./limits.js";
+import { DOCUMENT_OPERATIONS } from "./operations-documents.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
 import { SCROLL_OPERATIONS } from "./operations-scroll.js";
 import { SEARCH_OPERATIONS } from "./operations-search.js";
@@ -70,20 +71,8 @@ export const OPERATIONS: Record<string, Handler> = {
     return { upserted: docs.length };
   },
 
-  async delete(args, ctx) {
-    const c = await collectionArg(args, ctx);
-    return { deleted: await c.delete(checkDelete(args.ids, requestContext(c, ctx).limits)) };
-  },
-
-  async get(args, ctx) {
-    const c = await collectionArg(args, ctx);
-    const doc = await c.get(checkId(args.id, "get"));
-    return doc === null ? null : toWire({ id: doc.id, vector: doc.vector, metadata: doc.metadata ?? null });
-  },
-
-  async count(args, ctx) {
-    return (await collectionArg(args, ctx)).count();
-  },
+  // get, getMany, count, delete, setMetadata
+  ...DOCUMENT_OPERATIONS,
 
   async stats(args, ctx) {
     if (args.collection === undefined || args.collection === null) return toWire(ctx.serverStats());

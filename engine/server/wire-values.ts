@@ -67,7 +67,9 @@ export function vectorToWire(v: SparseVector): { terms: Uint32Array; weights: Fl
 /** Search hits with `score` and explain's weights marked float64 (whole values included). */
 export function hitsToWire(hits: SearchHit[]): unknown[] {
   return hits.map((h) => {
-    const out: Record<string, unknown> = { id: h.id, score: f64(h.score), metadata: toWire(h.metadata ?? null) };
+    const out: Record<string, unknown> = { id: h.id, score: f64(h.score) };
+    if ("metadata" in h) out.metadata = toWire(h.metadata ?? null); // left out when include.metadata is false
+    if (h.text !== undefined) out.text = h.text;
     if (h.explain !== undefined) {
       out.explain = h.explain.map((t) => {
         const e: Record<string, unknown> = { termId: t.termId };

@@ -74,9 +74,11 @@ export class FakeCollection implements CollectionBackend {
     return this.docs.get(id);
   }
 
-  count(): number {
+  count(filter?: Parameters<typeof compileFilter>[0]): number {
     this.check();
-    return this.docs.size;
+    if (filter === undefined) return this.docs.size;
+    const accept = compileFilter(filter);
+    return [...this.docs.values()].filter((d) => accept(d.metadata ?? null)).length;
   }
 
   stats(): unknown {

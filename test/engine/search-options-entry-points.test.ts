@@ -190,7 +190,7 @@ describe("search options through every entry point", () => {
     const lib = await db.collection("docs");
     const one = [];
     for (const r of requests) one.push(await lib.search(r));
-    const plain = (hits: { id: string; score: number; metadata: unknown }[][]) => hits.map((h) => h.map(({ id, score, metadata }) => ({ id, score, metadata })));
+    const plain = (hits: { id: string; score: number; metadata?: unknown }[][]) => hits.map((h) => h.map(({ id, score, metadata }) => ({ id, score, metadata })));
     expect(one[0]!.length).toBe(3);
     expect(one[2]!.map((h) => h.id)).toEqual(["g1"]);
     expect(plain(await lib.searchBatch(requests))).toEqual(plain(one));

@@ -1,14 +1,18 @@
 import { parseCommandArgs } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "../cli-io.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
+import { checkId } from "../../validate-request.js";
 import type { Command } from "./command.js";
 
 const HELP = `Usage: sparsedb get [options] ID...
 
-Prints each document as JSON: id, metadata, and its vector as {terms, weights}. Exit code 1 when
-an id is not found.
+Prints each document as JSON, one line each in the order given: id, metadata, its stored text
+(when the collection keeps texts and it was upserted as text), and its vector as
+{terms, weights}. All ids are read in one request at one moment. Exit code 1 when an id is not
+found.
 
 Options:
+      --no-text          leave the stored texts out
 ${TARGET_HELP}
   -h, --help             this help`;
 
@@ -17,21 +21,25 @@ export const getCommand: Command = {
   summary: "print documents by id",
   help: HELP,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs("get", argv, TARGET_OPTIONS);
+    const { values, positionals } = parseCommandArgs("get", argv, { ...TARGET_OPTIONS, "no-text": { type: "boolean" } });
     if (positionals.length === 0) throw new UsageError("get needs at least one document id");
+    for (const id of positionals) checkId(id, "get");
     const target = await openTarget(values, io);
     try {
       const collection = await target.collection(collectionName(values));
+      const docs = await collection.getMany(positionals, { include: { text: values["no-text"] !== true } });
       let missing = 0;
-      for (const id of positionals) {
-        const doc = await collection.get(id);
+      docs.forEach((doc, i) => {
         if (doc === null) {
-          io.stderr.write(`not found: ${id}\n`);
+          io.stderr.write(`not found: ${positionals[i]}\n`);
           missing++;
-          continue;
+          return;
         }
-        io.stdout.write(JSON.stringify({ id: doc.id, metadata: doc.metadata ?? null, vector: { terms: Array.from(doc.vector.terms), weights: Array.from(doc.vector.weights) } }) + "\n");
-      }
+        const out: Record<string, unknown> = { id: doc.id, metadata: doc.metadata ?? null };
+        if (doc.text !== undefined) out.text = doc.text;
+        out.vector = { terms: Array.from(doc.vector.terms), weights: Array.from(doc.vector.weights) };
+        io.stdout.write(JSON.stringify(out) + "\n");
+      });
       return missing > 0 ? EXIT_FAILURE : EXIT_OK;
     } finally {
       await target.close();
