@@ -69,7 +69,7 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
         want.terms.every((t, i) => got.vector.terms[i] === t && got.vector.weights[i] === want.weights[i]);
       if (!same) {
         report.corruptApplied++;
-        log(`iteration ${it}: ${id} v${version} holds a vector never written`);
+        log(`iteration ${it}: ${id} v${version} holds a vector never written (${whoseVector(attempts, got.vector)}; ${got.vector.nnz} terms, expected ${want?.terms.length ?? "no attempt"})`);
       }
     }
     // Also no document beyond what was attempted.
@@ -83,4 +83,14 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
     log(`iteration ${it}: ${lines.length} lines, ${acked.size} ids acknowledged so far, docs ${acked.size}`);
   }
   return report;
+}
+
+/** For a mismatch report: which attempted (id, version) wrote this vector, if any did. */
+function whoseVector(attempts: Map<string, Map<number, Attempt>>, v: { nnz: number; terms: Uint32Array; weights: Float32Array }): string {
+  for (const [id, versions] of attempts) {
+    for (const [version, a] of versions) {
+      if (a.terms.length === v.nnz && a.terms.every((t, i) => v.terms[i] === t && v.weights[i] === a.weights[i])) return `it is ${id} v${version}'s`;
+    }
+  }
+  return "no attempted upsert wrote it";
 }

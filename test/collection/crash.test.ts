@@ -25,7 +25,7 @@ describe("crash safety", () => {
       const report = JSON.parse(readFileSync(json, "utf8"));
       expect(report.iterations).toBe(4);
       expect(report.acknowledged).toBeGreaterThan(0);
-      expect(report).toMatchObject({ lost: 0, unopenable: 0, corruptApplied: 0 });
+      expect(report, `${r.stdout}\n${r.stderr}`).toMatchObject({ lost: 0, unopenable: 0, corruptApplied: 0 });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
