@@ -26,7 +26,10 @@ export type VectorInput = SparseVector | { terms: ArrayLike<number>; weights: Ar
 export interface DocumentInput {
   /** External id: a string of 1..1024 characters (MAX_ID_LENGTH). */
   id: string;
-  /** Give exactly one of `vector` and `text` (encoded by the collection's encoder). */
+  /**
+   * Give a vector, a text (encoded by the collection's encoder), or both: a precomputed vector with
+   * its text (stored as given; the text kept when the collection stores texts, not encoded).
+   */
   vector?: VectorInput;
   text?: string;
   /** A map of plain data (no cycles, at most 32 levels deep); its fields (nested ones by dotted path) can be filtered on. */

@@ -257,11 +257,12 @@ function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocum
   const id = checkId(doc.id, where);
   where = `document ${i} (id ${JSON.stringify(shortId(id))})`;
   const hasVector = !absent(doc.vector), hasText = !absent(doc.text);
-  if (hasVector && hasText) throw bad(`${where}: give exactly one of vector and text, not both`);
   if (!hasVector && !hasText) throw bad(`${where} has neither a vector nor a text; give one`);
   const out: CheckedDocument = { id, metadata: checkMetadata(doc.metadata, where) };
+  // Both: a precomputed vector with the text it came from (an import of an export); the vector
+  // is stored as given and the text only kept (storeText), never encoded.
   if (hasVector) out.vector = checkVector(doc.vector, "document", where, ctx);
-  else {
+  if (hasText) {
     if (typeof doc.text !== "string") throw bad(`${where}: text must be a string, got ${typeName(doc.text)}`);
     out.text = doc.text;
   }

@@ -40,6 +40,8 @@ export function scrollSnapshot(snap: Snapshot, o: SnapshotScrollOptions): { docu
       if (documents.length === o.limit) return { documents, more: true };
       const doc: ScrolledDocument = { id: best.id!, metadata };
       if (o.withVectors) doc.vector = best.vector(o.vocabSize);
+      const text = best.text();
+      if (text !== null) doc.text = text;
       documents.push(doc);
     }
     best.advance();
@@ -52,6 +54,8 @@ interface Head {
   advance(): void;
   metadata(): unknown;
   vector(vocabSize: number): SparseVector;
+  /** The stored text (storeText), or null. */
+  text(): string | null;
 }
 
 class SegmentHead implements Head {
@@ -87,6 +91,10 @@ class SegmentHead implements Head {
   vector(): SparseVector {
     return this.segment.index.forward.vector(this.doc);
   }
+
+  text(): string | null {
+    return this.segment.text(this.doc);
+  }
 }
 
 class MemtableHead implements Head {
@@ -119,5 +127,9 @@ class MemtableHead implements Head {
   vector(vocabSize: number): SparseVector {
     const d = this.memtable.get(this.id!)!;
     return SparseVector.fromArrays(d.terms, d.weights, { vocabSize });
+  }
+
+  text(): string | null {
+    return this.memtable.get(this.id!)!.text ?? null;
   }
 }

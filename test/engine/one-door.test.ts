@@ -52,7 +52,7 @@ const ROWS: Row[] = [
   { name: "document id with a lone surrogate", op: "upsert", arg: [{ id: "a\ud800", text: "x" }], code: "INVALID_ARGUMENT", message: 'document 0: id "a\\ud800" is not well-formed Unicode (it has a lone surrogate): use valid UTF-16 text', wire: false },
   { name: "document id a number", op: "upsert", arg: [{ id: 7, text: "x" }], code: "INVALID_ARGUMENT", message: "document 0: id must be a string, got a number" },
   { name: "document text a number", op: "upsert", arg: [{ id: "a", text: 42 }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): text must be a string, got a number' },
-  { name: "document with vector and text", op: "upsert", arg: [{ id: "a", text: "x", vector: { 5: 1 } }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): give exactly one of vector and text, not both' },
+  { name: "document with vector and a numeric text", op: "upsert", arg: [{ id: "a", text: 7, vector: { 5: 1 } }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): text must be a string, got a number' },
   { name: "document weights as strings", op: "upsert", arg: [{ id: "a", vector: { 5: "1" } }], code: "INVALID_VECTOR", message: 'document 0 (id "a"): entry 0: weight of term 5 must be a number, got a string' },
   { name: "metadata not a map", op: "upsert", arg: [{ id: "a", text: "x", metadata: "en" }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): metadata must be a map of fields, got a string' },
   { name: "circular metadata", op: "upsert", arg: [{ id: "a", text: "x", metadata: circular }], code: "INVALID_ARGUMENT", message: 'document 0 (id "a"): metadata is circular (metadata.a.self refers back to an object that contains it); metadata must be plain data', wire: false },

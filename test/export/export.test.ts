@@ -22,7 +22,8 @@ afterEach(async () => {
 // BERT term ids: 1012 ".", 2133 "...", 29625 "##.", 7592 "hello"; the default collection's
 // vocabulary is BERT's (the built-in BM25 tokenizer).
 const DOCS = [
-  { id: "a", vector: { terms: [1012, 7592], weights: [0.5, 1.25] }, metadata: { lang: "en", year: 2001, tags: ["x", "y"] } },
+  // A precomputed vector with its text: the text is stored (storeText), so the export carries it.
+  { id: "a", vector: { terms: [1012, 7592], weights: [0.5, 1.25] }, text: "Hello. Hello!", metadata: { lang: "en", year: 2001, tags: ["x", "y"] } },
   { id: "b", vector: { terms: [2133, 29625, 30000], weights: [Math.fround(0.1), 3.0199999809265137, 2 ** -140] } },
   { id: "c-😀", vector: { terms: [5, 7592], weights: [7, 0.333] }, metadata: { blob: new Uint8Array([1, 2, 255]), nested: { n: -0 } } },
   { id: "12345", vector: { terms: [7592], weights: [2] }, metadata: { lang: "fr" } },
@@ -146,7 +147,10 @@ describe("sparsedb export", () => {
         expect(Buffer.from(y.vector.terms.buffer)).toEqual(Buffer.from(x.vector.terms.buffer));
         expect(Buffer.from(y.vector.weights.buffer, y.vector.weights.byteOffset, y.vector.weights.byteLength)).toEqual(Buffer.from(x.vector.weights.buffer, x.vector.weights.byteOffset, x.vector.weights.byteLength));
         expect(y.metadata).toEqual(x.metadata);
+        expect(y.text).toBe(x.text);
       }
+      expect((await a.get("a"))!.text).toBe("Hello. Hello!");
+      expect((await b.get("a"))!.text).toBe("Hello. Hello!");
       const n = (m: unknown) => (m as { nested: { n: number } }).nested.n;
       expect(Object.is(n((await b.get("c-😀"))!.metadata), n((await a.get("c-😀"))!.metadata))).toBe(true);
       for (const query of [{ terms: [7592], weights: [1] }, { terms: [1012, 2133, 5], weights: [1, 2, 0.5] }]) {
