@@ -61,13 +61,17 @@ export interface RangeSearchOptions {
   phases?: boolean;
   /** Run the TypeScript reference instead of the kernel. */
   reference?: boolean;
-  /** Bound scaling in (0, 1] (range-query.ts): below 1 trades recall for speed; 1 by default (exact). */
+  /** Bound scaling in (0, 2] (range-query.ts): below 1 trades recall for speed; 1 by default (exact). */
   alpha?: number;
+  /** Share of the query's mass whose terms enter the bounds (range-query.ts); 1 by default (all). */
+  boundMass?: number;
+  /** Score at most this many ranges, best first; 0 or undefined: no cap. */
+  maxRanges?: number;
 }
 
 export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSearchOptions): RangeSearchResult {
   const excluded = o.filter === undefined ? 0 : o.excluded;
-  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha });
+  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, boundMass: o.boundMass, maxRanges: o.maxRanges });
   if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0 };
   // Slots are u16 (0 = not in the query): a query of 65535 terms or more runs on the reference.
   const kernel = o.reference || rq.terms.length >= 65535 ? undefined : RangeKernel.of(index, o.k);

@@ -59,10 +59,15 @@ export interface SegmentSearchOptions {
   /** Time the range search's phases into the result. */
   phases?: boolean;
   /**
-   * Bound scaling for approximate search, in (0, 1]; 1 (the default) is rank-safe. Only the
-   * range algorithms (`ranges`, `ranges-ts`) take it.
+   * Bound scaling for approximate search, in (0, 2]; 1 (the default) is rank-safe (above 1 it
+   * makes up for terms that `boundMass` leaves out of the bounds). Only the range algorithms
+   * (`ranges`, `ranges-ts`) take it, and `boundMass` and `maxRanges` too (range-query.ts).
    */
   alpha?: number;
+  /** Approximate: share in (0, 1] of the query's mass whose terms enter the bounds; 1 by default. */
+  boundMass?: number;
+  /** Approximate: score at most this many ranges, best first; 0 (the default): no cap. */
+  maxRanges?: number;
 }
 
 export interface SegmentSearchResult {
@@ -92,10 +97,22 @@ export function checkAlgorithm(name: unknown): AlgorithmName {
 
 function checkAlpha(alpha: unknown): number {
   if (alpha === undefined) return 1;
-  if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 1)) {
-    throw new SparseDbError("INVALID_ARGUMENT", `alpha must be a number in (0, 1], got ${String(alpha)}`);
+  if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 2)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `alpha must be a number in (0, 2], got ${String(alpha)}`);
   }
   return alpha;
+}
+
+/** The approximate knobs other than alpha: undefined when they ask for nothing. */
+function checkPruning(o: SegmentSearchOptions): { boundMass: number | undefined; maxRanges: number | undefined } {
+  const { boundMass, maxRanges } = o;
+  if (boundMass !== undefined && (typeof boundMass !== "number" || !(boundMass > 0 && boundMass <= 1))) {
+    throw new SparseDbError("INVALID_ARGUMENT", `boundMass must be a number in (0, 1], got ${String(boundMass)}`);
+  }
+  if (maxRanges !== undefined && (typeof maxRanges !== "number" || !Number.isInteger(maxRanges) || maxRanges < 0)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `maxRanges must be an integer >= 0 (0: no cap), got ${String(maxRanges)}`);
+  }
+  return { boundMass: boundMass === 1 ? undefined : boundMass, maxRanges: maxRanges === 0 ? undefined : maxRanges };
 }
 
 /**
@@ -117,6 +134,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   const name = checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM);
   const exact = options.exact ?? true;
   const alpha = checkAlpha(options.alpha);
+  const { boundMass, maxRanges } = checkPruning(options);
   if (name === "ranges" || name === "ranges-ts") {
     return rangeSearch(index, query, {
       k,
@@ -126,8 +144,11 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
       phases: options.phases,
       reference: name === "ranges-ts",
       alpha,
+      boundMass,
+      maxRanges,
     });
   }
+  if (boundMass !== undefined || maxRanges !== undefined) throw new SparseDbError("INVALID_ARGUMENT", `boundMass and maxRanges need a range algorithm (ranges or ranges-ts), not ${name}`);
   if (alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${alpha}) needs a range algorithm (ranges or ranges-ts), not ${name}`);
   const algorithm = ALGORITHM_TABLE[name];
   const plan = makePlan(index.inverted, query);

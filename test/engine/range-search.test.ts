@@ -116,11 +116,16 @@ describe("range search", () => {
     );
   });
 
-  it("bound scaling: alpha = 1 is the exact search; alpha < 1 keeps the kernel = the reference, and hits carry true scores", () => {
+  it("approximate knobs (alpha, boundMass, maxRanges): neutral values are the exact search; others keep the kernel = the reference, and hits carry true scores", () => {
+    const knobs = fc.record({
+      alpha: fc.oneof(fc.constant(1), fc.double({ min: 0.05, max: 2, noNaN: true })),
+      boundMass: fc.oneof(fc.constant(1), fc.double({ min: 0.01, max: 1, noNaN: true })),
+      maxRanges: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 }), fc.constant(1_000_000)),
+    });
     fc.assert(
-      fc.property(caseArb, fc.oneof(fc.constant(1), fc.double({ min: 0.05, max: 1, noNaN: true })), (p, alpha) => {
+      fc.property(caseArb, knobs, (p, { alpha, boundMass, maxRanges }) => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
-        const ix = segment(c, p.bits, p.minDenseDf);
+        const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
         const rnd = lcg(p.seed ^ 0x5bd1e995);
         const rejected = new Set<number>();
@@ -129,19 +134,28 @@ describe("range search", () => {
         const excluded = p.filter === "deletes" ? rejected.size : undefined;
         for (const exact of [true, false]) {
           const o = { k: p.k, exact, filter, excluded };
-          const scaled = rangeSearch(ix, query, { ...o, alpha });
-          expect(scaled).toEqual(rangeSearch(ix, query, { ...o, alpha, reference: true }));
-          if (alpha === 1) {
-            expect(scaled).toEqual(rangeSearch(ix, query, o));
+          const approx = { ...o, alpha, boundMass, maxRanges };
+          const scaled = rangeSearch(ix, query, approx);
+          expect(scaled).toEqual(rangeSearch(ix, query, { ...approx, reference: true }));
+          // alpha >= 1 with every term in the bounds is rank-safe; a cap beyond the ranges changes nothing.
+          if (alpha >= 1 && boundMass === 1 && (maxRanges === 0 || maxRanges === 1_000_000)) {
+            expect(scaled.hits).toEqual(rangeSearch(ix, query, o).hits);
+            if (alpha === 1) expect(scaled).toEqual(rangeSearch(ix, query, o));
             continue;
           }
           // Fewer or other hits, never wrong ones: each is allowed and scored exactly, best first.
           const full = new Map(bruteForce(ix, c, query, p.numDocs, exact, (d) => !rejected.has(d)).map((h) => [h.doc, h.score]));
           for (const h of scaled.hits) expect(full.get(h.doc)).toBe(h.score);
           expect(scaled.hits.length).toBeLessThanOrEqual(p.k);
+          // The cap bounds the work: at most maxRanges ranges of 4 documents (plus a full scan for negative terms).
+          if (exact && maxRanges > 0 && !Object.values(p.query).some((w) => !(w > 0))) {
+            let most = 0;
+            for (const v of c.docs) most = Math.max(most, v.nnz);
+            expect(scaled.postingsScored).toBeLessThanOrEqual(maxRanges * RANGE_DOCS * most);
+          }
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 100 },
     );
   }, 120_000);
 
