@@ -1,5 +1,6 @@
 import type { SparseVector } from "../sparse-vector.js";
-import { chooseAlpha } from "../search/approximate-calibration.js";
+import { chooseApproximate } from "../search/approximate-calibration.js";
+import type { RecentQueries } from "../search/recent-queries.js";
 import { searchSegment, type AlgorithmName } from "../search/search.js";
 import type { DocFilter } from "../search/algorithm.js";
 import type { DocHit } from "../search/top-k.js";
@@ -18,6 +19,8 @@ export interface SnapshotSearchOptions {
   explain: boolean;
   /** Mode "approximate": the recall@k to reach (then `exact` must be true). */
   recall?: number;
+  /** Mode "approximate": the collection's recent queries, which calibration samples once there are enough. */
+  recentQueries?: RecentQueries;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
 }
@@ -43,16 +46,17 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
     const { filter, excluded } = segmentFilter(seg, o);
-    // Approximate: each segment's own calibration picks its bound scaling (approximate-calibration.ts).
-    let alpha: number | undefined;
+    // Approximate: each segment's own calibration picks its knobs (approximate-calibration.ts).
+    let alpha: number | undefined, boundMass: number | undefined;
     if (o.recall !== undefined) {
-      const choice = chooseAlpha(seg.index, o.k, o.recall);
-      alpha = choice.alpha;
+      const choice = chooseApproximate(seg.index, o.k, o.recall, o.recentQueries);
+      ({ alpha, boundMass } = choice);
       expectedRecall = Math.min(expectedRecall, choice.expectedRecall);
     }
-    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha });
+    const { hits } = searchSegment(seg.index, query, { k: o.k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha, boundMass });
     addSegmentHits(candidates, seg, hits);
   }
+  if (o.recall !== undefined) o.recentQueries?.add(query);
   return topHits(candidates, query, o, expectedRecall);
 }
 
