@@ -30,7 +30,8 @@ import type { DocHit } from "./top-k.js";
  * replaces the segment, which calibrates afresh).
  *
  * Choice for a requested recall R: among the settings tried (bound scaling alone, alpha on a 0.01
- * grid up to 1; then m = 0.9, 0.8, 0.7, 0.6 with the smallest alpha of PRUNED_ALPHAS that passes),
+ * grid up to 1; then each m of BOUND_MASSES, 0.9 down to 0.5, with the smallest alpha of
+ * PRUNED_ALPHAS, 0.9 to 1.5, that passes),
  * those whose measured recall on the samples (per sample, the share of its true top-k the search
  * returns; over the samples, the one-sided 95% lower confidence bound of the mean) reaches
  * R + SAFETY_MARGIN, the one with the least estimated work per sample query (the kernel's
@@ -49,8 +50,8 @@ import type { DocHit } from "./top-k.js";
  * samples to promise anything, and an exact search is cheap there.
  *
  * Cost, on the first approximate query with that k on a segment: SAMPLE_QUERIES exact searches
- * (truth and floor), then per requested recall about 5 + 4 x 2 probes of SAMPLE_QUERIES
- * approximate searches each (BENCHMARKS.md gives the times); the same again once, when the
+ * (truth and floor), then per requested recall about 5 + 18 probes of SAMPLE_QUERIES
+ * approximate searches each (fewer where a level fails) (BENCHMARKS.md gives the times); the same again once, when the
  * calibration switches to real queries. It holds the samples, their truth and needs (~100 KiB at
  * k = 10), while the segment lives. Deleted documents take part in the samples and the truth (so
  * deletes alone do not invalidate it); the promise is about the segment's score distribution,
@@ -62,15 +63,16 @@ export const MIN_CALIBRATION_DOCS = 1000;
 /** The lower confidence bound must clear the requested recall by this much. */
 export const SAFETY_MARGIN = 0.005;
 /** Bound-term pruning levels tried, from the least pruning to the most. */
-export const BOUND_MASSES = [0.9, 0.8, 0.7, 0.6] as const;
+export const BOUND_MASSES = [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.5] as const;
 /** Bound scaling tried with pruning, smallest first. */
-export const PRUNED_ALPHAS = [1, 1.1, 1.2, 1.35, 1.5] as const;
+export const PRUNED_ALPHAS = [0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5] as const;
 /**
- * Nanoseconds per unit of kernel work, fitted on 1M synthetic documents with 300 real queries
- * (least squares of the timed bound phase; scoring phase over postings): they rank settings, so
- * only their ratios matter.
+ * Nanoseconds per unit of kernel work: least squares of the best-of-3 time of 300 real queries
+ * on 1M synthetic documents, at six settings (exact, pruned, scaled), against the u8-row bytes,
+ * 4-bit-row bytes, rare entries and postings scored (the rare entries' cost from the bound phase
+ * alone, where it is not confounded). They rank settings, so only their ratios matter.
  */
-export const WORK_NS = { denseByte: 0.083, nibbleByte: 0.117, rareEntry: 1.2, posting: 1.57 } as const;
+export const WORK_NS = { denseByte: 0.09, nibbleByte: 0.15, rareEntry: 1.3, posting: 4 } as const;
 const Z_95 = 1.645;
 const MIN_ALPHA = 0.05;
 /** The binary search looks at most this far below the floor's choice. */
@@ -180,11 +182,14 @@ export class SegmentCalibration {
     let best: { p: ApproximateParams; m: Measured } | undefined;
     const alpha = this.scalingOnly(target);
     if (alpha < 1) best = { p: { alpha, boundMass: 1 }, m: this.measuredRecallAt(alpha) };
+    // Recall grows with alpha and with the mass kept, so the smallest passing alpha only grows
+    // from one level to the next: one scan over both grids (at most their lengths added, in probes).
+    let a = 0;
     for (const boundMass of BOUND_MASSES) {
-      const alphaOk = PRUNED_ALPHAS.find((a) => this.measure({ alpha: a, boundMass }).lower >= target);
-      // Recall falls with the mass kept: if no alpha rescues this level, none rescues the next.
-      if (alphaOk === undefined) break;
-      const p = { alpha: alphaOk, boundMass }, m = this.measure(p);
+      while (a < PRUNED_ALPHAS.length && this.measure({ alpha: PRUNED_ALPHAS[a]!, boundMass }).lower < target) a++;
+      // If no alpha rescues this level, none rescues the next.
+      if (a === PRUNED_ALPHAS.length) break;
+      const p = { alpha: PRUNED_ALPHAS[a]!, boundMass }, m = this.measure(p);
       if (best === undefined || m.work < best.m.work) best = { p, m };
     }
     if (best === undefined) return EXACT_CHOICE;
