@@ -155,7 +155,8 @@ export class SegmentCalibration {
     const index = this.index;
     let work = 0;
     const recalls = this.sampleQueries.map((s) => {
-      const o = { k: this.k + 1, exact: true, alpha: p.alpha, boundMass: p.boundMass };
+      // A pseudo-query's own document takes a slot of the heap, so it searches k + 1; a real query k.
+      const o = { k: s.leaveOut >= 0 ? this.k + 1 : this.k, exact: true, alpha: p.alpha, boundMass: p.boundMass };
       const r = rangeSearch(index, s.query, { ...o, filter: undefined });
       work += estimatedWork(index, makeRangeQuery(index, s.query, { ...o, excluded: 0 }), r.postingsScored);
       let found = 0, seen = 0;
