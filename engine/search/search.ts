@@ -128,6 +128,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   if (options.algorithm === "seismic") {
     if (options.exact === false) throw new SparseDbError("INVALID_ARGUMENT", "the seismic index scores in float only; leave exact out or set it true");
     if (options.alpha !== undefined && options.alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${options.alpha}) needs a range algorithm, not seismic`);
+    if (options.boundMass !== undefined || options.maxRanges !== undefined) throw new SparseDbError("INVALID_ARGUMENT", "boundMass and maxRanges need a range algorithm, not seismic");
     const r = seismicSearch(index, query, k, options.seismic, options.filter);
     return { hits: r.hits, postingsScored: r.postingsScored, candidates: r.docsScored };
   }

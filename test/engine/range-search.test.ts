@@ -5,6 +5,8 @@ import { KTH_RANKS, RangeLayout, WINDOW_RANGES, RANGE_DOCS, PAGE_RANGES } from "
 import { SegmentIndex } from "../../engine/index/segment-index.js";
 import { makePlan } from "../../engine/search/query-plan.js";
 import { rangeKernelAvailable, rangeSearch } from "../../engine/search/range-search.js";
+import { searchSegment } from "../../engine/search/search.js";
+import { SparseDbError } from "../../engine/errors.js";
 import type { DocHit } from "../../engine/search/top-k.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 
@@ -158,6 +160,31 @@ describe("range search", () => {
       { numRuns: 100 },
     );
   }, 120_000);
+
+  it("approximate knobs are checked: alpha in (0, 2], boundMass in (0, 1], maxRanges an integer >= 0, range algorithms only", () => {
+    const ix = segment(makeCorpus(50, 60, 6, false, 3), 8, undefined);
+    const query = SparseVector.fromTermMap({ 1: 1, 2: 0.5 }, { role: "query", vocabSize: 60 });
+    const bad = (o: Record<string, unknown>, message: RegExp) => {
+      let err: unknown;
+      try {
+        searchSegment(ix, query, { k: 5, ...o });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SparseDbError);
+      expect((err as SparseDbError).code).toBe("INVALID_ARGUMENT");
+      expect((err as SparseDbError).message).toMatch(message);
+    };
+    bad({ alpha: 2.5 }, /alpha must be a number in \(0, 2\]/);
+    bad({ boundMass: 0 }, /boundMass must be a number in \(0, 1\]/);
+    bad({ boundMass: 1.5 }, /boundMass must be/);
+    bad({ maxRanges: 2.5 }, /maxRanges must be an integer >= 0/);
+    bad({ maxRanges: -1 }, /maxRanges must be/);
+    bad({ algorithm: "bmw", boundMass: 0.5 }, /need a range algorithm/);
+    bad({ algorithm: "seismic", maxRanges: 3 }, /need a range algorithm, not seismic/);
+    // Neutral values are accepted everywhere and change nothing.
+    expect(searchSegment(ix, query, { k: 5, algorithm: "bmw", boundMass: 1, maxRanges: 0 }).hits).toEqual(searchSegment(ix, query, { k: 5 }).hits);
+  });
 
   it("edge cases: empty query, absent terms, one document, ties, k beyond the corpus, negative terms only", () => {
     const v = (m: Record<string, number>, role: "document" | "query" = "document") => SparseVector.fromTermMap(m, { role, vocabSize: 50 });
