@@ -14,8 +14,9 @@ import type { DocHit } from "./top-k.js";
  *   large segment (~60% on 1M documents, BENCHMARKS.md), and it shrinks with the terms kept;
  * - bound scaling, alpha: a range is scored when alpha x its bound reaches the threshold. Below 1
  *   it saves scoring; above 1 it gives back recall that pruning took.
- * (A cap on the ranges scored, `maxRanges`, is a third knob of the kernel; measured, it lost to
- * these two on every corpus here, so the calibration does not choose it.)
+ * (A cap on the ranges scored, `maxRanges`, is a third knob of the kernel; measured on 1M
+ * synthetic documents it cost more recall than work saved next to these two, so the calibration
+ * does not choose it.)
  *
  * Sample queries. Either the collection's own recent approximate queries (RecentQueries, once
  * SAMPLE_QUERIES of them have been seen), or, before that, pseudo-queries: SAMPLE_QUERIES documents
@@ -51,8 +52,8 @@ import type { DocHit } from "./top-k.js";
  *
  * Cost, on the first approximate query with that k on a segment: SAMPLE_QUERIES exact searches
  * (truth and floor), then per requested recall about 5 + 18 probes of SAMPLE_QUERIES
- * approximate searches each (fewer where a level fails) (BENCHMARKS.md gives the times); the same again once, when the
- * calibration switches to real queries. It holds the samples, their truth and needs (~100 KiB at
+ * approximate searches each (fewer where a level fails; BENCHMARKS.md gives the times); the same
+ * again once, when the calibration switches to real queries. It holds the samples, their truth and needs (~100 KiB at
  * k = 10), while the segment lives. Deleted documents take part in the samples and the truth (so
  * deletes alone do not invalidate it); the promise is about the segment's score distribution,
  * and a filter's (the stated recall is over the filtered set) is assumed to follow it.
