@@ -76,7 +76,8 @@ export async function buildCollection(
 
 export interface SearchRunResult {
   algorithm: AlgorithmName;
-  mode: SearchMode;
+  /** exact, fast or approximate@R. */
+  mode: string;
   metrics: Metrics;
   latency: LatencySummary;
   qps: number;
@@ -93,20 +94,21 @@ export async function runQueries(
   collection: CollectionStore,
   queries: readonly { id: string; vector: SparseVector }[],
   qrels: Qrels,
-  options: { algorithm: AlgorithmName; mode: SearchMode; k: number; warmup: number; runFile: string; quiet: boolean },
+  options: { algorithm: AlgorithmName; mode: SearchMode; recall?: number; label?: string; k: number; warmup: number; runFile: string; quiet: boolean },
 ): Promise<SearchRunResult> {
-  const { algorithm, mode, k } = options;
+  const { algorithm, mode, k, recall } = options;
+  const label = options.label ?? mode;
   for (let i = 0; i < Math.min(options.warmup, queries.length); i++) {
-    await collection.search({ vector: queries[i]!.vector, k, algorithm, mode });
+    await collection.search({ vector: queries[i]!.vector, k, algorithm, mode, recall });
   }
-  const writer = new TrecRunWriter(options.runFile, `sparsedb-${algorithm}-${mode}`);
+  const writer = new TrecRunWriter(options.runFile, `sparsedb-${algorithm}-${label}`);
   const latencies: number[] = [];
   const sums: Metrics = zeroMetrics();
-  const bar = new ProgressBar(`${algorithm} ${mode}`, queries.length, !options.quiet && process.stderr.isTTY === true);
+  const bar = new ProgressBar(`${algorithm} ${label}`, queries.length, !options.quiet && process.stderr.isTTY === true);
   let searchMs = 0;
   for (const q of queries) {
     const t0 = performance.now();
-    const hits = await collection.search({ vector: q.vector, k, algorithm, mode });
+    const hits = await collection.search({ vector: q.vector, k, algorithm, mode, recall });
     const ms = performance.now() - t0;
     latencies.push(ms);
     searchMs += ms;
@@ -122,7 +124,7 @@ export async function runQueries(
   for (const name of METRIC_NAMES) metrics[name] /= queries.length;
   return {
     algorithm,
-    mode,
+    mode: label,
     metrics,
     latency: summarizeLatency(latencies),
     qps: searchMs > 0 ? (queries.length * 1000) / searchMs : 0,

@@ -59,17 +59,21 @@ export async function runMsmarcoBenchmark(options: MsmarcoOptions, command = "be
     const runs: SearchRunResult[] = [];
     try {
       for (const algorithm of options.algorithms) {
-        for (const mode of options.modes) {
+        for (const { mode, recall, label } of options.modes) {
+          // Approximate mode runs on the range search only.
+          if (mode === "approximate" && algorithm !== "ranges" && algorithm !== "ranges-ts") continue;
           const result = await runQueries(collection, queries, inputs.qrels, {
             algorithm,
             mode,
+            recall,
+            label,
             k: options.k,
             warmup: options.warmup,
-            runFile: runFileName(options.out, algorithm, mode),
+            runFile: runFileName(options.out, algorithm, label),
             quiet,
           });
           log(
-            `${algorithm.padEnd(10)} ${mode.padEnd(5)} MRR@10 ${result.metrics["MRR@10"].toFixed(4)} nDCG@10 ${result.metrics["nDCG@10"].toFixed(4)} ` +
+            `${algorithm.padEnd(10)} ${label.padEnd(5)} MRR@10 ${result.metrics["MRR@10"].toFixed(4)} nDCG@10 ${result.metrics["nDCG@10"].toFixed(4)} ` +
               `R@1000 ${result.metrics["R@1000"].toFixed(4)} mean ${result.latency.meanMs.toFixed(3)} ms`,
           );
           runs.push(result);

@@ -1,14 +1,23 @@
 import { basename, resolve } from "node:path";
 import { SparseDbError } from "../../engine/errors.js";
 import { ALGORITHMS, checkAlgorithm, checkK, type AlgorithmName } from "../../engine/search/search.js";
+import { checkRecall } from "../../engine/search/approximate-options.js";
 import { intOption, parseArgs } from "../cli-args.js";
 import { METRIC_NAMES, type Metrics } from "../../engine/eval/evaluate.js";
 import { beirPaths } from "../readers/beir.js";
 
-export type SearchMode = "exact" | "fast";
+export type SearchMode = "exact" | "fast" | "approximate";
 export type TextEncoderKind = "bm25" | "inference-free" | "splade";
 
 /** Everything `npm run bench -- msmarco` is told; see USAGE. */
+/** One search mode as the benchmark runs it: approximate once per requested recall. */
+export interface RunMode {
+  mode: SearchMode;
+  recall?: number;
+  /** exact, fast or approximate@R: the run's name in the report and its run file. */
+  label: string;
+}
+
 export interface MsmarcoOptions {
   /** MS MARCO `collection.tsv` (pid<TAB>text): the documents' text, encoded when no --doc-vectors. */
   collection?: string;
@@ -36,7 +45,8 @@ export interface MsmarcoOptions {
   queryLimit?: number;
   k: number;
   algorithms: AlgorithmName[];
-  modes: SearchMode[];
+  /** exact, fast, and approximate@R per --recall (one point of the plot each). */
+  modes: RunMode[];
   bits: number;
   seed: number;
   warmup: number;
@@ -68,7 +78,9 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
   --bm25 JSON            BM25 options, e.g. '{"k1":1.2,"b":0.75,"stopwords":"english","dropPunctuation":true}'
   --k N                  hits per query (default 1000, as R@1000 needs)
   --algorithms LIST      comma-separated, from ${ALGORITHMS.join(",")} (default: all)
-  --modes LIST           exact,fast (default both): exact = float top-k, fast = quantized top-k
+  --modes LIST           exact,fast (default both): exact = float top-k, fast = quantized top-k,
+                         approximate = mode "approximate" once per --recall (range algorithms only)
+  --recall LIST          recalls for approximate, comma-separated, in 0.8..0.999 (default 0.9,0.95,0.99)
   --bits N               impact bits (default 8)
   --seed N               subset sampling seed (default 42)
   --warmup N             untimed queries before each timed pass (default 100)
@@ -79,7 +91,7 @@ export const USAGE = `usage: npm run bench -- msmarco --qrels FILE (--collection
 
 const VALUE_OPTIONS = [
   "--collection", "--queries", "--qrels", "--docs", "--doc-vectors", "--query-vectors", "--query-limit", "--model",
-  "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--bits", "--seed", "--warmup", "--plot-metric",
+  "--encoder", "--tokenizer", "--idf", "--k", "--algorithms", "--modes", "--recall", "--bits", "--seed", "--warmup", "--plot-metric",
   "--name", "--out", "--beir", "--split", "--synthetic-docs", "--tsv-scale", "--bm25",
 ];
 
@@ -124,9 +136,13 @@ export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
     .filter((s) => s.length > 0)
     .map(checkAlgorithm);
   if (algorithms.length === 0) throw bad(`--algorithms is empty; choose from ${ALGORITHMS.join(", ")}`);
-  const modes = (v("--modes") ?? "exact,fast").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const m of modes) if (m !== "exact" && m !== "fast") throw bad(`--modes: "${m}" is unknown; use exact and/or fast`);
-  if (modes.length === 0) throw bad("--modes is empty; use exact and/or fast");
+  const modeNames = (v("--modes") ?? "exact,fast").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const m of modeNames) if (m !== "exact" && m !== "fast" && m !== "approximate") throw bad(`--modes: "${m}" is unknown; use exact, fast and/or approximate`);
+  if (modeNames.length === 0) throw bad("--modes is empty; use exact, fast and/or approximate");
+  const recalls = (v("--recall") ?? "0.9,0.95,0.99").split(",").map((r) => checkRecall(Number(r)));
+  const modes: RunMode[] = [...new Set(modeNames)].flatMap((m): RunMode[] =>
+    m === "approximate" ? recalls.map((recall) => ({ mode: "approximate" as const, recall, label: `approximate@${recall}` })) : [{ mode: m as SearchMode, label: m }],
+  );
   const plotMetric = v("--plot-metric") ?? "nDCG@10";
   if (!(METRIC_NAMES as readonly string[]).includes(plotMetric)) throw bad(`--plot-metric ${plotMetric} is unknown; use one of ${METRIC_NAMES.join(", ")}`);
   const k = checkK(intOption(args, "--k", 1000, 1));
@@ -136,7 +152,7 @@ export function parseMsmarcoArgs(argv: string[]): MsmarcoOptions {
     qrels: resolve(qrels),
     k,
     algorithms: [...new Set(algorithms)],
-    modes: [...new Set(modes)] as SearchMode[],
+    modes,
     bits: intOption(args, "--bits", 8, 1),
     seed: intOption(args, "--seed", 42, 0),
     warmup: intOption(args, "--warmup", 100, 0),

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { SparseDbError } from "../../engine/errors.js";
-import { segmentCalibration } from "../../engine/search/approximate-calibration.js";
+import { calibrate, EXACT_CHOICE, SAMPLE_QUERIES, type ApproximateParams } from "../../engine/search/approximate-calibration.js";
 import { checkRecall } from "../../engine/search/approximate-options.js";
 import { checkSeismicParams, seismicIndex, type SeismicParams } from "../../engine/search/seismic-index.js";
 import { ALGORITHMS, checkAlgorithm, DEFAULT_ALGORITHM, type AlgorithmName } from "../../engine/search/search.js";
@@ -21,6 +21,9 @@ const USAGE = `usage: npm run bench -- retrieval [options]
                         in float, ${DEFAULT_ALGORITHM} by default; "approx" is mode "approximate", one result
                         per --recall, named approx@R)
   --recall LIST         requested recalls for approx, comma-separated, in 0.8..0.999 [0.95]
+  --calibration-queries N  also run approx-q@R: calibrated from N queries of the query file that follow
+                        the ones timed (held apart from them), as a collection calibrates from its
+                        recent queries; approx@R calibrates from the documents alone [0: only approx@R]
   --seismic-lambda N    seismic: postings kept per term [0.2% of a segment's documents, at least 256]
   --seismic-block N     seismic: kept postings per block [64]
   --seismic-mass F      seismic: share of a block's summed term maxima its summary keeps [0.5]
@@ -53,7 +56,17 @@ interface ResultRow {
   /** seismic: its parameters, build time and bytes it adds per posting (over all segments). */
   seismic?: { params: SeismicParams; buildMs: number; addedBytesPerPosting: number; docsScored: number };
   /** approx@R: the requested recall, the bound scaling chosen, what the calibration expects, and its cost. */
-  approximate?: { requestedRecall: number; alpha: number; expectedRecall: number; calibrationMs: number; calibrationSamples: number; addedBytesPerPosting: number };
+  approximate?: {
+    requestedRecall: number;
+    /** The samples: pseudo-queries from the documents, or held-apart real queries. */
+    source: "documents" | "queries";
+    alpha: number;
+    boundMass: number;
+    expectedRecall: number;
+    calibrationMs: number;
+    calibrationSamples: number;
+    addedBytesPerPosting: number;
+  };
 }
 
 /** `npm run bench -- retrieval`: index build, then single-threaded top-k latency per algorithm. */
@@ -64,7 +77,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = parseArgs(argv, [
     "--docs", "--queries", "--query-limit", "--k", "--algorithms", "--exact-algorithm",
-    "--bits", "--seed", "--warmup", "--json", "--run", "--segments", "--recall",
+    "--bits", "--seed", "--warmup", "--json", "--run", "--segments", "--recall", "--calibration-queries",
     "--seismic-lambda", "--seismic-block", "--seismic-mass", "--seismic-cap", "--seismic-cut", "--seismic-heap",
   ]);
   const k = intOption(args, "--k", 10, 1);
@@ -96,14 +109,23 @@ export async function run(argv: string[]): Promise<void> {
       seismicRuns.set(`seismic@${cut}/${heap}`, p);
     }
   }
-  const entries = algorithms.flatMap((a) => (a === "approx" ? recalls.map((r) => `approx@${r}`) : a === "seismic" ? [...seismicRuns.keys()] : [a]));
+  const calibrationCount = intOption(args, "--calibration-queries", 0, 0);
+  const approxNames = (r: number) => (calibrationCount > 0 ? [`approx@${r}`, `approx-q@${r}`] : [`approx@${r}`]);
+  const entries = algorithms.flatMap((a) => (a === "approx" ? recalls.flatMap(approxNames) : a === "seismic" ? [...seismicRuns.keys()] : [a]));
 
   const docSpec = args.values.get("--docs") ?? "100000";
   const querySpec = args.values.get("--queries") ?? "1000";
   console.error(`loading documents (${docSpec}) and building the index...`);
   const segments = intOption(args, "--segments", 1, 1);
   const docs = await loadDocs(docSpec, seed, bits, segments);
-  const queries = await loadQueries(querySpec, seed, limit);
+  const loaded = await loadQueries(querySpec, seed, limit === undefined || calibrationCount === 0 ? limit : limit + calibrationCount);
+  // The calibration queries follow the timed ones and are never timed or scored.
+  const timedCount = calibrationCount > 0 ? Math.max(0, loaded.vectors.length - calibrationCount) : loaded.vectors.length;
+  const queries = { ...loaded, ids: loaded.ids.slice(0, timedCount), vectors: loaded.vectors.slice(0, timedCount) };
+  const calibrationQueries = loaded.vectors.slice(timedCount);
+  if (calibrationCount > 0 && calibrationQueries.length < calibrationCount) {
+    throw new SparseDbError("INVALID_ARGUMENT", `--calibration-queries ${calibrationCount}: the query file holds only ${calibrationQueries.length} queries beyond the ${timedCount} timed`);
+  }
   const index = docs.index;
   const memory = index.memory();
   let queryNnz = 0;
@@ -133,9 +155,17 @@ export async function run(argv: string[]): Promise<void> {
   const reference = index.reference();
   const truth = queries.vectors.map((q) => new Set(reference.topK(q, k).map((h) => h.doc)));
 
+  // Per (segment, source): the calibration, made on first use as a collection makes it.
+  const calibrations = new Map<string, ReturnType<typeof calibrate>>();
+  const calibrationOf = (s: (typeof index.segments)[number], fromQueries: boolean) => {
+    const key = `${index.segments.indexOf(s)}/${fromQueries}`;
+    if (!calibrations.has(key)) calibrations.set(key, calibrate(s, k, SAMPLE_QUERIES, fromQueries ? calibrationQueries : undefined));
+    return calibrations.get(key)!;
+  };
   const results: ResultRow[] = [];
   for (const name of entries) {
-    const requested = name.startsWith("approx@") ? Number(name.slice("approx@".length)) : undefined;
+    const fromQueries = name.startsWith("approx-q@");
+    const requested = name.startsWith("approx@") || fromQueries ? Number(name.slice(name.indexOf("@") + 1)) : undefined;
     const seismicParams = seismicRuns.get(name);
     const algorithm: AlgorithmName | "seismic" =
       seismicParams !== undefined ? "seismic" : name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
@@ -156,26 +186,30 @@ export async function run(argv: string[]): Promise<void> {
     }
     const exact = name === "exact" || requested !== undefined || seismicParams !== undefined;
     let approximate: ResultRow["approximate"];
-    let alphas: number[] | undefined;
+    let params: ApproximateParams[] | undefined;
     if (requested !== undefined) {
       // What the first approximate query with this recall pays on a fresh segment (cached afterwards).
       const t0 = performance.now();
       // One calibration per segment, as a collection's snapshot search does; the weakest states the recall.
-      const calibrations = index.segments.map((s) => segmentCalibration(s, k));
-      const choices = calibrations.map((c) => c?.choose(requested) ?? { alpha: 1, expectedRecall: 1 });
-      const choice = { alpha: Math.min(...choices.map((c) => c.alpha)), expectedRecall: Math.min(...choices.map((c) => c.expectedRecall)) };
-      alphas = choices.map((c) => c.alpha);
-      // The truth of the sample queries is paid once per (segment, k); each new recall pays its probes.
+      const calibrations = index.segments.map((s) => calibrationOf(s, fromQueries));
+      const choices = calibrations.map((c) => c?.choose(requested) ?? EXACT_CHOICE);
+      params = choices;
+      // The truth of the sample queries is paid once per (segment, source); each new recall pays its probes.
       const calibrationMs = performance.now() - t0;
       const samples = calibrations.reduce((n, c) => n + (c?.samples ?? 0), 0);
+      const expectedRecall = Math.min(...choices.map((c) => c.expectedRecall));
       approximate = {
-        requestedRecall: requested, ...choice, calibrationMs, calibrationSamples: samples,
-        // Bound scaling adds nothing to the index; the calibration's cache is all it holds.
+        requestedRecall: requested, source: fromQueries ? "queries" : "documents",
+        alpha: Math.min(...choices.map((c) => c.alpha)), boundMass: Math.min(...choices.map((c) => c.boundMass)), expectedRecall, calibrationMs, calibrationSamples: samples,
+        // The knobs add nothing to the index; the calibration's cache is all it holds.
         addedBytesPerPosting: dataset.postings > 0 ? calibrations.reduce((n, c) => n + (c?.byteLength() ?? 0), 0) / dataset.postings : 0,
       };
-      console.error(`  ${name}: calibrated in ${calibrationMs.toFixed(0)} ms over ${samples} sample queries: alpha ${choice.alpha}, expected recall ${choice.expectedRecall.toFixed(4)}`);
+      console.error(
+        `  ${name}: calibrated in ${calibrationMs.toFixed(0)} ms over ${samples} sample queries: ` +
+          `${choices.map((c) => `alpha ${c.alpha} boundMass ${c.boundMass}`).join("; ")}, expected recall ${expectedRecall.toFixed(4)}`,
+      );
     }
-    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases, seismic: seismicParams }, alphas);
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases, seismic: seismicParams }, params);
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];
@@ -267,7 +301,7 @@ export async function run(argv: string[]): Promise<void> {
         r.p99Ms.toFixed(2),
         r.qps.toFixed(1),
         r.recall.toFixed(4),
-        r.approximate === undefined ? "-" : `${r.approximate.expectedRecall.toFixed(4)} (alpha ${r.approximate.alpha})`,
+        r.approximate === undefined ? "-" : `${r.approximate.expectedRecall.toFixed(4)} (alpha ${r.approximate.alpha}, mass ${r.approximate.boundMass})`,
         Math.round(r.postingsScored),
         r.speedupVsExhaustive === null ? "-" : `${r.speedupVsExhaustive.toFixed(1)}x`,
         r.speedupVsExact === null ? "-" : `${r.speedupVsExact.toFixed(1)}x`,

@@ -1,3 +1,4 @@
+import type { ApproximateParams } from "../../engine/search/approximate-calibration.js";
 import type { IndexMemory, SegmentIndex } from "../../engine/index/segment-index.js";
 import { rangeMaxBytes } from "../../engine/search/range-max-table.js";
 import { searchSegment, type SegmentSearchOptions, type SegmentSearchResult } from "../../engine/search/search.js";
@@ -46,12 +47,13 @@ export class SegmentedIndex {
     return this.segments.reduce((n, s) => n + (s.memory().invertedBytes > 0 ? rangeMaxBytes(s.inverted) : 0), 0);
   }
 
-  /** `alphas`: approximate mode's bound scaling per segment (each segment's own calibration). */
-  search(query: SparseVector, o: SegmentSearchOptions, alphas?: number[]): SegmentSearchResult {
-    if (this.segments.length === 1) return searchSegment(this.segments[0]!, query, alphas === undefined ? o : { ...o, alpha: alphas[0] });
+  /** `params`: approximate mode's knobs per segment (each segment's own calibration). */
+  search(query: SparseVector, o: SegmentSearchOptions, params?: ApproximateParams[]): SegmentSearchResult {
+    const with_ = (i: number): SegmentSearchOptions => (params === undefined ? o : { ...o, alpha: params[i]!.alpha, boundMass: params[i]!.boundMass });
+    if (this.segments.length === 1) return searchSegment(this.segments[0]!, query, with_(0));
     const out: SegmentSearchResult = { hits: [], postingsScored: 0, candidates: 0 };
     this.segments.forEach((s, i) => {
-      const r = searchSegment(s, query, alphas === undefined ? o : { ...o, alpha: alphas[i] });
+      const r = searchSegment(s, query, with_(i));
       for (const h of r.hits) out.hits.push({ doc: h.doc + this.bases[i]!, score: h.score });
       out.postingsScored += r.postingsScored;
       out.candidates += r.candidates;

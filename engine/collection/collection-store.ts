@@ -31,6 +31,8 @@ import { checkScroll, encodeCursor } from "../scroll-request.js";
 import { verifyCollectionFiles, type CollectionCheck } from "./verify-collection.js";
 import { encodeDelete, encodeUpsertRecord, RECORD_DELETE, type StoredDoc } from "./wal-records.js";
 import { WriteLog } from "./write-log.js";
+import { RecentQueries } from "../search/recent-queries.js";
+import { SAMPLE_QUERIES } from "../search/approximate-calibration.js";
 
 export type { WalRepair } from "./recovery.js";
 export type { BulkLoadProgress } from "./bulk-loader.js";
@@ -109,6 +111,8 @@ export interface CollectionStats {
  */
 export class CollectionStore {
   private readonly builds = new SegmentBuildService();
+  /** Approximate mode's calibration samples these once it has enough (approximate-calibration.ts). */
+  private readonly recentQueries = new RecentQueries(SAMPLE_QUERIES);
   private readonly flusher: Flusher;
   private readonly merges: MergeScheduler;
   private closing = false;
@@ -458,6 +462,7 @@ export class CollectionStore {
         exact: r.mode !== "fast",
         algorithm: r.algorithm,
         recall: r.recall,
+        recentQueries: this.recentQueries,
         accept,
         explain: r.explain,
         vocabSize: this.vocabSize,

@@ -1,5 +1,6 @@
 import type { SparseVector } from "../sparse-vector.js";
-import { chooseAlpha } from "../search/approximate-calibration.js";
+import { chooseApproximate } from "../search/approximate-calibration.js";
+import type { RecentQueries } from "../search/recent-queries.js";
 import { DEFAULT_MAX_K, searchSegment, type AlgorithmName } from "../search/search.js";
 import type { DocFilter } from "../search/algorithm.js";
 import type { DocHit } from "../search/top-k.js";
@@ -26,6 +27,8 @@ export interface SnapshotSearchOptions {
   explain: boolean;
   /** Mode "approximate": the recall@k to reach (then `exact` must be true). */
   recall?: number;
+  /** Mode "approximate": the collection's recent queries, which calibration samples once there are enough. */
+  recentQueries?: RecentQueries;
   vocabSize: number;
   tokenOf?: (termId: number) => string | undefined;
   /** What hits carry besides id and score (default: all metadata, no text). */
@@ -56,25 +59,26 @@ export function searchSnapshot(snap: Snapshot, query: SparseVector, o: SnapshotS
   const candidates = memtableCandidates(snap, query, o);
   // The memtable is scored exactly; the global expectation is the weakest segment's.
   let expectedRecall = 1;
-  const alphas = new Map<LiveSegment, number>();
+  const knobs = new Map<LiveSegment, { alpha: number | undefined; boundMass: number | undefined }>();
   const searchOne = (seg: LiveSegment, k: number): DocHit[] => {
     const { filter, excluded } = segmentFilter(seg, o);
     const limit = { maxK: Math.max(k, DEFAULT_MAX_K) };
-    return searchSegment(seg.index, query, { k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha: alphas.get(seg), minScore: o.minScore, ...limit }).hits;
+    return searchSegment(seg.index, query, { k, exact: o.exact, algorithm: o.algorithm, filter, excluded, alpha: knobs.get(seg)?.alpha, boundMass: knobs.get(seg)?.boundMass, minScore: o.minScore, ...limit }).hits;
   };
   const results: SegmentResult[] = [];
   for (const seg of snap.segments) {
     if (seg.liveDocs === 0) continue;
-    // Approximate: each segment's own calibration picks its bound scaling (approximate-calibration.ts).
+    // Approximate: each segment's own calibration picks its knobs (approximate-calibration.ts).
     if (o.recall !== undefined) {
-      const choice = chooseAlpha(seg.index, o.k, o.recall);
-      alphas.set(seg, choice.alpha);
+      const choice = chooseApproximate(seg.index, o.k, o.recall, o.recentQueries);
+      knobs.set(seg, { alpha: choice.alpha, boundMass: choice.boundMass });
       expectedRecall = Math.min(expectedRecall, choice.expectedRecall);
     }
     const asked = segmentDepth(o);
     results.push({ seg, hits: searchOne(seg, asked), asked });
   }
   if (o.recall === undefined) completeTies(results, theta(candidates, results, o), searchOne);
+  else o.recentQueries?.add(query);
   for (const r of results) addSegmentHits(candidates, r.seg, r.hits);
   return topHits(candidates, query, o, expectedRecall);
 }

@@ -3,69 +3,127 @@ import type { SegmentIndex } from "../index/segment-index.js";
 import { SparseVector } from "../sparse-vector.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearch } from "./range-search.js";
+import type { RecentQueries } from "./recent-queries.js";
 import type { DocHit } from "./top-k.js";
 
 /**
- * Calibration of approximate search (bound scaling, range-query.ts) from a segment's own data.
+ * Calibration of approximate search from a segment's own data: which knobs of the range search
+ * (range-query.ts) a requested recall@k gets. Two knobs, each where it wins:
+ * - bound-term pruning, `boundMass` m < 1: only the query's heaviest terms, holding m of its mass,
+ *   enter the bounds (every term is still scored). The bound phase is most of an exact query on a
+ *   large segment (~60% on 1M documents, BENCHMARKS.md), and it shrinks with the terms kept;
+ * - bound scaling, alpha: a range is scored when alpha x its bound reaches the threshold. Below 1
+ *   it saves scoring; above 1 it gives back recall that pruning took.
+ * (A cap on the ranges scored, `maxRanges`, is a third knob of the kernel; measured on 1M
+ * synthetic documents it cost more recall than work saved next to these two, so the calibration
+ * does not choose it.)
  *
- * Pseudo-queries: SAMPLE_QUERIES documents spread evenly over the segment, each cut to its
- * QUERY_TERMS heaviest terms. The truth of a pseudo-query is its exact top-k without its own
- * document (which tops it with a margin no real query has), and the approximate search runs with
- * k + 1 so that document does not take a slot either. 20 terms rather than a SPLADE query's ~45:
- * a document's 40 heaviest terms find its neighbours too easily (on 200K synthetic documents they
- * promised 0.997 recall at alpha 0.95 where real MS MARCO queries got 0.973), its 20 heaviest
- * tracked the real queries within ~0.02 on both corpora of BENCHMARKS.md.
+ * Sample queries. Either the collection's own recent approximate queries (RecentQueries, once
+ * SAMPLE_QUERIES of them have been seen), or, before that, pseudo-queries: SAMPLE_QUERIES documents
+ * spread evenly over the segment, each cut to its QUERY_TERMS heaviest terms, whose truth leaves
+ * their own document out (it tops them with a margin no real query has; the searches run with
+ * k + 1 so it does not take a slot either). Pseudo-queries are pessimistic about pruning: a
+ * document's heaviest terms are flat where a SPLADE query's weight sits in a few terms, so
+ * dropping 20% of the mass drops terms its neighbours share (measured: 0.76 against real queries'
+ * 0.96 at m = 0.8 on 1M documents), and a calibration from them keeps m near 1. Real queries
+ * measure what the collection's users will get, so the choice tightens once enough have been
+ * seen (at most once per segment: a segment's calibration from queries is kept until a merge
+ * replaces the segment, which calibrates afresh).
  *
- * A floor without running every alpha: the exact search gives the true top-k T and its k-th
+ * Choice for a requested recall R: among the settings tried (bound scaling alone, alpha on a 0.01
+ * grid up to 1; then each m of BOUND_MASSES, 0.9 down to 0.5, with the smallest alpha of
+ * PRUNED_ALPHAS, 0.9 to 1.5, that passes),
+ * those whose measured recall on the samples (per sample, the share of its true top-k the search
+ * returns; over the samples, the one-sided 95% lower confidence bound of the mean) reaches
+ * R + SAFETY_MARGIN, the one with the least estimated work per sample query (the kernel's
+ * measured cost per u8-row byte, 4-bit-row byte, rare entry and posting scored, WORK_NS; a
+ * deterministic count, so the same data gives the same choice on a busy machine).
+ * expectedRecall is the measured mean there. If none passes, the search is exact.
+ *
+ * The alpha-only search starts from a floor: the exact search gives the true top-k T and its k-th
  * score S. With bound scaling a range r is scored whenever alpha * bound_r + slack >=
  * thrScale * (running k-th score), and the running k-th score never exceeds S; so a document d of
  * T is surely found once alpha >= need_d = (thrScale * S - slack) / bound_{range of d}. The fraction
- * of T with need_d <= alpha is a floor of that query's recall@k at alpha (recallNeeds).
+ * of T with need_d <= alpha is a floor of that query's recall@k at alpha (recallNeeds); a binary
+ * search over the grid starts from the floor's choice.
  *
- * Choice for a requested recall R: the measured recall (per sample query, the share of its truth
- * the search at alpha returns; over the samples, the one-sided 95% lower confidence bound of the
- * mean) must be >= R. The floor's choice (the smallest alpha on the 0.01 grid whose floor already
- * reaches R) is where a binary search over the grid starts from above; each probe runs the
- * sample queries at that alpha. expectedRecall is the measured mean at the chosen alpha. A
- * segment under MIN_CALIBRATION_DOCS documents is searched exactly (alpha 1, expectedRecall 1):
- * too few samples to promise anything, and an exact search is cheap there.
+ * A segment under MIN_CALIBRATION_DOCS documents is searched exactly (expectedRecall 1): too few
+ * samples to promise anything, and an exact search is cheap there.
  *
  * Cost, on the first approximate query with that k on a segment: SAMPLE_QUERIES exact searches
- * (truth and floor), then per requested recall about 5 x SAMPLE_QUERIES approximate searches
- * (BENCHMARKS.md gives the times); afterwards a cache of SAMPLE_QUERIES * k doc ids and needs
- * plus the pseudo-queries (~60 KiB at k = 10), held while the segment lives. A merge makes a new
- * segment, which calibrates afresh. Deleted documents take part in the samples and the truth (so
- * deletes alone do not invalidate it); the promise is about the segment's score distribution.
+ * (truth and floor), then per requested recall about 5 + 18 probes of SAMPLE_QUERIES
+ * approximate searches each (fewer where a level fails; BENCHMARKS.md gives the times); the same
+ * again once, when the calibration switches to real queries. It holds the samples, their truth and needs (~100 KiB at
+ * k = 10), while the segment lives. Deleted documents take part in the samples and the truth (so
+ * deletes alone do not invalidate it); the promise is about the segment's score distribution,
+ * and a filter's (the stated recall is over the filtered set) is assumed to follow it.
  */
 export const SAMPLE_QUERIES = 200;
 export const QUERY_TERMS = 20;
 export const MIN_CALIBRATION_DOCS = 1000;
+/** The lower confidence bound must clear the requested recall by this much. */
+export const SAFETY_MARGIN = 0.005;
+/** Bound-term pruning levels tried, from the least pruning to the most. */
+export const BOUND_MASSES = [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.5] as const;
+/** Bound scaling tried with pruning, smallest first. */
+export const PRUNED_ALPHAS = [0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5] as const;
+/**
+ * Nanoseconds per unit of kernel work: least squares of the best-of-3 time of 300 real queries
+ * on 1M synthetic documents, at six settings (exact, pruned, scaled), against the u8-row bytes,
+ * 4-bit-row bytes, rare entries and postings scored (the rare entries' cost from the bound phase
+ * alone, where it is not confounded). They rank settings, so only their ratios matter.
+ */
+export const WORK_NS = { denseByte: 0.09, nibbleByte: 0.15, rareEntry: 1.3, posting: 4 } as const;
 const Z_95 = 1.645;
 const MIN_ALPHA = 0.05;
 /** The binary search looks at most this far below the floor's choice. */
 const SEARCH_SPAN = 0.32;
 
-export interface AlphaChoice {
+/** The knobs of an approximate range search (range-query.ts). */
+export interface ApproximateParams {
   alpha: number;
-  /** The recall@k the calibration measured at alpha (1 for an exact search). */
+  boundMass: number;
+}
+
+export interface ApproximateChoice extends ApproximateParams {
+  /** The recall@k the calibration measured at these parameters (1 for an exact search). */
   expectedRecall: number;
 }
 
+/** Where a calibration's sample queries came from. */
+export type CalibrationSource = "documents" | "queries";
+
+export const EXACT_CHOICE: ApproximateChoice = Object.freeze({ alpha: 1, boundMass: 1, expectedRecall: 1 });
+
 interface Sample {
   query: SparseVector;
+  /** A pseudo-query's own document, left out of its truth and results; -1 for a real query. */
   leaveOut: number;
   truth: Set<number>;
 }
 
+interface Measured {
+  mean: number;
+  lower: number;
+  /** Estimated kernel nanoseconds per sample query (WORK_NS). */
+  work: number;
+}
+
 export class SegmentCalibration {
-  private readonly choices = new Map<number, AlphaChoice>();
-  private readonly measured = new Map<number, { mean: number; lower: number }>();
+  private readonly choices = new Map<number, ApproximateChoice>();
+  private readonly measured = new Map<string, Measured>();
 
   /**
    * @param needs per sample query, the need of each document of its true top-k (ascending;
    *   Infinity when no alpha guarantees it).
    */
-  constructor(readonly k: number, readonly needs: Float64Array[], private readonly index?: SegmentIndex, private readonly sampleQueries: Sample[] = []) {}
+  constructor(
+    readonly k: number,
+    readonly needs: Float64Array[],
+    private readonly index?: SegmentIndex,
+    private readonly sampleQueries: Sample[] = [],
+    readonly source: CalibrationSource = "documents",
+  ) {}
 
   get samples(): number {
     return this.needs.length;
@@ -79,42 +137,75 @@ export class SegmentCalibration {
     return n;
   }
 
-  /** The floor of the per-query recalls at alpha: mean and its 95% lower confidence bound. */
+  /** The floor of the per-query recalls at alpha (no pruning): mean and its 95% lower confidence bound. */
   recallAt(alpha: number): { mean: number; lower: number } {
     return meanAndLower(this.needs.map((need) => (need.length === 0 ? 1 : countAtMost(need, alpha) / need.length)));
   }
 
-  /** The recall the search at alpha reaches on the sample queries (cached per alpha). */
-  measuredRecallAt(alpha: number): { mean: number; lower: number } {
-    if (alpha >= 1 || this.index === undefined) return { mean: 1, lower: 1 };
-    let m = this.measured.get(alpha);
-    if (m === undefined) {
-      const recalls = this.sampleQueries.map((s) => {
-        const hits = rangeSearch(this.index!, s.query, { k: this.k + 1, exact: true, filter: undefined, alpha }).hits;
-        let found = 0, seen = 0;
-        for (const h of hits) {
-          if (h.doc === s.leaveOut || seen === this.k) continue;
-          seen++;
-          if (s.truth.has(h.doc)) found++;
-        }
-        return found / s.truth.size;
-      });
-      this.measured.set(alpha, (m = meanAndLower(recalls)));
-    }
+  /** The recall the search with bound scaling alpha alone reaches on the sample queries. */
+  measuredRecallAt(alpha: number): Measured {
+    return this.measure({ alpha, boundMass: 1 });
+  }
+
+  /** Recall (mean, lower bound) and estimated work of the search with `p` on the sample queries (cached). */
+  measure(p: ApproximateParams): Measured {
+    const key = `${p.alpha}/${p.boundMass}`;
+    let m = this.measured.get(key);
+    if (m !== undefined) return m;
+    if (this.index === undefined) return { mean: 1, lower: 1, work: 0 };
+    const index = this.index;
+    let work = 0;
+    const recalls = this.sampleQueries.map((s) => {
+      // A pseudo-query's own document takes a slot of the heap, so it searches k + 1; a real query k.
+      const o = { k: s.leaveOut >= 0 ? this.k + 1 : this.k, exact: true, alpha: p.alpha, boundMass: p.boundMass };
+      const r = rangeSearch(index, s.query, { ...o, filter: undefined });
+      work += estimatedWork(index, makeRangeQuery(index, s.query, { ...o, excluded: 0 }), r.postingsScored);
+      let found = 0, seen = 0;
+      for (const h of r.hits) {
+        if (h.doc === s.leaveOut || seen === this.k) continue;
+        seen++;
+        if (s.truth.has(h.doc)) found++;
+      }
+      return found / s.truth.size;
+    });
+    m = { ...meanAndLower(recalls), work: work / Math.max(1, this.sampleQueries.length) };
+    this.measured.set(key, m);
     return m;
   }
 
-  choose(recall: number): AlphaChoice {
+  choose(recall: number): ApproximateChoice {
     let choice = this.choices.get(recall);
     if (choice === undefined) this.choices.set(recall, (choice = this.search(recall)));
     return choice;
   }
 
-  private search(recall: number): AlphaChoice {
-    const ok = (alpha: number) => alpha >= 1 || this.measuredRecallAt(alpha).lower >= recall;
-    // Grid points in hundredths. The floor's choice reaches R on the floor, so almost surely measured.
+  private search(recall: number): ApproximateChoice {
+    const target = Math.min(1, recall + SAFETY_MARGIN);
+    let best: { p: ApproximateParams; m: Measured } | undefined;
+    const alpha = this.scalingOnly(target);
+    if (alpha < 1) best = { p: { alpha, boundMass: 1 }, m: this.measuredRecallAt(alpha) };
+    // Recall grows with alpha and with the mass kept, so the smallest passing alpha only grows
+    // from one level to the next: one scan over both grids (at most their lengths added, in probes).
+    let a = 0;
+    for (const boundMass of BOUND_MASSES) {
+      while (a < PRUNED_ALPHAS.length && this.measure({ alpha: PRUNED_ALPHAS[a]!, boundMass }).lower < target) a++;
+      // If no alpha rescues this level, none rescues the next.
+      if (a === PRUNED_ALPHAS.length) break;
+      const p = { alpha: PRUNED_ALPHAS[a]!, boundMass }, m = this.measure(p);
+      if (best === undefined || m.work < best.m.work) best = { p, m };
+    }
+    if (best === undefined) return EXACT_CHOICE;
+    // Against the exact search's own work: a setting that saves nothing is not worth its risk.
+    if (best.m.work >= this.measure({ alpha: 1, boundMass: 1 }).work) return EXACT_CHOICE;
+    return { ...best.p, expectedRecall: best.m.mean };
+  }
+
+  /** The smallest alpha on the 0.01 grid whose measured lower bound reaches target (1 when none below 1 does). */
+  private scalingOnly(target: number): number {
+    const ok = (alpha: number) => alpha >= 1 || this.measuredRecallAt(alpha).lower >= target;
+    // Grid points in hundredths. The floor's choice reaches the target on the floor, so almost surely measured.
     let hi = 100;
-    while (hi - 1 >= MIN_ALPHA * 100 && this.recallAt((hi - 1) / 100).lower >= recall) hi--;
+    while (hi - 1 >= MIN_ALPHA * 100 && this.recallAt((hi - 1) / 100).lower >= target) hi--;
     while (hi < 100 && !ok(hi / 100)) hi++;
     let lo = Math.max(MIN_ALPHA * 100, hi - SEARCH_SPAN * 100);
     if (ok(lo / 100)) hi = lo;
@@ -124,9 +215,21 @@ export class SegmentCalibration {
       if (ok(mid / 100)) hi = mid;
       else lo = mid;
     }
-    const alpha = hi / 100;
-    return { alpha, expectedRecall: alpha >= 1 ? 1 : this.measuredRecallAt(alpha).mean };
+    return hi / 100;
   }
+}
+
+/** WORK_NS applied to one search: the bound rows and rare entries its query reads, the postings it scored. */
+function estimatedWork(index: SegmentIndex, rq: RangeQuery, postingsScored: number): number {
+  const ranges = index.ranges.numRanges;
+  let rare = 0;
+  for (let j = 0; j < rq.rare.length; j += 3) rare += rq.rare[j + 1]! - rq.rare[j]!;
+  return (
+    WORK_NS.denseByte * ranges * (rq.dense.length / 2) +
+    WORK_NS.nibbleByte * (ranges / 2) * (rq.nibble.length / 2) +
+    WORK_NS.rareEntry * rare +
+    WORK_NS.posting * postingsScored
+  );
 }
 
 function meanAndLower(xs: number[]): { mean: number; lower: number } {
@@ -154,35 +257,49 @@ function countAtMost(sorted: Float64Array, x: number): number {
 
 const cache = new WeakMap<SegmentIndex, Map<number, SegmentCalibration | null>>();
 
-/** The segment's calibration for k (computed on first use, then cached), or null when too small. */
-export function segmentCalibration(index: SegmentIndex, k: number): SegmentCalibration | null {
+/**
+ * The segment's calibration for k (computed on first use, then cached), or null when too small.
+ * With `recent` holding SAMPLE_QUERIES queries, a calibration from pseudo-queries is replaced,
+ * once, by one from those queries.
+ */
+export function segmentCalibration(index: SegmentIndex, k: number, recent?: RecentQueries): SegmentCalibration | null {
   let byK = cache.get(index);
   if (byK === undefined) cache.set(index, (byK = new Map()));
   let c = byK.get(k);
-  if (c === undefined) byK.set(k, (c = calibrate(index, k)));
+  const queries = recent !== undefined && recent.size >= SAMPLE_QUERIES ? recent.queries() : undefined;
+  if (c === undefined || (c !== null && c.source === "documents" && queries !== undefined)) byK.set(k, (c = calibrate(index, k, SAMPLE_QUERIES, queries)));
   return c;
 }
 
 /** The parameters for a requested recall on one segment. */
-export function chooseAlpha(index: SegmentIndex, k: number, recall: number): AlphaChoice {
-  return segmentCalibration(index, k)?.choose(recall) ?? { alpha: 1, expectedRecall: 1 };
+export function chooseApproximate(index: SegmentIndex, k: number, recall: number, recent?: RecentQueries): ApproximateChoice {
+  return segmentCalibration(index, k, recent)?.choose(recall) ?? EXACT_CHOICE;
 }
 
-export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERIES): SegmentCalibration | null {
+/**
+ * A calibration over `samples` sample queries: the given real queries (the latest `samples` of
+ * them), or pseudo-queries from the segment's documents when none are given.
+ */
+export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERIES, queries?: readonly SparseVector[]): SegmentCalibration | null {
   const n = index.numDocs;
   if (n < MIN_CALIBRATION_DOCS) return null;
   const needs: Float64Array[] = [];
-  const queries: Sample[] = [];
-  for (let i = 0; i < samples; i++) {
-    const doc = Math.floor(((i + 0.5) * n) / samples);
-    const query = pseudoQuery(index, doc);
+  const sampled: Sample[] = [];
+  const picked =
+    queries !== undefined
+      ? queries.slice(-samples).map((query) => ({ query, leaveOut: -1 }))
+      : Array.from({ length: samples }, (_, i) => {
+          const doc = Math.floor(((i + 0.5) * n) / samples);
+          return { query: pseudoQuery(index, doc), leaveOut: doc };
+        });
+  for (const { query, leaveOut } of picked) {
     if (query === undefined) continue;
-    const truth = truthOf(index, query, k, doc);
+    const truth = truthOf(index, query, k, leaveOut);
     if (truth.length === 0) continue;
     needs.push(needsOf(index, query, k, truth));
-    queries.push({ query, leaveOut: doc, truth: new Set(truth.map((h) => h.doc)) });
+    sampled.push({ query, leaveOut, truth: new Set(truth.map((h) => h.doc)) });
   }
-  return new SegmentCalibration(k, needs, index, queries);
+  return new SegmentCalibration(k, needs, index, sampled, queries !== undefined ? "queries" : "documents");
 }
 
 function truthOf(index: SegmentIndex, query: SparseVector, k: number, leaveOut: number): DocHit[] {

@@ -7,7 +7,7 @@
 export interface KernelExports {
   setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number, nibbleRows: number): void;
   setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
-  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number): number;
+  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number, maxRanges: number): number;
   scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
   postingsScored(): number;
   candidates(): number;
@@ -29,6 +29,8 @@ export interface KernelQuery {
   quantized: boolean;
   quantStep: number;
   maxImpact: number;
+  /** Score at most this many ranges, best first (0 or absent: no cap; approximate mode). */
+  maxRanges?: number;
 }
 
 /** One scratch area's query tables, views into the kernel memory. */
@@ -59,7 +61,7 @@ export function runKernelSearch(x: KernelExports, t: KernelTables, rq: KernelQue
   }
   return x.search(
     nDense, nNibble, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
-    rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0,
+    rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0, rq.maxRanges ?? 0,
   );
 }
 

@@ -32,6 +32,19 @@ const SLACK = 1e-9;
  * alpha * (its range's bound) + slack reaches thrScale * (the true k-th score), because the running
  * k-th score never exceeds the true one (approximate-calibration.ts measures recall from that).
  *
+ * Bound-term pruning (approximate mode, `boundMass` < 1). A query's bounds cost a u8 row, a
+ * 4-bit row or a rare term's entries per term, and most of a SPLADE query's ~45 terms weigh
+ * little. Only the heaviest terms, by q_t times the term's 10th largest weight (what the term
+ * can add to a top-10 score), up to `boundMass` of the query's total, enter the bounds; every
+ * term still enters the scoring, so scores stay exact and only which ranges get visited changes
+ * (a range is underestimated by what its documents owe to the dropped terms; alpha above 1 can
+ * compensate, and the calibration measures the result). Terms seen in under 10 documents have no
+ * 10th weight and are always kept: they cost a few entries and a rare heavy term is the one that
+ * finds its documents.
+ *
+ * Range cap (approximate mode, `maxRanges` > 0): the kernel stops after scoring that many ranges
+ * in its best-first order.
+ *
  * Starting threshold. With no negative query weight and no filter beyond deletions, at least
  * K = (k + deleted) documents score >= max_t q_t * (K-th largest weight of t), a lower bound of
  * the final k-th score: only ranges whose bound reaches it are collected at all.
@@ -64,6 +77,8 @@ export interface RangeQuery {
   maxImpact: number;
   /** Fast mode: multiplies an integer score into float units. */
   scoreUnit: number;
+  /** Approximate mode: at most this many ranges are scored (0: no cap). */
+  maxRanges: number;
 }
 
 export interface RangeQueryOptions {
@@ -71,10 +86,14 @@ export interface RangeQueryOptions {
   exact: boolean;
   /** How many documents the filter may reject, when it rejects only deleted ones; undefined otherwise. */
   excluded: number | undefined;
-  /** Bound scaling in (0, 1]; 1 (the default) is rank-safe. */
+  /** Bound scaling in (0, 2]; 1 (the default) is rank-safe while boundMass is 1. */
   alpha?: number;
   /** The search's scoreThreshold, in float score units: only documents scoring >= it are wanted. */
   minScore?: number;
+  /** Share in (0, 1] of the query's mass whose terms enter the bounds (1, the default: all). */
+  boundMass?: number;
+  /** Score at most this many ranges (0 or undefined: no cap). */
+  maxRanges?: number;
 }
 
 export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: RangeQueryOptions): RangeQuery {
@@ -113,9 +132,10 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
   const nibble: number[] = [];
   const rare: number[] = [];
   let slack = 0;
+  const inBounds = o.boundMass === undefined || o.boundMass >= 1 ? undefined : boundTerms(layout, terms, boundWeights, o.boundMass);
   for (let i = 0; i < terms.length; i++) {
     const w = boundWeights[i]!;
-    if (w <= 0) continue;
+    if (w <= 0 || (inBounds !== undefined && !inBounds[i])) continue;
     const t = terms[i]!;
     const bw = Math.min(255, Math.max(1, Math.ceil(s * w * layout.step * (1 + SLACK))));
     const row = layout.a.termRow[t]!;
@@ -152,7 +172,31 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     quantStep: q.step,
     maxImpact: q.maxImpact,
     scoreUnit,
+    maxRanges: o.maxRanges ?? 0,
   };
+}
+
+/**
+ * Which positive terms enter the bounds: the heaviest by q_t * (10th largest weight of t) until
+ * their sum reaches `mass` of the total, plus every term with no 10th weight (seen in < 10
+ * documents). Ties keep query order.
+ */
+function boundTerms(layout: RangeLayout, terms: number[], weights: number[], mass: number): boolean[] {
+  const keep = new Array<boolean>(terms.length).fill(false);
+  const m: number[] = terms.map((t, i) => (weights[i]! > 0 ? weights[i]! * layout.a.kthWeight[t * KTH_RANKS.length]! : 0));
+  let total = 0;
+  for (let i = 0; i < terms.length; i++) {
+    if (weights[i]! > 0 && m[i] === 0) keep[i] = true;
+    total += m[i]!;
+  }
+  const order = terms.map((_, i) => i).filter((i) => m[i]! > 0).sort((a, b) => m[b]! - m[a]! || a - b);
+  let sum = 0;
+  for (const i of order) {
+    if (sum >= mass * total) break;
+    keep[i] = true;
+    sum += m[i]!;
+  }
+  return keep;
 }
 
 /** A lower bound of the k-th best score (in scoring units), or -Infinity when none is known. */
@@ -170,3 +214,4 @@ function startingThreshold(layout: RangeLayout, index: SegmentIndex, terms: numb
   }
   return best;
 }
+

@@ -84,12 +84,14 @@ export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex,
   }
   const order = new Uint32Array(nc);
   for (let c = 0; c < nc; c++) order[start[BINS - 1 - (candBound[c]! >> BIN_SHIFT)]!++] = c;
-  for (let j = 0; j < nc; j++) {
+  let left = rq.maxRanges > 0 ? rq.maxRanges : nc;
+  for (let j = 0; j < nc && left > 0; j++) {
     const c = order[j]!;
     const b = candBound[c]!;
     if ((b | 15) + rq.slackUnits < scorer.thrUnits) break;
     if (b + rq.slackUnits < scorer.thrUnits) continue;
     scorer.scoreRange(candRange[c]!);
+    left--;
   }
   return { collector: scorer.collector, postingsScored: scorer.postings, candidates: nc };
 }

@@ -61,15 +61,19 @@ export interface RangeSearchOptions {
   phases?: boolean;
   /** Run the TypeScript reference instead of the kernel. */
   reference?: boolean;
-  /** Bound scaling in (0, 1] (range-query.ts): below 1 trades recall for speed; 1 by default (exact). */
+  /** Bound scaling in (0, 2] (range-query.ts): below 1 trades recall for speed; 1 by default (exact). */
   alpha?: number;
   /** Only documents scoring >= this are wanted: ranges that cannot reach it are skipped (range-query.ts); hits below it may still come back. */
   minScore?: number;
+  /** Share of the query's mass whose terms enter the bounds (range-query.ts); 1 by default (all). */
+  boundMass?: number;
+  /** Score at most this many ranges, best first; 0 or undefined: no cap. */
+  maxRanges?: number;
 }
 
 export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSearchOptions): RangeSearchResult {
   const excluded = o.filter === undefined ? 0 : o.excluded;
-  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore });
+  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore, boundMass: o.boundMass, maxRanges: o.maxRanges });
   if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0 };
   // Slots are u16 (0 = not in the query): a query of 65535 terms or more runs on the reference.
   const kernel = o.reference || rq.terms.length >= 65535 ? undefined : RangeKernel.of(index, o.k);

@@ -59,8 +59,9 @@ export interface SegmentSearchOptions {
   /** Time the range search's phases into the result. */
   phases?: boolean;
   /**
-   * Bound scaling for approximate search, in (0, 1]; 1 (the default) is rank-safe. Only the
-   * range algorithms (`ranges`, `ranges-ts`) take it.
+   * Bound scaling for approximate search, in (0, 2]; 1 (the default) is rank-safe (above 1 it
+   * makes up for terms that `boundMass` leaves out of the bounds). Only the range algorithms
+   * (`ranges`, `ranges-ts`) take it, and `boundMass` and `maxRanges` too (range-query.ts).
    */
   alpha?: number;
   /**
@@ -68,6 +69,10 @@ export interface SegmentSearchOptions {
    * may still come back (the caller drops them); the other algorithms ignore it.
    */
   minScore?: number;
+  /** Approximate: share in (0, 1] of the query's mass whose terms enter the bounds; 1 by default. */
+  boundMass?: number;
+  /** Approximate: score at most this many ranges, best first; 0 (the default): no cap. */
+  maxRanges?: number;
 }
 
 export interface SegmentSearchResult {
@@ -97,10 +102,22 @@ export function checkAlgorithm(name: unknown): AlgorithmName {
 
 function checkAlpha(alpha: unknown): number {
   if (alpha === undefined) return 1;
-  if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 1)) {
-    throw new SparseDbError("INVALID_ARGUMENT", `alpha must be a number in (0, 1], got ${String(alpha)}`);
+  if (typeof alpha !== "number" || !(alpha > 0 && alpha <= 2)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `alpha must be a number in (0, 2], got ${String(alpha)}`);
   }
   return alpha;
+}
+
+/** The approximate knobs other than alpha: undefined when they ask for nothing. */
+function checkPruning(o: SegmentSearchOptions): { boundMass: number | undefined; maxRanges: number | undefined } {
+  const { boundMass, maxRanges } = o;
+  if (boundMass !== undefined && (typeof boundMass !== "number" || !(boundMass > 0 && boundMass <= 1))) {
+    throw new SparseDbError("INVALID_ARGUMENT", `boundMass must be a number in (0, 1], got ${String(boundMass)}`);
+  }
+  if (maxRanges !== undefined && (typeof maxRanges !== "number" || !Number.isInteger(maxRanges) || maxRanges < 0)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `maxRanges must be an integer >= 0 (0: no cap), got ${String(maxRanges)}`);
+  }
+  return { boundMass: boundMass === 1 ? undefined : boundMass, maxRanges: maxRanges === 0 ? undefined : maxRanges };
 }
 
 /**
@@ -116,12 +133,14 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
   if (options.algorithm === "seismic") {
     if (options.exact === false) throw new SparseDbError("INVALID_ARGUMENT", "the seismic index scores in float only; leave exact out or set it true");
     if (options.alpha !== undefined && options.alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${options.alpha}) needs a range algorithm, not seismic`);
+    if (options.boundMass !== undefined || options.maxRanges !== undefined) throw new SparseDbError("INVALID_ARGUMENT", "boundMass and maxRanges need a range algorithm, not seismic");
     const r = seismicSearch(index, query, k, options.seismic, options.filter);
     return { hits: r.hits, postingsScored: r.postingsScored, candidates: r.docsScored };
   }
   const name = checkAlgorithm(options.algorithm ?? DEFAULT_ALGORITHM);
   const exact = options.exact ?? true;
   const alpha = checkAlpha(options.alpha);
+  const { boundMass, maxRanges } = checkPruning(options);
   if (name === "ranges" || name === "ranges-ts") {
     return rangeSearch(index, query, {
       k,
@@ -132,8 +151,11 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
       reference: name === "ranges-ts",
       alpha,
       minScore: options.minScore,
+      boundMass,
+      maxRanges,
     });
   }
+  if (boundMass !== undefined || maxRanges !== undefined) throw new SparseDbError("INVALID_ARGUMENT", `boundMass and maxRanges need a range algorithm (ranges or ranges-ts), not ${name}`);
   if (alpha !== 1) throw new SparseDbError("INVALID_ARGUMENT", `bound scaling (alpha ${alpha}) needs a range algorithm (ranges or ranges-ts), not ${name}`);
   const algorithm = ALGORITHM_TABLE[name];
   const plan = makePlan(index.inverted, query);

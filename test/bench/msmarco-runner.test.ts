@@ -115,7 +115,7 @@ describe.skipIf(!haveToy)("bench msmarco with synthetic distractors", () => {
     const out = join(dir, "toy-synthetic");
     const args = [
       "--qrels", qrelsPath, "--doc-vectors", sharedDataPath(TOY_DOCS), "--query-vectors", sharedDataPath(TOY_QUERIES),
-      "--synthetic-docs", "300", "--algorithms", "maxscore,exhaustive", "--modes", "exact", "--k", "50", "--warmup", "0",
+      "--synthetic-docs", "300", "--algorithms", "maxscore,exhaustive,ranges", "--modes", "exact,approximate", "--recall", "0.9", "--k", "50", "--warmup", "0",
       "--out", out, "--quiet",
     ];
     const results = await runMsmarcoBenchmark(parseMsmarcoArgs(args));
@@ -124,6 +124,9 @@ describe.skipIf(!haveToy)("bench msmarco with synthetic distractors", () => {
     expect(readFileSync(join(out, "results.md"), "utf8")).toMatch(/PARTLY SYNTHETIC: 300 of the 320 documents/);
     // Rank-safe algorithms agree on the mixed corpus, and the run files name synthetic ids as such.
     expect(results.runs[0]!.metrics).toEqual(results.runs[1]!.metrics);
+    // Approximate mode is one more point for the range search only; under 1,000 documents it searches exactly.
+    expect(results.runs.map((r) => `${r.algorithm} ${r.mode}`)).toEqual(["maxscore exact", "exhaustive exact", "ranges exact", "ranges approximate@0.9"]);
+    expect(results.runs[3]!.metrics).toEqual(results.runs[2]!.metrics);
     const file = await loadTrecRun(join(out, "run.maxscore.exact.trec"));
     expect([...file.values()].flat().some((h) => h.docId.startsWith("synthetic-"))).toBe(true);
     const again = await runMsmarcoBenchmark(parseMsmarcoArgs(args));

@@ -60,7 +60,10 @@ describe("bench msmarco options", () => {
   it("fills defaults", () => {
     const o = parseMsmarcoArgs(base);
     expect(o.k).toBe(1000);
-    expect(o.modes).toEqual(["exact", "fast"]);
+    expect(o.modes.map((m) => m.label)).toEqual(["exact", "fast"]);
+    // approximate is one run per requested recall.
+    const a = parseMsmarcoArgs([...base, "--modes", "exact,approximate", "--recall", "0.9,0.99"]);
+    expect(a.modes).toEqual([{ mode: "exact", label: "exact" }, { mode: "approximate", recall: 0.9, label: "approximate@0.9" }, { mode: "approximate", recall: 0.99, label: "approximate@0.99" }]);
     expect(o.algorithms).toContain("maxscore");
     expect(o.seed).toBe(42);
     expect(o.encoder).toBeUndefined();
@@ -73,6 +76,7 @@ describe("bench msmarco options", () => {
     expect(() => parseMsmarcoArgs([...base, "--encoder", "tfidf"])).toThrow(/--encoder tfidf is unknown/);
     expect(() => parseMsmarcoArgs([...base, "--algorithms", "maxscore,quick"])).toThrow(/unknown algorithm "quick"/);
     expect(() => parseMsmarcoArgs([...base, "--modes", "exact,approx"])).toThrow(/"approx" is unknown/);
+    expect(() => parseMsmarcoArgs([...base, "--modes", "approximate", "--recall", "1"])).toThrow(/recall must be a number in 0.8..0.999/);
     expect(() => parseMsmarcoArgs([...base, "--k", "0"])).toThrow(/--k must be an integer >= 1/);
     expect(() => parseMsmarcoArgs([...base, "--docs", "ten"])).toThrow(/--docs/);
     expect(() => parseMsmarcoArgs([...base, "--plot-metric", "P@5"])).toThrow(/--plot-metric P@5 is unknown/);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseDbError } from "../../engine/errors.js";
+import { MIN_CALIBRATION_DOCS, segmentCalibration } from "../../engine/search/approximate-calibration.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { tempDir } from "./temp-dir.js";
 
@@ -104,6 +105,27 @@ describe("mode approximate", () => {
       // The segments were calibrated and scaled (a stated recall below 1), not searched exactly.
       expect(Math.min(...stated)).toBeLessThan(1);
       expect(stated.size).toBe(1);
+      // Once 200 approximate queries have been served, each segment recalibrates from them, and
+      // the promise still holds on queries it has not seen.
+      for (let q = 0; q < 200; q++) await c.search({ vector: queryVector(rnd), k: 10, mode: "approximate", recall: 0.9 });
+      const snap = c.snapshot();
+      try {
+        for (const seg of snap.segments) {
+          if (seg.index.numDocs >= MIN_CALIBRATION_DOCS) expect(segmentCalibration(seg.index, 10)!.source).toBe("queries");
+        }
+      } finally {
+        snap.release();
+      }
+      let foundQ = 0, wantedQ = 0;
+      for (let q = 0; q < 60; q++) {
+        const vector = queryVector(rnd);
+        const exact = new Set((await c.search({ vector, k: 10 })).map((h) => h.id));
+        const approx = await c.search({ vector, k: 10, mode: "approximate", recall: 0.9 });
+        expect(approx.expectedRecall).toBeGreaterThanOrEqual(0.9);
+        for (const h of approx) if (exact.has(h.id)) foundQ++;
+        wantedQ += exact.size;
+      }
+      expect(foundQ / wantedQ).toBeGreaterThanOrEqual(0.89);
       // A merge makes a new segment, calibrated afresh on first use.
       await c.forceMerge();
       const merged = await c.search({ vector: queryVector(rnd), k: 10, mode: "approximate", recall: 0.9 });

@@ -5,7 +5,12 @@ import { PAGE_RANGES, RangeLayout } from "../../engine/index/range-layout.js";
 import { SegmentIndex } from "../../engine/index/segment-index.js";
 import {
   calibrate,
-  chooseAlpha,
+  BOUND_MASSES,
+  chooseApproximate,
+  EXACT_CHOICE,
+  PRUNED_ALPHAS,
+  SAFETY_MARGIN,
+  SAMPLE_QUERIES,
   MIN_CALIBRATION_DOCS,
   pseudoQuery,
   QUERY_TERMS,
@@ -14,6 +19,7 @@ import {
   segmentCalibration,
 } from "../../engine/search/approximate-calibration.js";
 import { makeRangeQuery } from "../../engine/search/range-query.js";
+import { RecentQueries } from "../../engine/search/recent-queries.js";
 import { rangeSearch } from "../../engine/search/range-search.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 
@@ -137,30 +143,79 @@ describe("approximate calibration", () => {
   it("a segment too small to calibrate is searched exactly and says so", () => {
     const ix = corpus(MIN_CALIBRATION_DOCS - 1, 500, 5);
     expect(segmentCalibration(ix, 10)).toBeNull();
-    expect(chooseAlpha(ix, 10, 0.9)).toEqual({ alpha: 1, expectedRecall: 1 });
+    expect(chooseApproximate(ix, 10, 0.9)).toEqual(EXACT_CHOICE);
+    expect(EXACT_CHOICE).toEqual({ alpha: 1, boundMass: 1, expectedRecall: 1 });
   });
 
-  it("choices: cached per (segment, k); a higher recall never gets a smaller alpha; the expected recall reaches the request", () => {
+  it("choices: cached per (segment, k); each is the least work among the settings that reach the request on the samples", () => {
     const ix = corpus(12_000, 3000, 11);
     const c = segmentCalibration(ix, 10)!;
     expect(segmentCalibration(ix, 10)).toBe(c);
     expect(segmentCalibration(ix, 5)).not.toBe(c);
     expect(c.samples).toBeGreaterThan(100);
-    let last = 0;
-    for (const recall of [0.8, 0.9, 0.95, 0.99, 0.999]) {
+    expect(c.source).toBe("documents");
+    const exactWork = c.measure({ alpha: 1, boundMass: 1 }).work;
+    let lastWork = 0;
+    for (const recall of [0.999, 0.99, 0.95, 0.9, 0.8]) {
       const choice = c.choose(recall);
-      expect(choice.alpha).toBeGreaterThanOrEqual(last);
-      expect(choice.alpha).toBeGreaterThan(0);
-      expect(choice.alpha).toBeLessThanOrEqual(1);
-      expect(choice.expectedRecall).toBeGreaterThanOrEqual(recall);
-      if (choice.alpha < 1) expect(c.measuredRecallAt(choice.alpha).lower).toBeGreaterThanOrEqual(recall);
-      last = choice.alpha;
+      expect(c.choose(recall)).toBe(choice);
+      if (choice === EXACT_CHOICE) continue;
+      const m = c.measure(choice);
+      expect(m.lower).toBeGreaterThanOrEqual(recall + SAFETY_MARGIN);
+      expect(choice.expectedRecall).toBe(m.mean);
+      expect(m.work).toBeLessThan(exactWork);
+      // Every pruned setting tried that reaches the target costs at least as much as the choice
+      // (the smallest passing alpha per level, never below the last level's; levels are tried while one passes).
+      let a = 0;
+      for (const boundMass of BOUND_MASSES) {
+        while (a < PRUNED_ALPHAS.length && c.measure({ alpha: PRUNED_ALPHAS[a]!, boundMass }).lower < recall + SAFETY_MARGIN) a++;
+        if (a === PRUNED_ALPHAS.length) break;
+        expect(c.measure({ alpha: PRUNED_ALPHAS[a]!, boundMass }).work).toBeGreaterThanOrEqual(m.work);
+      }
+      // A lower request never costs more.
+      if (lastWork > 0) expect(m.work).toBeLessThanOrEqual(lastWork);
+      lastWork = m.work;
     }
     // The measured recall never falls below the floor on the same samples.
     for (const alpha of [0.3, 0.6, 0.8, 0.9, 0.97]) expect(c.measuredRecallAt(alpha).mean).toBeGreaterThanOrEqual(c.recallAt(alpha).mean);
-    // On this clustered corpus bound scaling has room: 0.8 does not need the exact search.
-    expect(c.choose(0.8).alpha).toBeLessThan(1);
-    // A fresh calibration of the same data is the same (deterministic samples).
-    expect(calibrate(ix, 10)!.needs).toEqual(c.needs);
+    // On this clustered corpus there is room: 0.8 does not need the exact search.
+    expect(c.choose(0.8)).not.toBe(EXACT_CHOICE);
+    // A fresh calibration of the same data is the same (deterministic samples, work counted, not timed).
+    const again = calibrate(ix, 10)!;
+    expect(again.needs).toEqual(c.needs);
+    expect(again.choose(0.9)).toEqual(c.choose(0.9));
+  });
+
+  it("switches once from pseudo-queries to the collection's recent queries when it has enough of them", () => {
+    const ix = corpus(6000, 3000, 21);
+    const recent = new RecentQueries(SAMPLE_QUERIES);
+    const rnd = lcg(77);
+    const fromDocs = segmentCalibration(ix, 10, recent)!;
+    expect(fromDocs.source).toBe("documents");
+    for (let i = 0; i < SAMPLE_QUERIES - 1; i++) recent.add(queryOf(rnd, 3000));
+    expect(segmentCalibration(ix, 10, recent)).toBe(fromDocs);
+    recent.add(queryOf(rnd, 3000));
+    const fromQueries = segmentCalibration(ix, 10, recent)!;
+    expect(fromQueries.source).toBe("queries");
+    expect(fromQueries.samples).toBeGreaterThan(SAMPLE_QUERIES / 2);
+    // Kept from then on (until a merge replaces the segment), however the ring moves on.
+    recent.add(queryOf(rnd, 3000));
+    expect(segmentCalibration(ix, 10, recent)).toBe(fromQueries);
+    const choice = fromQueries.choose(0.9);
+    if (choice !== EXACT_CHOICE) expect(fromQueries.measure(choice).lower).toBeGreaterThanOrEqual(0.9 + SAFETY_MARGIN);
+  });
+
+  it("the recent-queries ring keeps the latest queries, oldest first, as copies", () => {
+    const r = new RecentQueries(3);
+    const v = (t: number) => SparseVector.fromTermMap({ [t]: 1 }, { role: "query", vocabSize: 100 });
+    r.add(SparseVector.empty());
+    expect(r.size).toBe(0);
+    for (const t of [1, 2, 3, 4, 5]) r.add(v(t));
+    expect(r.size).toBe(3);
+    expect(r.queries().map((q) => q.terms[0])).toEqual([3, 4, 5]);
+    const q = v(9);
+    r.add(q);
+    expect(r.queries()[2]).not.toBe(q);
+    expect(Array.from(r.queries()[2]!.terms)).toEqual([9]);
   });
 });

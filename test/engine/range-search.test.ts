@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { KTH_RANKS, WINDOW_RANGES, RANGE_DOCS, PAGE_RANGES } from "../../engine/index/range-layout.js";
 import { SegmentIndex } from "../../engine/index/segment-index.js";
 import { rangeKernelAvailable, rangeSearch } from "../../engine/search/range-search.js";
+import { searchSegment } from "../../engine/search/search.js";
+import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { bruteForce, lcg, makeCorpus, segment, type Corpus } from "./range-corpus.js";
 
@@ -57,11 +59,16 @@ describe("range search", () => {
     );
   });
 
-  it("bound scaling: alpha = 1 is the exact search; alpha < 1 keeps the kernel = the reference, and hits carry true scores", () => {
+  it("approximate knobs (alpha, boundMass, maxRanges): neutral values are the exact search; others keep the kernel = the reference, and hits carry true scores", () => {
+    const knobs = fc.record({
+      alpha: fc.oneof(fc.constant(1), fc.double({ min: 0.05, max: 2, noNaN: true })),
+      boundMass: fc.oneof(fc.constant(1), fc.double({ min: 0.01, max: 1, noNaN: true })),
+      maxRanges: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 }), fc.constant(1_000_000)),
+    });
     fc.assert(
-      fc.property(caseArb, fc.oneof(fc.constant(1), fc.double({ min: 0.05, max: 1, noNaN: true })), (p, alpha) => {
+      fc.property(caseArb, knobs, (p, { alpha, boundMass, maxRanges }) => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
-        const ix = segment(c, p.bits, p.minDenseDf);
+        const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
         const rnd = lcg(p.seed ^ 0x5bd1e995);
         const rejected = new Set<number>();
@@ -70,21 +77,55 @@ describe("range search", () => {
         const excluded = p.filter === "deletes" ? rejected.size : undefined;
         for (const exact of [true, false]) {
           const o = { k: p.k, exact, filter, excluded };
-          const scaled = rangeSearch(ix, query, { ...o, alpha });
-          expect(scaled).toEqual(rangeSearch(ix, query, { ...o, alpha, reference: true }));
-          if (alpha === 1) {
-            expect(scaled).toEqual(rangeSearch(ix, query, o));
+          const approx = { ...o, alpha, boundMass, maxRanges };
+          const scaled = rangeSearch(ix, query, approx);
+          expect(scaled).toEqual(rangeSearch(ix, query, { ...approx, reference: true }));
+          // alpha >= 1 with every term in the bounds is rank-safe; a cap beyond the ranges changes nothing.
+          if (alpha >= 1 && boundMass === 1 && (maxRanges === 0 || maxRanges === 1_000_000)) {
+            expect(scaled.hits).toEqual(rangeSearch(ix, query, o).hits);
+            if (alpha === 1) expect(scaled).toEqual(rangeSearch(ix, query, o));
             continue;
           }
           // Fewer or other hits, never wrong ones: each is allowed and scored exactly, best first.
           const full = new Map(bruteForce(ix, c, query, p.numDocs, exact, (d) => !rejected.has(d)).map((h) => [h.doc, h.score]));
           for (const h of scaled.hits) expect(full.get(h.doc)).toBe(h.score);
           expect(scaled.hits.length).toBeLessThanOrEqual(p.k);
+          // The cap bounds the work: at most maxRanges ranges of 4 documents (plus a full scan for negative terms).
+          if (exact && maxRanges > 0 && !Object.values(p.query).some((w) => !(w > 0))) {
+            let most = 0;
+            for (const v of c.docs) most = Math.max(most, v.nnz);
+            expect(scaled.postingsScored).toBeLessThanOrEqual(maxRanges * RANGE_DOCS * most);
+          }
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 100 },
     );
   }, 120_000);
+
+  it("approximate knobs are checked: alpha in (0, 2], boundMass in (0, 1], maxRanges an integer >= 0, range algorithms only", () => {
+    const ix = segment(makeCorpus(50, 60, 6, false, 3), 8, undefined);
+    const query = SparseVector.fromTermMap({ 1: 1, 2: 0.5 }, { role: "query", vocabSize: 60 });
+    const bad = (o: Record<string, unknown>, message: RegExp) => {
+      let err: unknown;
+      try {
+        searchSegment(ix, query, { k: 5, ...o });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SparseDbError);
+      expect((err as SparseDbError).code).toBe("INVALID_ARGUMENT");
+      expect((err as SparseDbError).message).toMatch(message);
+    };
+    bad({ alpha: 2.5 }, /alpha must be a number in \(0, 2\]/);
+    bad({ boundMass: 0 }, /boundMass must be a number in \(0, 1\]/);
+    bad({ boundMass: 1.5 }, /boundMass must be/);
+    bad({ maxRanges: 2.5 }, /maxRanges must be an integer >= 0/);
+    bad({ maxRanges: -1 }, /maxRanges must be/);
+    bad({ algorithm: "bmw", boundMass: 0.5 }, /need a range algorithm/);
+    bad({ algorithm: "seismic", maxRanges: 3 }, /need a range algorithm, not seismic/);
+    // Neutral values are accepted everywhere and change nothing.
+    expect(searchSegment(ix, query, { k: 5, algorithm: "bmw", boundMass: 1, maxRanges: 0 }).hits).toEqual(searchSegment(ix, query, { k: 5 }).hits);
+  });
 
   it("edge cases: empty query, absent terms, one document, ties, k beyond the corpus, negative terms only", () => {
     const v = (m: Record<string, number>, role: "document" | "query" = "document") => SparseVector.fromTermMap(m, { role, vocabSize: 50 });

@@ -96,7 +96,7 @@ export function scoreMs(): f64 { return tScore; }
  */
 export function search(
   nDense: i32, nNibble: i32, nRare: i32, k: i32, collectUnits: i32, scale: f64, slack: f64,
-  quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool,
+  quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool, maxRanges: i32,
 ): i32 {
   begin(k, scale, slack, quant, inv, maxImp, filter, time);
   let nc: i32 = 0;
@@ -125,7 +125,9 @@ export function search(
   sortByBound(nc);
   let t3: f64 = 0;
   if (timing) { t3 = now(); tCollect += t3 - t2; }
-  for (let j: i32 = 0; j < nc; j++) {
+  // maxRanges > 0 (approximate mode): stop after scoring that many ranges, best first.
+  let left: i32 = maxRanges > 0 ? maxRanges : nc;
+  for (let j: i32 = 0; j < nc && left > 0; j++) {
     const c = load<u32>(order + (<usize>j << 2));
     const b = <i32>load<u16>(candBound + (<usize>c << 1));
     // Bins hold bounds b with b >> 4 equal: when the bin's largest cannot reach, nothing after can.
@@ -133,6 +135,7 @@ export function search(
     if (<f64>b + slackUnits < thrUnits) continue;
     if (j + 1 < nc) touchRange(<i32>load<u32>(candRange + (<usize>load<u32>(order + (<usize>(j + 1) << 2)) << 2)));
     scoreRange(<i32>load<u32>(candRange + (<usize>c << 2)));
+    left--;
   }
   if (timing) tScore += now() - t3;
   return heapSize;
