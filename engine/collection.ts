@@ -3,7 +3,8 @@ import { SparseDbError } from "./errors.js";
 import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
 import type { DocumentInput, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
-import { checkDelete, checkId, checkSearch, checkUpsert, type CheckedDocument } from "./validate-request.js";
+import { checkDelete, checkEncode, checkId, checkSearch, checkUpsert, type CheckedDocument, type EncodeRole, type RequestContext } from "./validate-request.js";
+import { encodeText, type EncodedText } from "./encode-text.js";
 import type { CollectionBackend } from "./database/collection-backend.js";
 
 /**
@@ -37,7 +38,7 @@ export class Collection {
   /** Inserts or replaces documents by id; resolves once durable (per the durability mode). */
   async upsert(docs: DocumentInput[]): Promise<void> {
     this.checkOpen();
-    const checked = checkUpsert(docs, { vocabSize: this.vocabularySize });
+    const checked = checkUpsert(docs, this.requestContext());
     if (checked.length === 0) return;
     await this.store.upsert(checked.map(toDocumentInput));
   }
@@ -52,9 +53,9 @@ export class Collection {
    */
   async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: { committedDocs: number }) => void } = {}): Promise<number> {
     this.checkOpen();
-    const vocabSize = this.vocabularySize;
+    const ctx = this.requestContext();
     async function* checked(): AsyncGenerator<DocumentInput> {
-      for await (const d of docs) yield toDocumentInput(checkUpsert([d], { vocabSize })[0]!);
+      for await (const d of docs) yield toDocumentInput(checkUpsert([d], ctx)[0]!);
     }
     if (this.store.bulkLoad) return this.store.bulkLoad(checked(), options);
     // A backend without segments of its own: upserts, a segment's worth at a time.
@@ -122,7 +123,7 @@ export class Collection {
 
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const checked = checkSearch(request, { vocabSize: this.vocabularySize });
+    const checked = checkSearch(request, this.requestContext());
     const hits = await this.store.search(checked);
     if (checked.explain && this.encoder !== undefined) {
       const tokens = this.encoder.vocabulary.tokens;
@@ -131,6 +132,18 @@ export class Collection {
       }
     }
     return hits;
+  }
+
+  /**
+   * The sparse vector this collection's encoder makes of `text` (role "document", the default, as
+   * an upsert would; "query" as a search would), as WordPiece tokens and weights, heaviest first,
+   * with the count of non-zeros; for SPLADE, which tokens are expansion terms not in the text.
+   * Stores nothing.
+   */
+  async encode(text: string, options: { role?: EncodeRole } = {}): Promise<EncodedText> {
+    this.checkOpen();
+    const r = checkEncode(text, options);
+    return encodeText(this.encoder, r.text, r.role);
   }
 
   /** Flushes and closes; Database.collection(name) opens it again. */
@@ -147,6 +160,11 @@ export class Collection {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** What the request rules need of this collection: its vocabulary (term ids, tokens). */
+  private requestContext(): RequestContext {
+    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary };
   }
 
   private checkOpen(): void {

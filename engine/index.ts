@@ -5,6 +5,8 @@ export { Database, Collection } from "./database.js";
 export type { CollectionConfig, DocumentInput, SearchHit, SearchHits, SearchRequest, StoredDocument, ExplainTerm, Durability, SearchMode, VectorInput } from "./database.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
 export type { WalRepair } from "./collection/recovery.js";
+export type { EncodedText, EncodedToken } from "./encode-text.js";
+export type { Metric } from "./similarity-metric.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";
 export { SparseServer, DEFAULT_PORT } from "./server/server.js";

@@ -5,6 +5,7 @@ import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
 import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
+import { encodeCommand } from "./commands/encode.js";
 import { getCommand } from "./commands/get.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   deleteCommand,
   statsCommand,
+  encodeCommand,
   checkCommand,
   modelCommand,
   benchCommand,

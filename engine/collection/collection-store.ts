@@ -293,7 +293,7 @@ export class CollectionStore {
   /** Checks documents and turns them into their stored form (encoding texts). */
   private async storedDocs(docs: DocumentInput[]): Promise<StoredDoc[]> {
     this.checkOpen();
-    const checked = checkUpsert(docs, { vocabSize: this.vocabSize });
+    const checked = checkUpsert(docs, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
     if (checked.length === 0) return [];
     const vectors: (SparseVector | null)[] = checked.map((d, i) => {
       if (d.vector !== undefined) return d.vector;
@@ -367,7 +367,7 @@ export class CollectionStore {
    */
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const r = checkSearch(request, { vocabSize: this.vocabSize });
+    const r = checkSearch(request, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
     const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
     let query: SparseVector;
     if (r.vector !== undefined) query = r.vector;

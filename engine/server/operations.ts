@@ -4,6 +4,7 @@ import { withConfigDefaults } from "../database/collection-config.js";
 import { checkDelete, checkId, checkSearch, checkUpsert, type RequestContext } from "../validate-request.js";
 import type { ServerLimits } from "./limits.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
+import { ENCODE_OPERATIONS } from "./operations-encode.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -28,6 +29,7 @@ async function collectionArg(args: Record<string, unknown>, ctx: OperationContex
 function requestContext(c: Collection, ctx: OperationContext): RequestContext {
   return {
     vocabSize: c.vocabularySize,
+    vocabulary: c.encoder?.vocabulary,
     limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatch: ctx.limits.maxBatchDocs, owner: "this server" },
   };
 }
@@ -104,4 +106,6 @@ export const OPERATIONS: Record<string, Handler> = {
     const { collection: _name, ...request } = args;
     return hitsToWire(await c.search(checkSearch(request, requestContext(c, ctx))));
   },
+
+  ...ENCODE_OPERATIONS,
 };

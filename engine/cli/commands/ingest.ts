@@ -9,6 +9,7 @@ import type { DocumentInput } from "../../requests.js";
 import { intOption, numberOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "../cli-io.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
+import { metricFromFlags } from "../metric-flag.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
 import { Progress } from "../progress.js";
@@ -88,6 +89,7 @@ export const ingestCommand: Command = {
     const segmentDocs = intOption(values, "segment-docs", 50_000, 1, 10_000_000);
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
+    const metric = metricFromFlags(values);
     const name = collectionName(values);
 
     let spool: string | undefined;
@@ -105,7 +107,7 @@ export const ingestCommand: Command = {
         collection = await db.collection(name);
         if (encoder !== undefined) io.stderr.write(`note: collection "${name}" exists; it keeps its own encoder (${collection.encoderDescription})\n`);
       } else {
-        collection = await db.createCollection(name, encoder === undefined ? {} : { encoder });
+        collection = await db.createCollection(name, { ...(encoder === undefined ? {} : { encoder }), ...metric });
         io.stderr.write(`created collection "${name}" with encoder: ${collection.encoderDescription}\n`);
       }
       const parser: LineParserOptions = {
