@@ -3,6 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../engine/database.js";
+import { SparseServer } from "../../engine/server/server.js";
+import { SparseClient } from "../../engine/client/sparse-client.js";
+import { sparsedb } from "../cli/cli-harness.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -76,5 +79,45 @@ describe('collection config "metric"', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it("over the wire: createCollection takes it, describeCollection and stats report it, the same refusal for BM25", async () => {
+    const dir = await tempDir();
+    const idfPath = await idfFile(dir);
+    const db = await Database.open(join(dir, "db"));
+    const server = await SparseServer.listen(db, { port: 0 });
+    const client = await SparseClient.connect({ port: server.port });
+    try {
+      const c = await client.createCollection("cos", { metric: "cosine", encoder: { kind: "inference-free", idfPath } });
+      expect(c.config.metric).toBe("cosine");
+      expect((await client.collection("cos")).config.metric).toBe("cosine");
+      await c.upsert([{ id: "a", vector: { tokens: { rain: 3, forest: 4 } } }]);
+      expect(await c.stats()).toMatchObject({ metric: "cosine", docs: 1 });
+      expect([...(await c.get("a"))!.vector.weights]).toEqual([Math.fround(0.8), Math.fround(0.6)]); // forest (id 3224), rain (id 4542): unit length
+      const hits = await c.search({ vector: { tokens: { rain: 10 } }, k: 1 });
+      expect(hits[0]!.score).toBeCloseTo(0.6, 6); // cos: rain's share of the unit document vector
+      expect((await client.createCollection("plain")).config.metric).toBe("dot");
+      await expect(client.createCollection("bm", { metric: "cosine" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining('metric "cosine" cannot be exact with the BM25 encoder') });
+    } finally {
+      await client.close();
+      await server.close();
+      await db.close();
+    }
+  });
+
+  it("the CLI: ingest --metric creates the collection with it; a bad value is a usage error, cosine with bm25 a failure that names what to do", async () => {
+    const cwd = await tempDir();
+    const idfPath = await idfFile(cwd);
+    await writeFile(join(cwd, "docs.jsonl"), '{"id": "a", "text": "rain forest"}\n{"id": "b", "text": "dry desert"}\n');
+    const ok = await sparsedb(["ingest", "docs.jsonl", "--dir", "db", "--metric", "cosine", "--encoder", "inference-free", "--idf", idfPath], { cwd });
+    expect(ok.code, ok.stderr).toBe(0);
+    const stats = await sparsedb(["stats", "--dir", "db"], { cwd });
+    expect(JSON.parse(stats.stdout).collections.default).toMatchObject({ metric: "cosine", docs: 2 });
+    const usage = await sparsedb(["ingest", "docs.jsonl", "--dir", "db2", "--metric", "angle"], { cwd });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--metric must be dot or cosine, got "angle"');
+    const bm25 = await sparsedb(["ingest", "docs.jsonl", "--dir", "db3", "--metric", "cosine"], { cwd });
+    expect(bm25.code).toBe(1);
+    expect(bm25.stderr).toMatch(/metric "cosine" cannot be exact with the BM25 encoder.*--encoder splade --model DIR/);
   });
 });
