@@ -92,6 +92,7 @@ describe('collection config "metric"', () => {
       expect(c.config.metric).toBe("cosine");
       expect((await client.collection("cos")).config.metric).toBe("cosine");
       await c.upsert([{ id: "a", vector: { tokens: { rain: 3, forest: 4 } } }]);
+      await c.flush(); // searched in a segment: by the server's search threads
       expect(await c.stats()).toMatchObject({ metric: "cosine", docs: 1 });
       expect([...(await c.get("a"))!.vector.weights]).toEqual([Math.fround(0.8), Math.fround(0.6)]); // forest (id 3224), rain (id 4542): unit length
       const hits = await c.search({ vector: { tokens: { rain: 10 } }, k: 1 });
