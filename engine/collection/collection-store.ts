@@ -256,7 +256,7 @@ export class CollectionStore {
       // commit the memtable.
       await Promise.allSettled([...this.writesInFlight]);
       await this.idle();
-      await this.segmentSet.serialized(() => this.flusher.flushLocked());
+      await this.segmentSet.serialized(() => this.flusher.flushLocked({ retireLog: true }));
       await loader.load(this.storedBatches(docs, segmentDocs));
     } catch (e) {
       this.bulkFailure = e;
