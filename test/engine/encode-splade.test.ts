@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +10,19 @@ import { SAMPLE_TEXTS } from "../../encoder/sample-texts.js";
 import { tempModel } from "../encoder/model-fixtures.js";
 import { sparsedb } from "../cli/cli-harness.js";
 
-/** The SPLADE encoder's workers run from dist/ (npm run build); without it this file skips. */
+/** The SPLADE encoder's workers run from dist/ (npm run build) on onnxruntime-node; without either this file skips. */
 const WORKER = join(import.meta.dirname, "..", "..", "dist", "encoder", "encoder-worker.js");
+const ONNX_RUNTIME = (() => {
+  try {
+    createRequire(import.meta.url).resolve("onnxruntime-node");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const tok = WordPieceTokenizer.builtin();
 
-describe.skipIf(!existsSync(WORKER))("encode with a SPLADE model (a generated ONNX model, the real ONNX path)", () => {
+describe.skipIf(!existsSync(WORKER) || !ONNX_RUNTIME)("encode with a SPLADE model (a generated ONNX model, the real ONNX path)", () => {
   const modelDir = tempModel({ size: "tiny", weights: "hand-set" });
   const roots: string[] = [];
   afterAll(async () => {
