@@ -17,6 +17,13 @@ export interface Encoder {
   encodeDocuments(texts: string[], options?: EncodeOptions): Promise<SparseVector[]>;
   /** A query vector (role "query"). */
   encodeQuery(text: string, options?: EncodeOptions): Promise<SparseVector>;
+  /**
+   * Present for encoders whose vectors can hold terms that are not in the text (SPLADE's
+   * expansion): the term ids of the text's own word pieces, as this encoder's tokenizer cuts it
+   * (special tokens left out, truncated to maxTokens). Absent where every term comes from the
+   * text (BM25, inference-free).
+   */
+  textTermIds?(text: string): number[];
   /** `[{token, weight}]`, heaviest first. */
   decode(v: SparseVector): { token: string; weight: number }[];
   /**

@@ -121,6 +121,13 @@ export class SpladeEncoder implements Encoder {
     return toVector(e!, this.vocabulary.size, "query");
   }
 
+  /** The text's own word pieces, to tell them from expansion terms (Encoder.textTermIds). */
+  textTermIds(text: string): number[] {
+    this.checkOpen();
+    checkText(text);
+    return this.tokenizer.contentIds(text, this.config.maxTokens);
+  }
+
   decode(v: SparseVector): { token: string; weight: number }[] {
     return decodeVector(v, this.vocabulary);
   }

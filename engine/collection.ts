@@ -4,11 +4,12 @@ import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
 import type { DeleteByFilter, DocumentInput, GetOptions, MetadataPatch, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "./requests.js";
 import { checkScroll } from "./scroll-request.js";
-import { checkDelete, checkDeleteByFilter, checkFilter, checkGetMany, checkId, checkInclude, checkMetadataPatch, checkSearch, checkUpsert, type CheckedDocument, type CheckedInclude } from "./validate-request.js";
+import { checkDelete, checkDeleteByFilter, checkEncode, checkFilter, checkGetMany, checkId, checkInclude, checkMetadataPatch, checkSearch, checkUpsert, type CheckedDocument, type CheckedInclude, type EncodeRole, type RequestContext } from "./validate-request.js";
 import type { BackendDocument, CollectionBackend } from "./database/collection-backend.js";
 import { checkSearchBatch } from "./validate-search-batch.js";
 import type { Filter } from "./filter.js";
 import { addIncluded } from "./include-fields.js";
+import { encodeText, type EncodedText } from "./encode-text.js";
 
 /**
  * sparsedb's one public collection: what `db.collection(name)` and `db.createCollection(...)`
@@ -41,7 +42,7 @@ export class Collection {
   /** Inserts or replaces documents by id; resolves once durable (per the durability mode). */
   async upsert(docs: DocumentInput[]): Promise<void> {
     this.checkOpen();
-    const checked = checkUpsert(docs, { vocabSize: this.vocabularySize });
+    const checked = checkUpsert(docs, this.requestContext());
     if (checked.length === 0) return;
     await this.store.upsert(checked.map(toDocumentInput));
   }
@@ -56,9 +57,9 @@ export class Collection {
    */
   async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: { committedDocs: number }) => void } = {}): Promise<number> {
     this.checkOpen();
-    const vocabSize = this.vocabularySize;
+    const ctx = this.requestContext();
     async function* checked(): AsyncGenerator<DocumentInput> {
-      for await (const d of docs) yield toDocumentInput(checkUpsert([d], { vocabSize })[0]!);
+      for await (const d of docs) yield toDocumentInput(checkUpsert([d], ctx)[0]!);
     }
     if (this.store.bulkLoad) return this.store.bulkLoad(checked(), options);
     // A backend without segments of its own: upserts, a segment's worth at a time.
@@ -175,7 +176,7 @@ export class Collection {
 
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const checked = checkSearch(request, { vocabSize: this.vocabularySize });
+    const checked = checkSearch(request, this.requestContext());
     const hits = await this.store.search(checked);
     if (checked.explain && this.encoder !== undefined) {
       const tokens = this.encoder.vocabulary.tokens;
@@ -193,8 +194,20 @@ export class Collection {
    */
   async searchBatch(requests: SearchRequest[]): Promise<SearchHits[]> {
     this.checkOpen();
-    const checked = checkSearchBatch(requests, { vocabSize: this.vocabularySize });
+    const checked = checkSearchBatch(requests, this.requestContext());
     return Promise.all(checked.map((r) => this.search(r)));
+  }
+
+  /**
+   * The sparse vector this collection's encoder makes of `text` (role "document", the default, as
+   * an upsert would; "query" as a search would), as WordPiece tokens and weights, heaviest first,
+   * with the count of non-zeros; for SPLADE, which tokens are expansion terms not in the text.
+   * Stores nothing.
+   */
+  async encode(text: string, options: { role?: EncodeRole } = {}): Promise<EncodedText> {
+    this.checkOpen();
+    const r = checkEncode(text, options);
+    return encodeText(this.encoder, r.text, r.role);
   }
 
   /** Flushes and closes; Database.collection(name) opens it again. */
@@ -216,6 +229,11 @@ export class Collection {
   private required<F>(name: string, method: F | undefined): F {
     if (method === undefined) throw new SparseDbError("UNAVAILABLE", `collection "${this.name}": its storage does not support ${name}`);
     return method;
+  }
+
+  /** What the request rules need of this collection: its vocabulary (term ids, tokens). */
+  private requestContext(): RequestContext {
+    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary };
   }
 
   private checkOpen(): void {

@@ -4,7 +4,7 @@ import { DirectoryLock } from "../storage/lock-file.js";
 import { ioError } from "../storage/storage-error.js";
 import { SparseDbError } from "./errors.js";
 import { emptyCatalog, readCatalog, writeCatalog, type Catalog } from "./database/catalog.js";
-import { checkCollectionConfig, withConfigDefaults, type CollectionConfig } from "./database/collection-config.js";
+import { checkCollectionConfig, checkMetricWithEncoder, withConfigDefaults, type CollectionConfig } from "./database/collection-config.js";
 import { checkCollectionName, collectionNotFound, sameNameIgnoringCase } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-backend.js";
 import { Collection } from "./collection.js";
@@ -138,6 +138,7 @@ export class Database {
       this.checkOpen();
       checkCollectionName(name);
       const checked = checkCollectionConfig(config);
+      checkMetricWithEncoder(checked.metric, checked.encoder ?? this.defaultEncoder);
       const clash = sameNameIgnoringCase(Object.keys(this.catalog.collections), name);
       if (clash !== undefined) {
         throw new SparseDbError(
@@ -396,6 +397,6 @@ export class Database {
 
 /** The store gets every option with its default filled in, so that the defaults live in one place. */
 function storeOptions(c: CollectionConfig) {
-  const { bits, durability, batchIntervalMs, memtableMaxDocs, storeText } = withConfigDefaults(c);
-  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText };
+  const { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric } = withConfigDefaults(c);
+  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric };
 }

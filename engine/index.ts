@@ -8,6 +8,8 @@ export { MAX_SCROLL_LIMIT } from "./scroll-request.js";
 export type { IntegrityReport, IntegrityFinding } from "./database.js";
 export type { IncludeOptions, GetOptions, MetadataPatch, DeleteByFilter } from "./requests.js";
 export type { WalRepair } from "./collection/recovery.js";
+export type { EncodedText, EncodedToken } from "./encode-text.js";
+export type { Metric } from "./similarity-metric.js";
 export { SparseClient } from "./client/sparse-client.js";
 export { RemoteCollection } from "./client/remote-collection.js";
 export { SparseServer, DEFAULT_PORT } from "./server/server.js";

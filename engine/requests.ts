@@ -18,9 +18,10 @@ export type SearchMode = "exact" | "fast" | "approximate";
 
 /**
  * A vector as requests give it: a SparseVector, parallel arrays `{terms, weights}` (the wire's
- * form), or a map `{termId: weight}` with decimal term ids as keys.
+ * form), `{tokens: {token: weight}}` (WordPiece tokens, resolved through the collection's
+ * vocabulary), or a map `{termId: weight}` with decimal term ids as keys.
  */
-export type VectorInput = SparseVector | { terms: ArrayLike<number>; weights: ArrayLike<number> } | Record<string, number>;
+export type VectorInput = SparseVector | { terms: ArrayLike<number>; weights: ArrayLike<number> } | { tokens: Record<string, number> } | Record<string, number>;
 
 /** One document of an upsert. */
 export interface DocumentInput {

@@ -102,7 +102,7 @@ export class SparseVector {
     const weights = new Array<number>(keys.length);
     keys.forEach((k, i) => {
       if (!/^\d+$/.test(k)) {
-        throw new SparseDbError("INVALID_VECTOR", `term map key "${k}" is not a non-negative integer term id`);
+        throw new SparseDbError("INVALID_VECTOR", `term map key "${k}" is not a non-negative integer term id; to key a vector by tokens, write {"tokens": {"${k}": ...}}`);
       }
       terms[i] = Number(k);
       weights[i] = map[k] as number;

@@ -53,18 +53,35 @@ export interface RequestContext {
   /** Term ids must be below this (BERT's 30522 when not known). */
   vocabSize?: number;
   limits?: RequestLimits;
+  /** The collection's vocabulary: turns token-keyed vectors (`{tokens: {...}}`) into term ids. */
+  vocabulary?: TokenLookup;
+  /**
+   * The vocabulary is someone else's to apply (a client before sending, the CLI before it knows
+   * the collection): token-keyed vectors are checked for shape and weights and kept as tokens.
+   */
+  keepTokens?: boolean;
+}
+
+/** What resolving tokens needs of a vocabulary (engine/vocabulary.ts's Vocabulary has it). */
+export interface TokenLookup {
+  readonly size: number;
+  idOf(token: string): number | undefined;
 }
 
 /** A checked document: its vector (when given as one) or its text, and its metadata or null. */
 export interface CheckedDocument {
   id: string;
   vector?: SparseVector;
+  /** A token-keyed vector not yet resolved (only with RequestContext.keepTokens). */
+  tokens?: Record<string, number>;
   text?: string;
   metadata: Record<string, unknown> | null;
 }
 
 export interface CheckedSearch {
   vector?: SparseVector;
+  /** A token-keyed query not yet resolved (only with RequestContext.keepTokens). */
+  tokens?: Record<string, number>;
   text?: string;
   k: number;
   mode: SearchMode;
@@ -143,7 +160,7 @@ function checkBatchLimit(n: number, what: string, limits: RequestLimits): void {
  * A SparseVector from any VectorInput, checked: term ids below the vocabulary, finite weights
  * (documents: non-negative).
  */
-export function checkVector(input: unknown, role: "document" | "query", where: string, ctx: { vocabSize?: number } = {}): SparseVector {
+export function checkVector(input: unknown, role: "document" | "query", where: string, ctx: { vocabSize?: number; vocabulary?: TokenLookup } = {}): SparseVector {
   const vocabSize = ctx.vocabSize ?? BERT_VOCAB_SIZE;
   if (input instanceof SparseVector) {
     for (let i = 0; i < input.nnz; i++) {
@@ -157,10 +174,17 @@ export function checkVector(input: unknown, role: "document" | "query", where: s
     return input;
   }
   if (input === null || typeof input !== "object" || Array.isArray(input) || ArrayBuffer.isView(input)) {
-    throw bad(`${where}: vector must be {terms: [...], weights: [...]}, a map {termId: weight} or a SparseVector, got ${typeName(input)}`);
+    throw bad(`${where}: vector must be {terms: [...], weights: [...]}, {tokens: {token: weight}}, a map {termId: weight} or a SparseVector, got ${typeName(input)}`);
   }
   const x = input as Record<string, unknown>;
   const opts = { role, vocabSize };
+  if ("tokens" in x) {
+    const tokens = checkTokenMap(x, role, where);
+    if (ctx.vocabulary === undefined) {
+      throw new SparseDbError("INVALID_VECTOR", `${where}: a vector keyed by tokens needs the collection's vocabulary, and this collection has none (no encoder); give term ids: {terms, weights}`);
+    }
+    return resolveTokens(tokens, ctx.vocabulary, role, where);
+  }
   if ("terms" in x || "weights" in x) {
     const terms = x.terms, weights = x.weights;
     if (!isArrayLike(terms) || !isArrayLike(weights)) {
@@ -261,7 +285,8 @@ function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocum
   const out: CheckedDocument = { id, metadata: checkMetadata(doc.metadata, where) };
   // Both: a precomputed vector with the text it came from (an import of an export); the vector
   // is stored as given and the text only kept (storeText), never encoded.
-  if (hasVector) out.vector = checkVector(doc.vector, "document", where, ctx);
+  if (hasVector && ctx.keepTokens === true && isTokenVector(doc.vector)) out.tokens = checkTokenMap(doc.vector, "document", where);
+  else if (hasVector) out.vector = checkVector(doc.vector, "document", where, ctx);
   if (hasText) {
     if (typeof doc.text !== "string") throw bad(`${where}: text must be a string, got ${typeName(doc.text)}`);
     out.text = doc.text;
@@ -287,7 +312,8 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
   if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
   if (!hasVector && !hasText) throw bad("search needs a vector or a text");
   const out: CheckedSearch = { k, mode: "exact", explain: false, include: checkInclude(r.include, "search", { text: false }), ...checkSearchOptions(r, k, MAX_K) };
-  if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
+  if (hasVector && ctx.keepTokens === true && isTokenVector(r.vector)) out.tokens = checkTokenMap(r.vector, "query", "search: query");
+  else if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
   else {
     if (typeof r.text !== "string") throw bad(`search: text must be a string, got ${typeName(r.text)}`);
     if (r.text.length > MAX_QUERY_TEXT_LENGTH) throw bad(`search: text is ${r.text.length} characters long; a query text has at most ${MAX_QUERY_TEXT_LENGTH}`);
@@ -393,4 +419,66 @@ export function checkMetadataPatch(patch: unknown, where = "setMetadata"): Recor
   if (!isPlainObject(patch)) throw bad(`${where}: the patch must be a map of top-level metadata fields (a field set to null is removed), got ${typeName(patch)}`);
   checkPlainValue(patch, "patch", 1, [], where);
   return patch;
+}
+
+/**
+ * A token-keyed vector is `{tokens: {token: weight}}`: its own field, never told apart from a
+ * term-id map by its keys, since tokens can be decimal numbers too ("1990" is a BERT token).
+ */
+function isTokenVector(x: unknown): x is { tokens: unknown } {
+  return isPlainObject(x) && "tokens" in x;
+}
+
+/** The `{token: weight}` map of a token-keyed vector, its weights checked as any vector's. */
+function checkTokenMap(x: Record<string, unknown>, role: "document" | "query", where: string): Record<string, number> {
+  if ("terms" in x || "weights" in x) throw new SparseDbError("INVALID_VECTOR", `${where}: give a vector either as {terms, weights} or as {tokens}, not both`);
+  const tokens = x.tokens;
+  if (!isPlainObject(tokens)) throw new SparseDbError("INVALID_VECTOR", `${where}: vector.tokens must be a map {token: weight}, got ${typeName(tokens)}`);
+  for (const [token, w] of Object.entries(tokens)) {
+    if (typeof w !== "number") throw new SparseDbError("INVALID_VECTOR", `${where}: the weight of token ${JSON.stringify(token)} must be a number, got ${typeName(w)}`);
+    if (!Number.isFinite(w)) throw new SparseDbError("INVALID_VECTOR", `${where}: the weight of token ${JSON.stringify(token)} is ${w}; weights must be finite numbers`);
+    if (role === "document" && w < 0) throw new SparseDbError("INVALID_VECTOR", `${where}: document weights must be >= 0 (token ${JSON.stringify(token)} has ${w})`);
+  }
+  return tokens as Record<string, number>;
+}
+
+/** A token map as term ids of `vocabulary`; an unknown token is named, with where to see the real ones. */
+function resolveTokens(tokens: Record<string, number>, vocabulary: TokenLookup, role: "document" | "query", where: string): SparseVector {
+  const keys = Object.keys(tokens);
+  const terms = new Array<number>(keys.length), weights = new Array<number>(keys.length);
+  keys.forEach((token, i) => {
+    const id = vocabulary.idOf(token);
+    if (id === undefined) {
+      throw new SparseDbError(
+        "INVALID_VECTOR",
+        `${where}: unknown token ${JSON.stringify(token)}: the collection's vocabulary (${vocabulary.size} WordPiece tokens) has no such token; ` +
+          `see the tokens a text becomes with \`sparsedb encode "TEXT"\` (collection.encode in the library)`,
+      );
+    }
+    terms[i] = id;
+    weights[i] = tokens[token]!;
+  });
+  return withWhere(where, () => SparseVector.fromArrays(terms, weights, { role, vocabSize: vocabulary.size }));
+}
+
+/** The role a text is encoded in: as an upserted document, or as a search query. */
+export type EncodeRole = "document" | "query";
+
+export interface CheckedEncode {
+  text: string;
+  role: EncodeRole;
+}
+
+/** Checks an encode request: a text (as long as a query text may be) and a role ("document" by default). */
+export function checkEncode(text: unknown, options: unknown): CheckedEncode {
+  if (typeof text !== "string") throw bad(`encode: text must be a string, got ${typeName(text)}`);
+  if (text.length > MAX_QUERY_TEXT_LENGTH) throw bad(`encode: text is ${text.length} characters long; encode takes at most ${MAX_QUERY_TEXT_LENGTH}`);
+  if (absent(options)) return { text, role: "document" };
+  if (!isPlainObject(options)) throw bad(`encode: options must be an object {role?}, got ${typeName(options)}`);
+  const role = options.role;
+  if (absent(role)) return { text, role: "document" };
+  if (role !== "document" && role !== "query") {
+    throw bad(`encode: role must be "document" or "query", got ${typeof role === "string" ? JSON.stringify(role) : typeName(role)}`);
+  }
+  return { text, role };
 }

@@ -3,6 +3,7 @@ import type { EncoderConfig } from "../../encoder/index.js";
 import { UsageError } from "./cli-io.js";
 import type { OptionSpec } from "./cli-args.js";
 import { BM25_HELP, BM25_OPTIONS, bm25FromFlags, hasBm25OnlyFlags } from "./bm25-flags.js";
+import { METRIC_HELP, METRIC_OPTIONS } from "./metric-flag.js";
 
 export const ENCODER_OPTIONS: OptionSpec = {
   model: { type: "string" },
@@ -10,6 +11,7 @@ export const ENCODER_OPTIONS: OptionSpec = {
   idf: { type: "string" },
   tokenizer: { type: "string" },
   ...BM25_OPTIONS,
+  ...METRIC_OPTIONS,
 };
 
 export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (model.onnx, tokenizer.json); default $SPARSEDB_MODEL
@@ -17,7 +19,8 @@ export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (mod
       --idf PATH         IDF table (token -> weight JSON) for inference-free
       --tokenizer PATH   tokenizer.json for bm25 / inference-free (default: the built-in bert-base-uncased;
                          the file is copied into the collection's folder)
-${BM25_HELP}`;
+${BM25_HELP}
+${METRIC_HELP}`;
 
 /**
  * The encoder a new collection gets from the command line, or undefined for the database's

@@ -45,6 +45,8 @@ export interface SinkOptions {
   name: string;
   /** The encoder a new collection gets (undefined: the database's default). */
   encoder: EncoderConfig | undefined;
+  /** Config fields a new collection gets besides its encoder (e.g. `--metric`'s). */
+  config?: Record<string, unknown>;
   /** Bulk-load into segments when the target is a local folder. */
   bulk: boolean;
   batchSize: number;
@@ -63,7 +65,7 @@ export async function openDocumentSink(values: Record<string, unknown>, io: CliI
       collection = await target.collection(o.name);
       if (o.encoder !== undefined) io.stderr.write(`note: collection "${o.name}" exists; it keeps its own encoder (${collection.encoderDescription})\n`);
     } else {
-      collection = await target.createCollection(o.name, o.encoder === undefined ? {} : { encoder: o.encoder });
+      collection = await target.createCollection(o.name, { ...(o.encoder === undefined ? {} : { encoder: o.encoder }), ...o.config });
       io.stderr.write(`created collection "${o.name}" with encoder: ${collection.encoderDescription}\n`);
     }
     return new TargetSink(target, collection, !exists, o);

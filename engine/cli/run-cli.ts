@@ -9,6 +9,7 @@ import { deleteCommand } from "./commands/delete.js";
 import { demoCommand } from "./commands/demo.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
+import { encodeCommand } from "./commands/encode.js";
 import { getCommand } from "./commands/get.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   collectionsCommand,
+  encodeCommand,
   checkCommand,
   modelCommand,
   benchCommand,

@@ -5,6 +5,7 @@ import { checkScroll } from "../scroll-request.js";
 import {
   checkDelete,
   checkDeleteByFilter,
+  checkEncode,
   checkFilter,
   checkGetMany,
   checkId,
@@ -13,7 +14,9 @@ import {
   checkSearch,
   checkUpsert,
   type CheckedDocument,
+  type EncodeRole,
 } from "../validate-request.js";
+import type { EncodedText } from "../encode-text.js";
 import { SparseVector } from "../sparse-vector.js";
 import { checkSearchBatch } from "../validate-search-batch.js";
 import { checkedSearchToWire } from "./search-wire.js";
@@ -31,10 +34,10 @@ export class RemoteCollection {
 
   // Requests are checked here by the library's rules (engine/validate-request.ts) before they are
   // sent, so a bad one fails as it would in the library; the server checks them again and adds
-  // its own limits. The vocabulary is the server's to check.
+  // its own limits. The vocabulary is the server's to check (token-keyed vectors go as tokens).
 
   async upsert(docs: DocumentInput[]): Promise<void> {
-    const checked = checkUpsert(docs, { vocabSize: ANY_TERM });
+    const checked = checkUpsert(docs, { vocabSize: ANY_TERM, keepTokens: true });
     if (checked.length === 0) return;
     await this.client.request("upsert", { collection: this.name, docs: checked.map(docToWire) });
   }
@@ -102,9 +105,10 @@ export class RemoteCollection {
 
   /** Hits as the server sends them: a plain array on the wire, so no expectedRecall (PROTOCOL.md). */
   async search(request: SearchRequest): Promise<SearchHits> {
-    const r = checkSearch(request, { vocabSize: ANY_TERM });
+    const r = checkSearch(request, { vocabSize: ANY_TERM, keepTokens: true });
     const args: Record<string, unknown> = { collection: this.name, k: r.k, mode: r.mode, explain: r.explain };
     if (r.vector !== undefined) args.vector = vectorToWire(r.vector);
+    if (r.tokens !== undefined) args.vector = { tokens: r.tokens };
     if (r.text !== undefined) args.text = r.text;
     if (r.algorithm !== undefined) args.algorithm = r.algorithm;
     if (r.recall !== undefined) args.recall = r.recall;
@@ -119,6 +123,12 @@ export class RemoteCollection {
   async searchBatch(requests: SearchRequest[]): Promise<SearchHits[]> {
     const checked = checkSearchBatch(requests, { vocabSize: ANY_TERM });
     return (await this.client.request("searchBatch", { collection: this.name, requests: checked.map(checkedSearchToWire) })) as SearchHit[][];
+  }
+
+  /** The server's encoding of a text as tokens (the library's Collection.encode). */
+  async encode(text: string, options: { role?: EncodeRole } = {}): Promise<EncodedText> {
+    const r = checkEncode(text, options);
+    return (await this.client.request("encode", { collection: this.name, text: r.text, role: r.role })) as EncodedText;
   }
 
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */
@@ -161,6 +171,7 @@ function vectorToWire(v: SparseVector): unknown {
 function docToWire(d: CheckedDocument): Record<string, unknown> {
   const out: Record<string, unknown> = { id: d.id };
   if (d.vector !== undefined) out.vector = vectorToWire(d.vector);
+  if (d.tokens !== undefined) out.vector = { tokens: d.tokens };
   if (d.text !== undefined) out.text = d.text;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;

@@ -8,6 +8,7 @@ import { SparseDbError } from "../errors.js";
 import { compileFilter, type Filter } from "../filter.js";
 import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest } from "../requests.js";
 import type { SparseVector } from "../sparse-vector.js";
+import { vectorForMetric, type Metric } from "../similarity-metric.js";
 import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
 import { countMatching, matchingIds } from "./live-scan.js";
 import { mergeMetadata } from "./metadata-patch.js";
@@ -46,6 +47,13 @@ export interface CollectionOptions {
   batchIntervalMs?: number;
   /** The memtable flushes into a segment at this many documents; 20,000 by default. */
   memtableMaxDocs?: number;
+  /**
+   * "cosine": document vectors are scaled to unit length before they are logged (so the log,
+   * the memtable and the segments all hold the scaled vector, and replay applies it as it is),
+   * queries when they are searched. "dot" by default. A collection keeps the metric it was
+   * created with: the database persists it in the collection's config.
+   */
+  metric?: Metric;
   /** Turns `text` into vectors (upsert) and queries (search). */
   encoder?: Encoder;
   /** The file-system layer; tests pass a FaultInjectingFileSystem. */
@@ -82,6 +90,7 @@ export interface CollectionStats {
   indexBytes: number;
   bits: number;
   durability: Durability;
+  metric: Metric;
   mergeRunning: boolean;
   manifestGeneration: number;
   /** The last error of a background flush or merge, if any (the write that caused it was durable in the log). */
@@ -134,7 +143,7 @@ export class CollectionStore {
     private readonly live: LiveState,
     private readonly log: WriteLog,
     private readonly segmentSet: SegmentSet,
-    private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs" | "storeText">> & {
+    private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs" | "storeText" | "metric">> & {
       encoder?: Encoder;
     },
     policy: MergePolicyOptions,
@@ -166,6 +175,10 @@ export class CollectionStore {
       throw new SparseDbError("INVALID_ARGUMENT", `durability must be "always", "batch" or "off", got ${JSON.stringify(durability)}`);
     }
     const batchIntervalMs = options.batchIntervalMs ?? 10;
+    const metric = options.metric ?? "dot";
+    if (metric !== "dot" && metric !== "cosine") {
+      throw new SparseDbError("INVALID_ARGUMENT", `metric must be "dot" or "cosine", got ${JSON.stringify(metric)}`);
+    }
     const memtableMaxDocs = options.memtableMaxDocs ?? 20_000;
     if (!Number.isInteger(memtableMaxDocs) || memtableMaxDocs < 1) {
       throw new SparseDbError("INVALID_ARGUMENT", `memtableMaxDocs must be a positive integer, got ${memtableMaxDocs}`);
@@ -198,6 +211,7 @@ export class CollectionStore {
         autoMerge: options.autoMerge ?? true,
         durability,
         batchIntervalMs,
+        metric,
         encoder: options.encoder,
         storeText: options.storeText ?? options.encoder !== undefined,
       }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
@@ -216,6 +230,10 @@ export class CollectionStore {
 
   get vocabSize(): number {
     return this.segmentSet.vocabSize;
+  }
+
+  get metric(): Metric {
+    return this.options.metric;
   }
 
   // ---------------------------------------------------------------- writes
@@ -266,7 +284,7 @@ export class CollectionStore {
       // commit the memtable.
       await Promise.allSettled([...this.writesInFlight]);
       await this.idle();
-      await this.segmentSet.serialized(() => this.flusher.flushLocked());
+      await this.segmentSet.serialized(() => this.flusher.flushLocked({ retireLog: true }));
       await loader.load(this.storedBatches(docs, segmentDocs));
     } catch (e) {
       this.bulkFailure = e;
@@ -303,7 +321,7 @@ export class CollectionStore {
   /** Checks documents and turns them into their stored form (encoding texts). */
   private async storedDocs(docs: DocumentInput[]): Promise<StoredDoc[]> {
     this.checkOpen();
-    const checked = checkUpsert(docs, { vocabSize: this.vocabSize });
+    const checked = checkUpsert(docs, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
     if (checked.length === 0) return [];
     const vectors: (SparseVector | null)[] = checked.map((d, i) => {
       if (d.vector !== undefined) return d.vector;
@@ -325,10 +343,12 @@ export class CollectionStore {
       });
     }
     const keepText = this.options.storeText;
+    // The stored (and logged) form is the metric's: replay and merges take it as it is, never
+    // scaling twice (a float32 unit vector scaled again may change in its last bits).
+    const metric = this.options.metric;
     return checked.map((d, i) => ({
       id: d.id,
-      terms: vectors[i]!.terms,
-      weights: vectors[i]!.weights,
+      ...termsAndWeights(vectorForMetric(vectors[i]!, metric, "document")),
       meta: d.metadata === null ? null : packValue(d.metadata),
       length: lengths[i]!,
       // An empty text is not kept (segments store "none" and "" alike, as an empty range).
@@ -438,12 +458,12 @@ export class CollectionStore {
   }
 
   /**
-   * Top-k by dot product over every live document. Ties: score descending, then id ascending.
+   * Top-k by dot product (by cosine in a cosine collection) over every live document. Ties: score descending, then id ascending.
    * A filter is applied during retrieval, so k hits come back whenever k documents match.
    */
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const r = checkSearch(request, { vocabSize: this.vocabSize });
+    const r = checkSearch(request, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
     const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
     let query: SparseVector;
     if (r.vector !== undefined) query = r.vector;
@@ -452,6 +472,7 @@ export class CollectionStore {
       query = await this.options.encoder.encodeQuery(r.text!);
       this.checkOpen();
     }
+    query = vectorForMetric(query, this.options.metric, "query");
     const vocabulary = this.options.encoder?.vocabulary;
     let snap = this.snapshot();
     try {
@@ -542,6 +563,7 @@ export class CollectionStore {
       indexBytes,
       bits: this.bits,
       durability: this.options.durability,
+      metric: this.options.metric,
       mergeRunning: this.merges.merging !== null,
       manifestGeneration: this.segmentSet.generation,
       backgroundError: this.backgroundError === null ? null : String((this.backgroundError as Error).message ?? this.backgroundError),
@@ -630,4 +652,8 @@ export class CollectionStore {
 function checkLength(length: unknown, docIndex: number): number {
   if (typeof length === "number" && Number.isInteger(length) && length >= 0 && length < NO_LENGTH) return length;
   throw new SparseDbError("ENCODER_ERROR", `the encoder reported length ${String(length)} for document ${docIndex}; a document length must be an integer in 0..${NO_LENGTH - 1}`);
+}
+
+function termsAndWeights(v: SparseVector): { terms: Uint32Array; weights: Float32Array } {
+  return { terms: v.terms, weights: v.weights };
 }

@@ -4,6 +4,7 @@ import type { SegmentBuildService } from "./segment-build-service.js";
 import { SegmentInputBuilder } from "./segment-input.js";
 import type { SegmentSet } from "./segment-set.js";
 import type { WriteLog } from "./write-log.js";
+import { WAL_HEADER_BYTES } from "../../storage/wal-format.js";
 
 export interface FlusherHooks {
   /** A background flush ended: its error, or null. */
@@ -50,9 +51,25 @@ export class Flusher {
     while (this.flushing && this.live.memtable.size >= 2 * this.memtableMaxDocs) await this.flushing;
   }
 
-  /** Flushes the memtable (if it holds anything) and commits; call under the segment set's lock. */
-  async flushLocked(): Promise<void> {
+  /**
+   * Flushes the memtable (if it holds anything) and commits; call under the segment set's lock.
+   * `retireLog`: also when the memtable is empty, start a new log if the current one holds
+   * records (deletes), so that after the commit no log record is older than what comes next. A
+   * bulk load needs that: its segments are added without the log, and a replayed delete of an
+   * id older than the bulk segment that holds it would delete the loaded document.
+   */
+  async flushLocked(options: { retireLog?: boolean } = {}): Promise<void> {
     const live = this.live;
+    if (live.memtable.size === 0 && options.retireLog === true && this.log.size > WAL_HEADER_BYTES) {
+      const { frozen, firstLog } = await this.log.rotate(this.segments.newFileNumber(), live);
+      live.unfreeze(frozen);
+      if (frozen.size > 0) {
+        // A write was applied while the log rotated (a bulk load holds writes back, so this is
+        // only a safeguard): keep its log as the memtable's and flush the ordinary way below.
+        for (const d of frozen.values()) live.memtable.put(d);
+        this.log.memtableFirstLog = firstLog;
+      }
+    }
     if (live.memtable.size > 0) {
       const { frozen, firstLog } = await this.log.rotate(this.segments.newFileNumber(), live);
       try {

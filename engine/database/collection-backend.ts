@@ -1,6 +1,7 @@
 import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
+import type { Metric } from "../similarity-metric.js";
 
 import type { Filter } from "../filter.js";
 import type { Durability, DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
@@ -16,6 +17,8 @@ export interface CollectionBackendOptions {
   durability?: Durability;
   batchIntervalMs?: number;
   memtableMaxDocs?: number;
+  /** "cosine": the store scales document and query vectors to unit length (engine/similarity-metric.ts). */
+  metric?: Metric;
   encoder?: Encoder;
   create?: boolean;
   /** Keep a damaged log's valid prefix instead of refusing to open (see CollectionStore's repairWal). */

@@ -2,6 +2,7 @@ import type { EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import type { Durability } from "../requests.js";
+import { METRICS, type Metric } from "../similarity-metric.js";
 
 /**
  * How a collection is created; persisted in the catalog so that reopening needs no arguments.
@@ -19,9 +20,11 @@ export interface CollectionConfig {
   memtableMaxDocs?: number;
   /** Keep each text upsert's text (get returns it; search hits on request). On by default: a database's collections all have an encoder. */
   storeText?: boolean;
+  /** "dot" (default) or "cosine" (vectors scaled to unit length; engine/similarity-metric.ts). Configs written before it mean "dot". */
+  metric?: Metric;
 }
 
-const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText"]);
+const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText", "metric"]);
 
 function bad(message: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `collection config: ${message}`);
@@ -51,6 +54,9 @@ export function checkCollectionConfig(config: unknown): CollectionConfig {
   if (c.durability !== undefined && !["always", "batch", "off"].includes(c.durability as string)) {
     throw bad(`durability is ${JSON.stringify(c.durability)}; use "always", "batch" or "off"`);
   }
+  if (c.metric !== undefined && !(METRICS as unknown[]).includes(c.metric)) {
+    throw bad(`metric is ${typeof c.metric === "string" ? JSON.stringify(c.metric) : typeName(c.metric)}; use ${METRICS.map((m) => JSON.stringify(m)).join(" or ")} ("dot" by default)`);
+  }
   for (const k of ["batchIntervalMs", "memtableMaxDocs"] as const) {
     const v = c[k];
     if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
@@ -67,6 +73,7 @@ export const COLLECTION_CONFIG_DEFAULTS = {
   batchIntervalMs: 10,
   memtableMaxDocs: 20_000,
   storeText: true,
+  metric: "dot",
 } as const satisfies Required<Omit<CollectionConfig, "encoder">>;
 
 /** The config with every default filled in (the encoder's own defaults are filled when it is created). */
@@ -74,4 +81,21 @@ export function withConfigDefaults(config: CollectionConfig): CollectionConfig &
   const out: Record<string, unknown> = { ...COLLECTION_CONFIG_DEFAULTS };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = v;
   return out as unknown as CollectionConfig & Required<Omit<CollectionConfig, "encoder">>;
+}
+
+/**
+ * Refuses cosine with BM25. BM25 is a dot product only because its IDF sits on the query side,
+ * where it follows the live corpus statistics; the document's own BM25 vector (IDF times
+ * saturated term frequency) therefore changes as the corpus changes, so its norm cannot be fixed
+ * when the document is written, and a cosine computed from the stored half would not be the
+ * cosine of BM25 vectors. Every other encoder's document vectors are complete and fixed at ingest.
+ */
+export function checkMetricWithEncoder(metric: Metric | undefined, encoder: EncoderConfig): void {
+  if (metric !== "cosine" || encoder.kind !== "bm25") return;
+  throw bad(
+    'metric "cosine" cannot be exact with the BM25 encoder (the default when no encoder is given): BM25 puts IDF on the query side, ' +
+      "where it changes with the corpus, so a document's BM25 vector has no fixed length to normalise at ingest. " +
+      'Use metric "dot" with BM25 (it normalises document length itself), or give an encoder for cosine: ' +
+      '{kind: "splade", modelDir} or {kind: "inference-free", idfPath} (CLI: --encoder splade --model DIR, or --encoder inference-free --idf FILE)',
+  );
 }

@@ -7,6 +7,7 @@ import { DOCUMENT_OPERATIONS } from "./operations-documents.js";
 import { hitsToWire, requireMap, requireString, toWire } from "./wire-values.js";
 import { SCROLL_OPERATIONS } from "./operations-scroll.js";
 import { SEARCH_OPERATIONS } from "./operations-search.js";
+import { ENCODE_OPERATIONS } from "./operations-encode.js";
 
 /** Protocol version reported by `ping`; bumped on an incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -31,6 +32,7 @@ async function collectionArg(args: Record<string, unknown>, ctx: OperationContex
 function requestContext(c: Collection, ctx: OperationContext): RequestContext {
   return {
     vocabSize: c.vocabularySize,
+    vocabulary: c.encoder?.vocabulary,
     limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatch: ctx.limits.maxBatchDocs, owner: "this server" },
   };
 }
@@ -98,4 +100,5 @@ export const OPERATIONS: Record<string, Handler> = {
 
   ...SCROLL_OPERATIONS,
   ...SEARCH_OPERATIONS,
+  ...ENCODE_OPERATIONS,
 };

@@ -233,6 +233,7 @@ describe("a client written from PROTOCOL.md alone", () => {
       batchIntervalMs: 10n,
       memtableMaxDocs: 20000n,
       storeText: true,
+      metric: "dot",
       encoder: { kind: "bm25", tokenizerPath: expect.any(String), k1: 0.9, b: 0.4, maxTokens: 512n, dropPunctuation: true, stopwords: "none" },
     };
     const created = await c.call("createCollection", { name: "defaults" });

@@ -8,6 +8,7 @@ import { intOption, numberOption, parseCommandArgs, stringOption } from "../cli-
 import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "../cli-io.js";
 import { openDocumentSink, type DocumentSink } from "../ingest-sink.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
+import { metricFromFlags } from "../metric-flag.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
 import { Progress } from "../progress.js";
@@ -105,6 +106,7 @@ export const ingestCommand: Command = {
     }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
+    const metric = metricFromFlags(values);
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
@@ -119,7 +121,7 @@ export const ingestCommand: Command = {
     } else path = resolve(io.cwd, file);
     try {
       const source = await LineSource.open(path); // a missing file creates nothing
-      const sink = await openDocumentSink(values, io, { name, encoder, bulk, batchSize, segmentDocs, maxInFlight });
+      const sink = await openDocumentSink(values, io, { name, encoder, config: metric, bulk, batchSize, segmentDocs, maxInFlight });
       let written = 0, code = EXIT_FAILURE;
       try {
         const parser: LineParserOptions = {

@@ -8,9 +8,10 @@ import { checkQueryFlags, QUERIES_HELP, QUERIES_OPTIONS, runQueryFile } from "./
 
 const HELP = `Usage: sparsedb search [options] "query text"
        sparsedb search [options] --vector '{"terms": [...], "weights": [...]}'
+       sparsedb search [options] --vector '{"tokens": {"rain": 1.2, "forest": 0.8}}'
        sparsedb search [options] --queries FILE [--run FILE] [--qrels FILE]
 
-Prints the top-k documents by dot product with the query, best first.
+Prints the top-k documents by dot product with the query (cosine in a cosine collection), best first.
 
 Options:
 ${TARGET_HELP}
@@ -23,7 +24,8 @@ ${TARGET_HELP}
       --recall R         mode approximate: the recall@k to reach, 0.8..0.999 (default 0.95)
       --algorithm NAME   ranges (default) | ranges-ts | exhaustive | taat | maxscore | wand | bmw | bmm | bmp
       --explain          show each hit's top contributing tokens
-      --vector JSON      a query vector instead of text ({terms, weights} or {termId: weight})
+      --vector JSON      a query vector instead of text: {"tokens": {"rain": 1.2, "##forest": 0.8}}
+                         (WordPiece tokens; see sparsedb encode), {terms, weights} or {termId: weight}
       --json             print the hits as JSON
 ${QUERIES_HELP}
   -h, --help             this help`;
@@ -71,7 +73,7 @@ export const searchCommand: Command = {
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
     if (queries !== undefined) return runQueryFile(req, values, io);
-    checkSearch(req, { vocabSize: 0xffffffff }); // before opening anything; the collection checks it again with its vocabulary
+    checkSearch(req, { vocabSize: 0xffffffff, keepTokens: true }); // before opening anything; the collection checks it again with its vocabulary
     const target = await openTarget(values, io);
     try {
       const collection = await target.collection(collectionName(values));
