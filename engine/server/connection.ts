@@ -5,6 +5,7 @@ import { decodeBody, encodeFrame, FrameDecoder, FrameTooLargeError } from "./fra
 import { OPERATIONS, type OperationContext } from "./operations.js";
 import type { Lane, RunQueue, Schedulable } from "./run-queue.js";
 import { checkPlainData, isMap } from "./wire-values.js";
+import type { WriteActivity } from "./write-activity.js";
 
 /** A request id: any integer MessagePack can carry (bigint beyond 2^53) or a short string, echoed exactly. */
 type RequestId = number | bigint | string | null;
@@ -33,6 +34,8 @@ export interface ConnectionOptions {
   onRequestDone(): void;
   /** The server's fair scheduler: requests start when the connection's turn comes. */
   runQueue: RunQueue;
+  /** Told when write requests start and end (the search pool's priority rule). */
+  writes?: WriteActivity;
 }
 
 /**
@@ -247,10 +250,13 @@ export class Connection implements Schedulable {
       return;
     }
     this.inFlight++;
+    const writes = isWrite(body) ? this.options.writes : undefined;
+    writes?.begin();
     this.run(body.op, body.args).then(
       (result) => this.send({ id, result: result ?? null }),
       (e: unknown) => this.send({ id, error: errorToWire(e) }),
     ).finally(() => {
+      writes?.end();
       this.inFlight--;
       this.options.onRequestDone();
       if (!this.closing && (this.ready !== undefined || this.decoder.pendingBytes > 0)) this.options.runQueue.enqueue(this, this.readyLane());

@@ -57,6 +57,23 @@ class SearchThread {
   }
 }
 
+/** A search made ready on the main thread (its RangeQuery and deletions taken), waiting for a thread. */
+interface Dispatch {
+  job: number;
+  segmentId: number;
+  share: NonNullable<ReturnType<typeof rangeKernelShare>>;
+  message: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+}
+
+/**
+ * Searches one thread holds at once: two, so that a thread has the next query while the main
+ * thread handles the reply to the one before (a round trip is ~30-40 us against a search's
+ * ~100-300 us), and no more, so that searches wait in the pool's queue, where the priority rule
+ * can hold them, rather than in a thread's message port.
+ */
+const DEPTH_PER_THREAD = 2;
+
 interface WorkerReply {
   job: number;
   docs?: Int32Array;
@@ -72,7 +89,8 @@ interface SharedDeletions {
 
 export class SearchPool implements SegmentSearchPool {
   private readonly threads: SearchThread[];
-  private readonly jobs = new Map<number, Job & { thread: SearchThread }>();
+  /** Searches not yet answered; `thread` is undefined while one waits in the queue. */
+  private readonly jobs = new Map<number, Job & { thread: SearchThread | undefined }>();
   private nextJob = 0;
   private nextSegment = 1;
   private readonly segmentIds = new WeakMap<SegmentIndex, number>();
@@ -81,8 +99,17 @@ export class SearchPool implements SegmentSearchPool {
     for (const t of this.threads) if (t.segments.delete(id) && !t.dead) t.worker.postMessage({ t: "forget", id });
   });
   private closed = false;
+  /** Searches ready and waiting for a thread, oldest first (an array and a head index). */
+  private waiting: Dispatch[] = [];
+  private waitingHead = 0;
+  /** The priority rule (write-activity.ts): while one of these says true, searches use one thread fewer. */
+  private readonly mainThreadBusy = new Set<() => boolean>();
   /** @internal counters for stats and tests */
   searchesInWorkers = 0;
+  /** @internal searches that found every thread they could use busy and waited in the queue */
+  searchesQueued = 0;
+  /** @internal dispatches made while the priority rule held one thread back */
+  dispatchesHeldBack = 0;
 
   private constructor(private readonly path: string, private readonly module: WebAssembly.Module, size: number) {
     this.threads = Array.from({ length: size }, (_, i) => this.spawn(i));
@@ -102,6 +129,27 @@ export class SearchPool implements SegmentSearchPool {
     return this.threads.length;
   }
 
+  /**
+   * The priority rule: while `busy()` is true (the server is writing, write-activity.ts) at most
+   * size - 1 threads take new searches, leaving a core to the main thread; searches wait in the
+   * pool's queue meanwhile. A pool of one thread always uses it. Each server of the process
+   * (they share the pool) adds its own; the returned function removes it.
+   */
+  addPriorityRule(busy: () => boolean): () => void {
+    this.mainThreadBusy.add(busy);
+    return () => void this.mainThreadBusy.delete(busy);
+  }
+
+  private yieldToMainThread(): boolean {
+    for (const busy of this.mainThreadBusy) if (busy()) return true;
+    return false;
+  }
+
+  /** Searches waiting for a thread now. */
+  get queuedSearches(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
   search(seg: LiveSegment, query: SparseVector, o: { k: number; exact: boolean; minScore?: number }): Promise<DocHit[]> | undefined {
     if (this.closed || o.k > KERNEL_MAX_K) return undefined;
     const index = seg.index;
@@ -111,32 +159,25 @@ export class SearchPool implements SegmentSearchPool {
     if (rq.terms.length === 0) return Promise.resolve([]);
     // Negative weights may need the kernel's full scan; very long queries run on the reference.
     if (rq.hasNonPositive || rq.terms.length >= 65535) return undefined;
-    const thread = this.leastBusy();
     let id = this.segmentIds.get(index);
     if (id === undefined) {
       id = this.nextSegment++;
       this.segmentIds.set(index, id);
       this.forget.register(index, id);
     }
-    if (!thread.segments.has(id)) {
-      thread.segments.add(id);
-      thread.worker.postMessage({
-        t: "segment", id, memory: share.memory, segment: share.segment, scratch: share.scratch[thread.scratchIndex],
-        rareBase: share.rareBase, numTerms: share.numTerms, maxK: KERNEL_MAX_K,
-      });
-    }
     const job = this.nextJob++;
+    // The deletions are read now, whenever the search reaches a thread (see SegmentSearchPool).
     const deleted = seg.deletedCount > 0 ? this.sharedDeletions(seg) : undefined;
-    const done = new Promise<DocHit[]>((resolve, reject) => this.jobs.set(job, { resolve, reject, quantized: rq.quantized, scoreUnit: rq.scoreUnit, thread }));
-    if (thread.pending++ === 0) thread.worker.ref(); // keep the process alive while a search runs
+    const done = new Promise<DocHit[]>((resolve, reject) => this.jobs.set(job, { resolve, reject, quantized: rq.quantized, scoreUnit: rq.scoreUnit, thread: undefined }));
     // Typed arrays clone several times faster than arrays of numbers.
     const { collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } = rq;
     const terms = Uint32Array.from(rq.terms), scoreWeights = Float64Array.from(rq.scoreWeights), dense = Uint32Array.from(rq.dense), nibble = Uint32Array.from(rq.nibble), rare = Uint32Array.from(rq.rare);
-    thread.worker.postMessage(
-      { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, nibble, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } },
-      [terms.buffer, scoreWeights.buffer, dense.buffer, nibble.buffer, rare.buffer],
-    );
-    this.searchesInWorkers++;
+    this.waiting.push({
+      job, segmentId: id, share,
+      message: { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, nibble, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } },
+      transfer: [terms.buffer, scoreWeights.buffer, dense.buffer, nibble.buffer, rare.buffer],
+    });
+    if (!this.pump()) this.searchesQueued++;
     return done;
   }
 
@@ -150,22 +191,63 @@ export class SearchPool implements SegmentSearchPool {
     return new SearchThread(this.path, this.module, scratchIndex, (m) => this.onReply(m), (t, e) => this.onDeath(t, e));
   }
 
-  private leastBusy(): SearchThread {
-    let best = this.threads[0]!;
-    for (const t of this.threads) if (t.pending < best.pending) best = t;
-    return best;
+  /**
+   * Sends waiting searches, oldest first, to the least busy thread the priority rule lets them
+   * use, while one has room (DEPTH_PER_THREAD). Returns whether the queue is empty.
+   */
+  private pump(): boolean {
+    if (this.closed) return true;
+    while (this.waitingHead < this.waiting.length) {
+      const holdBack = this.threads.length > 1 && this.yieldToMainThread();
+      const usable = holdBack ? this.threads.length - 1 : this.threads.length;
+      let thread: SearchThread | undefined;
+      for (let i = 0; i < usable; i++) {
+        const t = this.threads[i]!;
+        if (t.pending < DEPTH_PER_THREAD && (thread === undefined || t.pending < thread.pending)) thread = t;
+      }
+      if (thread === undefined) return false;
+      const d = this.waiting[this.waitingHead]!;
+      this.waiting[this.waitingHead++] = undefined as unknown as Dispatch;
+      if (this.waitingHead === this.waiting.length) {
+        this.waiting = [];
+        this.waitingHead = 0;
+      } else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.waitingHead);
+        this.waitingHead = 0;
+      }
+      if (holdBack) this.dispatchesHeldBack++;
+      this.send(thread, d);
+    }
+    return true;
+  }
+
+  private send(thread: SearchThread, d: Dispatch): void {
+    const job = this.jobs.get(d.job);
+    if (job === undefined) return; // failed meanwhile (its thread died, or the pool closed)
+    job.thread = thread;
+    if (!thread.segments.has(d.segmentId)) {
+      thread.segments.add(d.segmentId);
+      thread.worker.postMessage({
+        t: "segment", id: d.segmentId, memory: d.share.memory, segment: d.share.segment, scratch: d.share.scratch[thread.scratchIndex],
+        rareBase: d.share.rareBase, numTerms: d.share.numTerms, maxK: KERNEL_MAX_K,
+      });
+    }
+    if (thread.pending++ === 0) thread.worker.ref(); // keep the process alive while a search runs
+    thread.worker.postMessage(d.message, d.transfer);
+    this.searchesInWorkers++;
   }
 
   private onReply(m: WorkerReply): void {
     const job = this.jobs.get(m.job);
     if (job === undefined) return;
     this.jobs.delete(m.job);
-    if (--job.thread.pending === 0) job.thread.worker.unref();
+    if (job.thread !== undefined && --job.thread.pending === 0) job.thread.worker.unref();
     if (m.error !== undefined || m.docs === undefined || m.scores === undefined) {
       job.reject(new SparseDbError("INTERNAL", `a search worker failed: ${m.error ?? "no result"}`));
       return;
     }
     // As rangeSearch finishes a kernel result: sorted, and quantized scores in float units.
+    this.pump();
     const hits: DocHit[] = new Array(m.docs.length);
     for (let i = 0; i < hits.length; i++) hits[i] = { doc: m.docs[i]!, score: job.quantized ? m.scores[i]! * job.scoreUnit : m.scores[i]! };
     hits.sort(compareHits);
@@ -184,6 +266,7 @@ export class SearchPool implements SegmentSearchPool {
     if (this.closed) return;
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads[i] = this.spawn(t.scratchIndex);
+    this.pump();
   }
 
   /**

@@ -8,6 +8,7 @@ import { Connection } from "./connection.js";
 import { resolveLimits, type ServerLimits } from "./limits.js";
 import type { OperationContext } from "./operations.js";
 import { RunQueue } from "./run-queue.js";
+import { WriteActivity } from "./write-activity.js";
 import { acquireSearchPool, releaseSearchPool, type SearchPool } from "./search-pool.js";
 
 export interface ServerOptions {
@@ -50,6 +51,9 @@ export class SparseServer {
   private closePromise: Promise<void> | undefined;
   /** @internal the fair scheduler every connection's requests go through */
   readonly runQueue = new RunQueue();
+  /** @internal write requests running now or lately: while so, searches leave the main thread a core */
+  readonly writes = new WriteActivity();
+  private readonly removePriorityRule: (() => void) | undefined;
   /** @internal failed-auth bookkeeping per peer address */
   readonly authThrottle: AuthThrottle;
 
@@ -67,6 +71,7 @@ export class SparseServer {
       forgetAfterMs: 10 * 60_000,
       maxAddresses: 10_000,
     });
+    this.removePriorityRule = searchPool?.addPriorityRule(() => this.writes.active);
   }
 
   static async listen(db: Database, options: ServerOptions = {}): Promise<SparseServer> {
@@ -143,6 +148,7 @@ export class SparseServer {
       isDraining: () => this.draining,
       onRequestDone: () => this.requestsServed++,
       runQueue: this.runQueue,
+      writes: this.writes,
     });
     this.connections.add(connection);
     socket.on("close", () => this.connections.delete(connection));
@@ -164,6 +170,10 @@ export class SparseServer {
       limits: this.limits,
       /** Worker threads searching (0: searches run on the main thread). */
       searchThreads: this.searchPool?.size ?? 0,
+      /** Searches the threads ran, those that waited for a free thread, and those sent while writes held a thread back. */
+      searchesInThreads: this.searchPool?.searchesInWorkers ?? 0,
+      searchesQueued: this.searchPool?.searchesQueued ?? 0,
+      searchDispatchesHeldBack: this.searchPool?.dispatchesHeldBack ?? 0,
     };
   }
 
@@ -179,6 +189,7 @@ export class SparseServer {
       await Promise.all([...this.connections].map((c) => c.drain()));
       for (const c of this.connections) c.end();
       await stopped;
+      this.removePriorityRule?.();
       if (this.searchPool !== undefined) await releaseSearchPool(this.searchPool);
     })();
     return this.closePromise;

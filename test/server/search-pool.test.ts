@@ -164,6 +164,43 @@ describe("search worker pool", () => {
     expect(pool.searchesInWorkers).toBeGreaterThan(before);
   });
 
+  it.skipIf(!realStorage)("while the priority rule holds, searches use one thread fewer and queue; the same hits", async () => {
+    if (pool === undefined) return;
+    const threads = (pool as unknown as { threads: { worker: { postMessage(m: unknown, t?: unknown): void } }[] }).threads;
+    expect(threads.length).toBe(2);
+    // Record which thread each search is posted to.
+    const posted = [0, 0];
+    const originals = threads.map((t) => t.worker.postMessage);
+    threads.forEach((t, i) => {
+      t.worker.postMessage = function (m: unknown, tr?: unknown) {
+        if ((m as { t?: string }).t === "search") posted[i]!++;
+        return originals[i]!.call(this, m, tr);
+      };
+    });
+    const queries = Array.from({ length: 30 }, (_, i) => ({ vector: docVector(40_000 + i), k: 10 }));
+    const expected = await inProcess(() => Promise.all(queries.map((q) => c.search(q))));
+    let busy = true;
+    const remove = pool.addPriorityRule(() => busy);
+    try {
+      const held = pool.dispatchesHeldBack, queued = pool.searchesQueued;
+      expect(await Promise.all(queries.map((q) => c.search(q)))).toEqual(expected);
+      expect(posted[1]).toBe(0);
+      expect(posted[0]).toBeGreaterThanOrEqual(30);
+      expect(pool.dispatchesHeldBack).toBeGreaterThan(held);
+      expect(pool.searchesQueued).toBeGreaterThan(queued);
+      expect(pool.queuedSearches).toBe(0);
+      // The rule lifted: both threads take searches again.
+      busy = false;
+      posted.fill(0);
+      expect(await Promise.all(queries.map((q) => c.search(q)))).toEqual(expected);
+      expect(posted[0]).toBeGreaterThan(0);
+      expect(posted[1]).toBeGreaterThan(0);
+    } finally {
+      remove();
+      threads.forEach((t, i) => (t.worker.postMessage = originals[i]!));
+    }
+  });
+
   it.skipIf(!realStorage)("runs filtered searches in-process with the same results", async () => {
     if (pool === undefined) return;
     // Terms of both parities (an even document's terms are all even, an odd one's odd).
