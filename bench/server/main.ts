@@ -38,7 +38,8 @@ const HELP = `usage: npm run bench -- server [options]
   --main-thread     throughput also through a server that searches on its main thread
                     (serve --search-threads 0), for comparison in the same run
   --json FILE       also write the figures as JSON
-The server is this build's sparsedb serve, or SPARSEDB_BENCH_SERVER=path/to/dist/engine/cli/main.js.`;
+The server is this build's sparsedb serve, or SPARSEDB_BENCH_SERVER=path/to/dist/engine/cli/main.js;
+SPARSEDB_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server.`;
 
 interface Row {
   setup: string;
@@ -284,7 +285,9 @@ async function startServer(dir: string, extraArgs: string[] = []): Promise<{ por
   // SPARSEDB_BENCH_SERVER: another build's dist/engine/cli/main.js, to compare servers with the same scenarios.
   const main = process.env.SPARSEDB_BENCH_SERVER ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child: ChildProcess = spawn(process.execPath, [main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
+  // SPARSEDB_BENCH_SERVER_NODE_ARGS: node options for the server process, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.SPARSEDB_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
