@@ -81,7 +81,9 @@ export interface IncludeOptions {
   text?: boolean;
   /**
    * true (default): all metadata; false: none (the `metadata` field is left out); a list of
-   * top-level field names: only those fields (the others left out of the map).
+   * field names: only those fields (the others left out of the map). A name is read as a filter
+   * reads it: a key spelled exactly so, else a dotted path into nested maps ("source.site"),
+   * which comes back nested ({source: {site}}).
    */
   metadata?: boolean | string[];
 }

@@ -98,7 +98,7 @@ export interface CheckedSearch {
   include: CheckedInclude;
 }
 
-/** A checked `include`: metadata true (all), false (none) or the top-level fields to keep; text yes or no. */
+/** A checked `include`: metadata true (all), false (none) or the fields to keep (dotted paths reach nested ones); text yes or no. */
 export interface CheckedInclude {
   metadata: boolean | string[];
   text: boolean;
@@ -385,7 +385,7 @@ export function checkInclude(x: unknown, where: string, defaults: { text: boolea
     });
     out.metadata = [...new Set(m as string[])];
   } else {
-    throw bad(`${where}: include.metadata must be true, false or a list of top-level field names, got ${typeName(m)}`);
+    throw bad(`${where}: include.metadata must be true, false or a list of field names (dotted paths reach nested fields), got ${typeName(m)}`);
   }
   return out;
 }

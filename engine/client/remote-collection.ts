@@ -121,7 +121,7 @@ export class RemoteCollection {
 
   /** Several searches in one request (the server's searchBatch): the results in the order of the requests. */
   async searchBatch(requests: SearchRequest[]): Promise<SearchHits[]> {
-    const checked = checkSearchBatch(requests, { vocabSize: ANY_TERM });
+    const checked = checkSearchBatch(requests, { vocabSize: ANY_TERM, keepTokens: true });
     return (await this.client.request("searchBatch", { collection: this.name, requests: checked.map(checkedSearchToWire) })) as SearchHit[][];
   }
 

@@ -18,6 +18,7 @@ export const SEARCH_OPERATIONS: Record<string, Handler> = {
     const c = await ctx.db.collection(requireString(args, "collection", 64));
     const rc: RequestContext = {
       vocabSize: c.vocabularySize,
+      vocabulary: c.encoder?.vocabulary,
       limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatchQueries: ctx.limits.maxBatchQueries, owner: "this server" },
     };
     const results = await c.searchBatch(checkSearchBatch(args.requests, rc));

@@ -9,6 +9,7 @@ import { formatEncoded } from "../../engine/cli/commands/encode.js";
 import { WordPieceTokenizer } from "../../encoder/tokenizer.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
+import type { SearchRequest } from "../../engine/requests.js";
 
 const vocab = WordPieceTokenizer.builtin().vocabulary;
 const id = (token: string) => vocab.idOf(token)!;
@@ -96,6 +97,30 @@ describe("encode and token-keyed vectors (library, wire, client, CLI)", () => {
     raw.request(3, "search", { collection: "docs", ...byTokens });
     expect((await raw.next()).result).toEqual(byIds);
     await c.delete(["t1", "t2"]);
+  });
+
+  it("searchBatch takes token-keyed vectors as search does: the library, the client and raw frames; an unknown token names its request", async () => {
+    const c = await db.collection("docs");
+    const remote = await client.collection("docs");
+    const requests: SearchRequest[] = [{ vector: { tokens: { rainforest: 1, jungle: 0.5 } }, k: 3 }, { text: "glaciers", k: 2 }, { vector: { tokens: { "1990": 1 } }, k: 3 }];
+    const one = [];
+    for (const r of requests) one.push([...(await c.search(r))]);
+    expect(one[0]!.map((h) => h.id)).toEqual(["r"]);
+    expect(one[2]!.map((h) => h.id)).toEqual(["y"]);
+    expect((await c.searchBatch(requests)).map((h) => [...h])).toEqual(one);
+    expect(await remote.searchBatch(requests)).toEqual(one);
+    raw.request(4, "searchBatch", { collection: "docs", requests });
+    expect((await raw.next()).result).toEqual(one);
+    const bad = [{ text: "x", k: 1 }, { vector: { tokens: { Rainforest: 1 } }, k: 1 }];
+    for (const target of [c, remote]) {
+      await expect(target.searchBatch(bad)).rejects.toMatchObject({ code: "INVALID_VECTOR", message: expect.stringMatching(/^searchBatch: request 1: search: query: unknown token "Rainforest"/) });
+    }
+    // A malformed token map is refused by the client before it is sent, with the library's words.
+    const malformed = [{ vector: { tokens: { rain: "heavy" } }, k: 1 }];
+    const lib = await c.searchBatch(malformed as never).catch((e) => e);
+    const wire = await remote.searchBatch(malformed as never).catch((e) => e);
+    expect(lib).toMatchObject({ code: "INVALID_VECTOR", message: expect.stringMatching(/^searchBatch: request 0: /) });
+    expect({ code: wire.code, message: wire.message }).toEqual({ code: lib.code, message: lib.message });
   });
 
   it("the CLI: encode prints the article's dict and the non-zeros (or JSON); search --vector takes tokens, on a folder and through a server", async () => {
