@@ -1,6 +1,7 @@
 import { levelOf, RANGE_SHIFT } from "../index/range-layout.js";
 import type { SegmentIndex } from "../index/segment-index.js";
-import { SparseVector } from "../sparse-vector.js";
+import type { SparseVector } from "../sparse-vector.js";
+import { sampleQuery, type SampleFamily } from "./calibration-samples.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearch } from "./range-search.js";
 import type { RecentQueries } from "./recent-queries.js";
@@ -59,10 +60,20 @@ import type { DocHit } from "./top-k.js";
  * and a filter's (the stated recall is over the filtered set) is assumed to follow it.
  */
 export const SAMPLE_QUERIES = 200;
-export const QUERY_TERMS = 20;
+export { QUERY_TERMS } from "./calibration-samples.js";
 export const MIN_CALIBRATION_DOCS = 1000;
+/** The pseudo-query family a calibration from documents draws (calibration-samples.ts). */
+export const DEFAULT_FAMILY: SampleFamily = "shaped";
 /** The lower confidence bound must clear the requested recall by this much. */
 export const SAFETY_MARGIN = 0.005;
+/**
+ * From pseudo-queries (calibration-samples.ts, "shaped") the margin is wider, and pruning stops at
+ * MIN_DOCUMENT_MASS: measured against real queries (BENCHMARKS.md, `bench calibration`), their
+ * lower bound over-predicts real recall by up to 0.017 at m = 0.7, by 0.04-0.07 at m = 0.6. Near 1
+ * the margin is at most half the distance to 1 (0.99 asks 0.995), where over-prediction is small.
+ */
+export const DOCUMENT_MARGIN = 0.01;
+export const MIN_DOCUMENT_MASS = 0.7;
 /** Bound-term pruning levels tried, from the least pruning to the most. */
 export const BOUND_MASSES = [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.5] as const;
 /** Bound scaling tried with pruning, smallest first. */
@@ -179,8 +190,13 @@ export class SegmentCalibration {
     return choice;
   }
 
+  /** The lower confidence bound a setting must reach for a requested recall. */
+  target(recall: number): number {
+    return this.source === "documents" ? Math.min(recall + DOCUMENT_MARGIN, (1 + recall) / 2) : Math.min(1, recall + SAFETY_MARGIN);
+  }
+
   private search(recall: number): ApproximateChoice {
-    const target = Math.min(1, recall + SAFETY_MARGIN);
+    const target = this.target(recall);
     let best: { p: ApproximateParams; m: Measured } | undefined;
     const alpha = this.scalingOnly(target);
     if (alpha < 1) best = { p: { alpha, boundMass: 1 }, m: this.measuredRecallAt(alpha) };
@@ -188,6 +204,7 @@ export class SegmentCalibration {
     // from one level to the next: one scan over both grids (at most their lengths added, in probes).
     let a = 0;
     for (const boundMass of BOUND_MASSES) {
+      if (this.source === "documents" && boundMass < MIN_DOCUMENT_MASS) break;
       while (a < PRUNED_ALPHAS.length && this.measure({ alpha: PRUNED_ALPHAS[a]!, boundMass }).lower < target) a++;
       // If no alpha rescues this level, none rescues the next.
       if (a === PRUNED_ALPHAS.length) break;
@@ -280,7 +297,13 @@ export function chooseApproximate(index: SegmentIndex, k: number, recall: number
  * A calibration over `samples` sample queries: the given real queries (the latest `samples` of
  * them), or pseudo-queries from the segment's documents when none are given.
  */
-export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERIES, queries?: readonly SparseVector[]): SegmentCalibration | null {
+export function calibrate(
+  index: SegmentIndex,
+  k: number,
+  samples = SAMPLE_QUERIES,
+  queries?: readonly SparseVector[],
+  family: SampleFamily = DEFAULT_FAMILY,
+): SegmentCalibration | null {
   const n = index.numDocs;
   if (n < MIN_CALIBRATION_DOCS) return null;
   const needs: Float64Array[] = [];
@@ -290,7 +313,7 @@ export function calibrate(index: SegmentIndex, k: number, samples = SAMPLE_QUERI
       ? queries.slice(-samples).map((query) => ({ query, leaveOut: -1 }))
       : Array.from({ length: samples }, (_, i) => {
           const doc = Math.floor(((i + 0.5) * n) / samples);
-          return { query: pseudoQuery(index, doc), leaveOut: doc };
+          return { query: sampleQuery(index, doc, i, family), leaveOut: doc };
         });
   for (const { query, leaveOut } of picked) {
     if (query === undefined) continue;
@@ -324,14 +347,9 @@ export function recallNeeds(index: SegmentIndex, query: SparseVector, k: number,
   return truth.length === 0 ? undefined : needsOf(index, query, k, truth);
 }
 
-/** A document's QUERY_TERMS heaviest terms as a query, or undefined for an empty document. */
-export function pseudoQuery(index: SegmentIndex, doc: number): SparseVector | undefined {
-  const { docStart, terms, weights } = index.forward;
-  const s = docStart[doc]!, e = docStart[doc + 1]!;
-  if (e === s) return undefined;
-  const order = Array.from({ length: e - s }, (_, i) => s + i).sort((a, b) => weights[b]! - weights[a]! || terms[a]! - terms[b]!);
-  const top = order.slice(0, QUERY_TERMS);
-  return SparseVector.fromArrays(top.map((i) => terms[i]!), top.map((i) => weights[i]!), { role: "query" });
+/** Sample number `sample` of a calibration from documents: a pseudo-query from `doc` (calibration-samples.ts). */
+export function pseudoQuery(index: SegmentIndex, doc: number, sample = 0, family: SampleFamily = DEFAULT_FAMILY): SparseVector | undefined {
+  return sampleQuery(index, doc, sample, family);
 }
 
 /**
