@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database, type Collection } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
-import { SparseDbError } from "../../engine/errors.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
+import { errorOf, openEntryPoints, type EntryPoints } from "../engine/entry-points.js";
 
 /**
  * Bad requests of the document operations get the same error from the library, from
@@ -44,16 +42,6 @@ const ROWS: Row[] = [
   { name: "setMetadata with a number id", call: (c) => c.setMetadata(5 as never, { a: 1 }), op: "setMetadata", args: { id: 5, patch: { a: 1 } }, code: "INVALID_ARGUMENT", message: "setMetadata: id must be a string, got a number" },
 ];
 
-async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SparseDbError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error("the request succeeded");
-}
-
 describe("bad requests of the document operations, through every entry point", () => {
   let root: string;
   let db: Database;
@@ -62,25 +50,14 @@ describe("bad requests of the document operations, through every entry point", (
   let raw: RawConnection;
   const DOC = [{ id: "g", text: "glaciers carve deep valleys", metadata: { lang: "en", year: 2001 } }];
 
+  let entry: EntryPoints;
+
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "sparsedb-documents-bad-"));
-    const cliDb = await Database.open(join(root, "cli"));
-    await (await cliDb.createCollection("docs")).upsert(DOC);
-    await cliDb.close();
-    db = await Database.open(join(root, "served"));
-    await (await db.createCollection("docs")).upsert(DOC);
-    server = await SparseServer.listen(db, { port: 0 });
-    client = await SparseClient.connect({ port: server.port });
-    raw = await RawConnection.open(server.port);
+    entry = await openEntryPoints("sparsedb-documents-bad-", DOC);
+    ({ root, db, server, client, raw } = entry);
   });
 
-  afterAll(async () => {
-    raw?.close();
-    await client?.close();
-    await server?.close();
-    await db?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => entry?.close());
 
   it.each(ROWS.map((r) => [r.name, r] as const))("%s", async (_name, row) => {
     const expected = { code: row.code, message: row.message };

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
@@ -9,6 +7,7 @@ import { formatEncoded } from "../../engine/cli/commands/encode.js";
 import { WordPieceTokenizer } from "../../encoder/tokenizer.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
+import { openEntryPoints, type EntryPoints } from "./entry-points.js";
 import type { SearchRequest } from "../../engine/requests.js";
 
 const vocab = WordPieceTokenizer.builtin().vocabulary;
@@ -22,24 +21,12 @@ const DOCS = [
 describe("encode and token-keyed vectors (library, wire, client, CLI)", () => {
   let root: string, db: Database, server: SparseServer, client: SparseClient, raw: RawConnection;
 
+  let entry: EntryPoints;
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "sparsedb-encode-"));
-    const cli = await Database.open(join(root, "cli"));
-    await (await cli.createCollection("docs")).upsert(DOCS);
-    await cli.close();
-    db = await Database.open(join(root, "served"));
-    await (await db.createCollection("docs")).upsert(DOCS);
-    server = await SparseServer.listen(db, { port: 0 });
-    client = await SparseClient.connect({ port: server.port });
-    raw = await RawConnection.open(server.port);
+    entry = await openEntryPoints("sparsedb-encode-", DOCS);
+    ({ root, db, server, client, raw } = entry);
   });
-  afterAll(async () => {
-    raw?.close();
-    await client?.close();
-    await server?.close();
-    await db?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => entry?.close());
 
   it("encode gives the encoder's vector as tokens, heaviest first, with its non-zeros; the same over the wire", async () => {
     const c = await db.collection("docs");

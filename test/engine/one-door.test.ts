@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database, type Collection } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
-import { SparseDbError } from "../../engine/errors.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
+import { SparseDbError } from "../../engine/errors.js";
+import { errorOf, openEntryPoints, type EntryPoints } from "./entry-points.js";
 
 /**
  * Every entry point rejects the same bad request with the same error: the library's Collection,
@@ -99,16 +98,6 @@ function wireArgs(row: Row): Record<string, unknown> {
   }
 }
 
-async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SparseDbError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error("the request succeeded");
-}
-
 describe("every entry point rejects the same bad requests with the same error", () => {
   let root: string;
   let servedDb: Database, localDb: Database;
@@ -117,27 +106,16 @@ describe("every entry point rejects the same bad requests with the same error", 
   let raw: RawConnection;
   const DOC = [{ id: "g", text: "glaciers carve deep valleys", metadata: { lang: "en" } }];
 
+  let entry: EntryPoints;
+
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "sparsedb-one-door-"));
     // A folder the CLI opens on its own, and a database the server serves (the library's own).
-    const cliDb = await Database.open(join(root, "cli"));
-    await (await cliDb.createCollection("docs")).upsert(DOC);
-    await cliDb.close();
-    servedDb = await Database.open(join(root, "served"));
-    await (await servedDb.createCollection("docs")).upsert(DOC);
+    entry = await openEntryPoints("sparsedb-one-door-", DOC);
+    ({ root, db: servedDb, server, client, raw } = entry);
     localDb = servedDb;
-    server = await SparseServer.listen(servedDb, { port: 0 });
-    client = await SparseClient.connect({ port: server.port });
-    raw = await RawConnection.open(server.port);
   });
 
-  afterAll(async () => {
-    raw?.close();
-    await client?.close();
-    await server?.close();
-    await servedDb?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => entry?.close());
 
   it.each(ROWS.map((r) => [r.name, r] as const))("%s", async (_name, row) => {
     const expected = { code: row.code, message: row.message };

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
-import { SparseDbError } from "../../engine/errors.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
+import { SparseDbError } from "../../engine/errors.js";
+import { errorOf, openEntryPoints, type EntryPoints } from "./entry-points.js";
 
 /**
  * offset, scoreThreshold, searchBatch and the new filter operators through every entry point:
@@ -68,16 +67,6 @@ const DOCS = [
   { id: "g5", text: "ice shelves and glacier tongues", metadata: null },
 ];
 
-async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SparseDbError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error("the request succeeded");
-}
-
 describe("search options through every entry point", () => {
   let root: string;
   let db: Database;
@@ -86,25 +75,14 @@ describe("search options through every entry point", () => {
   let raw: RawConnection;
   let rawId = 0;
 
+  let entry: EntryPoints;
+
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), "sparsedb-search-options-"));
-    const cliDb = await Database.open(join(root, "cli"));
-    await (await cliDb.createCollection("docs")).upsert(DOCS);
-    await cliDb.close();
-    db = await Database.open(join(root, "served"));
-    await (await db.createCollection("docs")).upsert(DOCS);
-    server = await SparseServer.listen(db, { port: 0, limits: { maxBatchQueries: 3 } });
-    client = await SparseClient.connect({ port: server.port });
-    raw = await RawConnection.open(server.port);
+    entry = await openEntryPoints("sparsedb-search-options-", DOCS, { limits: { maxBatchQueries: 3 } });
+    ({ root, db, server, client, raw } = entry);
   });
 
-  afterAll(async () => {
-    raw?.close();
-    await client?.close();
-    await server?.close();
-    await db?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => entry?.close());
 
   async function viaRaw(op: string, args: Record<string, unknown>): Promise<any> {
     raw.request(++rawId, op, { collection: "docs", ...args });
