@@ -15,11 +15,13 @@
 /** Reads one field of a metadata value: the field's value, or undefined when it is missing. */
 export type FieldReader = (metadata: unknown) => unknown;
 
-function isMap(x: unknown): x is Record<string, unknown> {
+/** A metadata map (not an array, not binary). */
+export function isMap(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }
 
-function own(m: Record<string, unknown>, key: string): unknown {
+/** An own property's value (never one inherited, such as "__proto__"'s). */
+export function own(m: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(m, key) ? m[key] : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { SparseDbError } from "./errors.js";
-import { fieldReader } from "./filter-path.js";
+import { fieldReader, isMap as isPlainObject } from "./filter-path.js";
 
 /**
  * Metadata filters: a small JSON language over a document's metadata fields.
@@ -75,10 +75,6 @@ export function compileFilter(filter: Filter): FilterPredicate {
 
 function bad(path: string, what: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `${path}: ${what}`);
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }
 
 function spend(budget: { left: number }, n: number, path: string): void {

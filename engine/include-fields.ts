@@ -1,4 +1,4 @@
-import { fieldReader, splitFieldPath } from "./filter-path.js";
+import { fieldReader, isMap, own, splitFieldPath } from "./filter-path.js";
 import type { CheckedInclude } from "./validate-request.js";
 
 /**
@@ -51,15 +51,7 @@ export function pickFields(metadata: unknown, fields: true | string[]): unknown 
   return out;
 }
 
-function isMap(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
-}
-
 /** Sets an own property, even one named "__proto__" (plain assignment would set the prototype). */
 function setOwn(m: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(m, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function own(m: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(m, key) ? m[key] : undefined;
 }
