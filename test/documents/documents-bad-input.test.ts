@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { Database, type Collection } from "../../engine/database.js";
-import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
-import { errorOf, openEntryPoints, type EntryPoints } from "../engine/entry-points.js";
+import { errorOf, expectCliError, openEntryPoints, type EntryPoints } from "../engine/entry-points.js";
 
 /**
  * Bad requests of the document operations get the same error from the library, from
@@ -45,7 +44,6 @@ const ROWS: Row[] = [
 describe("bad requests of the document operations, through every entry point", () => {
   let root: string;
   let db: Database;
-  let server: SparseServer;
   let client: SparseClient;
   let raw: RawConnection;
   const DOC = [{ id: "g", text: "glaciers carve deep valleys", metadata: { lang: "en", year: 2001 } }];
@@ -54,7 +52,7 @@ describe("bad requests of the document operations, through every entry point", (
 
   beforeAll(async () => {
     entry = await openEntryPoints("sparsedb-documents-bad-", DOC);
-    ({ root, db, server, client, raw } = entry);
+    ({ root, db, client, raw } = entry);
   });
 
   afterAll(() => entry?.close());
@@ -67,14 +65,7 @@ describe("bad requests of the document operations, through every entry point", (
       raw.request(1, row.op, { collection: "docs", ...row.args });
       expect(await raw.next(), "raw frame").toMatchObject({ id: 1, error: expected });
     }
-    if (row.cli !== undefined) {
-      const local = await sparsedb([...row.cli, "--dir", join(root, "cli"), "-c", "docs"], { cwd: root });
-      expect(local.code, "CLI --dir").toBe(1);
-      expect(local.stderr, "CLI --dir").toContain(`${row.code}: ${row.message}\n`);
-      const remote = await sparsedb([...row.cli, "--connect", `127.0.0.1:${server.port}`, "-c", "docs"], { cwd: root });
-      expect(remote.code, "CLI --connect").toBe(1);
-      expect(remote.stderr, "CLI --connect").toContain(`${row.code}: ${row.message}\n`);
-    }
+    if (row.cli !== undefined) await expectCliError(entry, row.cli, expected);
   });
 
   it("the wire refuses ids and filter together, and getMany beyond the batch limit", async () => {

@@ -6,7 +6,9 @@ import { SparseServer, type ServerOptions } from "../../engine/server/server.js"
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { SparseDbError } from "../../engine/errors.js";
 import type { DocumentInput } from "../../engine/requests.js";
+import { expect } from "vitest";
 import { RawConnection } from "../server/raw-socket.js";
+import { sparsedb } from "../cli/cli-harness.js";
 
 /**
  * The fixture of the "same request through every entry point" tests: ROOT/cli, a database folder
@@ -53,4 +55,14 @@ export async function errorOf(p: Promise<unknown>): Promise<{ code: string; mess
     throw e;
   }
   throw new Error("the request succeeded");
+}
+
+/** The CLI refuses `args` with `CODE: message` on stderr and exit 1, on the CLI folder (--dir) and through the server (--connect). */
+export async function expectCliError(entry: EntryPoints, args: string[], expected: { code: string; message: string }): Promise<void> {
+  const local = await sparsedb([...args, "--dir", join(entry.root, "cli"), "-c", "docs"], { cwd: entry.root });
+  expect(local.code, "CLI --dir").toBe(1);
+  expect(local.stderr, "CLI --dir").toContain(`${expected.code}: ${expected.message}\n`);
+  const remote = await sparsedb([...args, "--connect", `127.0.0.1:${entry.server.port}`, "-c", "docs"], { cwd: entry.root });
+  expect(remote.code, "CLI --connect").toBe(1);
+  expect(remote.stderr, "CLI --connect").toContain(`${expected.code}: ${expected.message}\n`);
 }

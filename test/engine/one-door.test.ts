@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { join } from "node:path";
 import { Database, type Collection } from "../../engine/database.js";
-import { SparseServer } from "../../engine/server/server.js";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
 import { RawConnection } from "../server/raw-socket.js";
-import { sparsedb } from "../cli/cli-harness.js";
 import { SparseDbError } from "../../engine/errors.js";
-import { errorOf, openEntryPoints, type EntryPoints } from "./entry-points.js";
+import { errorOf, expectCliError, openEntryPoints, type EntryPoints } from "./entry-points.js";
 
 /**
  * Every entry point rejects the same bad request with the same error: the library's Collection,
@@ -99,9 +96,7 @@ function wireArgs(row: Row): Record<string, unknown> {
 }
 
 describe("every entry point rejects the same bad requests with the same error", () => {
-  let root: string;
   let servedDb: Database, localDb: Database;
-  let server: SparseServer;
   let client: SparseClient;
   let raw: RawConnection;
   const DOC = [{ id: "g", text: "glaciers carve deep valleys", metadata: { lang: "en" } }];
@@ -111,7 +106,7 @@ describe("every entry point rejects the same bad requests with the same error", 
   beforeAll(async () => {
     // A folder the CLI opens on its own, and a database the server serves (the library's own).
     entry = await openEntryPoints("sparsedb-one-door-", DOC);
-    ({ root, db: servedDb, server, client, raw } = entry);
+    ({ db: servedDb, client, raw } = entry);
     localDb = servedDb;
   });
 
@@ -126,14 +121,7 @@ describe("every entry point rejects the same bad requests with the same error", 
       const reply = await raw.next();
       expect(reply, "raw frame").toMatchObject({ id: 1, error: expected });
     }
-    if (row.cli !== undefined) {
-      const local = await sparsedb([...row.cli, "--dir", join(root, "cli"), "-c", "docs"], { cwd: root });
-      expect(local.code, "CLI --dir").toBe(1);
-      expect(local.stderr, "CLI --dir").toContain(`${row.code}: ${row.message}\n`);
-      const remote = await sparsedb([...row.cli, "--connect", `127.0.0.1:${server.port}`, "-c", "docs"], { cwd: root });
-      expect(remote.code, "CLI --connect").toBe(1);
-      expect(remote.stderr, "CLI --connect").toContain(`${row.code}: ${row.message}\n`);
-    }
+    if (row.cli !== undefined) await expectCliError(entry, row.cli, expected);
   });
 
   it("the server's own limits come after the library's rules, as LIMIT_EXCEEDED", async () => {
