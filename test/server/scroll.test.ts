@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SparseDbError } from "../../engine/errors.js";
+import { errorOf } from "../engine/entry-points.js";
 import type { ScrollPage, ScrollRequest } from "../../engine/requests.js";
 import { MAX_SCROLL_LIMIT } from "../../engine/scroll-request.js";
 import { serveDatabase, type ServedDatabase } from "./server-fixture.js";
@@ -9,16 +9,6 @@ afterEach(async () => {
   await served?.stop();
   served = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<SparseDbError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SparseDbError);
-    return e as SparseDbError;
-  }
-  throw new Error("expected a failure");
-}
 
 /** Plain values of a page, to compare pages from the library and the client. */
 function plain(page: ScrollPage): unknown {
@@ -85,10 +75,10 @@ describe("scroll through the library, the wire and the client", () => {
     ];
     for (const [request, message] of bad) {
       const errors = [
-        await failure(local.scroll(request as ScrollRequest)),
-        await failure(remote.scroll(request as ScrollRequest)),
+        await errorOf(local.scroll(request as ScrollRequest)),
+        await errorOf(remote.scroll(request as ScrollRequest)),
         // The server's own check, past the client's.
-        await failure(client.request("scroll", Array.isArray(request) ? { collection: "docs", limit: request } : { collection: "docs", ...(request as object) })),
+        await errorOf(client.request("scroll", Array.isArray(request) ? { collection: "docs", limit: request } : { collection: "docs", ...(request as object) })),
       ];
       for (const e of errors.slice(0, 2)) {
         expect(e.code).toBe("INVALID_ARGUMENT");
@@ -96,7 +86,7 @@ describe("scroll through the library, the wire and the client", () => {
       }
       expect(errors[2]!.code).toBe("INVALID_ARGUMENT");
     }
-    const limited = await failure(remote.scroll({ limit: 51 }));
+    const limited = await errorOf(remote.scroll({ limit: 51 }));
     expect(limited.code).toBe("LIMIT_EXCEEDED");
     expect(limited.message).toMatch(/at most 50 documents a page/);
     expect((await local.scroll({ limit: 51 })).documents).toHaveLength(1);
