@@ -42,6 +42,16 @@ export class ForwardIndex {
     return s;
   }
 
+  /** Doc's weight of term t (its entries are in increasing term order), 0 when absent. */
+  weightOf(doc: number, t: number): number {
+    const terms = this.terms;
+    for (let i = this.docStart[doc]!, e = this.docStart[doc + 1]!; i < e; i++) {
+      if (terms[i] === t) return this.weights[i]!;
+      if (terms[i]! > t) return 0;
+    }
+    return 0;
+  }
+
   byteLength(): number {
     return this.docStart.byteLength + this.terms.byteLength + this.weights.byteLength;
   }

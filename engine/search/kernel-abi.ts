@@ -6,8 +6,8 @@
  */
 export interface KernelExports {
   setSegment(nDocs: number, nRanges: number, stride: number, start: number, terms: number, weights: number, rows: number, nibbleRows: number): void;
-  setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number): void;
-  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number, maxRanges: number): number;
+  setScratch(slots: number, weights: number, dense: number, nibble: number, rare: number, bounds: number, cr: number, cb: number, ord: number, bins: number, hs: number, hd: number, refine: number): void;
+  search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number, maxRanges: number, refineTerms: number): number;
   scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
   postingsScored(): number;
   candidates(): number;
@@ -31,7 +31,16 @@ export interface KernelQuery {
   maxImpact: number;
   /** Score at most this many ranges, best first (0 or absent: no cap; approximate mode). */
   maxRanges?: number;
+  /** Per-document bound refinement (range-query.ts): REFINE_FIELDS numbers per term, at most REFINE_TERMS terms. */
+  refine?: ArrayLike<number>;
 }
+
+/** Most terms a query refines its documents' bounds with (the kernel's refine scratch holds this many). */
+export const REFINE_TERMS = 4;
+/** Numbers per refining term: row offset, kind, term, bound weight, level unit. */
+export const REFINE_FIELDS = 5;
+/** Bytes of a scratch area's refine table: REFINE_FIELDS float64 per term. */
+export const REFINE_BYTES = REFINE_TERMS * REFINE_FIELDS * 8;
 
 /** One scratch area's query tables, views into the kernel memory. */
 export interface KernelTables {
@@ -40,6 +49,8 @@ export interface KernelTables {
   denseList: Uint32Array;
   nibbleList: Uint32Array;
   rareList: Uint32Array;
+  /** Float64[REFINE_FIELDS * REFINE_TERMS]: the query's refining terms. */
+  refineList: Float64Array;
   /** Byte offset of the segment's rare entries in the memory. */
   rareBase: number;
 }
@@ -53,6 +64,9 @@ export function runKernelSearch(x: KernelExports, t: KernelTables, rq: KernelQue
   const nDense = rq.dense.length / 2, nNibble = rq.nibble.length / 2, nRare = rq.rare.length / 3;
   t.denseList.set(rq.dense);
   t.nibbleList.set(rq.nibble);
+  const refine = rq.refine ?? [];
+  if (refine.length > REFINE_FIELDS * REFINE_TERMS) throw new RangeError(`a range query refines with at most ${REFINE_TERMS} terms, not ${refine.length / REFINE_FIELDS}`);
+  t.refineList.set(refine);
   for (let j = 0; j < nRare; j++) {
     t.rareList[4 * j] = t.rareBase + 2 * rq.rare[3 * j]!;
     t.rareList[4 * j + 1] = t.rareBase + 2 * rq.rare[3 * j + 1]!;
@@ -61,7 +75,7 @@ export function runKernelSearch(x: KernelExports, t: KernelTables, rq: KernelQue
   }
   return x.search(
     nDense, nNibble, nRare, k, rq.collectUnits, rq.thrScale, rq.slackUnits,
-    rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0, rq.maxRanges ?? 0,
+    rq.quantized ? 1 : 0, rq.quantStep, rq.maxImpact, filter ? 1 : 0, timing ? 1 : 0, rq.maxRanges ?? 0, refine.length / REFINE_FIELDS,
   );
 }
 

@@ -1,6 +1,7 @@
 import { KTH_RANKS, type RangeLayout } from "../index/range-layout.js";
 import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
+import { REFINE_TERMS } from "./kernel-abi.js";
 import { makePlan } from "./query-plan.js";
 
 /** Largest integer bound weight: the best term gets ~128, so sums leave u16 headroom. */
@@ -45,6 +46,19 @@ const SLACK = 1e-9;
  * Range cap (approximate mode, `maxRanges` > 0): the kernel stops after scoring that many ranges
  * in its best-first order.
  *
+ * Document bounds (every mode). A range's bound sums, per term, the largest level among its 4
+ * documents, so a visited range's documents mostly fall far below it: on 200K synthetic documents
+ * and real queries, of the documents in ranges whose bound reaches the final k-th score, 61% are
+ * below it once their own levels of the 4 terms below replace the range's (BENCHMARKS.md). So
+ * once the heap is full the kernel checks each document of a visited range before scoring it: for
+ * each of the query's `refine` terms (the REFINE_TERMS heaviest bound terms that have a u8 or 4-bit
+ * row, by q_t times the term's 10th largest weight), it finds the document's weight of the term
+ * (8 term ids per SIMD compare) and subtracts W_t * (range level - document level) from the range's
+ * bound, skipping the document as soon as that falls below the threshold. The document's level is
+ * the layout's rule for its weight (ceil(w / step), capped by the range's level; 0 when absent), so
+ * the result still bounds s times its positive part: rank-safe exactly as the range bound, and the
+ * same test with alpha folded in. A saturated range bound (65535) is not refined.
+ *
  * Starting threshold. With no negative query weight and no filter beyond deletions, at least
  * K = (k + deleted) documents score >= max_t q_t * (K-th largest weight of t), a lower bound of
  * the final k-th score: only ranges whose bound reaches it are collected at all.
@@ -79,6 +93,12 @@ export interface RangeQuery {
   scoreUnit: number;
   /** Approximate mode: at most this many ranges are scored (0: no cap). */
   maxRanges: number;
+  /**
+   * Per refining term, REFINE_FIELDS numbers: its row's byte offset (in rows, or in nibbleRows),
+   * kind (0: u8 row, level ceil(w * unit); 1: 4-bit row, level ceil(w / unit)), the term, its bound
+   * weight, and unit (1 / step, or the row's nibbleStep).
+   */
+  refine: number[];
 }
 
 export interface RangeQueryOptions {
@@ -94,6 +114,8 @@ export interface RangeQueryOptions {
   boundMass?: number;
   /** Score at most this many ranges (0 or undefined: no cap). */
   maxRanges?: number;
+  /** Terms the documents' bounds are refined with, 0..REFINE_TERMS (REFINE_TERMS by default; 0 turns it off). */
+  refineTerms?: number;
 }
 
 export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: RangeQueryOptions): RangeQuery {
@@ -132,6 +154,8 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
   const nibble: number[] = [];
   const rare: number[] = [];
   let slack = 0;
+  // Candidates for refining (rowed bound terms): [what the term can add to a top-10 score, entry].
+  const refinable: [number, number[]][] = [];
   const inBounds = o.boundMass === undefined || o.boundMass >= 1 ? undefined : boundTerms(layout, terms, boundWeights, o.boundMass);
   for (let i = 0; i < terms.length; i++) {
     const w = boundWeights[i]!;
@@ -139,16 +163,24 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     const t = terms[i]!;
     const bw = Math.min(255, Math.max(1, Math.ceil(s * w * layout.step * (1 + SLACK))));
     const row = layout.a.termRow[t]!;
-    if (row >= 0) dense.push(row * layout.stride, bw);
-    else if (row === -1) rare.push(layout.a.rareStart[t]!, layout.a.rareStart[t + 1]!, bw);
+    const reach = w * layout.a.kthWeight[t * KTH_RANKS.length]!;
+    if (row >= 0) {
+      dense.push(row * layout.stride, bw);
+      refinable.push([reach, [row * layout.stride, 0, t, bw, 1 / layout.step]]);
+    } else if (row === -1) rare.push(layout.a.rareStart[t]!, layout.a.rareStart[t + 1]!, bw);
     else {
       // A 4-bit level counts nibbleStep, not step: its weight is scaled by that ratio (<= 17 * 128
       // + 1, so weight * 15 fits u16).
       const n = -2 - row;
-      nibble.push(n * (layout.stride / 2), Math.min(4369, Math.max(1, Math.ceil(s * w * layout.a.nibbleStep[n]! * (1 + SLACK)))));
+      const nw = Math.min(4369, Math.max(1, Math.ceil(s * w * layout.a.nibbleStep[n]! * (1 + SLACK))));
+      nibble.push(n * (layout.stride / 2), nw);
+      refinable.push([reach, [n * (layout.stride / 2), 1, t, nw, layout.a.nibbleStep[n]!]]);
     }
     if (!o.exact) slack += s * w * (q.step / 2);
   }
+  const refineTerms = Math.max(0, Math.min(REFINE_TERMS, o.refineTerms ?? REFINE_TERMS));
+  // Heaviest first (stable: ties keep query order).
+  const refine = refinable.sort((a, b) => b[0] - a[0]).slice(0, refineTerms).flatMap((c) => c[1]);
   const alpha = o.alpha ?? 1;
   const slackUnits = (slack === 0 ? 0 : slack * (1 + SLACK) + 1e-6) / alpha;
   const thrScale = ((o.exact ? s : s * scoreUnit) * (1 - SLACK)) / alpha;
@@ -173,6 +205,7 @@ export function makeRangeQuery(index: SegmentIndex, query: SparseVector, o: Rang
     maxImpact: q.maxImpact,
     scoreUnit,
     maxRanges: o.maxRanges ?? 0,
+    refine,
   };
 }
 

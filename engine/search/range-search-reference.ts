@@ -2,6 +2,7 @@ import type { ForwardIndex } from "../index/forward-index.js";
 import { quantizeWeight } from "../index/quantizer.js";
 import { RANGE_SHIFT, WINDOW_RANGES, type RangeLayout } from "../index/range-layout.js";
 import type { DocFilter } from "./algorithm.js";
+import { REFINE_FIELDS } from "./kernel-abi.js";
 import type { RangeQuery } from "./range-query.js";
 import { TopKCollector } from "./top-k.js";
 
@@ -21,7 +22,7 @@ export interface RangeSearchOutcome {
  * beyond u16 term ids, k above the kernel's heap, no compiled kernel).
  */
 export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex, rq: RangeQuery, k: number, filter: DocFilter | undefined): RangeSearchOutcome {
-  const scorer = new ReferenceScorer(forward, rq, k, filter, layout.numDocs);
+  const scorer = new ReferenceScorer(forward, rq, k, filter, layout.numDocs, layout);
   const { rows, nibbleRows, rare } = layout.a;
   const bounds = new Uint16Array(WINDOW_RANGES);
   const candRange: number[] = [];
@@ -90,7 +91,7 @@ export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex,
     const b = candBound[c]!;
     if ((b | 15) + rq.slackUnits < scorer.thrUnits) break;
     if (b + rq.slackUnits < scorer.thrUnits) continue;
-    scorer.scoreRange(candRange[c]!);
+    scorer.scoreRange(candRange[c]!, b);
     left--;
   }
   return { collector: scorer.collector, postingsScored: scorer.postings, candidates: nc };
@@ -99,7 +100,7 @@ export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex,
 /** Scores every document without pruning (queries whose negative terms need it). */
 export function scanAllReference(forward: ForwardIndex, rq: RangeQuery, k: number, filter: DocFilter | undefined, numDocs: number): RangeSearchOutcome {
   const scorer = new ReferenceScorer(forward, rq, k, filter, numDocs);
-  for (let r = 0; r << RANGE_SHIFT < numDocs; r++) scorer.scoreRange(r);
+  for (let r = 0; r << RANGE_SHIFT < numDocs; r++) scorer.scoreRange(r, 65535);
   return { collector: scorer.collector, postingsScored: scorer.postings, candidates: 0 };
 }
 
@@ -114,6 +115,7 @@ class ReferenceScorer {
     k: number,
     private readonly filter: DocFilter | undefined,
     private readonly numDocs: number,
+    private readonly layout?: RangeLayout,
   ) {
     this.collector = new TopKCollector(k);
     this.slot = new Map(rq.terms.map((t, i) => [t, rq.scoreWeights[i]!]));
@@ -125,11 +127,14 @@ class ReferenceScorer {
     return t > 65535 ? 65535 : t;
   }
 
-  scoreRange(r: number): void {
+  /** Scores range r's documents; `bound` is its bound (65535: saturated or unknown, not refined). */
+  scoreRange(r: number, bound: number): void {
     const { docStart, terms, weights } = this.forward;
     const { quantized, quantStep, maxImpact } = this.rq;
     const end = Math.min(this.numDocs, (r + 1) << RANGE_SHIFT);
+    const refine = this.layout !== undefined && this.rq.refine.length > 0 && bound < 65535;
     for (let d = r << RANGE_SHIFT; d < end; d++) {
+      if (refine && this.collector.threshold > -Infinity && this.docBelow(r, d, bound)) continue;
       let s = 0;
       let matched = false;
       const e = docStart[d + 1]!;
@@ -144,5 +149,26 @@ class ReferenceScorer {
       }
       if (matched && (this.filter === undefined || this.filter(d))) this.collector.offer(d, s);
     }
+  }
+
+  /** The kernel's docBelow: the document's own bound for the refining terms (range-query.ts) falls below the threshold. */
+  private docBelow(r: number, d: number, bound: number): boolean {
+    const { rows, nibbleRows } = this.layout!.a;
+    const f = this.rq.refine;
+    let b = bound;
+    for (let j = 0; j < f.length; j += REFINE_FIELDS) {
+      const off = f[j]!, dense = f[j + 1] === 0;
+      const level = dense ? rows[off + r]! : ((v) => (r & 16 ? v >>> 4 : v & 15))(nibbleRows[off + ((r >>> 5) << 4) + (r & 15)]!);
+      if (level === 0) continue;
+      const w = this.forward.weightOf(d, f[j + 2]!);
+      let own = 0;
+      if (w > 0) {
+        const x = dense ? Math.ceil(w * f[j + 4]!) : Math.ceil(w / f[j + 4]!);
+        own = x < 1 ? 1 : x >= level ? level : x;
+      }
+      b -= f[j + 3]! * (level - own);
+      if (b + this.rq.slackUnits < this.thrUnits) return true;
+    }
+    return false;
   }
 }

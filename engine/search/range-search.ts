@@ -8,7 +8,7 @@ import type { DocFilter } from "./algorithm.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearchReference, scanAllReference } from "./range-search-reference.js";
 import { compareHits, type DocHit } from "./top-k.js";
-import { clearQuery, loadSlots, runKernelSearch, type KernelExports, type KernelTables } from "./kernel-abi.js";
+import { clearQuery, loadSlots, REFINE_BYTES, REFINE_FIELDS, REFINE_TERMS, runKernelSearch, type KernelExports, type KernelTables } from "./kernel-abi.js";
 import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memory.js";
 
 /**
@@ -153,6 +153,7 @@ class RangeKernel {
   private readonly denseList: Uint32Array;
   private readonly nibbleList: Uint32Array;
   private readonly rareList: Uint32Array;
+  private readonly refineList: Float64Array;
   private readonly heapScore: Float64Array;
   private readonly heapDoc: Int32Array;
   private readonly rareBase: number;
@@ -236,18 +237,22 @@ class RangeKernel {
     const bins = mem.reserve(4097 * 4);
     this.heapScore = place((b, o) => new Float64Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 8);
     this.heapDoc = place((b, o) => new Int32Array(b, o, KERNEL_MAX_K), KERNEL_MAX_K * 4);
+    this.refineList = place((b, o) => new Float64Array(b, o, REFINE_FIELDS * REFINE_TERMS), REFINE_BYTES);
     this.x.setSegment(n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset);
     this.x.setScratch(
       this.slotMap.byteOffset, this.slotWeight.byteOffset, this.denseList.byteOffset, this.nibbleList.byteOffset, this.rareList.byteOffset,
-      bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset,
+      bounds, candRange, candBound, order, bins, this.heapScore.byteOffset, this.heapDoc.byteOffset, this.refineList.byteOffset,
     );
-    this.tables = { slotMap: this.slotMap, slotWeight: this.slotWeight, denseList: this.denseList, nibbleList: this.nibbleList, rareList: this.rareList, rareBase: this.rareBase };
+    this.tables = {
+      slotMap: this.slotMap, slotWeight: this.slotWeight, denseList: this.denseList, nibbleList: this.nibbleList, rareList: this.rareList,
+      refineList: this.refineList, rareBase: this.rareBase,
+    };
     if (sharing !== undefined) {
       // One more scratch area per worker thread, in setScratch's argument order.
       const r = (bytes: number) => mem.reserve(bytes);
       const scratch = Array.from({ length: sharing.workers }, () => [
         r(v * 2), r((v + 1) * 8), r(8 * v), r(8 * v), r(16 * v), r(WINDOW_RANGES * 2),
-        r(stride * 4), r(stride * 2), r(stride * 4), r(4097 * 4), r(KERNEL_MAX_K * 8), r(KERNEL_MAX_K * 4),
+        r(stride * 4), r(stride * 2), r(stride * 4), r(4097 * 4), r(KERNEL_MAX_K * 8), r(KERNEL_MAX_K * 4), r(REFINE_BYTES),
       ]);
       const segment = [n, layout.numRanges, stride, docStart.byteOffset, terms.byteOffset, weights.byteOffset, rows.byteOffset, nibbleRows.byteOffset];
       this.share = { memory: mem.memory, segment, scratch, rareBase: this.rareBase, numTerms: v };
@@ -328,6 +333,6 @@ function scratchBytes(index: SegmentIndex): number {
   const v = index.ranges.numTerms, stride = index.ranges.stride;
   return (
     r16(v * 2) + r16((v + 1) * 8) + r16(8 * v) + r16(8 * v) + r16(16 * v) + r16(WINDOW_RANGES * 2) + r16(stride * 4) + r16(stride * 2) + r16(stride * 4) +
-    r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4)
+    r16(4097 * 4) + r16(KERNEL_MAX_K * 8) + r16(KERNEL_MAX_K * 4) + r16(REFINE_BYTES)
   );
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { clearQuery, runKernelSearch, type KernelExports, type KernelQuery, type KernelTables } from "../search/kernel-abi.js";
+import { clearQuery, REFINE_FIELDS, REFINE_TERMS, runKernelSearch, type KernelExports, type KernelQuery, type KernelTables } from "../search/kernel-abi.js";
 
 /**
  * A search thread of engine/server/search-pool.ts. It runs the range-search kernel over
@@ -57,7 +57,7 @@ class SegmentKernel {
     this.x = instance.exports as unknown as KernelExports;
     const [n, ranges, stride, start, terms, weights, rows, nibbleRows] = m.segment as [number, number, number, number, number, number, number, number];
     this.x.setSegment(n, ranges, stride, start, terms, weights, rows, nibbleRows);
-    const s = m.scratch as [number, number, number, number, number, number, number, number, number, number, number, number];
+    const s = m.scratch as [number, number, number, number, number, number, number, number, number, number, number, number, number];
     this.x.setScratch(...s);
     const buf = m.memory.buffer;
     const v = m.numTerms;
@@ -67,6 +67,7 @@ class SegmentKernel {
       denseList: new Uint32Array(buf, s[2], 2 * v),
       nibbleList: new Uint32Array(buf, s[3], 2 * v),
       rareList: new Uint32Array(buf, s[4], 4 * v),
+      refineList: new Float64Array(buf, s[12], REFINE_FIELDS * REFINE_TERMS),
       rareBase: m.rareBase,
     };
     this.heapScore = new Float64Array(buf, s[10], m.maxK);

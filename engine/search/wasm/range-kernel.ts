@@ -36,6 +36,7 @@ let order: usize = 0; // u32[stride]
 let bins: usize = 0; // u32[BINS + 1]
 let heapScore: usize = 0; // f64[maxK]
 let heapDoc: usize = 0; // i32[maxK]
+let refineList: usize = 0; // per refining term, 5 f64: row byte offset, kind, term, bound weight, level unit
 
 // The query (set by search).
 let heapK: i32 = 0;
@@ -47,6 +48,7 @@ let quantized: bool = false;
 let quantStep: f64 = 0;
 let maxImpact: f64 = 0;
 let useFilter: bool = false;
+let nRefine: i32 = 0;
 let scoredPostings: i32 = 0;
 let docsScored: i32 = 0;
 let numCandidates: i32 = 0;
@@ -67,8 +69,9 @@ export function setSegment(nDocs: i32, nRanges: i32, rowStride: i32, start: usiz
 }
 
 export function setScratch(
-  slots: usize, weights: usize, dense: usize, nibble: usize, rare: usize, boundsPtr: usize, cr: usize, cb: usize, ord: usize, binsPtr: usize, hs: usize, hd: usize,
+  slots: usize, weights: usize, dense: usize, nibble: usize, rare: usize, boundsPtr: usize, cr: usize, cb: usize, ord: usize, binsPtr: usize, hs: usize, hd: usize, refine: usize,
 ): void {
+  refineList = refine;
   nibbleList = nibble;
   slotMap = slots;
   slotWeight = weights;
@@ -96,9 +99,10 @@ export function scoreMs(): f64 { return tScore; }
  */
 export function search(
   nDense: i32, nNibble: i32, nRare: i32, k: i32, collectUnits: i32, scale: f64, slack: f64,
-  quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool, maxRanges: i32,
+  quant: bool, inv: f64, maxImp: f64, filter: bool, time: bool, maxRanges: i32, refineTerms: i32,
 ): i32 {
   begin(k, scale, slack, quant, inv, maxImp, filter, time);
+  nRefine = refineTerms;
   let nc: i32 = 0;
   const cu = i16x8.splat(<i16>collectUnits);
   for (let w0: i32 = 0; w0 < numRanges; w0 += WINDOW) {
@@ -134,7 +138,7 @@ export function search(
     if (<f64>(b | 15) + slackUnits < thrUnits) break;
     if (<f64>b + slackUnits < thrUnits) continue;
     if (j + 1 < nc) touchRange(<i32>load<u32>(candRange + (<usize>load<u32>(order + (<usize>(j + 1) << 2)) << 2)));
-    scoreRange(<i32>load<u32>(candRange + (<usize>c << 2)));
+    scoreRange(<i32>load<u32>(candRange + (<usize>c << 2)), b);
     left--;
   }
   if (timing) tScore += now() - t3;
@@ -144,7 +148,8 @@ export function search(
 /** Scores every document, no pruning: for queries whose negative terms need it. */
 export function scanAll(k: i32, quant: bool, inv: f64, maxImp: f64, filter: bool): i32 {
   begin(k, 0, 0, quant, inv, maxImp, filter, false);
-  for (let r: i32 = 0; r < numRanges; r++) scoreRange(r);
+  nRefine = 0;
+  for (let r: i32 = 0; r < numRanges; r++) scoreRange(r, 65535);
   return heapSize;
 }
 
@@ -334,13 +339,20 @@ function touchRange(r: i32): void {
   return x - f >= 0.5 ? f + 1 : f;
 }
 
-function scoreRange(r: i32): void {
+/**
+ * Scores range r's documents; `bound` is the range's bound (65535: saturated or unknown). Once the
+ * heap is full, a document is first checked against its own bound (docBelow), and skipped when
+ * that cannot reach the threshold.
+ */
+function scoreRange(r: i32, bound: i32): void {
   let d = r << 2;
   let end = d + 4;
   if (end > numDocs) end = numDocs;
+  const refine = nRefine > 0 && bound < 65535;
   for (; d < end; d++) {
     let i = load<u32>(fwdStart + (<usize>d << 2));
     const e = load<u32>(fwdStart + (<usize>(d + 1) << 2));
+    if (refine && heapSize == heapK && docBelow(r, i, e, bound)) continue;
     scoredPostings += <i32>(e - i);
     let s: f64 = 0;
     let matched = false;
@@ -362,6 +374,54 @@ function scoreRange(r: i32): void {
     if (useFilter && accept(d) == 0) continue;
     offer(d, s);
   }
+}
+
+/**
+ * Whether the document whose entries are [i, e) in range r surely cannot reach the threshold:
+ * its range's bound with each refining term's range level replaced by the document's own level
+ * of that term (range-query.ts), the heaviest term first, stopping as soon as it falls below.
+ */
+function docBelow(r: i32, i: u32, e: u32, bound: i32): bool {
+  let b = bound;
+  for (let j: i32 = 0; j < nRefine; j++) {
+    const en = refineList + <usize>j * 40;
+    const off = <usize>load<f64>(en);
+    const dense = load<f64>(en, 8) == 0;
+    let level: i32;
+    if (dense) level = <i32>load<u8>(rows + off + <usize>r);
+    else {
+      const v = <i32>load<u8>(nibbleRows + off + (<usize>(r >> 5) << 4) + <usize>(r & 15));
+      level = r & 16 ? v >> 4 : v & 15;
+    }
+    if (level == 0) continue;
+    const w = weightIn(i, e, <u32>load<f64>(en, 16));
+    let own: i32 = 0;
+    if (w > 0) {
+      const unit = load<f64>(en, 32);
+      const x = dense ? Math.ceil(w * unit) : Math.ceil(w / unit);
+      own = x < 1 ? 1 : x >= <f64>level ? level : <i32>x;
+    }
+    b -= <i32>load<f64>(en, 24) * (level - own);
+    if (<f64>b + slackUnits < thrUnits) return true;
+  }
+  return false;
+}
+
+/** The weight of term t in the entries [i, e) (sorted by term), 0 when absent: 8 terms per SIMD compare. */
+function weightIn(i: u32, e: u32, t: u32): f64 {
+  const tv = i16x8.splat(<i16>t);
+  let p = i;
+  for (; p + 8 <= e; p += 8) {
+    const m = i16x8.bitmask(i16x8.eq(v128.load(fwdTerms + (<usize>p << 1)), tv));
+    if (m != 0) return <f64>load<f32>(fwdWeights + (<usize>(p + <u32>ctz<i32>(m)) << 2));
+    if (<u32>load<u16>(fwdTerms + (<usize>(p + 7) << 1)) > t) return 0;
+  }
+  for (; p < e; p++) {
+    const x = <u32>load<u16>(fwdTerms + (<usize>p << 1));
+    if (x == t) return <f64>load<f32>(fwdWeights + (<usize>p << 2));
+    if (x > t) return 0;
+  }
+  return 0;
 }
 
 @inline function worse(sa: f64, da: i32, sb: f64, db: i32): bool {
