@@ -2,6 +2,7 @@ import { levelOf, RANGE_SHIFT } from "../index/range-layout.js";
 import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { sampleQuery, type SampleFamily } from "./calibration-samples.js";
+import { REFINE_FIELDS } from "./kernel-abi.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearch } from "./range-search.js";
 import type { RecentQueries } from "./recent-queries.js";
@@ -362,10 +363,32 @@ function needOf(index: SegmentIndex, rq: RangeQuery, doc: number, kth: number): 
   if (kth === -Infinity) return 0; // fewer than k hits: the threshold never rises, every range is scored
   const target = kth * rq.thrScale - rq.slackUnits;
   if (target <= 0) return 0;
-  const bound = rangeBound(index, rq, doc >>> RANGE_SHIFT);
+  const range = rangeBound(index, rq, doc >>> RANGE_SHIFT);
   // The kernel caps its threshold at 65535, so a saturated bound is visited at every alpha.
-  if (bound >= 65535) return 0;
+  if (range >= 65535) return 0;
+  // A document of a visited range is scored when its own refined bound reaches the threshold.
+  const bound = documentBound(index, rq, doc, range);
   return bound === 0 ? Infinity : (target / bound) * (1 + 1e-9);
+}
+
+/**
+ * A document's refined bound as the kernel computes it (range-query.ts, "Document bounds"): its
+ * range's unsaturated bound less, per refining term, W_t * (range level - the document's level).
+ */
+export function documentBound(index: SegmentIndex, rq: RangeQuery, doc: number, rangeBound: number): number {
+  const { rows, nibbleRows } = index.ranges.a;
+  const r = doc >>> RANGE_SHIFT, f = rq.refine;
+  let b = rangeBound;
+  for (let j = 0; j < f.length; j += REFINE_FIELDS) {
+    const off = f[j]!, dense = f[j + 1] === 0;
+    const v = dense ? rows[off + r]! : nibbleRows[off + ((r >>> 5) << 4) + (r & 15)]!;
+    const level = dense ? v : r & 16 ? v >>> 4 : v & 15;
+    if (level === 0) continue;
+    const w = index.forward.weightOf(doc, f[j + 2]!);
+    const own = w > 0 ? Math.min(level, Math.max(1, dense ? Math.ceil(w * f[j + 4]!) : Math.ceil(w / f[j + 4]!))) : 0;
+    b -= f[j + 3]! * (level - own);
+  }
+  return b;
 }
 
 /**

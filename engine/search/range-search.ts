@@ -69,11 +69,13 @@ export interface RangeSearchOptions {
   boundMass?: number;
   /** Score at most this many ranges, best first; 0 or undefined: no cap. */
   maxRanges?: number;
+  /** Terms each visited document's bound is refined with before it is scored (range-query.ts); REFINE_TERMS by default, 0: off. */
+  refineTerms?: number;
 }
 
 export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSearchOptions): RangeSearchResult {
   const excluded = o.filter === undefined ? 0 : o.excluded;
-  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore, boundMass: o.boundMass, maxRanges: o.maxRanges });
+  const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore, boundMass: o.boundMass, maxRanges: o.maxRanges, refineTerms: o.refineTerms });
   if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0 };
   // Slots are u16 (0 = not in the query): a query of 65535 terms or more runs on the reference.
   const kernel = o.reference || rq.terms.length >= 65535 ? undefined : RangeKernel.of(index, o.k);
