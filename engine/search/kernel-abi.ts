@@ -10,6 +10,7 @@ export interface KernelExports {
   search(nDense: number, nNibble: number, nRare: number, k: number, collectUnits: number, scale: number, slack: number, quant: number, step: number, maxImp: number, filter: number, time: number, maxRanges: number, refineTerms: number): number;
   scanAll(k: number, quant: number, step: number, maxImp: number, filter: number): number;
   postingsScored(): number;
+  checked(): number;
   candidates(): number;
   boundsMs(): number;
   collectMs(): number;

@@ -13,6 +13,8 @@ export interface RangeSearchOutcome {
   collector: TopKCollector;
   postingsScored: number;
   candidates: number;
+  /** Documents whose own bound was computed before scoring (range-query.ts). */
+  checked: number;
 }
 
 /**
@@ -94,19 +96,20 @@ export function rangeSearchReference(layout: RangeLayout, forward: ForwardIndex,
     scorer.scoreRange(candRange[c]!, b);
     left--;
   }
-  return { collector: scorer.collector, postingsScored: scorer.postings, candidates: nc };
+  return { collector: scorer.collector, postingsScored: scorer.postings, candidates: nc, checked: scorer.checked };
 }
 
 /** Scores every document without pruning (queries whose negative terms need it). */
 export function scanAllReference(forward: ForwardIndex, rq: RangeQuery, k: number, filter: DocFilter | undefined, numDocs: number): RangeSearchOutcome {
   const scorer = new ReferenceScorer(forward, rq, k, filter, numDocs);
   for (let r = 0; r << RANGE_SHIFT < numDocs; r++) scorer.scoreRange(r, 65535);
-  return { collector: scorer.collector, postingsScored: scorer.postings, candidates: 0 };
+  return { collector: scorer.collector, postingsScored: scorer.postings, candidates: 0, checked: 0 };
 }
 
 class ReferenceScorer {
   readonly collector: TopKCollector;
   postings = 0;
+  checked = 0;
   private readonly slot: Map<number, number>;
 
   constructor(
@@ -134,7 +137,10 @@ class ReferenceScorer {
     const end = Math.min(this.numDocs, (r + 1) << RANGE_SHIFT);
     const refine = this.layout !== undefined && this.rq.refine.length > 0 && bound < 65535;
     for (let d = r << RANGE_SHIFT; d < end; d++) {
-      if (refine && this.collector.threshold > -Infinity && this.docBelow(r, d, bound)) continue;
+      if (refine && this.collector.threshold > -Infinity) {
+        this.checked++;
+        if (this.docBelow(r, d, bound)) continue;
+      }
       let s = 0;
       let matched = false;
       const e = docStart[d + 1]!;

@@ -48,6 +48,8 @@ export interface RangeSearchResult {
   hits: DocHit[];
   postingsScored: number;
   candidates: number;
+  /** Documents of visited ranges whose own bound was computed before scoring (range-query.ts). */
+  checked: number;
   phases?: RangePhases;
 }
 
@@ -76,7 +78,7 @@ export interface RangeSearchOptions {
 export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSearchOptions): RangeSearchResult {
   const excluded = o.filter === undefined ? 0 : o.excluded;
   const rq = makeRangeQuery(index, query, { k: o.k, exact: o.exact, excluded, alpha: o.alpha, minScore: o.minScore, boundMass: o.boundMass, maxRanges: o.maxRanges, refineTerms: o.refineTerms });
-  if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0 };
+  if (rq.terms.length === 0) return { hits: [], postingsScored: 0, candidates: 0, checked: 0 };
   // Slots are u16 (0 = not in the query): a query of 65535 terms or more runs on the reference.
   const kernel = o.reference || rq.terms.length >= 65535 ? undefined : RangeKernel.of(index, o.k);
   if (kernel === undefined) return referenceSearch(index, rq, o);
@@ -84,6 +86,7 @@ export function rangeSearch(index: SegmentIndex, query: SparseVector, o: RangeSe
   if (needsFullScan(rq, result.hits, o.k, o.minScore)) {
     const full = kernel.scanAll(rq, o.k, o.filter);
     full.postingsScored += result.postingsScored;
+    full.checked += result.checked;
     return finish(full, rq);
   }
   return finish(result, rq);
@@ -105,11 +108,12 @@ function needsFullScan(rq: RangeQuery, hits: DocHit[], k: number, minScore: numb
 function referenceSearch(index: SegmentIndex, rq: RangeQuery, o: RangeSearchOptions): RangeSearchResult {
   let out = rangeSearchReference(index.ranges, index.forward, rq, o.k, o.filter);
   let postings = out.postingsScored;
+  const checked = out.checked;
   if (needsFullScan(rq, out.collector.results(), o.k, o.minScore)) {
     out = scanAllReference(index.forward, rq, o.k, o.filter, index.numDocs);
     postings += out.postingsScored;
   }
-  return finish({ hits: out.collector.results(), postingsScored: postings, candidates: out.candidates }, rq);
+  return finish({ hits: out.collector.results(), postingsScored: postings, candidates: out.candidates, checked }, rq);
 }
 
 function finish(r: RangeSearchResult, rq: RangeQuery): RangeSearchResult {
@@ -282,7 +286,7 @@ class RangeKernel {
     this.filter = undefined;
     const hits: DocHit[] = new Array(size);
     for (let i = 0; i < size; i++) hits[i] = { doc: this.heapDoc[i]!, score: this.heapScore[i]! };
-    return { hits, postingsScored: this.x.postingsScored(), candidates: 0 };
+    return { hits, postingsScored: this.x.postingsScored(), candidates: 0, checked: this.x.checked() };
   }
 
 }

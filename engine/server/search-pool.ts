@@ -172,10 +172,11 @@ export class SearchPool implements SegmentSearchPool {
     // Typed arrays clone several times faster than arrays of numbers.
     const { collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } = rq;
     const terms = Uint32Array.from(rq.terms), scoreWeights = Float64Array.from(rq.scoreWeights), dense = Uint32Array.from(rq.dense), nibble = Uint32Array.from(rq.nibble), rare = Uint32Array.from(rq.rare);
+    const refine = Float64Array.from(rq.refine);
     this.waiting.push({
       job, segmentId: id, share,
-      message: { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, nibble, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } },
-      transfer: [terms.buffer, scoreWeights.buffer, dense.buffer, nibble.buffer, rare.buffer],
+      message: { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, nibble, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact, refine } },
+      transfer: [terms.buffer, scoreWeights.buffer, dense.buffer, nibble.buffer, rare.buffer, refine.buffer],
     });
     if (!this.pump()) this.searchesQueued++;
     return done;

@@ -51,6 +51,7 @@ let useFilter: bool = false;
 let nRefine: i32 = 0;
 let scoredPostings: i32 = 0;
 let docsScored: i32 = 0;
+let docsChecked: i32 = 0; // documents whose own bound was computed (docBelow)
 let numCandidates: i32 = 0;
 let timing: bool = false;
 let tBounds: f64 = 0;
@@ -89,6 +90,7 @@ export function setScratch(
 export function postingsScored(): i32 { return scoredPostings; }
 export function candidates(): i32 { return numCandidates; }
 export function docs(): i32 { return docsScored; }
+export function checked(): i32 { return docsChecked; }
 export function boundsMs(): f64 { return tBounds; }
 export function collectMs(): f64 { return tCollect; }
 export function scoreMs(): f64 { return tScore; }
@@ -165,6 +167,7 @@ function begin(k: i32, scale: f64, slack: f64, quant: bool, inv: f64, maxImp: f6
   useFilter = filter;
   scoredPostings = 0;
   docsScored = 0;
+  docsChecked = 0;
   numCandidates = 0;
   timing = time;
   tBounds = 0;
@@ -352,7 +355,10 @@ function scoreRange(r: i32, bound: i32): void {
   for (; d < end; d++) {
     let i = load<u32>(fwdStart + (<usize>d << 2));
     const e = load<u32>(fwdStart + (<usize>(d + 1) << 2));
-    if (refine && heapSize == heapK && docBelow(r, i, e, bound)) continue;
+    if (refine && heapSize == heapK) {
+      docsChecked++;
+      if (docBelow(r, i, e, bound)) continue;
+    }
     scoredPostings += <i32>(e - i);
     let s: f64 = 0;
     let matched = false;
