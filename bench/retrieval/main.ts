@@ -16,10 +16,11 @@ const USAGE = `usage: npm run bench -- retrieval [options]
                         ../shared/data/splade/msmarco-passage-dev-subset.splade-pp-ed.tsv.gz) [1000]
   --query-limit Q       use the first Q queries
   --k K                 hits per query [10]
-  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact", "approx", "seismic"].join(",")} [all but approx, seismic]
+  --algorithms LIST     comma-separated, of ${[...ALGORITHMS, "exact", "exact-unrefined", "approx", "seismic"].join(",")} [all but approx, seismic]
                         (each runs over quantized scores; "exact" is what mode "exact" runs: --exact-algorithm
                         in float, ${DEFAULT_ALGORITHM} by default; "approx" is mode "approximate", one result
-                        per --recall, named approx@R)
+                        per --recall, named approx@R; "exact-unrefined" is exact without per-document
+                        bounds, the exact search before them)
   --recall LIST         requested recalls for approx, comma-separated, in 0.8..0.999 [0.95]
   --calibration-queries N  also run approx-q@R: calibrated from N queries of the query file that follow
                         the ones timed (held apart from them), as a collection calibrates from its
@@ -90,7 +91,7 @@ export async function run(argv: string[]): Promise<void> {
     .split(",")
     .map((a) => a.trim())
     .filter((a) => a.length > 0);
-  for (const a of algorithms) if (a !== "exact" && a !== "approx" && a !== "seismic") checkAlgorithm(a);
+  for (const a of algorithms) if (a !== "exact" && a !== "exact-unrefined" && a !== "approx" && a !== "seismic") checkAlgorithm(a);
   if (algorithms.length === 0) throw new SparseDbError("INVALID_ARGUMENT", "--algorithms lists no algorithm");
   const recalls = (args.values.get("--recall") ?? "0.95").split(",").map((r) => checkRecall(Number(r)));
   // Each approx@R is one entry of the list: the loop below runs them like any algorithm.
@@ -168,7 +169,7 @@ export async function run(argv: string[]): Promise<void> {
     const requested = name.startsWith("approx@") || fromQueries ? Number(name.slice(name.indexOf("@") + 1)) : undefined;
     const seismicParams = seismicRuns.get(name);
     const algorithm: AlgorithmName | "seismic" =
-      seismicParams !== undefined ? "seismic" : name === "exact" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
+      seismicParams !== undefined ? "seismic" : name === "exact" || name === "exact-unrefined" ? exactAlgorithm : requested !== undefined ? "ranges" : (name as AlgorithmName);
     let seismic: ResultRow["seismic"];
     if (seismicParams !== undefined) {
       // The build a segment's first seismic query pays (cached afterwards).
@@ -184,7 +185,7 @@ export async function run(argv: string[]): Promise<void> {
       seismic = { params: resolved, buildMs, addedBytesPerPosting: dataset.postings > 0 ? bytes / dataset.postings : 0, docsScored: 0 };
       console.error(`  ${name}: index ready in ${buildMs.toFixed(0)} ms, ${(bytes / 2 ** 20).toFixed(1)} MiB (${seismic.addedBytesPerPosting.toFixed(3)} bytes/posting), params ${JSON.stringify(resolved)}`);
     }
-    const exact = name === "exact" || requested !== undefined || seismicParams !== undefined;
+    const exact = name === "exact" || name === "exact-unrefined" || requested !== undefined || seismicParams !== undefined;
     let approximate: ResultRow["approximate"];
     let params: ApproximateParams[] | undefined;
     if (requested !== undefined) {
@@ -209,7 +210,9 @@ export async function run(argv: string[]): Promise<void> {
           `${choices.map((c) => `alpha ${c.alpha} boundMass ${c.boundMass}`).join("; ")}, expected recall ${expectedRecall.toFixed(4)}`,
       );
     }
-    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases, seismic: seismicParams }, params);
+    // exact-unrefined: the exact search without per-document bounds (range-query.ts), as before them.
+    const refineTerms = name === "exact-unrefined" ? 0 : undefined;
+    const runOne = (i: number, phases = false) => index.search(queries.vectors[i]!, { k, algorithm, exact, phases, seismic: seismicParams, refineTerms }, params);
     for (let i = 0; i < Math.min(warmup, queries.vectors.length); i++) runOne(i);
     const times: number[] = [];
     const runHits: RunHit[][] = [];

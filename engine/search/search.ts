@@ -1,4 +1,5 @@
 import { SparseDbError } from "../errors.js";
+import { REFINE_TERMS } from "./kernel-abi.js";
 import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
 import type { DocFilter, SearchContext, TopKAlgorithm } from "./algorithm.js";
@@ -73,6 +74,12 @@ export interface SegmentSearchOptions {
   boundMass?: number;
   /** Approximate: score at most this many ranges, best first; 0 (the default): no cap. */
   maxRanges?: number;
+  /**
+   * Range algorithms: how many terms a visited document's own bound is refined with before it is
+   * scored (range-query.ts, "Document bounds"), 0..REFINE_TERMS (the default). Rank-safe at every
+   * value: it changes the work, never the hits of an exact search (0 is the search before it).
+   */
+  refineTerms?: number;
 }
 
 export interface SegmentSearchResult {
@@ -109,6 +116,13 @@ function checkAlpha(alpha: unknown): number {
 }
 
 /** The approximate knobs other than alpha: undefined when they ask for nothing. */
+function checkRefineTerms(n: unknown): number | undefined {
+  if (n !== undefined && (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > REFINE_TERMS)) {
+    throw new SparseDbError("INVALID_ARGUMENT", `refineTerms must be an integer in 0..${REFINE_TERMS}, got ${String(n)}`);
+  }
+  return n as number | undefined;
+}
+
 function checkPruning(o: SegmentSearchOptions): { boundMass: number | undefined; maxRanges: number | undefined } {
   const { boundMass, maxRanges } = o;
   if (boundMass !== undefined && (typeof boundMass !== "number" || !(boundMass > 0 && boundMass <= 1))) {
@@ -153,6 +167,7 @@ export function searchSegment(index: SegmentIndex, query: SparseVector, options:
       minScore: options.minScore,
       boundMass,
       maxRanges,
+      refineTerms: checkRefineTerms(options.refineTerms),
     });
   }
   if (boundMass !== undefined || maxRanges !== undefined) throw new SparseDbError("INVALID_ARGUMENT", `boundMass and maxRanges need a range algorithm (ranges or ranges-ts), not ${name}`);
