@@ -19,7 +19,9 @@ import { KernelMemory, MAX_KERNEL_BYTES, takePlacedMemory } from "./kernel-memor
  *    them by bound;
  * 3. score best-first from the forward index, each range's 4 documents in float (exact mode:
  *    the true dot product, so no re-scoring pass is needed), keeping the top-k in a heap; stop
- *    when the next bound cannot reach the k-th score.
+ *    when the next bound cannot reach the k-th score. Once the heap is full, a document is first
+ *    checked against its own bound for the query's heaviest rowed terms (range-query.ts,
+ *    "Document bounds") and skipped when that cannot reach the k-th score either.
  * One WebAssembly call per segment (wasm/range-kernel.ts), over a memory that holds the
  * segment's forward index and range layout; range-query.ts derives the bounds' arithmetic and
  * why it is rank-safe.
