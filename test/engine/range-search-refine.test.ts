@@ -5,6 +5,8 @@ import { documentBound, rangeBound } from "../../engine/search/approximate-calib
 import { REFINE_TERMS } from "../../engine/search/kernel-abi.js";
 import { makeRangeQuery } from "../../engine/search/range-query.js";
 import { rangeSearch } from "../../engine/search/range-search.js";
+import { searchSegment } from "../../engine/search/search.js";
+import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { bruteForce, lcg, makeCorpus, segment } from "./range-corpus.js";
 
@@ -85,4 +87,20 @@ describe("range search: per-document bounds", () => {
       { numRuns: 60 },
     );
   }, 120_000);
+
+  it("refineTerms is checked: an integer in 0..REFINE_TERMS", () => {
+    const ix = segment(makeCorpus(50, 60, 6, false, 3), 8, 1);
+    const query = SparseVector.fromTermMap({ 1: 1, 2: 0.5 }, { role: "query", vocabSize: 60 });
+    for (const bad of [-1, 1.5, REFINE_TERMS + 1, "2"]) {
+      let err: unknown;
+      try {
+        searchSegment(ix, query, { k: 5, refineTerms: bad as number });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SparseDbError);
+      expect((err as SparseDbError).message).toMatch(/refineTerms must be an integer in 0\.\.4/);
+    }
+    expect(searchSegment(ix, query, { k: 5, refineTerms: 0 }).hits).toEqual(searchSegment(ix, query, { k: 5 }).hits);
+  });
 });
