@@ -2,9 +2,9 @@ import { levelOf, RANGE_SHIFT } from "../index/range-layout.js";
 import type { SegmentIndex } from "../index/segment-index.js";
 import type { SparseVector } from "../sparse-vector.js";
 import { sampleQuery, type SampleFamily } from "./calibration-samples.js";
-import { REFINE_FIELDS } from "./kernel-abi.js";
 import { makeRangeQuery, type RangeQuery } from "./range-query.js";
 import { rangeSearch } from "./range-search.js";
+import { documentBound } from "./range-search-reference.js";
 import type { RecentQueries } from "./recent-queries.js";
 import type { DocHit } from "./top-k.js";
 
@@ -45,7 +45,8 @@ import type { DocHit } from "./top-k.js";
  * The alpha-only search starts from a floor: the exact search gives the true top-k T and its k-th
  * score S. With bound scaling a range r is scored whenever alpha * bound_r + slack >=
  * thrScale * (running k-th score), and the running k-th score never exceeds S; so a document d of
- * T is surely found once alpha >= need_d = (thrScale * S - slack) / bound_{range of d}. The fraction
+ * T is surely found once alpha >= need_d = (thrScale * S - slack) / bound_d, bound_d its own bound
+ * (its range's, refined by its own levels of the query's refining terms, range-query.ts). The fraction
  * of T with need_d <= alpha is a floor of that query's recall@k at alpha (recallNeeds); a binary
  * search over the grid starts from the floor's choice.
  *
@@ -372,28 +373,8 @@ function needOf(index: SegmentIndex, rq: RangeQuery, doc: number, kth: number): 
   // The kernel caps its threshold at 65535, so a saturated bound is visited at every alpha.
   if (range >= 65535) return 0;
   // A document of a visited range is scored when its own refined bound reaches the threshold.
-  const bound = documentBound(index, rq, doc, range);
+  const bound = documentBound(index.ranges, index.forward, rq, doc, range);
   return bound === 0 ? Infinity : (target / bound) * (1 + 1e-9);
-}
-
-/**
- * A document's refined bound as the kernel computes it (range-query.ts, "Document bounds"): its
- * range's unsaturated bound less, per refining term, W_t * (range level - the document's level).
- */
-export function documentBound(index: SegmentIndex, rq: RangeQuery, doc: number, rangeBound: number): number {
-  const { rows, nibbleRows } = index.ranges.a;
-  const r = doc >>> RANGE_SHIFT, f = rq.refine;
-  let b = rangeBound;
-  for (let j = 0; j < f.length; j += REFINE_FIELDS) {
-    const off = f[j]!, dense = f[j + 1] === 0;
-    const v = dense ? rows[off + r]! : nibbleRows[off + ((r >>> 5) << 4) + (r & 15)]!;
-    const level = dense ? v : r & 16 ? v >>> 4 : v & 15;
-    if (level === 0) continue;
-    const w = index.forward.weightOf(doc, f[j + 2]!);
-    const own = w > 0 ? Math.min(level, Math.max(1, dense ? Math.ceil(w * f[j + 4]!) : Math.ceil(w / f[j + 4]!))) : 0;
-    b -= f[j + 3]! * (level - own);
-  }
-  return b;
 }
 
 /**

@@ -139,7 +139,8 @@ class ReferenceScorer {
     for (let d = r << RANGE_SHIFT; d < end; d++) {
       if (refine && this.collector.threshold > -Infinity) {
         this.checked++;
-        if (this.docBelow(r, d, bound)) continue;
+        // The kernel stops at the first term that takes it below; each term only lowers it, so the full bound decides the same.
+        if (documentBound(this.layout!, this.forward, this.rq, d, bound) + this.rq.slackUnits < this.thrUnits) continue;
       }
       let s = 0;
       let matched = false;
@@ -157,24 +158,26 @@ class ReferenceScorer {
     }
   }
 
-  /** The kernel's docBelow: the document's own bound for the refining terms (range-query.ts) falls below the threshold. */
-  private docBelow(r: number, d: number, bound: number): boolean {
-    const { rows, nibbleRows } = this.layout!.a;
-    const f = this.rq.refine;
-    let b = bound;
-    for (let j = 0; j < f.length; j += REFINE_FIELDS) {
-      const off = f[j]!, dense = f[j + 1] === 0;
-      const level = dense ? rows[off + r]! : ((v) => (r & 16 ? v >>> 4 : v & 15))(nibbleRows[off + ((r >>> 5) << 4) + (r & 15)]!);
-      if (level === 0) continue;
-      const w = this.forward.weightOf(d, f[j + 2]!);
-      let own = 0;
-      if (w > 0) {
-        const x = dense ? Math.ceil(w * f[j + 4]!) : Math.ceil(w / f[j + 4]!);
-        own = x < 1 ? 1 : x >= level ? level : x;
-      }
-      b -= f[j + 3]! * (level - own);
-      if (b + this.rq.slackUnits < this.thrUnits) return true;
-    }
-    return false;
+}
+
+/**
+ * A document's refined bound, as the kernel's docBelow computes it (range-query.ts, "Document
+ * bounds"): its range's unsaturated bound less, per refining term, W_t * (range level - the
+ * document's level).
+ */
+export function documentBound(layout: RangeLayout, forward: ForwardIndex, rq: RangeQuery, doc: number, rangeBound: number): number {
+  const { rows, nibbleRows } = layout.a;
+  const r = doc >>> RANGE_SHIFT, f = rq.refine;
+  let b = rangeBound;
+  for (let j = 0; j < f.length; j += REFINE_FIELDS) {
+    const off = f[j]!, dense = f[j + 1] === 0;
+    const v = dense ? rows[off + r]! : nibbleRows[off + ((r >>> 5) << 4) + (r & 15)]!;
+    const level = dense ? v : r & 16 ? v >>> 4 : v & 15;
+    if (level === 0) continue;
+    const w = forward.weightOf(doc, f[j + 2]!);
+    const x = dense ? Math.ceil(w * f[j + 4]!) : Math.ceil(w / f[j + 4]!);
+    const own = w > 0 ? (x < 1 ? 1 : x >= level ? level : x) : 0;
+    b -= f[j + 3]! * (level - own);
   }
+  return b;
 }

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RANGE_SHIFT } from "../../engine/index/range-layout.js";
-import { documentBound, rangeBound } from "../../engine/search/approximate-calibration.js";
+import { rangeBound } from "../../engine/search/approximate-calibration.js";
+import { documentBound } from "../../engine/search/range-search-reference.js";
 import { REFINE_TERMS } from "../../engine/search/kernel-abi.js";
 import { makeRangeQuery } from "../../engine/search/range-query.js";
 import { rangeSearch } from "../../engine/search/range-search.js";
@@ -76,7 +77,7 @@ describe("range search: per-document bounds", () => {
         for (let d = 0; d < p.numDocs; d++) {
           const range = rangeBound(ix, rq, d >>> RANGE_SHIFT);
           if (range >= 65535) continue;
-          const own = documentBound(ix, rq, d, range);
+          const own = documentBound(ix.ranges, ix.forward, rq, d, range);
           expect(own).toBeLessThanOrEqual(range);
           let positive = 0;
           const v = c.docs[d]!;
