@@ -171,9 +171,22 @@ describe("sparsedb search --queries", () => {
       expect(local.code).toBe(1); // the server holds the folder
       expect(local.stderr).toMatch(/pass --connect HOST:PORT instead of --dir/);
       expect((await runRows("remote.run")).map((x) => x[0])).toEqual(expect.arrayContaining(["q1", "q2", "q3", "q4", "q5"]));
+      // Token vectors go through the server's vocabulary of the collection, fetched once.
       const v = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-v.tsv"], { cwd });
-      expect(v.code).toBe(1);
-      expect(v.stderr).toMatch(/remote-v\.tsv:1: token vectors need the collection's vocabulary, which this side of --connect does not have/);
+      expect(v.code, v.stderr).toBe(0);
+      expect(v.stdout.trim().split("\n").map((l) => l.split(" ")[2])).toEqual(["b", "d"]);
+      await writeFile(join(cwd, "remote-t.jsonl"), [
+        JSON.stringify({ id: "t1", vector: { tokens: { coffee: 1, brazil: 0.5 } } }),
+        JSON.stringify({ id: "t2", vector: { glaciers: 1 } }),
+      ].join("\n") + "\n");
+      const t = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-t.jsonl"], { cwd });
+      expect(t.code, t.stderr).toBe(0);
+      const pairs = t.stdout.trim().split("\n").map((l) => l.split(" ")).map((f) => `${f[0]} ${f[2]}`);
+      expect(pairs.sort()).toEqual(["t1 b", "t1 d", "t2 a", "t2 c"]);
+      await writeFile(join(cwd, "remote-bad.jsonl"), JSON.stringify({ id: "t1", vector: { tokens: { coffee: 1 } } }) + "\n" + JSON.stringify({ id: "t2", vector: { tokens: { "Zz-unknown": 1 } } }) + "\n");
+      const bad = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-bad.jsonl"], { cwd });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/remote-bad\.jsonl:2: INVALID_VECTOR: unknown token "Zz-unknown"/);
     } finally {
       await server.close();
       await db.close();

@@ -77,11 +77,10 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
     const collection = await target.collection(collectionName(values));
     const parser: QueryParserOptions = {
       format,
-      vocabulary: collection instanceof Collection ? collection.encoder?.vocabulary : undefined,
+      // Token vectors are mapped here (a server's vocabulary is fetched once), so a bad token
+      // is named with its line before the query is sent.
+      vocabulary: await collection.vocabulary(),
       anseriniScale: numberOption(values, "scale", 100),
-      noVocabularyHint: target.remote
-        ? "token vectors need the collection's vocabulary, which this side of --connect does not have: give {terms, weights} vectors, or search with --dir"
-        : "token vectors need the collection's vocabulary, and it has none",
     };
     // The run is written beside its name and renamed once complete, so a failed run leaves no
     // file that looks finished.
