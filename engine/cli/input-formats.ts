@@ -65,8 +65,8 @@ function splitTab(line: string): [string, string] {
   return [line.slice(0, tab), line.slice(tab + 1)];
 }
 
-/** For token vectors (jsonl token maps, Anserini, query files) into a vectors-only collection. */
-export const NO_VOCABULARY = 'token vectors need the collection\'s vocabulary, and this collection has none (vectors only, no encoder): give vectors by term id, {"terms": [...], "weights": [...]}';
+/** For token vectors (jsonl token maps, Anserini, query files) into a collection without a vocabulary. */
+export const NO_VOCABULARY = 'token vectors need the collection\'s vocabulary, and this collection has none: give vectors by term id, {"terms": [...], "weights": [...]}';
 
 function requireVocabulary(o: LineParserOptions): Vocabulary {
   if (o.vocabulary === undefined) throw new Error(NO_VOCABULARY);
