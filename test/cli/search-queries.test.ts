@@ -143,6 +143,8 @@ describe("sparsedb search --queries", () => {
     };
     await usage(["--queries", "ok.tsv", "--format", "csv"], /--format must be one of text, msmarco, anserini, jsonl/);
     await usage(["--queries", "ok.tsv", "--explain"], /--explain and --json are for one query/);
+    await usage(["--queries", "ok.tsv", "--include-text"], /--queries writes a TREC run \(query, document id, rank, score\), which holds no texts or metadata/);
+    await usage(["--queries", "ok.tsv", "--fields", "lang"], /--include-text, --fields and --no-metadata choose what one query's hits show/);
     await usage(["--queries", "ok.tsv", "coffee"], /give no query text or --vector with it/);
     await usage(["--run", "x.run", "coffee"], /--run goes with --queries FILE/);
     await usage(["--queries", "ok.tsv", "--tag", "two words"], /--tag must be one word/);

@@ -54,6 +54,7 @@ const IN_FLIGHT = 4;
  */
 export async function runQueryFile(base: Record<string, unknown>, values: Record<string, unknown>, io: CliIo): Promise<number> {
   if (values.explain === true || values.json === true) throw new UsageError("--explain and --json are for one query; --queries writes a TREC run");
+  if (base.include !== undefined) throw new UsageError("--include-text, --fields and --no-metadata choose what one query's hits show; --queries writes a TREC run (query, document id, rank, score), which holds no texts or metadata");
   const file = stringOption(values, "queries")!;
   const given = stringOption(values, "format");
   if (given !== undefined && !(QUERY_FORMATS as readonly string[]).includes(given)) throw new UsageError(`--format must be one of ${QUERY_FORMATS.join(", ")}, got ${JSON.stringify(given)}`);
