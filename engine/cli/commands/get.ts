@@ -2,6 +2,7 @@ import { parseCommandArgs } from "../cli-args.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "../cli-io.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import { checkId } from "../../validate-request.js";
+import type { ScrolledDocument } from "../../requests.js";
 import { INCLUDE_HELP, INCLUDE_OPTIONS, includeFromFlags } from "../include-flags.js";
 import type { Command } from "./command.js";
 
@@ -37,11 +38,7 @@ export const getCommand: Command = {
           missing++;
           return;
         }
-        const out: Record<string, unknown> = { id: doc.id };
-        if (values["no-metadata"] !== true) out.metadata = doc.metadata ?? null;
-        if (doc.text !== undefined) out.text = doc.text;
-        out.vector = { terms: Array.from(doc.vector.terms), weights: Array.from(doc.vector.weights) };
-        io.stdout.write(JSON.stringify(out) + "\n");
+        io.stdout.write(JSON.stringify(documentJson(doc, { metadata: values["no-metadata"] !== true })) + "\n");
       });
       return missing > 0 ? EXIT_FAILURE : EXIT_OK;
     } finally {
@@ -49,3 +46,12 @@ export const getCommand: Command = {
     }
   },
 };
+
+/** A document as `get` and `scroll` print it (a JSON line): id, metadata, text (when there is one) and vector as {terms, weights} (when there is one). */
+export function documentJson(doc: ScrolledDocument, o: { metadata: boolean }): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: doc.id };
+  if (o.metadata) out.metadata = doc.metadata ?? null;
+  if (doc.text !== undefined) out.text = doc.text;
+  if (doc.vector !== undefined) out.vector = { terms: Array.from(doc.vector.terms), weights: Array.from(doc.vector.weights) };
+  return out;
+}
