@@ -89,7 +89,7 @@ function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
     doc.text = text;
   }
   if (vector !== undefined && vector !== null) {
-    doc.vector = parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: o.vectorKeys, noVocabulary: NO_VOCABULARY });
+    doc.vector = parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: o.vectorKeys, noVocabulary: NO_VOCABULARY, role: "document" });
     delete doc.text; // a given vector wins; the text stays available as metadata below
     if (text !== undefined) rest[o.textField] = text;
   }

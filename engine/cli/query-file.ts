@@ -108,5 +108,5 @@ function parseJsonQuery(line: string, o: QueryParserOptions): FileQuery {
   // A bare map whose keys are all decimal numbers is keyed by term ids; {"tokens": {...}} and
   // other maps are tokens, mapped here through the collection's vocabulary.
   const bareIds = vector !== null && typeof vector === "object" && Object.keys(vector).every((k) => /^\d+$/.test(k));
-  return { id: qid, vector: parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: bareIds ? "ids" : "tokens", noVocabulary: NO_VOCABULARY }) };
+  return { id: qid, vector: parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: bareIds ? "ids" : "tokens", noVocabulary: NO_VOCABULARY, role: "query" }) };
 }

@@ -69,7 +69,7 @@ export function parseSparsedbLine(line: string, vocabulary: Vocabulary | undefin
 }
 
 function parseVector(vector: unknown, vocabulary: Vocabulary | undefined): SparseVector {
-  return parseJsonVector(vector, { vocabulary, bareKeys: "tokens", noVocabulary: "a token -> weight vector needs the collection's vocabulary, and it has none" });
+  return parseJsonVector(vector, { vocabulary, bareKeys: "tokens", noVocabulary: "a token -> weight vector needs the collection's vocabulary, and it has none", role: "document" });
 }
 
 function unpackMetadata(packed: unknown): unknown {

@@ -1,4 +1,5 @@
 import { SparseVector } from "../sparse-vector.js";
+import { checkVector } from "../validate-request.js";
 import type { Vocabulary } from "../vocabulary.js";
 
 /**
@@ -16,7 +17,7 @@ import type { Vocabulary } from "../vocabulary.js";
  */
 export function parseJsonVector(
   vector: unknown,
-  o: { vocabulary: Vocabulary | undefined; bareKeys: "tokens" | "ids"; noVocabulary: string },
+  o: { vocabulary: Vocabulary | undefined; bareKeys: "tokens" | "ids"; noVocabulary: string; role: "document" | "query" },
 ): SparseVector {
   if (vector === null || typeof vector !== "object" || Array.isArray(vector)) {
     throw new Error(`"vector" must be {"terms": [...], "weights": [...]}, {"tokens": {token: weight}} or a map, got ${Array.isArray(vector) ? "an array" : JSON.stringify(vector)}`);
@@ -31,7 +32,8 @@ export function parseJsonVector(
   if (wrapped && Object.keys(v).length > 1) throw new Error(`"vector" {"tokens": {...}} takes no other field (got ${Object.keys(v).filter((k) => k !== "tokens").map((k) => JSON.stringify(k)).join(", ")})`);
   if (!wrapped && o.bareKeys === "ids") return SparseVector.fromTermMap(v as Record<string, number>, { vocabSize });
   if (o.vocabulary === undefined) throw new Error(o.noVocabulary);
-  return SparseVector.fromTokenMap((wrapped ? v.tokens : v) as Record<string, number>, o.vocabulary);
+  // The library's rule for token-keyed vectors: its weight checks and its unknown-token message.
+  return checkVector({ tokens: wrapped ? v.tokens : v }, o.role, "vector", { vocabulary: o.vocabulary, vocabSize: o.vocabulary.size });
 }
 
 function isMap(x: unknown): boolean {

@@ -117,12 +117,12 @@ describe("sparsedb ingest --connect", () => {
     ].join("\n") + "\n");
     const stop = await sparsedb(["ingest", "--connect", at, "-c", "unk", "unknown.jsonl"], { cwd, env });
     expect(stop.code).toBe(1);
-    expect(stop.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: unknown token "Not-A-Token"/);
+    expect(stop.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: vector: unknown token "Not-A-Token": the collection.s vocabulary \(30522 WordPiece tokens\) has no such token; see the tokens a text becomes with `sparsedb encode "TEXT"`/);
     expect(stop.stderr).toMatch(/nothing was written/);
     expect(db.hasCollection("unk")).toBe(false);
     const skip = await sparsedb(["ingest", "--connect", at, "-c", "unk", "--on-error", "skip", "unknown.jsonl"], { cwd, env });
     expect(skip.code, skip.stderr).toBe(0);
-    expect(skip.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: unknown token "Not-A-Token".* \(skipped\)/);
+    expect(skip.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: vector: unknown token "Not-A-Token": the collection.s vocabulary \(30522 WordPiece tokens\) has no such token; see the tokens a text becomes with `sparsedb encode "TEXT"`.* \(skipped\)/);
     expect(skip.stdout).toMatch(/2 documents written, 1 bad lines skipped/);
     expect(await (await db.collection("unk")).getMany(["ok1", "bad", "ok2"]).then((d) => d.map((x) => x?.id ?? null))).toEqual(["ok1", null, "ok2"]);
     // A {tokens} form beside other vector fields is refused with its line.
