@@ -107,6 +107,16 @@ describe("sparsedb ingest --connect", () => {
     expect(ans.code, ans.stderr).toBe(0);
     const q1 = (await c.get("q1"))!;
     expect(Array.from(q1.vector.terms)).toEqual([idOf("car"), idOf("##s")].sort((a, b) => a - b));
+    // The same files into a folder (--dir) give the same vectors.
+    expect((await sparsedb(["ingest", "--dir", "local", "-c", "tok", "tok.jsonl"], { cwd })).code).toBe(0);
+    expect((await sparsedb(["ingest", "--dir", "local", "-c", "tok", "--format", "anserini", "v.tsv"], { cwd })).code).toBe(0);
+    const local = await Database.open(join(cwd, "local"));
+    try {
+      const l = await local.collection("tok");
+      for (const id of ["bare", "wrapped", "q1"]) expect((await l.get(id))!.vector.toTermMap(), id).toEqual((await c.get(id))!.vector.toTermMap());
+    } finally {
+      await local.close();
+    }
   });
 
   it("names the line and the token of an unknown token: --on-error stop writes nothing, skip goes on", async () => {
