@@ -172,6 +172,11 @@ describe("sparsedb export", () => {
       const at = `127.0.0.1:${server.port}`;
       await run(["export", "--connect", at, "-c", "Docs", "--format", "jsonl", "--out", "remote.jsonl", "--batch", "2"]);
       expect(await readFile(join(cwd, "remote.jsonl"), "utf8")).toBe(await readFile(join(cwd, "local.jsonl"), "utf8"));
+      // import --connect reads it back into the server: exported again, the same lines.
+      const imported = await sparsedb(["import", "--connect", at, "-c", "Copy", "remote.jsonl"], { cwd });
+      expect(imported.code, imported.stderr).toBe(0);
+      await run(["export", "--connect", at, "-c", "Copy", "--format", "jsonl", "--out", "copy.jsonl"]);
+      expect(await readFile(join(cwd, "copy.jsonl"), "utf8")).toBe(await readFile(join(cwd, "local.jsonl"), "utf8"));
       await run(["export", "--connect", at, "-c", "Docs", "--format", "opensearch", "--out", "remote.ndjson", "--vocab", join(import.meta.dirname, "..", "..", "encoder", "vocab", "bert-base-uncased", "vocab.txt")]);
       expect(await readFile(join(cwd, "remote.ndjson"), "utf8")).toBe(await readFile(join(cwd, "local.ndjson"), "utf8"));
       // Without --vocab the server's vocabulary (the vocabulary op) names them the same way.
