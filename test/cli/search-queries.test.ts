@@ -199,6 +199,39 @@ describe("sparsedb search --queries", () => {
   });
 });
 
+describe("sparsedb search --queries in searchBatch calls", () => {
+  it("gives the same run in batches of any size, and names a refused query by its line through a server's limits", async () => {
+    await writeFile(join(cwd, "batch.tsv"), "q1\tglaciers valleys\nq2\tcoffee brazil\nq3\tbrazil\nq4\tvalleys\nq5\tglaciers\n");
+    const one = await search(["--queries", "batch.tsv", "--batch", "1"]);
+    expect(one.code, one.stderr).toBe(0);
+    for (const b of ["2", "16"]) expect((await search(["--queries", "batch.tsv", "--batch", b])).stdout).toBe(one.stdout);
+    expect((await search(["--queries", "batch.tsv", "--batch", "0"])).stderr).toMatch(/--batch must be an integer in 1\.\.1000/);
+    expect((await search(["--batch", "2", "coffee"])).stderr).toMatch(/--batch goes with --queries FILE/);
+
+    const db = await Database.open(join(cwd, "db"));
+    const server = await SparseServer.listen(db, { host: "127.0.0.1", port: 0, searchThreads: 0, limits: { maxVectorTerms: 2, maxBatchQueries: 3 } });
+    try {
+      const at = ["--connect", String(server.port)];
+      const ok = await sparsedb(["search", ...at, "--queries", "batch.tsv", "--batch", "3"], { cwd });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe(one.stdout);
+      const big = await sparsedb(["search", ...at, "--queries", "batch.tsv", "--batch", "4"], { cwd });
+      expect(big.code).toBe(1);
+      expect(big.stderr).toMatch(/LIMIT_EXCEEDED: searchBatch: 4 requests; this server accepts at most 3 per call: pass a smaller --batch \(now 4\)/);
+      await writeFile(join(cwd, "long.jsonl"), [
+        JSON.stringify({ id: "a", vector: { tokens: { coffee: 1 } } }),
+        JSON.stringify({ id: "b", vector: { tokens: { coffee: 1, brazil: 1, glaciers: 1 } } }),
+      ].join("\n") + "\n");
+      const long = await sparsedb(["search", ...at, "--queries", "long.jsonl"], { cwd });
+      expect(long.code).toBe(1);
+      expect(long.stderr).toMatch(/LIMIT_EXCEEDED: long\.jsonl:2: query b: search: query: the vector has 3 non-zero terms; this server accepts at most 2/);
+    } finally {
+      await server.close();
+      await db.close();
+    }
+  });
+});
+
 const DATA = process.env.SPARSEDB_DATA ?? join(import.meta.dirname, "..", "..", "..", "shared", "data");
 const TOY_DOCS = join(DATA, "toy", "msmarco-20-docs.splade-pp-ed.jsonl");
 const TOY_QUERIES = join(DATA, "toy", "msmarco-5-queries.splade-pp-ed.jsonl");
