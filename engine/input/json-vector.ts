@@ -28,6 +28,9 @@ export function parseJsonVector(
     if (!Array.isArray(v.terms) || !Array.isArray(v.weights)) throw new Error(`"vector.terms" and "vector.weights" must both be arrays`);
     return SparseVector.fromArrays(v.terms as number[], v.weights as number[], { vocabSize });
   }
+  if ("tokens" in v && typeof v.tokens !== "number" && !isMap(v.tokens)) {
+    throw new Error(`"vector.tokens" must be a map {token: weight}, got ${Array.isArray(v.tokens) ? "an array" : JSON.stringify(v.tokens)}`);
+  }
   const wrapped = isMap(v.tokens);
   if (wrapped && Object.keys(v).length > 1) throw new Error(`"vector" {"tokens": {...}} takes no other field (got ${Object.keys(v).filter((k) => k !== "tokens").map((k) => JSON.stringify(k)).join(", ")})`);
   if (!wrapped && o.bareKeys === "ids") return SparseVector.fromTermMap(v as Record<string, number>, { vocabSize });

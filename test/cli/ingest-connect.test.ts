@@ -140,6 +140,10 @@ describe("sparsedb ingest --connect", () => {
     const mixed = await sparsedb(["ingest", "--connect", at, "-c", "unk", "mixed.jsonl"], { cwd, env });
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).toMatch(/mixed\.jsonl:1: "vector" \{"tokens": \{\.\.\.\}\} takes no other field \(got "coffee"\)/);
+    await writeFile(join(cwd, "array.jsonl"), JSON.stringify({ id: "m", vector: { tokens: ["glacier"] } }) + "\n");
+    expect((await sparsedb(["ingest", "--connect", at, "-c", "unk", "array.jsonl"], { cwd, env })).stderr).toMatch(/array\.jsonl:1: "vector\.tokens" must be a map \{token: weight\}, got an array/);
+    await writeFile(join(cwd, "negative.jsonl"), JSON.stringify({ id: "m", vector: { tokens: { glacier: -1 } } }) + "\n");
+    expect((await sparsedb(["ingest", "--connect", at, "-c", "unk", "negative.jsonl"], { cwd, env })).stderr).toMatch(/negative\.jsonl:1: INVALID_VECTOR: vector: document weights must be >= 0 \(token "glacier" has -1\)/);
   });
 
   it("reports a refused batch and keeps what was written before it", async () => {

@@ -188,7 +188,7 @@ describe("sparsedb search --queries", () => {
       await writeFile(join(cwd, "remote-bad.jsonl"), JSON.stringify({ id: "t1", vector: { tokens: { coffee: 1 } } }) + "\n" + JSON.stringify({ id: "t2", vector: { tokens: { "Zz-unknown": 1 } } }) + "\n");
       const bad = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-bad.jsonl"], { cwd });
       expect(bad.code).toBe(1);
-      expect(bad.stderr).toMatch(/remote-bad\.jsonl:2: INVALID_VECTOR: vector: unknown token "Zz-unknown"/);
+      expect(bad.stderr).toMatch(/search: INVALID_VECTOR: remote-bad\.jsonl:2: vector: unknown token "Zz-unknown"/);
     } finally {
       await server.close();
       await db.close();

@@ -169,6 +169,8 @@ async function searchAll(
       try {
         q = parseQueryLine(line, n, parser);
       } catch (e) {
+        // A bad vector keeps its code (INVALID_VECTOR), named once, after the line.
+        if (e instanceof SparseDbError) throw new SparseDbError(e.code, `${file}:${n}: ${e.message}`, { cause: e });
         throw new SparseDbError("INVALID_ARGUMENT", `${file}:${n}: ${describeError(e)}`);
       }
       const earlier = seen.get(q.id);
