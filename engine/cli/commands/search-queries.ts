@@ -19,7 +19,9 @@ import { collectionName, openTarget } from "../target.js";
 export const QUERIES_HELP = `      --queries FILE     run every query of FILE (.gz works) instead of one: lines of text,
                          MS MARCO qid<TAB>text, Anserini qid<TAB>tok tok ... vectors, or JSON
                          lines {"id", "text" | "vector"}; the format is guessed from the name
-                         and the first line (said on stderr) unless --format is given
+                         and the first line (said on stderr) unless --format is given. Vectors:
+                         {"terms", "weights"} or {"tokens": {token: weight}} (through the
+                         collection's vocabulary; a server's is fetched), one query a line
       --format F         text | msmarco | anserini | jsonl (with --queries)
       --scale N          anserini query weight scale (default 100)
       --run FILE         write the hits as a TREC run (qid Q0 docid rank score tag); without
