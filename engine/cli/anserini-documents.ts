@@ -14,12 +14,12 @@ export type LineEntry = [line: number, entry: DocumentInput | { bad: string }];
  */
 export async function* anseriniDocuments(
   path: string,
-  o: { tokens: readonly string[]; scale: number; threads: number; onFileBytes?: (n: number) => void },
+  o: { tokens: readonly string[]; scale: number; threads: number; chunkBytes?: number; onFileBytes?: (n: number) => void },
 ): AsyncGenerator<LineEntry> {
   const pool = new AnseriniParsePool(o.tokens, o.scale, o.threads);
   try {
     let base = 0; // lines before the chunk
-    for await (const c of pool.parse(byteChunks(path, { onFileBytes: o.onFileBytes }))) {
+    for await (const c of pool.parse(byteChunks(path, { chunkBytes: o.chunkBytes, onFileBytes: o.onFileBytes }))) {
       let e = 0;
       for (let d = 0; d < c.ids.length; d++) {
         const line = c.lines[d]!;

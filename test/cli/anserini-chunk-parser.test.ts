@@ -9,6 +9,7 @@ import { AnseriniChunkParser } from "../../engine/cli/anserini-chunk-parser.js";
 import { byteChunks } from "../../engine/cli/byte-chunks.js";
 import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
 import { readByteLines } from "../../engine/input/line-reader.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
 const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本"];
@@ -34,7 +35,7 @@ function lineEntries(text: string, scale: number): LineEntry[] {
 
 /** Entries as plain data (vectors as arrays), to compare. */
 const plain = (entries: LineEntry[]) =>
-  entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...e.vector!.terms], [...e.vector!.weights]]));
+  entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...(e.vector as SparseVector).terms], [...(e.vector as SparseVector).weights]]));
 
 const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "");
 const line = fc.oneof(
