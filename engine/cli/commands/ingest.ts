@@ -270,7 +270,8 @@ async function ingestLines(
   // Bulk mode: the line of each document handed over and not yet known committed.
   const lineOf: number[] = [];
   let lineOfStart = 0;
-  const note = () => `(${written.toLocaleString("en-US")} written)`;
+  // On a terminal the bar says where a killed run would resume: the line durable so far.
+  const note = () => `(${written.toLocaleString("en-US")} written${bulk && written > 0 ? `, durable through line ${writtenLine}` : ""})`;
   async function* docs(): AsyncGenerator<DocumentInput> {
     for await (const [n, doc] of parsed) {
       if (bulk) lineOf.push(n);
