@@ -5,8 +5,10 @@
  * (bench/synthetic, ~120 nnz/doc) written as an Anserini pre-encoded TSV file:
  * - file: writes N documents once (kept at --file, or in the temp folder under a name saying its
  *   size, scale and seed, and reused by later runs);
- * - parse: reading and parsing the file alone (engine/cli/anserini-documents.ts), on the main
- *   thread and on T worker threads: documents/s and CPU microseconds per document (all threads);
+ * - parse: reading and parsing the file alone: the line path (LineSource + the line parser,
+ *   what ingest used before, the baseline), then the chunked path (engine/cli/anserini-documents.ts)
+ *   on the main thread and on T worker threads: documents/s and CPU microseconds per document
+ *   (all threads);
  * - build: CollectionStore.bulkLoad of the same documents from memory into a new collection
  *   (segments of B, durable commits, no file reading);
  * - end to end: `sparsedb ingest --dir D --format anserini FILE` into a new collection, as a
@@ -19,6 +21,9 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { anseriniDocuments } from "../../engine/cli/anserini-documents.js";
+import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
+import { LineSource } from "../../engine/cli/line-source.js";
+import { Vocabulary } from "../../engine/vocabulary.js";
 import { CollectionStore } from "../../engine/collection/collection-store.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { intOption, parseArgs } from "../cli-args.js";
@@ -26,7 +31,7 @@ import { generateDocumentBatch } from "../synthetic/generator.js";
 import { bertTokens, writeAnseriniFile } from "./anserini-file.js";
 
 const USAGE =
-  "usage: npm run bench -- ingest [--docs N (1000000)] [--scale S (10)] [--threads T (cores)] [--segment-docs B (50000)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop]";
+  "usage: npm run bench -- ingest [--docs N (1000000)] [--scale S (10)] [--threads T (cores)] [--segment-docs B (50000)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
 
 const CLI = fileURLToPath(new URL("../../engine/cli/main.js", import.meta.url));
 const SEED = 42;
@@ -46,7 +51,9 @@ export async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--scale", "--threads", "--segment-docs", "--seed", "--file", "--dir", "--json"], ["--skip-stop"]);
+  const args = parseArgs(argv, ["--docs", "--scale", "--threads", "--segment-docs", "--seed", "--file", "--dir", "--json", "--only"], ["--skip-stop"]);
+  const only = args.values.get("--only");
+  const runs = (phase: "parse" | "build" | "e2e"): boolean => only === undefined || only === phase;
   const docs = intOption(args, "--docs", 1_000_000, 1);
   const scale = intOption(args, "--scale", 10, 1);
   const threads = intOption(args, "--threads", availableParallelism(), 1);
@@ -72,7 +79,18 @@ export async function run(argv: string[]): Promise<void> {
 
   // Parse alone: every document read and parsed, nothing kept.
   const tokens = bertTokens();
-  for (const t of [0, threads]) {
+  if (runs("parse")) {
+    const vocabulary = new Vocabulary(tokens);
+    const parser: LineParserOptions = { format: "anserini", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
+    const source = await LineSource.open(file);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    let n = 0;
+    for await (const [, line] of source.lines()) if (line.trim() !== "" && parseDocumentLine(line, parser).vector !== undefined) n++;
+    if (n !== docs) throw new Error(`parsed ${n} documents of ${docs}`);
+    record("parse (line path, before)", seconds(t0), cpuSeconds(process.cpuUsage(c0)));
+  }
+  for (const t of runs("parse") ? [0, threads] : []) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     let n = 0;
@@ -82,7 +100,7 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   // Build alone: the same documents from memory, through the bulk-load path.
-  {
+  if (runs("build")) {
     const dir = join(root, "build");
     rmSync(dir, { recursive: true, force: true });
     const batches = Array.from({ length: Math.ceil(docs / 65536) }, (_, b) => generateDocumentBatch(b * 65536, Math.min(65536, docs - b * 65536), { seed }));
@@ -106,7 +124,7 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   // End to end: the command a user runs, into a new collection.
-  for (const onError of args.flags.has("--skip-stop") ? ["skip"] : ["skip", "stop"]) {
+  for (const onError of !runs("e2e") ? [] : args.flags.has("--skip-stop") ? ["skip"] : ["skip", "stop"]) {
     const dir = join(root, `e2e-${onError}`);
     rmSync(dir, { recursive: true, force: true });
     const t0 = performance.now();
