@@ -92,6 +92,16 @@ export class SparseVector {
     return new SparseVector(outTerms.slice(0, kept), outWeights.slice(0, kept));
   }
 
+  /**
+   * From arrays a trusted parser has already made valid (strictly increasing term ids below the
+   * vocabulary size, finite non-zero float32 weights), taken as they are without a copy: the
+   * bulk ingest's chunk parser (engine/cli/anserini-chunk-parser.ts) builds them that way in a
+   * worker, so checking them again here would repeat its work on the main thread.
+   */
+  static fromCheckedArrays(terms: Uint32Array, weights: Float32Array): SparseVector {
+    return new SparseVector(terms, weights);
+  }
+
   /** From an object `{termId: weight}` (keys are decimal term ids). */
   static fromTermMap(map: Record<string, number>, options: VectorOptions = {}): SparseVector {
     if (map === null || typeof map !== "object" || Array.isArray(map)) {

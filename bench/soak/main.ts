@@ -1,7 +1,11 @@
 /**
  * Long-running soak tests, run directly (not through the bench dispatcher):
- *   npm run soak -- crash --iterations N [--dir D] [--max-kill-ms M] [--json out.json]
- * prints and optionally writes {"iterations","acknowledged","lost","unopenable","corruptApplied"}.
+ *   npm run soak -- crash --iterations N [--dir D] [--max-kill-ms M] [--bulk-rounds R] [--bulk-max-kill-ms K]
+ *                         [--bulk-docs B] [--json out.json]
+ * prints and optionally writes {"iterations","acknowledged","lost","unopenable","corruptApplied",
+ * "bulk": {"rounds","acknowledged","lost","notPrefix","unopenable"}}: R rounds (default N) of a
+ * bulk load of a B-document Anserini file killed within K ms (bulk-crash-soak.ts), in a
+ * collection of their own.
  *   npm run soak -- catalog --iterations N [--dir D] [--max-kill-ms M] [--json out.json]
  * kills a process that creates and drops collections; prints {"iterations","unopenable",
  * "brokenListed","leftovers","anchorLost","victimListed","victimGone"}.
@@ -10,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { catalogSoak } from "./catalog-soak.js";
+import { bulkCrashSoak } from "./bulk-crash-soak.js";
 import { crashSoak } from "./crash-soak.js";
 
 function flag(argv: string[], name: string): string | undefined {
@@ -30,7 +35,18 @@ async function main(argv: string[]): Promise<void> {
   const started = Date.now();
   const log = (s: string): void => void process.stderr.write(s + "\n");
   const maxKillMs = Number(flag(argv, "max-kill-ms") ?? (what === "crash" ? 400 : 300));
-  const report = what === "crash" ? await crashSoak(dir, iterations, maxKillMs, log) : await catalogSoak(dir, iterations, maxKillMs, log);
+  const report =
+    what === "crash"
+      ? {
+          ...(await crashSoak(dir, iterations, maxKillMs, log)),
+          bulk: await bulkCrashSoak(join(root, "bulk-collection"), Number(flag(argv, "bulk-rounds") ?? iterations), {
+            maxKillMs: Number(flag(argv, "bulk-max-kill-ms") ?? 3000),
+            docs: Number(flag(argv, "bulk-docs") ?? 20_000),
+            segmentDocs: Math.max(1, Math.floor(Number(flag(argv, "bulk-docs") ?? 20_000) / 20)),
+            log,
+          }),
+        }
+      : await catalogSoak(dir, iterations, maxKillMs, log);
   const out = JSON.stringify(report);
   process.stdout.write(out + "\n");
   process.stderr.write(`${what} soak: ${iterations} iterations in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -38,7 +54,9 @@ async function main(argv: string[]): Promise<void> {
   if (json) writeFileSync(json, out + "\n");
   if (!flag(argv, "dir")) rmSync(root, { recursive: true, force: true });
   const failures =
-    "lost" in report ? report.lost + report.unopenable + report.corruptApplied : report.unopenable + report.brokenListed + report.leftovers + report.anchorLost;
+    "lost" in report
+      ? report.lost + report.unopenable + report.corruptApplied + report.bulk.lost + report.bulk.notPrefix + report.bulk.unopenable
+      : report.unopenable + report.brokenListed + report.leftovers + report.anchorLost;
   if (failures > 0) process.exitCode = 1;
 }
 

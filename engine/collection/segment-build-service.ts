@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Sections } from "../../storage/segment-file.js";
@@ -17,61 +18,79 @@ const WORKER_URL = new URL("./segment-build-worker.js", import.meta.url);
 const workerAvailable = import.meta.url.endsWith(".js") && existsSync(fileURLToPath(WORKER_URL));
 
 /**
- * Builds segments on one background worker thread (jobs queue in order), so a flush or merge of
- * a large segment uses a second core instead of blocking the event loop. Input buffers are
- * transferred to the worker (the caller must not touch them afterwards) and the built sections
- * come back the same way. Without a compiled worker, builds run on this thread.
+ * Builds segments on background worker threads, so a flush or merge of a large segment uses
+ * another core instead of blocking the event loop. Up to `maxWorkers` (2 on a machine with two
+ * cores or more) build at once: a bulk load builds its next segment while the previous one
+ * builds (both cores), and a flush need not wait behind a merge's build. A job goes to the
+ * worker with the fewest jobs; workers start when first needed. Input buffers are transferred
+ * to the worker (the caller must not touch them afterwards) and the built sections, with their
+ * checksums computed there, come back the same way. Without a compiled worker, builds run on
+ * this thread.
  */
 export class SegmentBuildService {
-  private worker: Worker | null = null;
+  private readonly workers: { worker: Worker; jobs: Set<number> }[] = [];
   private nextJob = 0;
   private readonly pending = new Map<number, { resolve: (s: BuiltSegment) => void; reject: (e: unknown) => void }>();
 
-  constructor(private readonly useWorker = workerAvailable) {}
+  constructor(private readonly useWorker = workerAvailable, private readonly maxWorkers = Math.min(2, availableParallelism())) {}
 
   async build(input: SegmentInput, segmentId: number): Promise<BuiltSegment> {
     if (!this.useWorker) {
       await new Promise((r) => setImmediate(r));
       return { sections: buildSections(input, segmentId) };
     }
-    const w = this.ensureWorker();
+    const w = this.pickWorker();
     const job = this.nextJob++;
     const transfer = [...new Set([input.docStart.buffer, input.terms.buffer, input.weights.buffer, input.metaBlob.buffer, input.metaEnds.buffer, ...(input.textBlob && input.textEnds ? [input.textBlob.buffer, input.textEnds.buffer] : [])])] as ArrayBuffer[];
     const done = new Promise<BuiltSegment>((resolve, reject) => this.pending.set(job, { resolve, reject }));
-    if (this.pending.size === 1) w.ref(); // keep the process alive while a build is pending
-    w.postMessage({ job, input, segmentId }, transfer);
+    if (w.jobs.size === 0) w.worker.ref(); // keep the process alive while a build is pending
+    w.jobs.add(job);
+    w.worker.postMessage({ job, input, segmentId }, transfer);
     return done;
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(WORKER_URL);
+  /** The least busy worker; a new one while every worker is busy and there is room. */
+  private pickWorker(): { worker: Worker; jobs: Set<number> } {
+    let best = this.workers[0];
+    for (const w of this.workers) if (w.jobs.size < best!.jobs.size) best = w;
+    if (best !== undefined && (best.jobs.size === 0 || this.workers.length >= this.maxWorkers)) return best;
+    return this.startWorker();
+  }
+
+  private startWorker(): { worker: Worker; jobs: Set<number> } {
+    const entry = { worker: new Worker(WORKER_URL), jobs: new Set<number>() };
+    const w = entry.worker;
     w.on("message", (m: { job: number; sections?: Sections; checksums?: Record<string, number[]>; error?: string }) => {
       const p = this.pending.get(m.job);
+      entry.jobs.delete(m.job);
+      if (entry.jobs.size === 0) w.unref(); // an idle builder must not keep the process alive
       if (!p) return;
       this.pending.delete(m.job);
-      if (this.pending.size === 0) w.unref(); // an idle builder must not keep the process alive
       if (m.sections) p.resolve({ sections: m.sections, checksums: m.checksums });
       else p.reject(new SparseDbError("INTERNAL", `segment build failed: ${m.error}`));
     });
-    w.on("error", (e) => this.failAll(e));
+    w.on("error", (e) => this.fail(entry, e));
     w.on("exit", () => {
-      this.worker = null;
-      this.failAll(new SparseDbError("INTERNAL", "the segment build worker exited"));
+      const i = this.workers.indexOf(entry);
+      if (i >= 0) this.workers.splice(i, 1);
+      this.fail(entry, new SparseDbError("INTERNAL", "the segment build worker exited"));
     });
     w.unref();
-    this.worker = w;
-    return w;
+    this.workers.push(entry);
+    return entry;
   }
 
-  private failAll(e: unknown): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+  /** Rejects the jobs of one worker. */
+  private fail(entry: { jobs: Set<number> }, e: unknown): void {
+    for (const job of entry.jobs) {
+      this.pending.get(job)?.reject(e);
+      this.pending.delete(job);
+    }
+    entry.jobs.clear();
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const ws = this.workers.splice(0);
+    await Promise.all(ws.map((w) => w.worker.terminate()));
   }
 }

@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { DocumentInput } from "../../requests.js";
@@ -11,6 +11,7 @@ import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flag
 import { metricFromFlags } from "../metric-flag.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
+import { anseriniDocuments, type LineEntry } from "../anserini-documents.js";
 import { Progress } from "../progress.js";
 import { collectionName, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import type { Command } from "./command.js";
@@ -48,6 +49,8 @@ ${TARGET_HELP}
       --text-field NAME  the jsonl field holding the text (default "text")
       --vector-keys K    jsonl vector keys: tokens (default) or ids
       --scale N          anserini weight scale (default 100)
+      --parse-threads N  worker threads parsing an anserini bulk load (default: one per core;
+                         0 parses on the main thread)
 ${ENCODER_HELP}
   -h, --help             this help
 
@@ -85,6 +88,7 @@ export const ingestCommand: Command = {
       "text-field": { type: "string" },
       "vector-keys": { type: "string" },
       scale: { type: "string" },
+      "parse-threads": { type: "string" },
       ...ENCODER_OPTIONS,
     });
     if (positionals.length !== 1) throw new UsageError("ingest takes exactly one FILE (or - for standard input)");
@@ -109,6 +113,7 @@ export const ingestCommand: Command = {
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
+    const parseThreads = intOption(values, "parse-threads", availableParallelism(), 0, 256);
 
     let spool: string | undefined;
     let path = file;
@@ -131,14 +136,19 @@ export const ingestCommand: Command = {
           anseriniScale,
         };
         const label = `ingest ${name}`;
+        // A bulk load of Anserini vectors reads the file in byte chunks parsed on worker threads.
+        const input: InputReader =
+          sink.mode === "bulk" && format === "anserini" && sink.vocabulary !== undefined
+            ? chunkReader(source, { tokens: sink.vocabulary.tokens, scale: anseriniScale, threads: parseThreads })
+            : lineReader(source, parser);
         if (onError === "stop") {
-          const bad = await firstBadLine(source, parser, new Progress(io.stderr, `${label}: checking`, source.size, "lines"));
+          const bad = await firstBadLine(input, new Progress(io.stderr, `${label}: checking`, source.size, "lines"));
           if (bad !== undefined) {
             io.stderr.write(`${file}:${bad.line}: ${bad.message}\nnothing was written (use --on-error skip to skip bad lines)\n`);
             return EXIT_FAILURE;
           }
         }
-        const result = await ingestLines(source, parser, sink, { io, label, file });
+        const result = await ingestLines(input, sink, { io, label, file });
         written = result.written;
         code = result.code;
         return code;
@@ -153,22 +163,61 @@ export const ingestCommand: Command = {
   },
 };
 
+/** An input file's documents and bad lines in order (LineEntry), with the file's bytes read so far. */
+interface InputReader {
+  entries(): AsyncIterable<LineEntry>;
+  readonly bytesRead: number;
+  readonly size: number;
+}
+
+/** Line by line through input-formats.ts (every format; the only path for text and --connect). */
+function lineReader(source: LineSource, parser: LineParserOptions): InputReader {
+  return {
+    async *entries() {
+      for await (const [n, line] of source.lines()) {
+        if (line.trim() === "") continue;
+        let entry: LineEntry[1];
+        try {
+          entry = parseDocumentLine(line, parser);
+        } catch (e) {
+          entry = { bad: describeError(e) };
+        }
+        yield [n, entry];
+      }
+    },
+    get bytesRead() {
+      return source.bytesRead;
+    },
+    size: source.size,
+  };
+}
+
+/** Anserini vectors in byte chunks parsed on worker threads (anserini-documents.ts). */
+function chunkReader(source: LineSource, o: { tokens: readonly string[]; scale: number; threads: number }): InputReader {
+  let bytesRead = 0;
+  return {
+    entries() {
+      bytesRead = 0;
+      return anseriniDocuments(source.path, { ...o, onFileBytes: (n) => (bytesRead += n) });
+    },
+    get bytesRead() {
+      return bytesRead;
+    },
+    size: source.size,
+  };
+}
+
 /** The check pass of --on-error stop: the first bad line, with progress (lines) as it reads. */
-async function firstBadLine(source: LineSource, parser: LineParserOptions, progress: Progress): Promise<{ line: number; message: string } | undefined> {
+async function firstBadLine(input: InputReader, progress: Progress): Promise<{ line: number; message: string } | undefined> {
   let n = 0;
   try {
-    for await (const [lineNumber, line] of source.lines()) {
-      n = lineNumber;
-      progress.update(n, source.bytesRead);
-      if (line.trim() === "") continue;
-      try {
-        parseDocumentLine(line, parser);
-      } catch (e) {
-        return { line: lineNumber, message: describeError(e) };
-      }
+    for await (const [line, entry] of input.entries()) {
+      n = line;
+      progress.update(n, input.bytesRead);
+      if ("bad" in entry) return { line, message: entry.bad };
     }
   } finally {
-    progress.done(n, source.bytesRead, "", false);
+    progress.done(n, input.bytesRead, "", false);
   }
   return undefined;
 }
@@ -177,26 +226,21 @@ async function firstBadLine(source: LineSource, parser: LineParserOptions, progr
 class ParsedLines {
   bad = 0;
   constructor(
-    private readonly source: LineSource,
-    private readonly parser: LineParserOptions,
+    private readonly input: InputReader,
     private readonly o: { io: CliIo; file: string },
     /** Checked before each line: true ends the iteration there. */
     private readonly stop: () => boolean,
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncGenerator<[number, DocumentInput]> {
-    for await (const [n, line] of this.source.lines()) {
+    for await (const [n, entry] of this.input.entries()) {
       if (this.stop()) return;
-      if (line.trim() === "") continue;
-      let doc: DocumentInput;
-      try {
-        doc = parseDocumentLine(line, this.parser);
-      } catch (e) {
+      if ("bad" in entry) {
         this.bad++;
-        if (this.bad <= MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`${this.o.file}:${n}: ${describeError(e)} (skipped)\n`);
+        if (this.bad <= MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`${this.o.file}:${n}: ${entry.bad} (skipped)\n`);
         continue;
       }
-      yield [n, doc];
+      yield [n, entry];
     }
   }
 
@@ -212,25 +256,25 @@ class ParsedLines {
  * run keeps, so the line it is durable through is reported (a line per commit off a terminal).
  */
 async function ingestLines(
-  source: LineSource,
-  parser: LineParserOptions,
+  input: InputReader,
   sink: DocumentSink,
   o: { io: CliIo; label: string; file: string },
 ): Promise<{ code: number; written: number }> {
-  const progress = new Progress(o.io.stderr, o.label, source.size);
+  const progress = new Progress(o.io.stderr, o.label, input.size);
   const bulk = sink.mode === "bulk";
   let interrupted = false, read = 0, written = 0, writtenLine = 0;
   void o.io.interrupted.then(() => (interrupted = true));
-  const parsed = new ParsedLines(source, parser, o, () => interrupted);
+  const parsed = new ParsedLines(input, o, () => interrupted);
   // Bulk mode: the line of each document handed over and not yet known committed.
   const lineOf: number[] = [];
   let lineOfStart = 0;
-  const note = () => `(${written.toLocaleString("en-US")} written)`;
+  // On a terminal the bar says where a killed run would resume: the line durable so far.
+  const note = () => `(${written.toLocaleString("en-US")} written${bulk && written > 0 ? `, durable through line ${writtenLine}` : ""})`;
   async function* docs(): AsyncGenerator<DocumentInput> {
     for await (const [n, doc] of parsed) {
       if (bulk) lineOf.push(n);
       read++;
-      progress.update(read, source.bytesRead, note());
+      progress.update(read, input.bytesRead, note());
       yield doc;
     }
   }
@@ -243,7 +287,7 @@ async function ingestLines(
       if (o.io.stderr.isTTY !== true) o.io.stderr.write(`${o.label}: ${total} docs durable through ${o.file}:${writtenLine}\n`);
     }
     written = total;
-    progress.update(read, source.bytesRead, note());
+    progress.update(read, input.bytesRead, note());
   };
   let failure: unknown;
   try {
@@ -251,7 +295,7 @@ async function ingestLines(
   } catch (e) {
     failure = e;
   }
-  progress.done(read, source.bytesRead, `${written} written`);
+  progress.done(read, input.bytesRead, `${written} written`);
   parsed.reportRest();
   const through = bulk && written > 0 ? ` (durable through ${o.file}:${writtenLine})` : "";
   const summary = `${written} documents written${parsed.bad > 0 ? `, ${parsed.bad} bad lines skipped` : ""}`;

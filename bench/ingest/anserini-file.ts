@@ -1,0 +1,46 @@
+import { createWriteStream, readFileSync } from "node:fs";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { generateDocumentBatch } from "../synthetic/generator.js";
+
+/** bert-base-uncased's tokens in id order (the shipped vocab.txt), as the ingest's vocabulary has them. */
+export function bertTokens(): string[] {
+  const path = fileURLToPath(new URL("../../../encoder/vocab/bert-base-uncased/vocab.txt", import.meta.url));
+  const lines = readFileSync(path, "utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}
+
+/**
+ * Writes `docs` synthetic documents (bench/synthetic, seed `seed`) as an Anserini pre-encoded TSV
+ * file (`doc-N<TAB>tok tok ...`, each token repeated round(weight * scale) times; terms whose
+ * count rounds to 0 are left out, as Anserini leaves them out). Resolves to the file's bytes and
+ * postings written.
+ */
+export async function writeAnseriniFile(path: string, docs: number, o: { seed: number; scale: number }): Promise<{ bytes: number; postings: number }> {
+  const tokens = bertTokens();
+  const out = createWriteStream(path, { highWaterMark: 1 << 22 });
+  let bytes = 0, postings = 0;
+  for (let first = 0; first < docs; first += 8192) {
+    const batch = generateDocumentBatch(first, Math.min(8192, docs - first), { seed: o.seed });
+    const lines: string[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      const parts: string[] = [];
+      for (let p = batch.docOffsets[i]!; p < batch.docOffsets[i + 1]!; p++) {
+        const repeats = Math.round(batch.weights[p]! * o.scale);
+        if (repeats === 0) continue;
+        const tok = tokens[batch.terms[p]!]!;
+        for (let r = 0; r < repeats; r++) parts.push(tok);
+        postings++;
+      }
+      if (parts.length === 0) parts.push(tokens[1000]!); // every line holds a vector
+      lines.push(`doc-${first + i}\t${parts.join(" ")}\n`);
+    }
+    const text = lines.join("");
+    bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+  return { bytes, postings };
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench -- ingest [--docs N] [--scale S] [--threads T] [--segment-docs B] [--file F] [--dir D] [--json out.json]`
+ *
+ * The bulk ingest of a file of precomputed vectors, phase by phase, on the synthetic corpus
+ * (bench/synthetic, ~120 nnz/doc) written as an Anserini pre-encoded TSV file:
+ * - file: writes N documents once (kept at --file, or in the temp folder under a name saying its
+ *   size, scale and seed, and reused by later runs);
+ * - parse: reading and parsing the file alone: the line path (LineSource + the line parser,
+ *   what ingest used before, the baseline), then the chunked path (engine/cli/anserini-documents.ts)
+ *   on the main thread and on T worker threads: documents/s and CPU microseconds per document
+ *   (all threads);
+ * - build: CollectionStore.bulkLoad of the same documents from memory into a new collection
+ *   (segments of B, durable commits, no file reading);
+ * - end to end: `sparsedb ingest --dir D --format anserini FILE` into a new collection, as a
+ *   user runs it (parse, build, durable commits), with --on-error skip and with the default stop
+ *   (which checks every line before writing).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { anseriniDocuments } from "../../engine/cli/anserini-documents.js";
+import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
+import { LineSource } from "../../engine/cli/line-source.js";
+import { Vocabulary } from "../../engine/vocabulary.js";
+import { CollectionStore } from "../../engine/collection/collection-store.js";
+import { SparseVector } from "../../engine/sparse-vector.js";
+import { intOption, parseArgs } from "../cli-args.js";
+import { generateDocumentBatch } from "../synthetic/generator.js";
+import { bertTokens, writeAnseriniFile } from "./anserini-file.js";
+
+const USAGE =
+  "usage: npm run bench -- ingest [--docs N (1000000)] [--scale S (10)] [--threads T (cores)] [--segment-docs B (50000)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
+
+const CLI = fileURLToPath(new URL("../../engine/cli/main.js", import.meta.url));
+const SEED = 42;
+
+interface Phase {
+  phase: string;
+  seconds: number;
+  docsPerSec: number;
+  cpuUsPerDoc?: number;
+}
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+const cpuSeconds = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1e6;
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
+  const args = parseArgs(argv, ["--docs", "--scale", "--threads", "--segment-docs", "--seed", "--file", "--dir", "--json", "--only"], ["--skip-stop"]);
+  const only = args.values.get("--only");
+  const runs = (phase: "parse" | "build" | "e2e"): boolean => only === undefined || only === phase;
+  const docs = intOption(args, "--docs", 1_000_000, 1);
+  const scale = intOption(args, "--scale", 10, 1);
+  const threads = intOption(args, "--threads", availableParallelism(), 1);
+  const segmentDocs = intOption(args, "--segment-docs", 50_000, 1);
+  const seed = intOption(args, "--seed", SEED);
+  const file = args.values.get("--file") ?? join(tmpdir(), `sparsedb-bench-ingest-${docs}-s${scale}-seed${seed}.tsv`);
+  const root = args.values.get("--dir") ?? mkdtempSync(join(tmpdir(), "sparsedb-bench-ingest-"));
+  const log = (s: string): void => console.log(s);
+  const phases: Phase[] = [];
+  const record = (phase: string, secs: number, cpu?: number): void => {
+    const p: Phase = { phase, seconds: secs, docsPerSec: Math.round(docs / secs), ...(cpu === undefined ? {} : { cpuUsPerDoc: (cpu * 1e6) / docs }) };
+    phases.push(p);
+    log(`${phase.padEnd(34)} ${secs.toFixed(2).padStart(7)} s ${p.docsPerSec.toLocaleString("en-US").padStart(9)} docs/s${p.cpuUsPerDoc === undefined ? "" : `  ${p.cpuUsPerDoc.toFixed(1)} us CPU/doc`}`);
+  };
+
+  if (!existsSync(file)) {
+    const t0 = performance.now();
+    const w = await writeAnseriniFile(file, docs, { seed, scale });
+    log(`wrote ${file}: ${docs} docs, ${w.postings} postings, ${(w.bytes / 2 ** 20).toFixed(0)} MiB in ${seconds(t0).toFixed(1)} s`);
+  }
+  const fileBytes = statSync(file).size;
+  log(`file ${file}: ${(fileBytes / 2 ** 20).toFixed(0)} MiB, ${(fileBytes / docs).toFixed(0)} bytes/doc (scale ${scale})`);
+
+  // Parse alone: every document read and parsed, nothing kept.
+  const tokens = bertTokens();
+  if (runs("parse")) {
+    const vocabulary = new Vocabulary(tokens);
+    const parser: LineParserOptions = { format: "anserini", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
+    const source = await LineSource.open(file);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    let n = 0;
+    for await (const [, line] of source.lines()) if (line.trim() !== "" && parseDocumentLine(line, parser).vector !== undefined) n++;
+    if (n !== docs) throw new Error(`parsed ${n} documents of ${docs}`);
+    record("parse (line path, before)", seconds(t0), cpuSeconds(process.cpuUsage(c0)));
+  }
+  for (const t of runs("parse") ? [0, threads] : []) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    let n = 0;
+    for await (const [, entry] of anseriniDocuments(file, { tokens, scale, threads: t })) if (!("bad" in entry)) n++;
+    if (n !== docs) throw new Error(`parsed ${n} documents of ${docs}`);
+    record(`parse (${t === 0 ? "main thread" : `${t} worker threads`})`, seconds(t0), cpuSeconds(process.cpuUsage(c0)));
+  }
+
+  // Build alone: the same documents from memory, through the bulk-load path.
+  if (runs("build")) {
+    const dir = join(root, "build");
+    rmSync(dir, { recursive: true, force: true });
+    const batches = Array.from({ length: Math.ceil(docs / 65536) }, (_, b) => generateDocumentBatch(b * 65536, Math.min(65536, docs - b * 65536), { seed }));
+    const c = await CollectionStore.open(dir, { create: true, autoMerge: false });
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await c.bulkLoad(
+      (async function* () {
+        for (const batch of batches) {
+          for (let i = 0; i < batch.count; i++) {
+            const from = batch.docOffsets[i]!, to = batch.docOffsets[i + 1]!;
+            yield { id: `doc-${batch.firstDoc + i}`, vector: SparseVector.fromCheckedArrays(batch.terms.subarray(from, to), batch.weights.subarray(from, to)) };
+          }
+        }
+      })(),
+      { segmentDocs },
+    );
+    record(`build (bulkLoad from memory)`, seconds(t0), cpuSeconds(process.cpuUsage(c0)));
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // End to end: the command a user runs, into a new collection.
+  for (const onError of !runs("e2e") ? [] : args.flags.has("--skip-stop") ? ["skip"] : ["skip", "stop"]) {
+    const dir = join(root, `e2e-${onError}`);
+    rmSync(dir, { recursive: true, force: true });
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [CLI, "ingest", "--dir", dir, "--format", "anserini", "--scale", String(scale), "--segment-docs", String(segmentDocs), "--parse-threads", String(threads), "--on-error", onError, file], { encoding: "utf8" });
+    const secs = seconds(t0);
+    if (r.status !== 0 || !r.stdout.includes(`${docs} documents written`)) throw new Error(`sparsedb ingest failed (${r.status}): ${r.stdout}\n${r.stderr}`);
+    record(`sparsedb ingest --on-error ${onError}`, secs);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!args.values.get("--dir")) rmSync(root, { recursive: true, force: true });
+
+  const report = { docs, scale, fileBytes, threads, segmentDocs, cores: availableParallelism(), phases };
+  const json = JSON.stringify(report, null, 2);
+  console.log(json);
+  const out = args.values.get("--json");
+  if (out) writeFileSync(out, json + "\n");
+}

@@ -1,0 +1,117 @@
+import fc from "fast-check";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { anseriniDocuments, type LineEntry } from "../../engine/cli/anserini-documents.js";
+import { AnseriniChunkParser } from "../../engine/cli/anserini-chunk-parser.js";
+import { byteChunks } from "../../engine/cli/byte-chunks.js";
+import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
+import { readByteLines } from "../../engine/input/line-reader.js";
+import type { SparseVector } from "../../engine/sparse-vector.js";
+import { Vocabulary } from "../../engine/vocabulary.js";
+
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本"];
+const vocabulary = new Vocabulary(tokens);
+
+/** The line path's answer for a file's text: what `sparsedb ingest` read before the chunk parser. */
+function lineEntries(text: string, scale: number): LineEntry[] {
+  const o: LineParserOptions = { format: "anserini", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const out: LineEntry[] = [];
+  lines.forEach((raw, i) => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") return;
+    try {
+      out.push([i + 1, parseDocumentLine(line, o)]);
+    } catch (e) {
+      out.push([i + 1, { bad: (e as Error).message }]);
+    }
+  });
+  return out;
+}
+
+/** Entries as plain data (vectors as arrays), to compare. */
+const plain = (entries: LineEntry[]) =>
+  entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...(e.vector as SparseVector).terms], [...(e.vector as SparseVector).weights]]));
+
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "");
+const line = fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.array(token, { maxLength: 20 })).map(([id, t]) => `${id}\t${t.join(" ")}`) },
+  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\tno id", "no tab here", "d\ta a a\r", "d\t ab  ab ") },
+);
+
+async function collect(g: AsyncIterable<LineEntry>): Promise<LineEntry[]> {
+  const out: LineEntry[] = [];
+  for await (const e of g) out.push(e);
+  return out;
+}
+
+describe("Anserini chunk parser", () => {
+  it("reads any file as the line parser does: documents, weights, blank and bad lines with their numbers, at any chunk size", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sparsedb-chunks-"));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(line, { maxLength: 30 }), fc.boolean(), fc.constantFrom(1, 10, 100), fc.integer({ min: 1, max: 64 }), async (lines, finalNewline, scale, chunkBytes) => {
+          const text = lines.join("\n") + (finalNewline && lines.length > 0 ? "\n" : "");
+          const parser = new AnseriniChunkParser(tokens, scale);
+          // Chunks of the file's bytes, parsed one by one, line numbers carried over.
+          const file = join(dir, "v.tsv");
+          writeFileSync(file, text);
+          const got: LineEntry[] = [];
+          let base = 0;
+          for await (const chunk of byteChunks(file, { chunkBytes })) {
+            const c = parser.parse(chunk);
+            const all: LineEntry[] = c.ids.map((id, d) => [base + c.lines[d]!, { id, vector: { terms: c.terms.subarray(c.offsets[d], c.offsets[d + 1]), weights: c.weights.subarray(c.offsets[d], c.offsets[d + 1]) } as never }]);
+            for (const e of c.errors) all.push([base + e.line, { bad: e.message }]);
+            got.push(...all.sort((x, y) => x[0] - y[0]));
+            base += c.lineCount;
+          }
+          expect(plain(got)).toEqual(plain(lineEntries(text, scale)));
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("splits plain and gzip files at newlines into the line reader's lines, a byte order mark dropped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sparsedb-chunks-"));
+    try {
+      const text = "\ufeffd1\ta ab\r\n\nd2\tabc" + "x".repeat(300) + "\nd3\tb\nlast";
+      for (const [name, bytes] of [["p.tsv", Buffer.from(text)], ["g.tsv.gz", gzipSync(text)]] as const) {
+        const file = join(dir, name);
+        writeFileSync(file, bytes);
+        const want: string[] = [];
+        for await (const l of readByteLines(file)) want.push(l.bytes.toString());
+        for (const chunkBytes of [1, 7, 64, 1 << 20]) {
+          const chunks: string[] = [];
+          for await (const c of byteChunks(file, { chunkBytes })) chunks.push(Buffer.from(c).toString());
+          for (const c of chunks.slice(0, -1)) expect(c.endsWith("\n")).toBe(true); // whole lines only
+          const joined = chunks.join("");
+          const lines = joined.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+          expect(lines).toEqual(want);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("anseriniDocuments numbers documents and bad lines across chunks, in file order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sparsedb-chunks-"));
+    try {
+      const lines = Array.from({ length: 3000 }, (_, i) => (i % 97 === 5 ? `bad${i}\tzzz` : i % 31 === 0 ? "" : `d${i}\t${"ab ".repeat(1 + (i % 4))}x`));
+      const text = lines.join("\n") + "\n";
+      const file = join(dir, "v.tsv");
+      writeFileSync(file, text);
+      const got = await collect(anseriniDocuments(file, { tokens, scale: 10, threads: 2 }));
+      expect(plain(got)).toEqual(plain(lineEntries(text, 10)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
