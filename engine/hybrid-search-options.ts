@@ -1,5 +1,6 @@
 import { SparseDbError } from "./errors.js";
 import { typeName } from "./type-name.js";
+import { checkFusion, type Fusion } from "./dense/fusion.js";
 
 /**
  * The hybrid options of a search (README "Hybrid search"), given with a dense query:
@@ -13,14 +14,12 @@ import { typeName } from "./type-name.js";
  *   (candidates without a dense vector drop out); "sparse": the dense leg's, re-ordered by the
  *   exact sparse dot product.
  */
-export type FusionInput = "rrf" | "dbsf" | { rrf: { k?: number } } | { linear: { sparse: number; dense: number } };
-
-/** A checked fusion: the input form with defaults filled in (so it checks again unchanged). */
-export type CheckedFusion = { rrf: { k: number } } | "dbsf" | { linear: { sparse: number; dense: number } };
+export type FusionInput = Fusion;
+/** A checked fusion (engine/dense/fusion.ts's checkFusion), as given: it checks again unchanged. */
+export type CheckedFusion = Fusion;
 
 export type RerankBy = "dense" | "sparse";
 
-export const DEFAULT_RRF_K = 60;
 /** The fewest candidates a leg retrieves by default. */
 export const MIN_DEFAULT_PREFETCH = 20;
 
@@ -38,38 +37,6 @@ function absent(x: unknown): boolean {
   return x === undefined || x === null;
 }
 
-function isMap(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && !ArrayBuffer.isView(x);
-}
-
-const FUSIONS = '"rrf", {rrf: {k}}, "dbsf" or {linear: {sparse, dense}}';
-
-function checkFusion(f: unknown): CheckedFusion {
-  if (f === "rrf") return { rrf: { k: DEFAULT_RRF_K } };
-  if (f === "dbsf") return "dbsf";
-  if (!isMap(f)) throw bad(`fusion must be ${FUSIONS}, got ${typeof f === "string" ? JSON.stringify(f) : typeName(f)}`);
-  const keys = Object.keys(f);
-  if (keys.length !== 1 || (keys[0] !== "rrf" && keys[0] !== "linear")) throw bad(`fusion must be ${FUSIONS}, got a map with ${keys.map((k) => JSON.stringify(k)).join(", ") || "no keys"}`);
-  if (keys[0] === "rrf") {
-    const o = f.rrf;
-    if (!absent(o) && !isMap(o)) throw bad(`fusion.rrf must be a map {k?}, got ${typeName(o)}`);
-    const k = absent(o) ? undefined : (o as Record<string, unknown>).k;
-    if (absent(k)) return { rrf: { k: DEFAULT_RRF_K } };
-    if (typeof k !== "number" || !Number.isFinite(k) || k < 0) throw bad(`fusion.rrf.k must be a finite number >= 0 (60 by default), got ${typeof k === "number" ? k : typeName(k)}`);
-    return { rrf: { k } };
-  }
-  const o = f.linear;
-  if (!isMap(o)) throw bad(`fusion.linear must be a map {sparse, dense} of weights, got ${typeName(o)}`);
-  const out = { sparse: 0, dense: 0 };
-  for (const leg of ["sparse", "dense"] as const) {
-    const w = o[leg];
-    if (typeof w !== "number" || !Number.isFinite(w) || w < 0) throw bad(`fusion.linear.${leg} must be a finite weight >= 0, got ${typeof w === "number" ? w : typeName(w)}`);
-    out[leg] = w;
-  }
-  if (out.sparse === 0 && out.dense === 0) throw bad("fusion.linear: the weights sparse and dense are both 0; give at least one a positive weight");
-  return { linear: out };
-}
-
 /**
  * Checks fusion, prefetch and rerank of a search whose legs are known: `sparse` (a vector or a
  * text) and `dense` (a dense query); `depth` is offset + k, `maxDepth` MAX_K.
@@ -85,8 +52,8 @@ export function checkHybridOptions(r: { fusion?: unknown; prefetch?: unknown; re
   if (!absent(r.fusion)) {
     if (!hybrid) throw bad("fusion needs both a sparse query (vector or text) and a dense query (dense) to fuse");
     if (out.rerank !== undefined) throw bad("give fusion or rerank, not both: a rerank re-orders one leg's candidates, it fuses nothing");
-    out.fusion = checkFusion(r.fusion);
-  } else if (hybrid && out.rerank === undefined) out.fusion = { rrf: { k: DEFAULT_RRF_K } };
+    out.fusion = checkFusion(r.fusion, "search: fusion");
+  } else if (hybrid && out.rerank === undefined) out.fusion = "rrf";
   if (!absent(r.prefetch)) {
     const p = r.prefetch;
     if (!hybrid) throw bad("prefetch needs both a sparse query (vector or text) and a dense query (dense): it is how many candidates each leg retrieves");

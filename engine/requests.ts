@@ -164,7 +164,7 @@ export interface SearchHit {
   text?: string;
   explain?: ExplainTerm[];
   /**
-   * With explain, in a search with a dense query: each leg's rank (0-based) and score for this
+   * With explain, in a search with a dense query: each leg's rank (from 1) and score for this
    * hit, null for a leg that did not retrieve it; `score` is then the fused (or reranked) score.
    */
   legs?: { sparse: LegScore | null; dense: LegScore | null };

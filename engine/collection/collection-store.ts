@@ -9,7 +9,7 @@ import { compileFilter, type Filter } from "../filter.js";
 import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import { vectorForMetric, type Metric } from "../similarity-metric.js";
-import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector, type RequestContext } from "../validate-request.js";
+import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector, MAX_K, type CheckedInclude, type CheckedSearch, type RequestContext } from "../validate-request.js";
 import { countMatching, matchingIds } from "./live-scan.js";
 import { mergeMetadata } from "./metadata-patch.js";
 import { WriteOrder } from "./write-order.js";
@@ -37,6 +37,8 @@ import { SAMPLE_QUERIES } from "../search/approximate-calibration.js";
 import { checkDenseConfig, type DenseConfig } from "../dense/dense-config.js";
 import { denseForMetric } from "../dense/dense-input.js";
 import type { LiveDocument } from "./live-state.js";
+import { hybridSearchSnapshot } from "./hybrid-search.js";
+import { defaultPrefetch } from "../hybrid-search-options.js";
 
 export type { WalRepair } from "./recovery.js";
 export type { BulkLoadProgress } from "./bulk-loader.js";
@@ -496,8 +498,9 @@ export class CollectionStore {
    */
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const r = checkSearch(request, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
+    const r = checkSearch(request, this.requestContext());
     const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
+    if (r.dense !== undefined) return this.searchWithDense(r, accept);
     let query: SparseVector;
     if (r.vector !== undefined) query = r.vector;
     else {
@@ -534,6 +537,48 @@ export class CollectionStore {
         snap = this.snapshot();
       }
       return searchSnapshot(snap, query, searchOptions);
+    } finally {
+      snap.release();
+    }
+  }
+
+  /** A search with a dense query: dense only, fused with the sparse leg, or a two-stage rerank (hybrid-search.ts). */
+  private async searchWithDense(r: CheckedSearch, accept: ((metadata: unknown) => boolean) | undefined): Promise<SearchHits> {
+    const dense = this.options.dense!; // checkSearch refuses a dense query without it
+    const denseQuery = denseForMetric(r.dense!, dense.metric, "search: query");
+    let sparseQuery: SparseVector | undefined;
+    if (r.vector !== undefined) sparseQuery = r.vector;
+    else if (r.text !== undefined) {
+      if (!this.options.encoder) throw new SparseDbError("INVALID_ARGUMENT", "a text query needs an encoder; open the collection with one or pass a vector");
+      sparseQuery = await this.options.encoder.encodeQuery(r.text);
+      this.checkOpen();
+    }
+    if (sparseQuery !== undefined) sparseQuery = vectorForMetric(sparseQuery, this.options.metric, "query");
+    const vocabulary = this.options.encoder?.vocabulary;
+    const depth = r.k + r.offset;
+    const snap = this.snapshot();
+    try {
+      const sparse = sparseQuery === undefined ? undefined : {
+        query: sparseQuery,
+        search: (k: number) =>
+          searchSnapshot(snap, sparseQuery, { k, exact: r.mode !== "fast", algorithm: r.algorithm, recall: r.recall, recentQueries: this.recentQueries, accept, explain: false, vocabSize: this.vocabSize, include: NO_FIELDS }).map((h) => ({ id: h.id, score: h.score })),
+      };
+      return hybridSearchSnapshot(snap, {
+        k: depth,
+        offset: r.offset,
+        minScore: r.scoreThreshold,
+        accept,
+        explain: r.explain,
+        include: r.include,
+        metric: dense.metric,
+        dense: denseQuery,
+        sparse,
+        fusion: r.fusion,
+        rerank: r.rerank,
+        prefetch: r.prefetch ?? defaultPrefetch(depth, MAX_K),
+        vocabSize: this.vocabSize,
+        tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
+      });
     } finally {
       snap.release();
     }
@@ -682,6 +727,9 @@ export class CollectionStore {
     }
   }
 }
+
+/** What a hybrid search's sparse leg returns per hit: the id and score only (hits are materialised after fusion). */
+const NO_FIELDS: CheckedInclude = { metadata: false, text: false };
 
 /** A length an encoder reported, as the log and the segments store it (u32 below NO_LENGTH). */
 function checkLength(length: unknown, docIndex: number): number {

@@ -1,5 +1,8 @@
 import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
+import { DENSE_METRICS, type DenseMetric } from "./dense-metric.js";
+
+export type { DenseMetric } from "./dense-metric.js";
 
 /**
  * A collection's dense vector, declared at creation and persisted in its config:
@@ -16,10 +19,7 @@ export interface DenseConfig {
   index: DenseIndexKind;
 }
 
-export type DenseMetric = "cosine" | "dot" | "l2";
 export type DenseIndexKind = "hnsw" | "flat";
-
-export const DENSE_METRICS: readonly DenseMetric[] = ["cosine", "dot", "l2"];
 export const DENSE_INDEX_KINDS: readonly DenseIndexKind[] = ["hnsw", "flat"];
 /** The most values a dense vector may have (usearch and the segment format take more; this bounds a request's size). */
 export const MAX_DENSE_DIMS = 8192;

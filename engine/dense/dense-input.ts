@@ -1,6 +1,6 @@
 import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
-import type { DenseMetric } from "./dense-config.js";
+import { normalizeDense, type DenseMetric } from "./dense-metric.js";
 
 /** A dense vector as requests give it: a Float32Array (or any typed array of numbers) or a plain array of numbers. */
 export type DenseInput = Float32Array | ArrayLike<number>;
@@ -42,11 +42,6 @@ export function checkDenseVector(input: unknown, where: string, dims: number | u
  */
 export function denseForMetric(v: Float32Array, metric: DenseMetric, where: string): Float32Array {
   if (metric !== "cosine") return v;
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
-  if (sq === 0) throw invalid(`${where}: the dense vector is all zeros, which has no direction for the "cosine" metric; give a non-zero vector or leave dense out`);
-  const norm = Math.sqrt(sq);
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / norm;
-  return out;
+  if (v.every((x) => x === 0)) throw invalid(`${where}: the dense vector is all zeros, which has no direction for the "cosine" metric; give a non-zero vector or leave dense out`);
+  return normalizeDense(v);
 }
