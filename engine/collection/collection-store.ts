@@ -209,6 +209,12 @@ export class CollectionStore {
       vocabSize: options.encoder?.vocabulary.size,
       repairWal: options.repairWal === true,
     });
+    try {
+      checkDenseDims(dense, state.segments.map((s) => s.reader.dense?.dims ?? 0), [...state.memtable.values()].map((d) => d.dense?.length ?? 0));
+    } catch (e) {
+      await state.lock.release();
+      throw e;
+    }
     const walNumber = state.nextFileNumber;
     let wal: WalWriter;
     try {
@@ -726,6 +732,14 @@ export class CollectionStore {
       throw new SparseDbError("CLOSED", `a bulk load into ${this.dir} failed (${(this.bulkFailure as Error).message ?? String(this.bulkFailure)}); close the collection and open it again (it holds what the load reported committed)`);
     }
   }
+}
+
+/** Refuses to open a collection whose segments or log hold dense vectors of another length than its config says (or any, without one). */
+function checkDenseDims(dense: DenseConfig | null, segmentDims: number[], loggedDims: number[]): void {
+  const found = [...segmentDims, ...loggedDims].find((d) => d !== 0 && d !== dense?.dims);
+  if (found === undefined) return;
+  if (dense === null) throw new SparseDbError("INVALID_ARGUMENT", `the collection holds dense vectors of ${found} values; open it with dense: {dims: ${found}, metric, index} (a database does so from the collection's config)`);
+  throw new SparseDbError("CORRUPTION", `the collection holds dense vectors of ${found} values, but its config says dense.dims ${dense.dims}`);
 }
 
 /** What a hybrid search's sparse leg returns per hit: the id and score only (hits are materialised after fusion). */
