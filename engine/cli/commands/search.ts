@@ -59,6 +59,7 @@ export const searchCommand: Command = {
     checkQueryFlags(values);
     if (positionals.length === 0 && vector === undefined && queries === undefined && values.dense === undefined) throw new UsageError("give a query text, --vector, --dense or --queries FILE");
     if (queries !== undefined && (positionals.length > 0 || vector !== undefined)) throw new UsageError("--queries runs the file's queries: give no query text or --vector with it");
+    if (queries !== undefined && values.dense !== undefined) throw new UsageError("--queries runs the file's sparse queries; --dense is for one search (give a query text or --vector with it, or neither)");
     const req: Record<string, unknown> = { k: values.k === undefined ? 10 : numberOrText(values.k as string) };
     if (vector !== undefined) req.vector = vector;
     if (positionals.length > 0) req.text = positionals.join(" ");
