@@ -15,7 +15,15 @@ export function buildSections(input: SegmentInput, segmentId: number): Sections 
     builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
   }
   const idx = builder.build().toSections();
-  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds);
+  const dense = input.denseDocs !== null && input.denseVectors !== null ? { dims: input.denseDims, docs: input.denseDocs, vectors: input.denseVectors } : null;
+  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds, dense);
+}
+
+/** A segment's dense vectors: the docs that have one (ascending) and their rows (dims f32 each, in that order). */
+export interface DenseRows {
+  dims: number;
+  docs: Uint32Array;
+  vectors: Float32Array;
 }
 
 /** Adds the id table, metadata and (when any document has one) length and text sections to an index's sections. */
@@ -28,6 +36,7 @@ export function idSections(
   segmentId: number,
   textBlob: Uint8Array | null = null,
   textEnds: Uint32Array | null = null,
+  dense: DenseRows | null = null,
 ): Sections {
   const arrays: Record<string, SectionArray> = {};
   for (const [k, v] of Object.entries(idx.arrays)) arrays[`index.${k}`] = v;
@@ -45,6 +54,11 @@ export function idSections(
     arrays["docs.textEnds"] = textEnds;
   }
   const meta: Record<string, number | string> = { segmentId };
+  if (dense !== null) {
+    arrays["dense.docs"] = dense.docs;
+    arrays["dense.vectors"] = dense.vectors;
+    meta["dense.dims"] = dense.dims;
+  }
   for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;
   return { meta, arrays };
 }

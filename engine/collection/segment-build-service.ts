@@ -36,7 +36,7 @@ export class SegmentBuildService {
     }
     const w = this.ensureWorker();
     const job = this.nextJob++;
-    const transfer = [...new Set([input.docStart.buffer, input.terms.buffer, input.weights.buffer, input.metaBlob.buffer, input.metaEnds.buffer, ...(input.textBlob && input.textEnds ? [input.textBlob.buffer, input.textEnds.buffer] : [])])] as ArrayBuffer[];
+    const transfer = [...new Set([input.docStart.buffer, input.terms.buffer, input.weights.buffer, input.metaBlob.buffer, input.metaEnds.buffer, ...(input.textBlob && input.textEnds ? [input.textBlob.buffer, input.textEnds.buffer] : []), ...(input.denseDocs && input.denseVectors ? [input.denseDocs.buffer, input.denseVectors.buffer] : [])])] as ArrayBuffer[];
     const done = new Promise<BuiltSegment>((resolve, reject) => this.pending.set(job, { resolve, reject }));
     if (this.pending.size === 1) w.ref(); // keep the process alive while a build is pending
     w.postMessage({ job, input, segmentId }, transfer);
