@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32c } from "../../storage/crc32c.js";
@@ -26,14 +26,14 @@ import { loadUsearch, type UsearchIndex, type UsearchModule } from "./usearch-mo
  *
  * Search: usearch is asked for max(OVERSAMPLE x k, MIN_CANDIDATES) candidates (capped at the row
  * count), those `accept` refuses (filters, deletes) are dropped, the rest re-scored exactly and
- * the best k kept. Fewer than k accepted: it asks again for 4 times as many, and once that would
- * exceed FLAT_FALLBACK_SHARE (1/8) of the rows, it answers with the exact flat search over the
- * accepted rows instead (a filter that accepts about 1/8 of the rows or fewer ends there, and then
- * costs a flat scan of the few rows it accepts). Segments of at most FLAT_BELOW_ROWS (1024) rows
- * are searched flat from the start, exactly.
+ * the best k kept. Fewer than k accepted: the share accepted estimates the filter's, hence how
+ * many candidates k accepted ones need (OVERSAMPLE x k / share); if the exact flat search over the
+ * accepted rows is less work than that (`flatIsCheaper`: a selective filter), it answers flat,
+ * else it asks usearch again for that many (at least 4 times as many as before). Segments of at
+ * most FLAT_BELOW_ROWS (1024) rows are searched flat from the start, exactly.
  *
  * usearch's HNSW stores its own copy of the vectors; since candidates are re-scored from the
- * matrix, that copy is f16 by default (half the memory, recall unchanged after the re-score).
+ * matrix, that copy is quantized by default (`defaultQuantization`: i8 for cosine, f16 otherwise).
  * usearch saves and loads only through files, so serialize and load go through a temporary file
  * under os.tmpdir() (removed at once): the one direct file use of engine/dense.
  */
@@ -44,18 +44,25 @@ export interface HnswOptions {
   expansionAdd: number;
   /** Candidate list while searching (HNSW's ef); usearch widens it to the candidates asked for. */
   expansionSearch: number;
-  /** How usearch stores its copy of the vectors. */
+  /** How usearch stores its copy of the vectors (default: `defaultQuantization(metric)`). */
   quantization: "f32" | "f16" | "i8";
   /** Build threads (0: usearch's choice, every core). Not stored. */
   threads: number;
 }
 
 /** Chosen on the clustered generator (bench/hybrid): recall@10 against flat >= 0.95 (BENCHMARKS.md). */
-export const HNSW_DEFAULTS: Readonly<HnswOptions> = { connectivity: 16, expansionAdd: 128, expansionSearch: 64, quantization: "f16", threads: 0 };
+export const HNSW_DEFAULTS: Readonly<Omit<HnswOptions, "quantization">> = { connectivity: 16, expansionAdd: 128, expansionSearch: 64, threads: 0 };
+
+/**
+ * i8 for cosine (unit vectors fit usearch's i8 range [-1, 1]; builds several times faster than
+ * f16 and a quarter of f32's memory), f16 for dot and l2, whose values may lie outside it.
+ */
+export function defaultQuantization(metric: DenseMetric): HnswOptions["quantization"] {
+  return metric === "cosine" ? "i8" : "f16";
+}
 
 export const OVERSAMPLE = 2;
 export const MIN_CANDIDATES = 40;
-export const FLAT_FALLBACK_SHARE = 1 / 8;
 export const FLAT_BELOW_ROWS = 1024;
 
 const MAGIC = 0x57534e48; // "HNSW" little-endian
@@ -91,7 +98,7 @@ export class HnswDenseIndex {
   static async build(matrix: Float32Array, dims: number, metric: DenseMetric, options: Partial<HnswOptions> = {}): Promise<HnswDenseIndex> {
     checkMatrix(matrix, dims);
     metric = checkDenseMetric(metric, "metric");
-    const o = checkOptions({ ...HNSW_DEFAULTS, ...options });
+    const o = checkOptions({ ...HNSW_DEFAULTS, quantization: defaultQuantization(metric), ...options });
     const rows = matrix.length / dims;
     if (rows === 0) return new HnswDenseIndex(matrix, dims, metric, o, null);
     const native = newNative(await loadUsearch(), dims, metric, o);
@@ -134,17 +141,28 @@ export class HnswDenseIndex {
   }
 
   serialize(): Uint8Array {
-    let payload = new Uint8Array(0);
+    let out = new Uint8Array(HEADER_BYTES);
     if (this.native !== null) {
       const native = this.native;
       withTempFile((path) => {
         native.save(path);
-        const b = readFileSync(path);
-        payload = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        // Read straight after the header: no second copy of a graph that may be a gigabyte.
+        const fd = openSync(path, "r");
+        try {
+          const size = fstatSync(fd).size;
+          if (size > 0xffffffff) throw new SparseDbError("LIMIT_EXCEEDED", `hnsw index of ${size} bytes; at most 4 GiB per segment`);
+          out = new Uint8Array(HEADER_BYTES + size);
+          for (let at = 0; at < size; ) {
+            const n = readSync(fd, out, HEADER_BYTES + at, size - at, at);
+            if (n === 0) throw new SparseDbError("IO_ERROR", `hnsw index: ${path} ended at ${at} of ${size} bytes while being read back`);
+            at += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
       });
     }
-    if (payload.length > 0xffffffff) throw new SparseDbError("LIMIT_EXCEEDED", `hnsw index of ${payload.length} bytes; at most 4 GiB per segment`);
-    const out = new Uint8Array(HEADER_BYTES + payload.length);
+    const payload = out.subarray(HEADER_BYTES);
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
     view.setUint32(4, FORMAT_VERSION, true);
@@ -157,7 +175,6 @@ export class HnswDenseIndex {
     view.setUint32(28, this.options.expansionSearch, true);
     view.setUint32(32, crc32c(payload) >>> 0, true);
     view.setUint32(36, payload.length, true);
-    out.set(payload, HEADER_BYTES);
     return out;
   }
 
@@ -184,8 +201,11 @@ export class HnswDenseIndex {
         report.path = "hnsw";
         return hits.sort(byScoreThenRow).slice(0, k);
       }
-      want *= 4;
-      if (want > rows * FLAT_FALLBACK_SHARE) return this.flat(query, k, accept);
+      // Too few accepted: the share accepted among these candidates estimates the filter's.
+      const share = Math.max(hits.length, 0.5) / found.keys.length;
+      const needed = Math.min(rows, Math.ceil((OVERSAMPLE * k) / share));
+      if (flatIsCheaper(rows, share, needed, this.options.connectivity)) return this.flat(query, k, accept);
+      want = Math.min(rows, Math.max(needed, want * 4));
     }
   }
 
@@ -194,6 +214,19 @@ export class HnswDenseIndex {
     return flatDenseSearch(this.matrix, this.dims, query, k, this.metric, accept);
   }
 }
+
+/**
+ * The flat fallback's rule, in units of one vector comparison: flat scans every row's `accept`
+ * (about PREDICATE_COST each) and scores the share it accepts; HNSW looking at `candidates` makes
+ * about `connectivity` comparisons per candidate (level 0 of the graph). Flat is chosen when its
+ * work is smaller: with k = 10 and connectivity 16, a filter accepting about 0.8% of 1M rows or
+ * fewer goes flat, or about 6.5% of 50k rows.
+ */
+export function flatIsCheaper(rows: number, share: number, candidates: number, connectivity: number): boolean {
+  return rows * (PREDICATE_COST + share) < candidates * connectivity;
+}
+
+const PREDICATE_COST = 1 / 32;
 
 function newNative(usearch: UsearchModule, dims: number, metric: DenseMetric, o: HnswOptions): UsearchIndex {
   // Unit vectors (cosine) and dot: inner product; l2: squared distance (same order as distance).
