@@ -18,6 +18,7 @@ import {
 } from "../validate-request.js";
 import type { EncodedText } from "../encode-text.js";
 import { SparseVector } from "../sparse-vector.js";
+import { Vocabulary } from "../vocabulary.js";
 import { checkSearchBatch } from "../validate-search-batch.js";
 import { denseToBinary } from "../dense/dense-input.js";
 import { checkedSearchToWire } from "./search-wire.js";
@@ -25,6 +26,8 @@ import type { SparseClient } from "./sparse-client.js";
 
 /** A collection on a server, with the methods of the library's Collection. */
 export class RemoteCollection {
+  private fetchedVocabulary: Promise<Vocabulary | undefined> | undefined;
+
   /** @internal made by SparseClient.collection / createCollection */
   constructor(
     private readonly client: SparseClient,
@@ -134,6 +137,20 @@ export class RemoteCollection {
   async encode(text: string, options: { role?: EncodeRole } = {}): Promise<EncodedText> {
     const r = checkEncode(text, options);
     return (await this.client.request("encode", { collection: this.name, text: r.text, role: r.role })) as EncodedText;
+  }
+
+  /**
+   * The server's vocabulary of this collection (the library's Collection.vocabulary), fetched
+   * once and kept: a collection's vocabulary never changes. Undefined when it has none.
+   */
+  vocabulary(): Promise<Vocabulary | undefined> {
+    this.fetchedVocabulary ??= this.client.request("vocabulary", { collection: this.name }).then((r) => {
+      const tokens = (r as { tokens: string[] | null }).tokens;
+      return tokens === null || tokens === undefined ? undefined : new Vocabulary(tokens);
+    });
+    // A failed fetch (a lost connection) is not kept: the next call asks again.
+    this.fetchedVocabulary.catch(() => (this.fetchedVocabulary = undefined));
+    return this.fetchedVocabulary;
   }
 
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */

@@ -2,6 +2,7 @@ import { packValue, unpackValue } from "../../storage/msgpack.js";
 import type { DocumentInput, ScrolledDocument } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
+import { parseJsonVector } from "../input/json-vector.js";
 import type { ExportFormat } from "./export-format.js";
 import { float32Text, isExactJson } from "./json-values.js";
 
@@ -74,15 +75,7 @@ export function parseSparsedbLine(line: string, vocabulary: Vocabulary | undefin
 }
 
 function parseVector(vector: unknown, vocabulary: Vocabulary | undefined): SparseVector {
-  if (typeof vector !== "object" || Array.isArray(vector)) throw new Error(`"vector" must be {"terms": [...], "weights": [...]} or a map token -> weight`);
-  const v = vector as Record<string, unknown>;
-  const vocabSize = vocabulary?.size ?? 0xffffffff;
-  if ("terms" in v || "weights" in v) {
-    if (!Array.isArray(v.terms) || !Array.isArray(v.weights)) throw new Error(`"vector.terms" and "vector.weights" must both be arrays`);
-    return SparseVector.fromArrays(v.terms as number[], v.weights as number[], { vocabSize });
-  }
-  if (vocabulary === undefined) throw new Error("a token -> weight vector needs the collection's vocabulary, and it has none");
-  return SparseVector.fromTokenMap(v as Record<string, number>, vocabulary);
+  return parseJsonVector(vector, { vocabulary, bareKeys: "tokens", noVocabulary: "a token -> weight vector needs the collection's vocabulary, and it has none", role: "document" });
 }
 
 function unpackMetadata(packed: unknown): unknown {

@@ -3,6 +3,7 @@ import { jsonOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_OK, UsageError } from "../cli-io.js";
 import { checkSearch } from "../../validate-request.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
+import { INCLUDE_HELP, INCLUDE_OPTIONS, includeFromFlags } from "../include-flags.js";
 import type { Command } from "./command.js";
 import { DENSE_QUERY_HELP, DENSE_QUERY_OPTIONS, denseQueryFromFlags } from "../dense-flags.js";
 import { checkQueryFlags, QUERIES_HELP, QUERIES_OPTIONS, runQueryFile } from "./search-queries.js";
@@ -27,6 +28,8 @@ ${TARGET_HELP}
       --explain          show each hit's top contributing tokens
       --vector JSON      a query vector instead of text: {"tokens": {"rain": 1.2, "##forest": 0.8}}
                          (WordPiece tokens; see sparsedb encode), {terms, weights} or {termId: weight}
+      --include-text     show each hit's stored text (cut to 100 characters; --json has it whole)
+${INCLUDE_HELP}
       --json             print the hits as JSON
 ${DENSE_QUERY_HELP}
 ${QUERIES_HELP}
@@ -49,6 +52,8 @@ export const searchCommand: Command = {
       explain: { type: "boolean" },
       vector: { type: "string" },
       json: { type: "boolean" },
+      "include-text": { type: "boolean" },
+      ...INCLUDE_OPTIONS,
       ...DENSE_QUERY_OPTIONS,
       ...QUERIES_OPTIONS,
     });
@@ -76,6 +81,8 @@ export const searchCommand: Command = {
     const algorithm = stringOption(values, "algorithm");
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
+    const include = includeFromFlags(values, values["include-text"] === true ? true : undefined);
+    if (include !== undefined) req.include = include;
     Object.assign(req, denseQueryFromFlags(values, io.cwd));
     if (queries !== undefined) return runQueryFile(req, values, io);
     checkSearch(req, { vocabSize: 0xffffffff, keepTokens: true }); // before opening anything; the collection checks it again with its vocabulary
@@ -89,7 +96,7 @@ export const searchCommand: Command = {
       else {
         const expected = hits.expectedRecall === undefined ? "" : ` (expected recall ${hits.expectedRecall.toFixed(3)})`;
         const firstRank = typeof req.offset === "number" ? req.offset + 1 : 1;
-        io.stdout.write(formatHits(hits, { explain: req.explain === true, firstRank }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
+        io.stdout.write(formatHits(hits, { explain: req.explain === true, firstRank, text: (h) => h.text }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
       }
       return EXIT_OK;
     } finally {
