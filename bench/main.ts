@@ -3,7 +3,7 @@
  * `npm run bench -- <name> [options]`: runs bench/<name>/main.ts. Each workload prints a table
  * and, with --json, writes its figures as JSON.
  */
-const WORKLOADS = ["retrieval", "storage", "ingest", "encoder", "server", "msmarco", "synthetic", "hybrid-data", "calibration"] as const;
+const WORKLOADS = ["retrieval", "storage", "ingest", "encoder", "server", "msmarco", "synthetic", "hybrid-data", "calibration", "hybrid"] as const;
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

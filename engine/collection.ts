@@ -245,7 +245,7 @@ export class Collection {
 
   /** What the request rules need of this collection: its vocabulary (term ids, tokens). */
   private requestContext(): RequestContext {
-    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary };
+    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary, dense: this.config.dense === undefined ? null : { dims: this.config.dense.dims } };
   }
 
   private checkOpen(): void {
@@ -259,6 +259,7 @@ export class Collection {
 function withInclude(doc: BackendDocument, include: CheckedInclude): StoredDocument {
   const out: StoredDocument = { id: doc.id, vector: doc.vector };
   addIncluded(out, include, () => doc.metadata ?? null, () => doc.text ?? null);
+  if (doc.dense !== undefined) out.dense = doc.dense;
   return out;
 }
 
@@ -267,6 +268,7 @@ function toDocumentInput(d: CheckedDocument): DocumentInput {
   const out: DocumentInput = { id: d.id };
   if (d.vector !== undefined) out.vector = d.vector;
   if (d.text !== undefined) out.text = d.text;
+  if (d.dense !== undefined) out.dense = d.dense;
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
 }

@@ -398,5 +398,5 @@ export class Database {
 /** The store gets every option with its default filled in, so that the defaults live in one place. */
 function storeOptions(c: CollectionConfig) {
   const { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric } = withConfigDefaults(c);
-  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric };
+  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric, ...(c.dense === undefined ? {} : { dense: c.dense }) };
 }

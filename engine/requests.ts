@@ -1,5 +1,10 @@
 import type { Filter } from "./filter.js";
 import type { SparseVector } from "./sparse-vector.js";
+import type { DenseInput } from "./dense/dense-input.js";
+import type { FusionInput, RerankBy } from "./hybrid-search-options.js";
+
+export type { DenseInput } from "./dense/dense-input.js";
+export type { FusionInput, RerankBy } from "./hybrid-search-options.js";
 
 /**
  * The one set of request and result shapes: the library's Collection, the server's operations,
@@ -33,6 +38,12 @@ export interface DocumentInput {
    */
   vector?: VectorInput;
   text?: string;
+  /**
+   * Its dense vector, in a collection created with `dense: {dims, ...}`: exactly dims finite
+   * numbers (a Float32Array or an array). Absent: the document is not in the dense leg. A
+   * document may carry only a dense vector (its sparse vector is then empty).
+   */
+  dense?: DenseInput;
   /** A map of plain data (no cycles, at most 32 levels deep); its fields (nested ones by dotted path) can be filtered on. */
   metadata?: Record<string, unknown> | null;
 }
@@ -43,6 +54,8 @@ export interface StoredDocument {
   metadata?: unknown;
   /** The text it was upserted with, when the collection keeps texts (`storeText`) and the caller asked for it. */
   text?: string;
+  /** Its dense vector as stored (a cosine collection's scaled to unit length), when it has one. */
+  dense?: Float32Array;
 }
 
 /**
@@ -60,6 +73,7 @@ export interface ScrollRequest {
 
 /** A document of a scroll page: a StoredDocument, without `vector` when the request said withVectors: false. */
 export type ScrolledDocument = Omit<StoredDocument, "vector"> & { vector?: SparseVector };
+// (withVectors false leaves the dense vector out as well.)
 
 /**
  * A scroll page: its documents in id order, and the cursor of the next page, or null at the end.
@@ -105,9 +119,17 @@ export interface DeleteByFilter {
 }
 
 export interface SearchRequest {
-  /** Give exactly one of `vector` and `text`. */
+  /** Give at most one of `vector` and `text` (the sparse query), and/or `dense` (README "Hybrid search"). */
   vector?: VectorInput;
   text?: string;
+  /** A dense query of the collection's dims: alone a dense search; with a sparse query, a hybrid one. */
+  dense?: DenseInput;
+  /** Hybrid: how the legs' candidates are fused ("rrf" by default); see hybrid-search-options.ts. */
+  fusion?: FusionInput;
+  /** Hybrid: candidates each leg retrieves (default max(4 x (offset + k), 20)). */
+  prefetch?: number;
+  /** Two-stage: "dense" re-orders the sparse leg's prefetch candidates by dense similarity; "sparse" the reverse. */
+  rerank?: RerankBy;
   /** Hits to return: an integer in 1..10000 (MAX_K); a server may allow fewer (its maxK). */
   k: number;
   mode?: SearchMode;
@@ -141,6 +163,17 @@ export interface SearchHit {
   /** Present when the request's include.text is true and the document has a stored text. */
   text?: string;
   explain?: ExplainTerm[];
+  /**
+   * With explain, in a search with a dense query: each leg's rank (from 1) and score for this
+   * hit, null for a leg that did not retrieve it; `score` is then the fused (or reranked) score.
+   */
+  legs?: { sparse: LegScore | null; dense: LegScore | null };
+}
+
+/** Where a hit stood in one leg of a hybrid search. */
+export interface LegScore {
+  rank: number;
+  score: number;
 }
 
 /**

@@ -2,6 +2,8 @@ import { approximateRecall } from "./search/approximate-options.js";
 import { SparseDbError } from "./errors.js";
 import { compileFilter, type Filter } from "./filter.js";
 import { checkSearchOptions } from "./search-options.js";
+import { checkHybridOptions, type CheckedFusion, type RerankBy } from "./hybrid-search-options.js";
+import { checkDenseVector } from "./dense/dense-input.js";
 import type { SearchMode, SearchRequest } from "./requests.js";
 import { checkAlgorithm, DEFAULT_MAX_K, type AlgorithmName } from "./search/search.js";
 import { SparseVector } from "./sparse-vector.js";
@@ -60,6 +62,11 @@ export interface RequestContext {
    * the collection): token-keyed vectors are checked for shape and weights and kept as tokens.
    */
   keepTokens?: boolean;
+  /**
+   * The collection's dense vectors: their length, or null when it has none (a dense vector is
+   * then refused). Absent: not known here (a client, the CLI), so only the shape is checked.
+   */
+  dense?: { dims: number } | null;
 }
 
 /** What resolving tokens needs of a vocabulary (engine/vocabulary.ts's Vocabulary has it). */
@@ -75,6 +82,8 @@ export interface CheckedDocument {
   /** A token-keyed vector not yet resolved (only with RequestContext.keepTokens). */
   tokens?: Record<string, number>;
   text?: string;
+  /** Its dense vector, checked (float32, finite, of the collection's dims when known); not yet normalised. */
+  dense?: Float32Array;
   metadata: Record<string, unknown> | null;
 }
 
@@ -96,6 +105,13 @@ export interface CheckedSearch {
   scoreThreshold?: number;
   /** What hits carry: metadata (all, none or named fields) and whether the text. */
   include: CheckedInclude;
+  /** The dense query (float32, finite, of the collection's dims when known), alone or with a sparse one. */
+  dense?: Float32Array;
+  /** A sparse and a dense query without rerank: how their legs are fused (hybrid-search-options.ts). */
+  fusion?: CheckedFusion;
+  /** A sparse and a dense query: candidates each leg (or a rerank's first stage) retrieves. */
+  prefetch?: number;
+  rerank?: RerankBy;
 }
 
 /** A checked `include`: metadata true (all), false (none) or the fields to keep (dotted paths reach nested ones); text yes or no. */
@@ -280,9 +296,10 @@ function checkDocument(d: unknown, i: number, ctx: RequestContext): CheckedDocum
   const doc = d as Record<string, unknown>;
   const id = checkId(doc.id, where);
   where = `document ${i} (id ${JSON.stringify(shortId(id))})`;
-  const hasVector = !absent(doc.vector), hasText = !absent(doc.text);
-  if (!hasVector && !hasText) throw bad(`${where} has neither a vector nor a text; give one`);
+  const hasVector = !absent(doc.vector), hasText = !absent(doc.text), hasDense = !absent(doc.dense);
+  if (!hasVector && !hasText && !hasDense) throw bad(`${where} has neither a vector nor a text (nor a dense vector); give one`);
   const out: CheckedDocument = { id, metadata: checkMetadata(doc.metadata, where) };
+  if (hasDense) out.dense = checkDense(doc.dense, where, ctx);
   // Both: a precomputed vector with the text it came from (an import of an export); the vector
   // is stored as given and the text only kept (storeText), never encoded.
   if (hasVector && ctx.keepTokens === true && isTokenVector(doc.vector)) out.tokens = checkTokenMap(doc.vector, "document", where);
@@ -304,15 +321,19 @@ export function checkDelete(ids: unknown, limits?: RequestLimits): string[] {
 /** Checks a search request. */
 export function checkSearch(request: unknown, ctx: RequestContext = {}): CheckedSearch {
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    throw bad(`search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?, include?, offset?, scoreThreshold?}, got ${typeName(request)}`);
+    throw bad(`search takes an object {vector | text | dense, k, filter?, fusion?, prefetch?, rerank?, mode?, recall?, algorithm?, explain?, include?, offset?, scoreThreshold?}, got ${typeName(request)}`);
   }
   const r = request as Record<string, unknown> & Partial<SearchRequest>;
   const k = checkK(r.k);
-  const hasVector = !absent(r.vector), hasText = !absent(r.text);
+  const hasVector = !absent(r.vector), hasText = !absent(r.text), hasDense = !absent(r.dense);
   if (hasVector && hasText) throw bad("search: give exactly one of vector and text, not both");
-  if (!hasVector && !hasText) throw bad("search needs a vector or a text");
+  if (!hasVector && !hasText && !hasDense) throw bad("search needs a vector, a text or a dense vector");
   const out: CheckedSearch = { k, mode: "exact", explain: false, include: checkInclude(r.include, "search", { text: false }), ...checkSearchOptions(r, k, MAX_K) };
-  if (hasVector && ctx.keepTokens === true && isTokenVector(r.vector)) out.tokens = checkTokenMap(r.vector, "query", "search: query");
+  if (hasDense) out.dense = checkDense(r.dense, "search: query", ctx);
+  Object.assign(out, checkHybridOptions(r, { sparse: hasVector || hasText, dense: hasDense }, out.offset + k, MAX_K));
+  if (!hasVector && !hasText) {
+    // A dense search only: nothing else to check of a sparse query.
+  } else if (hasVector && ctx.keepTokens === true && isTokenVector(r.vector)) out.tokens = checkTokenMap(r.vector, "query", "search: query");
   else if (hasVector) out.vector = checkVector(r.vector, "query", "search: query", ctx);
   else {
     if (typeof r.text !== "string") throw bad(`search: text must be a string, got ${typeName(r.text)}`);
@@ -325,6 +346,7 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
     }
     out.mode = r.mode as SearchMode;
   }
+  if (out.mode !== "exact" && !hasVector && !hasText) throw bad(`search: mode "${out.mode}" is the sparse leg's; a search with only a dense query has none (its index decides: the collection's dense.index)`);
   if (!absent(r.algorithm)) {
     if (typeof r.algorithm !== "string") throw bad(`search: algorithm must be a string, got ${typeName(r.algorithm)}`);
     out.algorithm = withWhere("search", () => checkAlgorithm(r.algorithm));
@@ -349,8 +371,19 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
       throw new SparseDbError("LIMIT_EXCEEDED", `search: offset + k is ${out.offset + k}; ${owner(limits)} searches at most ${limits.maxK} hits deep (offset + k <= ${limits.maxK})`);
     }
     if (out.vector !== undefined) checkVectorLimit(out.vector, "search: query", limits);
+    if (limits.maxK !== undefined && out.prefetch !== undefined && out.prefetch > limits.maxK) {
+      throw new SparseDbError("LIMIT_EXCEEDED", `search: prefetch is ${out.prefetch}; ${owner(limits)} retrieves at most ${limits.maxK} candidates per leg`);
+    }
   }
   return out;
+}
+
+/** A dense vector of a document or a query, checked against what the context knows of the collection's dense vectors. */
+function checkDense(x: unknown, where: string, ctx: RequestContext): Float32Array {
+  if (ctx.dense === null) {
+    throw new SparseDbError("INVALID_VECTOR", `${where}: has a dense vector, but this collection has no dense vectors; create a collection with dense: {dims, metric, index} to store and search them`);
+  }
+  return checkDenseVector(x, where, ctx.dense?.dims);
 }
 
 // ---------------------------------------------------------------- documents: include, batch get, filters, patches

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { intOption, parseArgs } from "../cli-args.js";
 import { ClusteredDenseGenerator, DEFAULT_CLUSTERS, DEFAULT_DECAY, DEFAULT_NOISE } from "../hybrid/dense-generator.js";
-import { FlatTopK } from "../hybrid/flat-top-k.js";
+import { FlatDenseTopK } from "../../engine/dense/flat-dense-search.js";
 import { hasSharedData, sharedDataPath } from "../readers/shared-data.js";
 import { markdownTable } from "../report/markdown-table.js";
 import { loadQueries } from "../retrieval/datasets.js";
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<void> {
   const setupSeconds = (performance.now() - t0) / 1000;
   const queries = await loadQueries(querySpec, seed, truthQueries);
   const queryDense = queries.vectors.map((q, i) => gen.queryVector(i, q));
-  const truth = new FlatTopK(queryDense.map((q) => q.vector), gen.dims, k, "cosine");
+  const truth = new FlatDenseTopK(queryDense.map((q) => q.vector), gen.dims, k, "cosine");
 
   const docCluster = new Uint32Array(docs);
   const clusterSize = new Uint32Array(clusters);
@@ -85,9 +85,9 @@ export async function run(argv: string[]): Promise<void> {
   const hits = truth.results();
   let inCluster = 0, total = 0;
   hits.forEach((h, q) => {
-    for (const id of h.ids) {
+    for (const { row } of h) {
       total++;
-      if (docCluster[id] === queryDense[q]!.cluster) inCluster++;
+      if (docCluster[row] === queryDense[q]!.cluster) inCluster++;
     }
   });
   const sizes = Array.from(clusterSize).sort((a, b) => a - b);

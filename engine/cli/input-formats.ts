@@ -81,7 +81,7 @@ function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
     throw new Error(`not valid JSON (${(e as Error).message})`);
   }
   if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new Error("expected a JSON object {\"id\", \"text\"?, \"vector\"?, ...}");
-  const { id, vector, [o.textField]: text, ...rest } = obj as Record<string, unknown>;
+  const { id, vector, dense, [o.textField]: text, ...rest } = obj as Record<string, unknown>;
   if (typeof id !== "string" && typeof id !== "number") throw new Error(`"id" must be a string or a number, got ${JSON.stringify(id)}`);
   const doc: DocumentInput = { id: String(id) };
   if (text !== undefined && text !== null) {
@@ -93,7 +93,12 @@ function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
     delete doc.text; // a given vector wins; the text stays available as metadata below
     if (text !== undefined) rest[o.textField] = text;
   }
-  if (doc.vector === undefined && doc.text === undefined) throw new Error(`needs a "vector" or a "${o.textField}"`);
+  // A dense vector (an array of numbers) goes to the collection's dense vectors; the library checks it.
+  if (dense !== undefined && dense !== null) {
+    if (!Array.isArray(dense)) throw new Error(`"dense" must be an array of numbers`);
+    doc.dense = dense as number[];
+  }
+  if (doc.vector === undefined && doc.text === undefined && doc.dense === undefined) throw new Error(`needs a "vector", a "${o.textField}" or a "dense"`);
   if (Object.keys(rest).length > 0) doc.metadata = rest;
   return doc;
 }

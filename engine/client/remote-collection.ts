@@ -20,6 +20,7 @@ import type { EncodedText } from "../encode-text.js";
 import { SparseVector } from "../sparse-vector.js";
 import { Vocabulary } from "../vocabulary.js";
 import { checkSearchBatch } from "../validate-search-batch.js";
+import { denseToBinary } from "../dense/dense-input.js";
 import { checkedSearchToWire } from "./search-wire.js";
 import type { SparseClient } from "./sparse-client.js";
 
@@ -118,6 +119,10 @@ export class RemoteCollection {
     if (r.filter !== undefined) args.filter = r.filter;
     if (r.offset !== 0) args.offset = r.offset;
     if (r.scoreThreshold !== undefined) args.scoreThreshold = r.scoreThreshold;
+    if (r.dense !== undefined) args.dense = denseToBinary(r.dense);
+    if (r.fusion !== undefined) args.fusion = r.fusion;
+    if (r.prefetch !== undefined) args.prefetch = r.prefetch;
+    if (r.rerank !== undefined) args.rerank = r.rerank;
     if (request.include !== undefined && request.include !== null) args.include = r.include;
     return (await this.client.request("search", args)) as SearchHit[];
   }
@@ -157,6 +162,7 @@ interface WireDocument {
   vector?: { terms: number[]; weights: number[] };
   metadata?: unknown;
   text?: string;
+  dense?: number[];
 }
 
 /** A document of a scroll page (metadata nil comes back as null, as the library's scroll gives it). */
@@ -164,16 +170,18 @@ function scrolledFromWire(r: WireDocument): ScrolledDocument {
   const doc: ScrolledDocument = { id: r.id, metadata: r.metadata ?? null };
   if (r.vector !== undefined && r.vector !== null) doc.vector = SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: ANY_TERM });
   if (typeof r.text === "string") doc.text = r.text;
+  if (Array.isArray(r.dense)) doc.dense = Float32Array.from(r.dense);
   return doc;
 }
 
 /** A document as `get`/`getMany` send it (metadata nil: none, left out here as the library leaves it). */
 function documentFromWire(x: unknown): StoredDocument | null {
   if (x === null || x === undefined) return null;
-  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string };
+  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string; dense?: number[] };
   const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
   if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
   if (typeof r.text === "string") doc.text = r.text;
+  if (Array.isArray(r.dense)) doc.dense = Float32Array.from(r.dense);
   return doc;
 }
 
@@ -190,6 +198,7 @@ function docToWire(d: CheckedDocument): Record<string, unknown> {
   if (d.vector !== undefined) out.vector = vectorToWire(d.vector);
   if (d.tokens !== undefined) out.vector = { tokens: d.tokens };
   if (d.text !== undefined) out.text = d.text;
+  if (d.dense !== undefined) out.dense = denseToBinary(d.dense);
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
 }

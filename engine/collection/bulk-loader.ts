@@ -66,7 +66,7 @@ export class BulkLoader {
     let postings = 0;
     for (const d of docs) postings += d.terms.length;
     const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: docs.length, postings });
-    for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length, d.text ?? null);
+    for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length, d.text ?? null, d.dense ?? null);
     const id = this.segments.newFileNumber();
     const built = await this.builds.build(input.finish(), id);
     const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);

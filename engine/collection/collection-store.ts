@@ -7,9 +7,9 @@ import { WalWriter, type Durability } from "../../storage/wal-writer.js";
 import { SparseDbError } from "../errors.js";
 import { compileFilter, type Filter } from "../filter.js";
 import type { DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest } from "../requests.js";
-import type { SparseVector } from "../sparse-vector.js";
+import { SparseVector } from "../sparse-vector.js";
 import { vectorForMetric, type Metric } from "../similarity-metric.js";
-import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector } from "../validate-request.js";
+import { checkDelete, checkFilter, checkGetMany, checkId, checkMetadataPatch, checkSearch, checkUpsert, checkVector, MAX_K, type CheckedInclude, type CheckedSearch, type RequestContext } from "../validate-request.js";
 import { countMatching, matchingIds } from "./live-scan.js";
 import { mergeMetadata } from "./metadata-patch.js";
 import { WriteOrder } from "./write-order.js";
@@ -34,6 +34,13 @@ import { encodeDelete, encodeUpsertRecord, RECORD_DELETE, type StoredDoc } from 
 import { WriteLog } from "./write-log.js";
 import { RecentQueries } from "../search/recent-queries.js";
 import { SAMPLE_QUERIES } from "../search/approximate-calibration.js";
+import { checkDenseConfig, type DenseConfig, type DenseConfigInput } from "../dense/dense-config.js";
+import { loadUsearch } from "../dense/usearch-module.js";
+import { denseForMetric } from "../dense/dense-input.js";
+import type { LiveDocument } from "./live-state.js";
+import { hybridSearchSnapshot } from "./hybrid-search.js";
+import { loadDenseIndexes } from "./dense-snapshot-search.js";
+import { defaultPrefetch } from "../hybrid-search-options.js";
 
 export type { WalRepair } from "./recovery.js";
 export type { BulkLoadProgress } from "./bulk-loader.js";
@@ -74,6 +81,12 @@ export interface CollectionOptions {
    * the collection has an encoder (a text collection), off without one (vectors only).
    */
   storeText?: boolean;
+  /**
+   * The collection's dense vectors (engine/dense/dense-config.ts): documents may then carry
+   * `dense`, and searches a dense query. Absent: none (a dense vector is refused). Like the
+   * metric, the database persists it in the collection's config.
+   */
+  dense?: DenseConfigInput;
 }
 
 export interface CollectionStats {
@@ -101,6 +114,10 @@ export interface CollectionStats {
   walRepairs: WalRepair[];
   /** Whether text upserts keep their text (the storeText option). */
   storeText: boolean;
+  /** The dense vectors' config, or null when the collection has none. */
+  dense: DenseConfig | null;
+  /** Live documents that have a dense vector. */
+  denseDocs: number;
 }
 
 /**
@@ -119,7 +136,7 @@ export interface CollectionStats {
  *   background merges.
  */
 export class CollectionStore {
-  private readonly builds = new SegmentBuildService();
+  private readonly builds: SegmentBuildService;
   /** Approximate mode's calibration samples these once it has enough (approximate-calibration.ts). */
   private readonly recentQueries = new RecentQueries(SAMPLE_QUERIES);
   private readonly flusher: Flusher;
@@ -145,10 +162,12 @@ export class CollectionStore {
     private readonly segmentSet: SegmentSet,
     private readonly options: Required<Pick<CollectionOptions, "memtableMaxDocs" | "autoMerge" | "durability" | "batchIntervalMs" | "storeText" | "metric">> & {
       encoder?: Encoder;
+      dense: DenseConfig | null;
     },
     policy: MergePolicyOptions,
     private readonly walRepairs: WalRepair[] = [],
   ) {
+    this.builds = new SegmentBuildService(undefined, options.dense?.index === "hnsw" ? options.dense.metric : null);
     this.merges = new MergeScheduler(live, log, segmentSet, this.builds, policy, options.autoMerge, {
       onBackgroundError: (e) => (this.backgroundError = e),
       hasBackgroundError: () => this.backgroundError !== null,
@@ -186,12 +205,20 @@ export class CollectionStore {
     if (options.storeText !== undefined && typeof options.storeText !== "boolean") {
       throw new SparseDbError("INVALID_ARGUMENT", `storeText must be a boolean, got ${typeof options.storeText}`);
     }
+    const dense = options.dense === undefined || options.dense === null ? null : checkDenseConfig(options.dense);
+    if (dense?.index === "hnsw") await loadUsearch(); // UNAVAILABLE, saying what to install, before anything is opened
     const state = await openCollectionState(fs, dir, {
       create: options.create ?? false,
       bits: options.bits ?? 8,
       vocabSize: options.encoder?.vocabulary.size,
       repairWal: options.repairWal === true,
     });
+    try {
+      checkDenseDims(dense, state.segments.map((s) => s.reader.dense?.dims ?? 0), [...state.memtable.values()].map((d) => d.dense?.length ?? 0));
+    } catch (e) {
+      await state.lock.release();
+      throw e;
+    }
     const walNumber = state.nextFileNumber;
     let wal: WalWriter;
     try {
@@ -214,6 +241,7 @@ export class CollectionStore {
         metric,
         encoder: options.encoder,
         storeText: options.storeText ?? options.encoder !== undefined,
+        dense,
       }, { ...DEFAULT_MERGE_POLICY, ...options.mergePolicy }, state.walRepairs);
     } catch (e) {
       await wal.close().catch(() => undefined);
@@ -234,6 +262,11 @@ export class CollectionStore {
 
   get metric(): Metric {
     return this.options.metric;
+  }
+
+  /** The dense vectors' config, or null. */
+  get dense(): DenseConfig | null {
+    return this.options.dense;
   }
 
   // ---------------------------------------------------------------- writes
@@ -321,10 +354,11 @@ export class CollectionStore {
   /** Checks documents and turns them into their stored form (encoding texts). */
   private async storedDocs(docs: DocumentInput[]): Promise<StoredDoc[]> {
     this.checkOpen();
-    const checked = checkUpsert(docs, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
+    const checked = checkUpsert(docs, this.requestContext());
     if (checked.length === 0) return [];
     const vectors: (SparseVector | null)[] = checked.map((d, i) => {
       if (d.vector !== undefined) return d.vector;
+      if (d.text === undefined) return SparseVector.empty(); // a document with only a dense vector
       if (!this.options.encoder) {
         throw new SparseDbError("INVALID_ARGUMENT", `document ${i} (id ${JSON.stringify(d.id)}) has text but the collection has no encoder; pass vectors or open it with an encoder`);
       }
@@ -346,14 +380,25 @@ export class CollectionStore {
     // The stored (and logged) form is the metric's: replay and merges take it as it is, never
     // scaling twice (a float32 unit vector scaled again may change in its last bits).
     const metric = this.options.metric;
-    return checked.map((d, i) => ({
-      id: d.id,
-      ...termsAndWeights(vectorForMetric(vectors[i]!, metric, "document")),
-      meta: d.metadata === null ? null : packValue(d.metadata),
-      length: lengths[i]!,
-      // An empty text is not kept (segments store "none" and "" alike, as an empty range).
-      text: keepText && d.text !== undefined && d.text.length > 0 ? d.text : null,
-    }));
+    const dense = this.options.dense;
+    return checked.map((d, i) => {
+      const doc: StoredDoc = {
+        id: d.id,
+        ...termsAndWeights(vectorForMetric(vectors[i]!, metric, "document")),
+        meta: d.metadata === null ? null : packValue(d.metadata),
+        length: lengths[i]!,
+        // An empty text is not kept (segments store "none" and "" alike, as an empty range).
+        text: keepText && d.text !== undefined && d.text.length > 0 ? d.text : null,
+      };
+      // Cosine: scaled to unit length once, here, before the log record (as the sparse metric).
+      if (d.dense !== undefined && dense !== null) doc.dense = denseForMetric(d.dense, dense.metric, `document ${i} (id ${JSON.stringify(d.id)})`);
+      return doc;
+    });
+  }
+
+  /** What the request rules need of this collection: its vocabulary and its dense vectors' dims. */
+  private requestContext(): RequestContext {
+    return { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary, dense: this.options.dense === null ? null : { dims: this.options.dense.dims } };
   }
 
   /** Runs a write, known to bulkLoad until it settles. */
@@ -438,14 +483,14 @@ export class CollectionStore {
   // ---------------------------------------------------------------- reads
 
   /** The current version of `id` (with its stored text, null when none), or null. */
-  async get(id: string): Promise<{ id: string; vector: SparseVector; metadata: unknown; text: string | null } | null> {
+  async get(id: string): Promise<LiveDocument | null> {
     this.checkOpen();
     checkId(id, "get");
     return this.live.get(id, this.vocabSize);
   }
 
   /** The current versions of `ids`, in their order (null for an id without one); read at one moment. */
-  async getMany(ids: string[]): Promise<({ id: string; vector: SparseVector; metadata: unknown; text: string | null } | null)[]> {
+  async getMany(ids: string[]): Promise<(LiveDocument | null)[]> {
     this.checkOpen();
     return checkGetMany(ids).map((id) => this.live.get(id, this.vocabSize));
   }
@@ -463,8 +508,9 @@ export class CollectionStore {
    */
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
-    const r = checkSearch(request, { vocabSize: this.vocabSize, vocabulary: this.options.encoder?.vocabulary });
+    const r = checkSearch(request, this.requestContext());
     const accept = r.filter === undefined ? undefined : compileFilter(r.filter);
+    if (r.dense !== undefined) return this.searchWithDense(r, accept);
     let query: SparseVector;
     if (r.vector !== undefined) query = r.vector;
     else {
@@ -501,6 +547,52 @@ export class CollectionStore {
         snap = this.snapshot();
       }
       return searchSnapshot(snap, query, searchOptions);
+    } finally {
+      snap.release();
+    }
+  }
+
+  /** A search with a dense query: dense only, fused with the sparse leg, or a two-stage rerank (hybrid-search.ts). */
+  private async searchWithDense(r: CheckedSearch, accept: ((metadata: unknown) => boolean) | undefined): Promise<SearchHits> {
+    const dense = this.options.dense!; // checkSearch refuses a dense query without it
+    const denseQuery = denseForMetric(r.dense!, dense.metric, "search: query");
+    let sparseQuery: SparseVector | undefined;
+    if (r.vector !== undefined) sparseQuery = r.vector;
+    else if (r.text !== undefined) {
+      if (!this.options.encoder) throw new SparseDbError("INVALID_ARGUMENT", "a text query needs an encoder; open the collection with one or pass a vector");
+      sparseQuery = await this.options.encoder.encodeQuery(r.text);
+      this.checkOpen();
+    }
+    if (sparseQuery !== undefined) sparseQuery = vectorForMetric(sparseQuery, this.options.metric, "query");
+    const vocabulary = this.options.encoder?.vocabulary;
+    const depth = r.k + r.offset;
+    const snap = this.snapshot();
+    try {
+      if (dense.index === "hnsw") {
+        await loadDenseIndexes(snap, dense.metric);
+        this.checkOpen();
+      }
+      const sparse = sparseQuery === undefined ? undefined : {
+        query: sparseQuery,
+        search: (k: number) =>
+          searchSnapshot(snap, sparseQuery, { k, exact: r.mode !== "fast", algorithm: r.algorithm, recall: r.recall, recentQueries: this.recentQueries, accept, explain: false, vocabSize: this.vocabSize, include: NO_FIELDS }).map((h) => ({ id: h.id, score: h.score })),
+      };
+      return hybridSearchSnapshot(snap, {
+        k: depth,
+        offset: r.offset,
+        minScore: r.scoreThreshold,
+        accept,
+        explain: r.explain,
+        include: r.include,
+        metric: dense.metric,
+        dense: denseQuery,
+        sparse,
+        fusion: r.fusion,
+        rerank: r.rerank,
+        prefetch: r.prefetch ?? defaultPrefetch(depth, MAX_K),
+        vocabSize: this.vocabSize,
+        tokenOf: vocabulary ? (t) => vocabulary.tokenOf(t) : undefined,
+      });
     } finally {
       snap.release();
     }
@@ -570,6 +662,8 @@ export class CollectionStore {
       corpus: { docs: this.live.statistics.numDocs, totalLength: this.live.statistics.totalLength },
       walRepairs: this.walRepairs.map((r) => ({ ...r })),
       storeText: this.options.storeText,
+      dense: this.options.dense === null ? null : { ...this.options.dense },
+      denseDocs: this.live.denseDocs(),
     };
   }
 
@@ -647,6 +741,17 @@ export class CollectionStore {
     }
   }
 }
+
+/** Refuses to open a collection whose segments or log hold dense vectors of another length than its config says (or any, without one). */
+function checkDenseDims(dense: DenseConfig | null, segmentDims: number[], loggedDims: number[]): void {
+  const found = [...segmentDims, ...loggedDims].find((d) => d !== 0 && d !== dense?.dims);
+  if (found === undefined) return;
+  if (dense === null) throw new SparseDbError("INVALID_ARGUMENT", `the collection holds dense vectors of ${found} values; open it with dense: {dims: ${found}, metric, index} (a database does so from the collection's config)`);
+  throw new SparseDbError("CORRUPTION", `the collection holds dense vectors of ${found} values, but its config says dense.dims ${dense.dims}`);
+}
+
+/** What a hybrid search's sparse leg returns per hit: the id and score only (hits are materialised after fusion). */
+const NO_FIELDS: CheckedInclude = { metadata: false, text: false };
 
 /** A length an encoder reported, as the log and the segments store it (u32 below NO_LENGTH). */
 function checkLength(length: unknown, docIndex: number): number {

@@ -75,7 +75,7 @@ export class Flusher {
       try {
         const docs = [...frozen.values()];
         const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: frozen.size, postings: frozen.numPostings });
-        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length, d.text ?? null);
+        for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length, d.text ?? null, d.dense ?? null);
         const id = this.segments.newFileNumber();
         const built = await this.builds.build(input.finish(), id);
         const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);

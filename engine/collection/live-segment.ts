@@ -116,6 +116,11 @@ export class LiveSegment {
     return this.reader.textBytes(doc);
   }
 
+  /** A doc's dense vector (a view into the segment), or null. */
+  denseOf(doc: number): Float32Array | null {
+    return this.reader.denseOf(doc);
+  }
+
   text(doc: number): string | null {
     return this.reader.text(doc);
   }

@@ -8,6 +8,20 @@ import { Memtable } from "./memtable.js";
 import { Snapshot } from "./snapshot.js";
 import type { StoredDoc } from "./wal-records.js";
 
+/** A live document as get returns it: its dense vector (a copy) only when it has one. */
+export interface LiveDocument {
+  id: string;
+  vector: SparseVector;
+  metadata: unknown;
+  text: string | null;
+  dense?: Float32Array;
+}
+
+function withDense(doc: LiveDocument, dense: Float32Array | null): LiveDocument {
+  if (dense !== null) doc.dense = dense.slice();
+  return doc;
+}
+
 /**
  * The live documents of an open collection, in memory: the memtable, memtables being built into
  * segments (still searched, still take deletions), the segments in order, and the corpus
@@ -31,20 +45,23 @@ export class LiveState implements LiveDocuments {
   }
 
   /** The current version of `id`, or null (text: its stored text, or null). */
-  get(id: string, vocabSize: number): { id: string; vector: SparseVector; metadata: unknown; text: string | null } | null {
+  get(id: string, vocabSize: number): LiveDocument | null {
     const m = this.memtableVersion(id);
     if (m) {
-      return {
-        id,
-        vector: SparseVector.fromArrays(m.terms, m.weights, { vocabSize }),
-        metadata: m.meta ? unpackValue(m.meta) : null,
-        text: m.text ?? null,
-      };
+      return withDense(
+        {
+          id,
+          vector: SparseVector.fromArrays(m.terms, m.weights, { vocabSize }),
+          metadata: m.meta ? unpackValue(m.meta) : null,
+          text: m.text ?? null,
+        },
+        m.dense ?? null,
+      );
     }
     const hash = idHash(id);
     for (const s of this.segments) {
       const d = s.docOf(id, hash);
-      if (d >= 0) return { id, vector: s.index.forward.vector(d), metadata: s.metadata(d), text: s.text(d) };
+      if (d >= 0) return withDense({ id, vector: s.index.forward.vector(d), metadata: s.metadata(d), text: s.text(d) }, s.denseOf(d));
     }
     return null;
   }
@@ -70,6 +87,7 @@ export class LiveState implements LiveDocuments {
         meta: meta.length === 0 ? null : meta.slice(),
         length: s.lengthOf(d),
         text: s.text(d),
+        dense: s.denseOf(d)?.slice() ?? null,
       };
     }
     return null;
@@ -81,6 +99,19 @@ export class LiveState implements LiveDocuments {
 
   count(): number {
     return this.memtableDocs() + this.segments.reduce((n, s) => n + s.liveDocs, 0);
+  }
+
+  /** Live documents that have a dense vector. */
+  denseDocs(): number {
+    let n = 0;
+    for (const m of [this.memtable, ...this.flushingMemtables]) for (const d of m.values()) if (d.dense) n++;
+    for (const s of this.segments) {
+      const dense = s.reader.dense;
+      if (dense === null) continue;
+      if (s.deletedCount === 0) n += dense.docs.length;
+      else for (const d of dense.docs) if (!s.isDeleted(d)) n++;
+    }
+    return n;
   }
 
   memtableDocs(): number {

@@ -15,7 +15,7 @@ import { applyDelete, applyUpsert, type LiveDocuments } from "./apply-writes.js"
 import { CorpusStatistics } from "./corpus-statistics.js";
 import { LiveSegment } from "./live-segment.js";
 import { Memtable } from "./memtable.js";
-import { decodeDelete, decodeUpsertRecord, isUpsertRecord, RECORD_DELETE, RECORD_UPSERT, RECORD_UPSERT_TEXT, RECORD_UPSERT_V1 } from "./wal-records.js";
+import { decodeDelete, decodeUpsertRecord, isUpsertRecord, RECORD_DELETE, RECORD_UPSERT, RECORD_UPSERT_EXTRAS, RECORD_UPSERT_TEXT, RECORD_UPSERT_V1 } from "./wal-records.js";
 
 export interface OpenedState {
   lock: DirectoryLock;
@@ -133,7 +133,7 @@ export function readLog(fs: FileSystem, path: string): Promise<WalReadResult> {
   return readWal(fs, path, { recordTypes: LOG_RECORD_TYPES });
 }
 
-const LOG_RECORD_TYPES: ReadonlySet<number> = new Set([RECORD_UPSERT, RECORD_UPSERT_V1, RECORD_UPSERT_TEXT, RECORD_DELETE]);
+const LOG_RECORD_TYPES: ReadonlySet<number> = new Set([RECORD_UPSERT, RECORD_UPSERT_V1, RECORD_UPSERT_TEXT, RECORD_UPSERT_EXTRAS, RECORD_DELETE]);
 
 /**
  * The index of the first damaged log of an ascending series, or -1: a log whose bad bytes have a

@@ -39,7 +39,11 @@ export function scrollSnapshot(snap: Snapshot, o: SnapshotScrollOptions): { docu
     if (o.accept === undefined || o.accept(metadata)) {
       if (documents.length === o.limit) return { documents, more: true };
       const doc: ScrolledDocument = { id: best.id!, metadata };
-      if (o.withVectors) doc.vector = best.vector(o.vocabSize);
+      if (o.withVectors) {
+        doc.vector = best.vector(o.vocabSize);
+        const dense = best.dense();
+        if (dense !== null) doc.dense = dense.slice();
+      }
       const text = best.text();
       if (text !== null) doc.text = text;
       documents.push(doc);
@@ -54,6 +58,8 @@ interface Head {
   advance(): void;
   metadata(): unknown;
   vector(vocabSize: number): SparseVector;
+  /** Its dense vector, or null. */
+  dense(): Float32Array | null;
   /** The stored text (storeText), or null. */
   text(): string | null;
 }
@@ -92,6 +98,10 @@ class SegmentHead implements Head {
     return this.segment.index.forward.vector(this.doc);
   }
 
+  dense(): Float32Array | null {
+    return this.segment.denseOf(this.doc);
+  }
+
   text(): string | null {
     return this.segment.text(this.doc);
   }
@@ -127,6 +137,10 @@ class MemtableHead implements Head {
   vector(vocabSize: number): SparseVector {
     const d = this.memtable.get(this.id!)!;
     return SparseVector.fromArrays(d.terms, d.weights, { vocabSize });
+  }
+
+  dense(): Float32Array | null {
+    return this.memtable.get(this.id!)!.dense ?? null;
   }
 
   text(): string | null {

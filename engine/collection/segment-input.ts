@@ -20,6 +20,10 @@ export interface SegmentInput {
   /** Stored texts, UTF-8, doc d's at textBlob[textEnds[d-1] .. textEnds[d]) (empty: none); null when no document has one. */
   textBlob: Uint8Array | null;
   textEnds: Uint32Array | null;
+  /** Dense vectors: dims (0: no document has one), the docs that have one (ascending), their rows (f32, row-major, in that order). */
+  denseDims: number;
+  denseDocs: Uint32Array | null;
+  denseVectors: Float32Array | null;
 }
 
 /**
@@ -39,12 +43,16 @@ export class SegmentInputBuilder {
   private readonly textChunks: Uint8Array[] = [];
   private readonly textEnds: GrowableArray<Uint32Array>;
   private textBytes = 0;
+  private denseDims = 0;
+  private readonly denseDocs: GrowableArray<Uint32Array>;
+  private readonly denseRows: Float32Array[] = [];
 
   constructor(private readonly bits: number, private readonly vocabSize: number, expected: { docs: number; postings: number } = { docs: 1024, postings: 4096 }) {
     this.docStart = new GrowableArray(Uint32Array, expected.docs + 1);
     this.metaEnds = new GrowableArray(Uint32Array, expected.docs);
     this.lengths = new GrowableArray(Uint32Array, expected.docs);
     this.textEnds = new GrowableArray(Uint32Array, expected.docs);
+    this.denseDocs = new GrowableArray(Uint32Array, 16);
     this.terms = new GrowableArray(Uint32Array, expected.postings);
     this.weights = new GrowableArray(Float32Array, expected.postings);
     this.docStart.push(0);
@@ -57,8 +65,9 @@ export class SegmentInputBuilder {
   /**
    * Appends a document; returns its doc id in the new segment. `text`: its stored text, as a
    * string (from the memtable) or UTF-8 bytes (from a segment, in a merge); null or empty: none.
+   * `dense`: its dense vector, or null; every vector of a segment has the same length.
    */
-  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null, length: number, text: string | Uint8Array | null = null): number {
+  add(id: string, terms: Uint32Array | Uint16Array, weights: Float32Array, meta: Uint8Array | null, length: number, text: string | Uint8Array | null = null, dense: Float32Array | null = null): number {
     const n = terms.length;
     const at = this.terms.length;
     this.terms.reserve(n).set(terms, at); // typed-array set: a block copy, not a JS loop
@@ -81,6 +90,12 @@ export class SegmentInputBuilder {
       if (this.textBytes > 0xffffffff) throw new RangeError("segment texts exceed 4 GiB; flush smaller segments");
     }
     this.textEnds.push(this.textBytes);
+    if (dense !== null) {
+      if (this.denseDims === 0) this.denseDims = dense.length;
+      else if (dense.length !== this.denseDims) throw new RangeError(`document ${JSON.stringify(id)} has a dense vector of ${dense.length} values, others in its segment ${this.denseDims}`);
+      this.denseDocs.push(this.ids.length);
+      this.denseRows.push(dense);
+    }
     this.ids.push(id);
     return this.ids.length - 1;
   }
@@ -99,11 +114,20 @@ export class SegmentInputBuilder {
       lengths: this.counted > 0 ? this.lengths.toArray() : null,
       textBlob: this.textBytes > 0 ? concat(this.textChunks, this.textBytes) : null,
       textEnds: this.textBytes > 0 ? this.textEnds.toArray() : null,
+      denseDims: this.denseDims,
+      denseDocs: this.denseDims > 0 ? this.denseDocs.toArray() : null,
+      denseVectors: this.denseDims > 0 ? concatRows(this.denseRows, this.denseDims) : null,
     };
   }
 }
 
 const utf8 = new TextEncoder();
+
+function concatRows(rows: Float32Array[], dims: number): Float32Array {
+  const out = new Float32Array(rows.length * dims);
+  rows.forEach((r, i) => out.set(r, i * dims));
+  return out;
+}
 
 function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);

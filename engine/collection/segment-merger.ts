@@ -43,7 +43,7 @@ export async function mergeSegments(
     for (let d = 0; d < seg.numDocs; d++) {
       if ((deletedAtRead[d >> 3]! & (1 << (d & 7))) !== 0) continue;
       const s = fwd.docStart[d]!, e = fwd.docStart[d + 1]!;
-      map[d] = builder.add(seg.idAt(d), fwd.terms.subarray(s, e), fwd.weights.subarray(s, e), seg.metaBytes(d), seg.lengthOf(d), seg.textBytes(d));
+      map[d] = builder.add(seg.idAt(d), fwd.terms.subarray(s, e), fwd.weights.subarray(s, e), seg.metaBytes(d), seg.lengthOf(d), seg.textBytes(d), seg.denseOf(d));
       if (++sinceYield >= YIELD_EVERY_DOCS) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));

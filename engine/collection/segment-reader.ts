@@ -2,7 +2,9 @@ import type { Sections } from "../../storage/segment-file.js";
 import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
-import { idSections } from "./build-sections.js";
+import { idSections, type DenseRows } from "./build-sections.js";
+import type { DenseMetric } from "../dense/dense-metric.js";
+import { HnswDenseIndex } from "../dense/hnsw-dense-index.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
 import { idHash, lookupId } from "./id-hash.js";
 
@@ -25,6 +27,12 @@ export class SegmentReader {
   /** Stored texts (UTF-8) and each doc's end byte in them; null when no document has one (and in files older than texts). */
   private readonly textBlob: Uint8Array | null;
   private readonly textEnds: Uint32Array | null;
+  /** Dense vectors (null: no document has one, and files older than dense vectors). */
+  readonly dense: DenseRows | null;
+  /** Doc -> its row in dense.vectors, or -1; built on first use. */
+  private denseRowOf: Int32Array | null = null;
+  private hnswLoad: Promise<HnswDenseIndex> | null = null;
+  private hnswLoaded: HnswDenseIndex | null = null;
 
   constructor(args: {
     id: number;
@@ -37,6 +45,7 @@ export class SegmentReader {
     lengths?: Uint32Array | null;
     textBlob?: Uint8Array | null;
     textEnds?: Uint32Array | null;
+    dense?: DenseRows | null;
   }) {
     this.id = args.id;
     this.index = args.index;
@@ -49,6 +58,8 @@ export class SegmentReader {
     this.textBlob = args.textBlob ?? null;
     this.textEnds = args.textEnds ?? null;
     const n = this.index.numDocs;
+    this.dense = args.dense ?? null;
+    if (this.dense !== null) checkDenseRows(args.id, this.dense, n);
     if ((this.textBlob === null) !== (this.textEnds === null)) throw new SparseDbError("CORRUPTION", `segment ${args.id}: docs.text and docs.textEnds must come together`);
     if (this.textEnds !== null) {
       if (this.textEnds.length !== n) throw new SparseDbError("CORRUPTION", `segment ${args.id}: ${n} docs but ${this.textEnds.length} text ends`);
@@ -113,8 +124,36 @@ export class SegmentReader {
     return b.length === 0 ? null : utf8Decoder.decode(b);
   }
 
+  /**
+   * The segment's HNSW index, loaded from its dense.hnsw section on first use (a search awaits
+   * it before it runs); null when the segment has none (it is then searched flat).
+   */
+  denseIndex(metric: DenseMetric): Promise<HnswDenseIndex> | null {
+    if (this.dense?.hnsw === undefined) return null;
+    this.hnswLoad ??= HnswDenseIndex.load(this.dense.hnsw, this.dense.vectors, this.dense.dims, metric).then((index) => (this.hnswLoaded = index));
+    return this.hnswLoad;
+  }
+
+  /** The HNSW index once denseIndex() has loaded it, else null. */
+  get loadedDenseIndex(): HnswDenseIndex | null {
+    return this.hnswLoaded;
+  }
+
+  /** A doc's dense vector (a view into the segment), or null when it has none. */
+  denseOf(doc: number): Float32Array | null {
+    if (this.dense === null) return null;
+    if (this.denseRowOf === null) {
+      const rows = new Int32Array(this.numDocs).fill(-1);
+      this.dense.docs.forEach((d, row) => (rows[d] = row));
+      this.denseRowOf = rows;
+    }
+    const row = this.denseRowOf[doc]!;
+    const dims = this.dense.dims;
+    return row < 0 ? null : this.dense.vectors.subarray(row * dims, (row + 1) * dims);
+  }
+
   toSections(): Sections {
-    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id, this.textBlob, this.textEnds);
+    const s = idSections(this.index.toSections(), [], this.metaBlob, this.metaEnds, this.lengths, this.id, this.textBlob, this.textEnds, this.dense);
     s.arrays["ids.text"] = new TextEncoder().encode(this.joinedIds);
     s.arrays["ids.ends"] = this.idEnds;
     s.arrays["ids.hash"] = this.idTable;
@@ -147,7 +186,28 @@ export class SegmentReader {
       throw new SparseDbError("CORRUPTION", `segment ${id}: id or metadata sections missing`);
     }
     // Offsets in ids.ends are UTF-16 positions in the decoded string (FORMAT.md).
-    return new SegmentReader({ id, index, joinedIds: new TextDecoder().decode(text), idEnds, idTable, metaBlob, metaEnds, lengths: lengths ?? null, textBlob: textBlob ?? null, textEnds: textEnds ?? null });
+    return new SegmentReader({ id, index, joinedIds: new TextDecoder().decode(text), idEnds, idTable, metaBlob, metaEnds, lengths: lengths ?? null, textBlob: textBlob ?? null, textEnds: textEnds ?? null, dense: denseFromSections(id, sections) });
+  }
+}
+
+/** The dense sections (optional: segments without dense vectors, and older files, have none). */
+function denseFromSections(id: number, sections: Sections): DenseRows | null {
+  const docs = sections.arrays["dense.docs"], vectors = sections.arrays["dense.vectors"], dims = sections.meta["dense.dims"], hnsw = sections.arrays["dense.hnsw"];
+  if (docs === undefined && vectors === undefined && dims === undefined && hnsw === undefined) return null;
+  if (!(docs instanceof Uint32Array) || !(vectors instanceof Float32Array) || typeof dims !== "number") {
+    throw new SparseDbError("CORRUPTION", `segment ${id}: dense.docs (u32), dense.vectors (f32) and meta dense.dims must come together`);
+  }
+  if (hnsw !== undefined && !(hnsw instanceof Uint8Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: dense.hnsw is not a u8 array`);
+  return hnsw === undefined ? { dims, docs, vectors } : { dims, docs, vectors, hnsw };
+}
+
+function checkDenseRows(id: number, dense: DenseRows, numDocs: number): void {
+  const { dims, docs, vectors } = dense;
+  if (!Number.isInteger(dims) || dims < 1 || vectors.length !== docs.length * dims) {
+    throw new SparseDbError("CORRUPTION", `segment ${id}: ${docs.length} dense vectors of ${dims} values need ${docs.length * dims} floats, dense.vectors has ${vectors.length}`);
+  }
+  for (let i = 0; i < docs.length; i++) {
+    if (docs[i]! >= numDocs || (i > 0 && docs[i]! <= docs[i - 1]!)) throw new SparseDbError("CORRUPTION", `segment ${id}: dense.docs entry ${i} (${docs[i]}) is out of order or not below the ${numDocs} docs`);
   }
 }
 

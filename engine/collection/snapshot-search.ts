@@ -183,7 +183,7 @@ export function topHits(candidates: Candidate[], query: SparseVector, o: Snapsho
   return out;
 }
 
-function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainTerm[] {
+export function explain(query: SparseVector, doc: { terms: Uint32Array; weights: Float32Array }, tokenOf?: (t: number) => string | undefined): ExplainTerm[] {
   const out: ExplainTerm[] = [];
   const a = query.terms, b = doc.terms;
   let i = 0, j = 0;

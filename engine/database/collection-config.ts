@@ -3,6 +3,7 @@ import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import type { Durability } from "../requests.js";
 import { METRICS, type Metric } from "../similarity-metric.js";
+import { checkDenseConfig, type DenseConfigInput } from "../dense/dense-config.js";
 
 /**
  * How a collection is created; persisted in the catalog so that reopening needs no arguments.
@@ -22,9 +23,11 @@ export interface CollectionConfig {
   storeText?: boolean;
   /** "dot" (default) or "cosine" (vectors scaled to unit length; engine/similarity-metric.ts). Configs written before it mean "dot". */
   metric?: Metric;
+  /** A dense vector per document (engine/dense/dense-config.ts): {dims, metric, index}; absent: sparse only. */
+  dense?: DenseConfigInput;
 }
 
-const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText", "metric"]);
+const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText", "metric", "dense"]);
 
 function bad(message: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `collection config: ${message}`);
@@ -34,7 +37,7 @@ function bad(message: string): SparseDbError {
 export function checkCollectionConfig(config: unknown): CollectionConfig {
   if (config === undefined || config === null) return {};
   if (typeof config !== "object" || Array.isArray(config)) throw bad("expected an object");
-  const c = config as Record<string, unknown>;
+  const c = { ...(config as Record<string, unknown>) };
   for (const k of Object.keys(c)) {
     if (!KEYS.has(k)) throw bad(`unknown key "${k}"; known keys: ${[...KEYS].join(", ")}`);
   }
@@ -57,6 +60,8 @@ export function checkCollectionConfig(config: unknown): CollectionConfig {
   if (c.metric !== undefined && !(METRICS as unknown[]).includes(c.metric)) {
     throw bad(`metric is ${typeof c.metric === "string" ? JSON.stringify(c.metric) : typeName(c.metric)}; use ${METRICS.map((m) => JSON.stringify(m)).join(" or ")} ("dot" by default)`);
   }
+  if (c.dense !== undefined && c.dense !== null) c.dense = checkDenseConfig(c.dense);
+  else delete c.dense;
   for (const k of ["batchIntervalMs", "memtableMaxDocs"] as const) {
     const v = c[k];
     if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
@@ -74,13 +79,13 @@ export const COLLECTION_CONFIG_DEFAULTS = {
   memtableMaxDocs: 20_000,
   storeText: true,
   metric: "dot",
-} as const satisfies Required<Omit<CollectionConfig, "encoder">>;
+} as const satisfies Required<Omit<CollectionConfig, "encoder" | "dense">>;
 
 /** The config with every default filled in (the encoder's own defaults are filled when it is created). */
-export function withConfigDefaults(config: CollectionConfig): CollectionConfig & Required<Omit<CollectionConfig, "encoder">> {
+export function withConfigDefaults(config: CollectionConfig): CollectionConfig & Required<Omit<CollectionConfig, "encoder" | "dense">> {
   const out: Record<string, unknown> = { ...COLLECTION_CONFIG_DEFAULTS };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = v;
-  return out as unknown as CollectionConfig & Required<Omit<CollectionConfig, "encoder">>;
+  return out as unknown as CollectionConfig & Required<Omit<CollectionConfig, "encoder" | "dense">>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SparseVector } from "../../engine/sparse-vector.js";
+import { denseScore, type DenseMetric } from "../../engine/dense/dense-metric.js";
 
 /**
  * The in-memory model the Collection must agree with: a map id -> (vector, metadata) and a
@@ -6,10 +7,18 @@ import { SparseVector } from "../../engine/sparse-vector.js";
  * term order; see ForwardIndex.dot).
  */
 export class ReferenceModel {
-  readonly docs = new Map<string, { vector: SparseVector; metadata: unknown }>();
+  readonly docs = new Map<string, { vector: SparseVector; metadata: unknown; dense?: Float32Array }>();
 
-  upsert(id: string, vector: SparseVector, metadata: unknown): void {
-    this.docs.set(id, { vector, metadata: metadata ?? null });
+  upsert(id: string, vector: SparseVector, metadata: unknown, dense?: Float32Array): void {
+    this.docs.set(id, { vector, metadata: metadata ?? null, ...(dense === undefined ? {} : { dense }) });
+  }
+
+  /** The exact dense top-k: every document with a dense vector (and accepted), score descending, then id. */
+  denseTopK(query: Float32Array, k: number, metric: DenseMetric, accept: (metadata: unknown) => boolean = () => true): { id: string; score: number }[] {
+    const out: { id: string; score: number }[] = [];
+    for (const [id, d] of this.docs) if (d.dense !== undefined && accept(d.metadata)) out.push({ id, score: denseScore(d.dense, d.dense.length, 0, query, metric) });
+    out.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return out.slice(0, k);
   }
 
   delete(id: string): boolean {

@@ -38,7 +38,7 @@ ${EXPORT_FORMATS.map((f) => `  ${f.name.padEnd(14)}${f.summary}`).join("\n")}
     points each: {"id", "vector": {FIELD: {"indices": term ids, "values": weights}}, "payload":
     {"id", "metadata", "text"}}. Point ids: the number for a decimal id, the UUID for a UUID id,
     else a name-based UUID of the id.
-  jsonl: {"id", "vector": {"terms", "weights"}, "metadata", "text"}, exact (vectors bit-identical);
+  jsonl: {"id", "vector": {"terms", "weights"}, "metadata", "text", "dense"}, exact (vectors bit-identical);
     \`sparsedb import FILE\` reads it back.
 
 --mapping FILE writes what to create first: the index body for PUT /INDEX (mappings with the

@@ -9,6 +9,7 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "..
 import { openDocumentSink, type DocumentSink } from "../ingest-sink.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
 import { metricFromFlags } from "../metric-flag.js";
+import { denseConfigFromFlags } from "../dense-flags.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
 import { anseriniDocuments, type LineEntry } from "../anserini-documents.js";
@@ -109,7 +110,7 @@ export const ingestCommand: Command = {
     }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
-    const metric = metricFromFlags(values);
+    const metric = { ...metricFromFlags(values), ...denseConfigFromFlags(values) };
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
