@@ -77,14 +77,17 @@ describe.skipIf(!HAVE_NPM)("the packed tarball in a fresh app", () => {
     }
     const unwanted = files.filter((f) => /^(test|bench|scripts|\.ci|dist\/test|dist\/bench|dist\/scripts|node_modules)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.map$/.test(f));
     expect(unwanted).toEqual([]);
-    expect(packed.peerDependencies).toEqual({ "onnxruntime-node": expect.any(String) });
-    expect(packed.peerDependenciesMeta).toEqual({ "onnxruntime-node": { optional: true } });
+    // Both native packages are optional: ONNX Runtime for SPLADE models, usearch for HNSW dense indexes.
+    expect(packed.peerDependencies).toEqual({ "onnxruntime-node": expect.any(String), usearch: expect.any(String) });
+    expect(packed.peerDependenciesMeta).toEqual({ "onnxruntime-node": { optional: true }, usearch: { optional: true } });
     expect(Object.keys(packed.dependencies as object)).not.toContain("onnxruntime-node");
+    expect(Object.keys(packed.dependencies as object)).not.toContain("usearch");
   });
 
-  it("installs without ONNX Runtime or TypeScript", () => {
+  it("installs without ONNX Runtime, usearch or TypeScript", () => {
     expect(existsSync(join(app, "node_modules", "sparsedb", "dist", "engine", "index.js"))).toBe(true);
     expect(existsSync(join(app, "node_modules", "onnxruntime-node"))).toBe(false);
+    expect(existsSync(join(app, "node_modules", "usearch"))).toBe(false);
     expect(existsSync(join(app, "node_modules", "typescript"))).toBe(false);
   });
 
@@ -114,6 +117,27 @@ await db.close();
     expect(result.error.message).toContain("npm install onnxruntime-node");
     expect(result.error.message).toContain("--onnxruntime-node-install=skip");
     expect(result.collections).toBe(0);
+  }, 120_000);
+
+  it("an HNSW dense collection without usearch fails clearly, saying how to add it; a flat one works", () => {
+    writeFileSync(
+      join(app, "hnsw.mjs"),
+      `import { Database } from "sparsedb";
+const db = await Database.open("./hnsw-db");
+let error = null;
+try { await db.createCollection("h", { dense: { dims: 2, metric: "dot", index: "hnsw" } }); } catch (e) { error = { code: e.code, message: e.message }; }
+const flat = await db.createCollection("f", { dense: { dims: 2, metric: "dot", index: "flat" } });
+await flat.upsert([{ id: "a", dense: [1, 0] }, { id: "b", dense: [0, 1] }]);
+const hits = await flat.search({ dense: [0.2, 0.9], k: 1 });
+console.log(JSON.stringify({ error, collections: db.listCollections().length, top: hits[0].id }));
+await db.close();
+`,
+    );
+    const result = JSON.parse(ok(run(process.execPath, ["hnsw.mjs"], app, 60_000), "the HNSW script").trim()) as { error: { code: string; message: string } | null; collections: number; top: string };
+    expect(result.error).not.toBeNull();
+    expect(result.error!.message).toContain("npm install usearch");
+    expect(result.collections).toBe(1);
+    expect(result.top).toBe("b");
   }, 120_000);
 
   it("the sparsedb command works: --encoder bm25 uses the built-in BERT vocabulary, and bench says it needs the repository", () => {
