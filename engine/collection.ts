@@ -10,6 +10,7 @@ import { checkSearchBatch } from "./validate-search-batch.js";
 import type { Filter } from "./filter.js";
 import { addIncluded } from "./include-fields.js";
 import { encodeText, type EncodedText } from "./encode-text.js";
+import type { Vocabulary } from "./vocabulary.js";
 
 /**
  * sparsedb's one public collection: what `db.collection(name)` and `db.createCollection(...)`
@@ -37,6 +38,17 @@ export class Collection {
   /** Term ids are below this. */
   get vocabularySize(): number | undefined {
     return this.encoder?.vocabulary.size;
+  }
+
+  /**
+   * The collection's vocabulary (token <-> term id), or undefined when its encoder has none (a
+   * vectors-only collection). It is what token-keyed vectors (`{tokens: {...}}`) resolve through;
+   * callers that parse token vectors themselves (the CLI's ingest and query files) use it to name
+   * a bad line before anything is sent. RemoteCollection fetches the same from a server.
+   */
+  async vocabulary(): Promise<Vocabulary | undefined> {
+    this.checkOpen();
+    return this.encoder?.vocabulary;
   }
 
   /** Inserts or replaces documents by id; resolves once durable (per the durability mode). */

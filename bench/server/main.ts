@@ -11,6 +11,7 @@ import { intOption, parseArgs } from "../cli-args.js";
 import { summarizeLatency } from "../metrics/latency.js";
 import { fixed, markdownTable } from "../report/markdown-table.js";
 import { generateDocumentBatch, batchVector, generateQueries } from "../synthetic/generator.js";
+import { threadCpu, threadCpuSince } from "./thread-cpu.js";
 import { firstReplyScenario, hostileScenario, startSearchLoad, writeScenario, type FirstReplyFigures, type HostileFigures, type WriteFigures } from "./load-scenarios.js";
 
 /**
@@ -51,6 +52,9 @@ interface Row {
   p99Ms: number;
   /** CPU time per search of the process that runs the searches (this one, or the server). */
   cpuMsPerSearch: number;
+  /** The server's main thread (event loop) and its other threads (search workers, GC helpers), per search; null in-process or without /proc. */
+  mainThreadCpuMsPerSearch: number | null;
+  otherThreadsCpuMsPerSearch: number | null;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -137,14 +141,14 @@ async function throughput(dir: string, queries: SparseVector[], k: number, secon
   rows.push(await inProcess(dir, queries, k, seconds, warmup, "in-process (before)"));
   const server = await startServer(dir);
   try {
-    for (const c of connections) rows.push(await measureServer(server.port, c, queries, k, seconds, warmup));
+    for (const c of connections) rows.push(await measureServer(server, c, queries, k, seconds, warmup));
   } finally {
     await server.stop();
   }
   if (mainThreadToo) {
     const mainThread = await startServer(dir, ["--search-threads", "0"]);
     try {
-      for (const c of connections) rows.push({ ...(await measureServer(mainThread.port, c, queries, k, seconds, warmup)), setup: "server, main thread" });
+      for (const c of connections) rows.push({ ...(await measureServer(mainThread, c, queries, k, seconds, warmup)), setup: "server, main thread" });
     } finally {
       await mainThread.stop();
     }
@@ -156,11 +160,17 @@ async function throughput(dir: string, queries: SparseVector[], k: number, secon
   console.log();
   console.log(`k=${k} searches over ${docs} synthetic documents (${numQueries} queries, exact mode), ${seconds} s each:`);
   console.log(markdownTable(
-    ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms", "CPU ms/search", "CPU efficiency"],
-    rows.map((r) => [r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3), fixed(r.cpuMsPerSearch, 3), `${fixed((100 * baseCpu) / r.cpuMsPerSearch, 1)}%`]),
+    ["setup", "connections", "searches", "queries/s", "vs in-process (mean of both)", "p50 ms", "p99 ms", "CPU ms/search", "main thread", "other threads", "CPU efficiency"],
+    rows.map((r) => [
+      r.setup, r.connections, r.searches, fixed(r.qps, 0), `${fixed((100 * r.qps) / base, 1)}%`, fixed(r.p50Ms, 3), fixed(r.p99Ms, 3), fixed(r.cpuMsPerSearch, 3),
+      r.mainThreadCpuMsPerSearch === null ? "" : fixed(r.mainThreadCpuMsPerSearch, 3), r.otherThreadsCpuMsPerSearch === null ? "" : fixed(r.otherThreadsCpuMsPerSearch, 3),
+      `${fixed((100 * baseCpu) / r.cpuMsPerSearch, 1)}%`,
+    ]),
   ));
   console.log("CPU efficiency = in-process CPU per search / this setup's CPU per search (searching process only): the");
   console.log("throughput share a setup reaches when its process has a core to itself, whatever else loads the machine.");
+  console.log("main thread / other threads: the server's CPU per search split by thread (/proc, Linux only): its event loop, and its");
+  console.log("search workers with V8's and libuv's helper threads.");
   const at1 = rows.find((r) => r.setup === "server" && r.connections === 1);
   const at8 = rows.find((r) => r.setup === "server" && r.connections === 8);
   if (at8 !== undefined) {
@@ -237,11 +247,14 @@ async function measureInProcess(queries: SparseVector[], seconds: number, warmup
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const s = summarizeLatency(lat);
-  return { setup, connections: 1, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms, cpuMsPerSearch: (cpu.user + cpu.system) / 1000 / lat.length };
+  return {
+    setup, connections: 1, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms,
+    cpuMsPerSearch: (cpu.user + cpu.system) / 1000 / lat.length, mainThreadCpuMsPerSearch: null, otherThreadsCpuMsPerSearch: null,
+  };
 }
 
-async function measureServer(port: number, connections: number, queries: SparseVector[], k: number, seconds: number, warmup: number): Promise<Row> {
-  const clients = await Promise.all(Array.from({ length: connections }, () => SparseClient.connect({ port, timeoutMs: 60_000 })));
+async function measureServer(server: { port: number; pid: number | undefined }, connections: number, queries: SparseVector[], k: number, seconds: number, warmup: number): Promise<Row> {
+  const clients = await Promise.all(Array.from({ length: connections }, () => SparseClient.connect({ port: server.port, timeoutMs: 60_000 })));
   try {
     const collections = await Promise.all(clients.map((c) => c.collection("bench")));
     await quiescent(() => collections[0]!.stats());
@@ -252,6 +265,7 @@ async function measureServer(port: number, connections: number, queries: SparseV
     }));
     const lat: number[] = [];
     const cpu0 = (await clients[0]!.serverStats()).cpuSeconds as number;
+    const threads0 = threadCpu(server.pid);
     const started = performance.now();
     const end = started + seconds * 1000;
     await Promise.all(collections.map(async (c, j) => {
@@ -263,9 +277,13 @@ async function measureServer(port: number, connections: number, queries: SparseV
       }
     }));
     const elapsed = (performance.now() - started) / 1000;
+    const threads = threadCpuSince(threads0, threadCpu(server.pid));
     const cpu = ((await clients[0]!.serverStats()).cpuSeconds as number) - cpu0;
     const s = summarizeLatency(lat);
-    return { setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms, cpuMsPerSearch: (cpu * 1000) / lat.length };
+    return {
+      setup: "server", connections, searches: lat.length, seconds: elapsed, qps: lat.length / elapsed, p50Ms: s.p50Ms, p99Ms: s.p99Ms, cpuMsPerSearch: (cpu * 1000) / lat.length,
+      mainThreadCpuMsPerSearch: threads === undefined ? null : threads.mainMs / lat.length, otherThreadsCpuMsPerSearch: threads === undefined ? null : threads.otherMs / lat.length,
+    };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { runUntilKilled } from "./kill-child.js";
 import { CollectionStore } from "../../engine/collection/collection-store.js";
+import { SOAK_DENSE } from "./soak-dense.js";
 
 export interface CrashSoakReport {
   iterations: number;
@@ -17,6 +18,7 @@ export interface CrashSoakReport {
 interface Attempt {
   terms: number[];
   weights: number[];
+  dense: number[] | null;
 }
 
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
@@ -37,10 +39,10 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
   for (let it = 0; it < iterations; it++) {
     const lines = await runAndKill(dir, `r${it}`, Math.floor(Math.random() * maxKillMs));
     for (const line of lines) {
-      const o = JSON.parse(line) as { s?: [string, number, number[], number[]]; a?: [string, number] };
+      const o = JSON.parse(line) as { s?: [string, number, number[], number[], number[] | null]; a?: [string, number] };
       if (o.s) {
-        const [id, v, terms, weights] = o.s;
-        (attempts.get(id) ?? attempts.set(id, new Map()).get(id)!).set(v, { terms, weights });
+        const [id, v, terms, weights, dense] = o.s;
+        (attempts.get(id) ?? attempts.set(id, new Map()).get(id)!).set(v, { terms, weights, dense: dense ?? null });
       } else if (o.a) {
         report.acknowledged++;
         acked.set(o.a[0], Math.max(acked.get(o.a[0]) ?? 0, o.a[1]));
@@ -48,7 +50,7 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
     }
     let c: CollectionStore;
     try {
-      c = await CollectionStore.open(dir);
+      c = await CollectionStore.open(dir, { dense: SOAK_DENSE });
     } catch (e) {
       report.unopenable++;
       log(`iteration ${it}: cannot open: ${(e as Error).message}`);
@@ -66,7 +68,8 @@ export async function crashSoak(dir: string, iterations: number, maxKillMs = 400
       const same =
         want !== undefined &&
         want.terms.length === got.vector.nnz &&
-        want.terms.every((t, i) => got.vector.terms[i] === t && got.vector.weights[i] === want.weights[i]);
+        want.terms.every((t, i) => got.vector.terms[i] === t && got.vector.weights[i] === want.weights[i]) &&
+        (want.dense === null ? got.dense === undefined : got.dense !== undefined && want.dense.every((x, i) => got.dense![i] === x));
       if (!same) {
         report.corruptApplied++;
         log(`iteration ${it}: ${id} v${version} holds a vector never written (${whoseVector(attempts, got.vector)}; ${got.vector.nnz} terms, expected ${want?.terms.length ?? "no attempt"})`);

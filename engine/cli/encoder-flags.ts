@@ -4,6 +4,7 @@ import { UsageError } from "./cli-io.js";
 import type { OptionSpec } from "./cli-args.js";
 import { BM25_HELP, BM25_OPTIONS, bm25FromFlags, hasBm25OnlyFlags } from "./bm25-flags.js";
 import { METRIC_HELP, METRIC_OPTIONS } from "./metric-flag.js";
+import { DENSE_CONFIG_HELP, DENSE_CONFIG_OPTIONS } from "./dense-flags.js";
 
 export const ENCODER_OPTIONS: OptionSpec = {
   model: { type: "string" },
@@ -12,6 +13,7 @@ export const ENCODER_OPTIONS: OptionSpec = {
   tokenizer: { type: "string" },
   ...BM25_OPTIONS,
   ...METRIC_OPTIONS,
+  ...DENSE_CONFIG_OPTIONS,
 };
 
 export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (model.onnx, tokenizer.json); default $SPARSEDB_MODEL
@@ -20,7 +22,8 @@ export const ENCODER_HELP = `      --model DIR        a SPLADE model folder (mod
       --tokenizer PATH   tokenizer.json for bm25 / inference-free (default: the built-in bert-base-uncased;
                          the file is copied into the collection's folder)
 ${BM25_HELP}
-${METRIC_HELP}`;
+${METRIC_HELP}
+${DENSE_CONFIG_HELP}`;
 
 /**
  * The encoder a new collection gets from the command line, or undefined for the database's

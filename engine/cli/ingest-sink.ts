@@ -15,7 +15,7 @@ import { openTarget, type Target } from "./target.js";
  * no new empty collection behind.
  */
 export interface DocumentSink {
-  /** The collection's vocabulary, for token vectors parsed here; undefined for a server's collection. */
+  /** The collection's vocabulary (a server's fetched once), for token vectors parsed here; undefined when it has none. */
   readonly vocabulary: Vocabulary | undefined;
   readonly encoderDescription: string;
   /** Whether this sink made the collection. */
@@ -68,7 +68,7 @@ export async function openDocumentSink(values: Record<string, unknown>, io: CliI
       collection = await target.createCollection(o.name, { ...(o.encoder === undefined ? {} : { encoder: o.encoder }), ...o.config });
       io.stderr.write(`created collection "${o.name}" with encoder: ${collection.encoderDescription}\n`);
     }
-    return new TargetSink(target, collection, !exists, o);
+    return new TargetSink(target, collection, await collection.vocabulary(), !exists, o);
   } catch (e) {
     await target.close();
     throw e;
@@ -81,14 +81,11 @@ class TargetSink implements DocumentSink {
   constructor(
     private readonly target: Target,
     private readonly collection: Collection | RemoteCollection,
+    readonly vocabulary: Vocabulary | undefined,
     readonly created: boolean,
     private readonly o: SinkOptions,
   ) {
     this.mode = o.bulk && collection instanceof Collection ? "bulk" : "batches";
-  }
-
-  get vocabulary(): Vocabulary | undefined {
-    return this.collection instanceof Collection ? this.collection.encoder?.vocabulary : undefined;
   }
 
   get encoderDescription(): string {

@@ -1,7 +1,7 @@
 import { AnseriniVectorParser } from "./anserini-vector.js";
 import { parseSparsedbLine } from "../export/sparsedb-jsonl.js";
 import type { DocumentInput } from "../requests.js";
-import { SparseVector } from "../sparse-vector.js";
+import { parseJsonVector } from "../input/json-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
 
 /**
@@ -9,7 +9,8 @@ import type { Vocabulary } from "../vocabulary.js";
  *
  * - jsonl: `{"id": "d1", "text": "...", "vector": {...}, ...metadata}`. `vector` is a map
  *   token -> weight (keys through the collection's vocabulary), or with `--vector-keys ids` a
- *   map term id -> weight; or `{"terms": [...], "weights": [...]}`. Every other field is metadata.
+ *   map term id -> weight; or `{"terms": [...], "weights": [...]}`, or `{"tokens": {token:
+ *   weight}}` (input/json-vector.ts). Every other field is metadata.
  * - anserini: `id<TAB>tok tok tok ...`, Anserini's pre-encoded TSV: a token's weight is its
  *   repeat count divided by the file's scale (`--scale`, 100 by default).
  * - msmarco: `pid<TAB>passage text`, the MS MARCO collection TSV.
@@ -26,8 +27,6 @@ export interface LineParserOptions {
   textField: string;
   vectorKeys: "tokens" | "ids";
   anseriniScale: number;
-  /** What to tell a user whose token vectors cannot be mapped (no vocabulary here). */
-  noVocabularyHint?: string;
 }
 
 /** Parses one non-empty line; throws an Error whose message says what is wrong with it. */
@@ -66,8 +65,11 @@ function splitTab(line: string): [string, string] {
   return [line.slice(0, tab), line.slice(tab + 1)];
 }
 
+/** For token vectors (jsonl token maps, Anserini, query files) into a collection without a vocabulary. */
+export const NO_VOCABULARY = 'token vectors need the collection\'s vocabulary, and this collection has none: give vectors by term id, {"terms": [...], "weights": [...]}';
+
 function requireVocabulary(o: LineParserOptions): Vocabulary {
-  if (o.vocabulary === undefined) throw new Error(o.noVocabularyHint ?? "token vectors need the collection's vocabulary, and it has none");
+  if (o.vocabulary === undefined) throw new Error(NO_VOCABULARY);
   return o.vocabulary;
 }
 
@@ -79,7 +81,7 @@ function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
     throw new Error(`not valid JSON (${(e as Error).message})`);
   }
   if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new Error("expected a JSON object {\"id\", \"text\"?, \"vector\"?, ...}");
-  const { id, vector, [o.textField]: text, ...rest } = obj as Record<string, unknown>;
+  const { id, vector, dense, [o.textField]: text, ...rest } = obj as Record<string, unknown>;
   if (typeof id !== "string" && typeof id !== "number") throw new Error(`"id" must be a string or a number, got ${JSON.stringify(id)}`);
   const doc: DocumentInput = { id: String(id) };
   if (text !== undefined && text !== null) {
@@ -87,19 +89,16 @@ function parseJsonLine(line: string, o: LineParserOptions): DocumentInput {
     doc.text = text;
   }
   if (vector !== undefined && vector !== null) {
-    if (typeof vector !== "object" || Array.isArray(vector)) throw new Error(`"vector" must be an object`);
-    const v = vector as Record<string, unknown>;
-    if (Array.isArray(v.terms) || Array.isArray(v.weights)) {
-      doc.vector = SparseVector.fromArrays(v.terms as number[], v.weights as number[], { vocabSize: o.vocabulary?.size ?? 0xffffffff });
-    } else if (o.vectorKeys === "ids") {
-      doc.vector = SparseVector.fromTermMap(v as Record<string, number>, { vocabSize: o.vocabulary?.size ?? 0xffffffff });
-    } else {
-      doc.vector = SparseVector.fromTokenMap(v as Record<string, number>, requireVocabulary(o));
-    }
+    doc.vector = parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: o.vectorKeys, noVocabulary: NO_VOCABULARY, role: "document" });
     delete doc.text; // a given vector wins; the text stays available as metadata below
     if (text !== undefined) rest[o.textField] = text;
   }
-  if (doc.vector === undefined && doc.text === undefined) throw new Error(`needs a "vector" or a "${o.textField}"`);
+  // A dense vector (an array of numbers) goes to the collection's dense vectors; the library checks it.
+  if (dense !== undefined && dense !== null) {
+    if (!Array.isArray(dense)) throw new Error(`"dense" must be an array of numbers`);
+    doc.dense = dense as number[];
+  }
+  if (doc.vector === undefined && doc.text === undefined && doc.dense === undefined) throw new Error(`needs a "vector", a "${o.textField}" or a "dense"`);
   if (Object.keys(rest).length > 0) doc.metadata = rest;
   return doc;
 }

@@ -1,6 +1,7 @@
 import { AnseriniVectorParser } from "./anserini-vector.js";
 import type { VectorInput } from "../requests.js";
-import { SparseVector } from "../sparse-vector.js";
+import { parseJsonVector } from "../input/json-vector.js";
+import { NO_VOCABULARY } from "./input-formats.js";
 import type { Vocabulary } from "../vocabulary.js";
 
 /**
@@ -11,7 +12,8 @@ import type { Vocabulary } from "../vocabulary.js";
  * - anserini: `qid<TAB>tok tok tok ...`, Anserini's pre-encoded query vectors (a token's weight
  *   its repeat count over --scale), mapped through the collection's vocabulary.
  * - jsonl: `{"id": ..., "text": "..."}` or `{"id": ..., "vector": ...}` with the vector as
- *   `{"terms": [...], "weights": [...]}`, `{termId: weight}` or `{token: weight}`.
+ *   `{"terms": [...], "weights": [...]}`, `{termId: weight}`, `{"tokens": {token: weight}}` or
+ *   `{token: weight}`; tokens go through the collection's vocabulary (a server's is fetched).
  */
 export type QueryFormat = "text" | "msmarco" | "anserini" | "jsonl";
 export const QUERY_FORMATS: readonly QueryFormat[] = ["text", "msmarco", "anserini", "jsonl"];
@@ -26,8 +28,6 @@ export interface QueryParserOptions {
   format: QueryFormat;
   vocabulary: Vocabulary | undefined;
   anseriniScale: number;
-  /** What to say when token vectors cannot be mapped (no vocabulary on this side). */
-  noVocabularyHint: string;
 }
 
 /**
@@ -83,7 +83,7 @@ function splitTab(line: string): [string, string] {
 }
 
 function vocabulary(o: QueryParserOptions): Vocabulary {
-  if (o.vocabulary === undefined) throw new Error(o.noVocabularyHint);
+  if (o.vocabulary === undefined) throw new Error(NO_VOCABULARY);
   return o.vocabulary;
 }
 
@@ -105,10 +105,8 @@ function parseJsonQuery(line: string, o: QueryParserOptions): FileQuery {
     if (typeof text !== "string") throw new Error('"text" must be a string');
     return { id: qid, text };
   }
-  if (typeof vector !== "object" || Array.isArray(vector)) throw new Error('"vector" must be an object');
-  const v = vector as Record<string, unknown>;
-  // {terms, weights} and {termId: weight} go as they are (the collection checks them); token keys
-  // are mapped here.
-  if ("terms" in v || "weights" in v || Object.keys(v).every((k) => /^\d+$/.test(k))) return { id: qid, vector: v as VectorInput };
-  return { id: qid, vector: SparseVector.fromTokenMap(v as Record<string, number>, vocabulary(o)) };
+  // A bare map whose keys are all decimal numbers is keyed by term ids; {"tokens": {...}} and
+  // other maps are tokens, mapped here through the collection's vocabulary.
+  const bareIds = vector !== null && typeof vector === "object" && Object.keys(vector).every((k) => /^\d+$/.test(k));
+  return { id: qid, vector: parseJsonVector(vector, { vocabulary: o.vocabulary, bareKeys: bareIds ? "ids" : "tokens", noVocabulary: NO_VOCABULARY, role: "query" }) };
 }

@@ -13,6 +13,7 @@ import { encodeCommand } from "./commands/encode.js";
 import { getCommand } from "./commands/get.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { modelCommand } from "./commands/model.js";
+import { scrollCommand } from "./commands/scroll.js";
 import { searchCommand } from "./commands/search.js";
 import { serveCommand } from "./commands/serve.js";
 import { setMetadataCommand } from "./commands/set-metadata.js";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   searchCommand,
   getCommand,
   countCommand,
+  scrollCommand,
   setMetadataCommand,
   deleteCommand,
   statsCommand,

@@ -83,11 +83,18 @@ async function connectClient(host: string, port: number, token: string | undefin
   return client;
 }
 
-/** Opens a database folder; LOCKED says how to reach a folder a server holds. */
+/** Opens a database folder; LOCKED says how to reach a folder a server holds, a missing one which flag names it. */
 async function openFolder(dir: string, create: boolean): Promise<Database> {
   try {
     return await Database.open(dir, { create });
   } catch (e) {
+    if (!create && e instanceof SparseDbError && e.code === "NOT_FOUND" && e.message.startsWith(`database folder ${dir} does not exist`)) {
+      throw new SparseDbError(
+        "NOT_FOUND",
+        `database folder ${dir} does not exist: pass --dir DIR (default $SPARSEDB_DIR, else ./sparsedb-data) or --connect HOST:PORT, or create a database with \`sparsedb ingest\` or \`sparsedb collections create\``,
+        { cause: e },
+      );
+    }
     if (e instanceof SparseDbError && e.code === "LOCKED") {
       throw new SparseDbError("LOCKED", `${e.message}. If that process is \`sparsedb serve\`, go through it: pass --connect HOST:PORT instead of --dir`, { cause: e });
     }

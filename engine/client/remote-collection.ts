@@ -18,12 +18,16 @@ import {
 } from "../validate-request.js";
 import type { EncodedText } from "../encode-text.js";
 import { SparseVector } from "../sparse-vector.js";
+import { Vocabulary } from "../vocabulary.js";
 import { checkSearchBatch } from "../validate-search-batch.js";
+import { denseToBinary } from "../dense/dense-input.js";
 import { checkedSearchToWire } from "./search-wire.js";
 import type { SparseClient } from "./sparse-client.js";
 
 /** A collection on a server, with the methods of the library's Collection. */
 export class RemoteCollection {
+  private fetchedVocabulary: Promise<Vocabulary | undefined> | undefined;
+
   /** @internal made by SparseClient.collection / createCollection */
   constructor(
     private readonly client: SparseClient,
@@ -115,6 +119,10 @@ export class RemoteCollection {
     if (r.filter !== undefined) args.filter = r.filter;
     if (r.offset !== 0) args.offset = r.offset;
     if (r.scoreThreshold !== undefined) args.scoreThreshold = r.scoreThreshold;
+    if (r.dense !== undefined) args.dense = denseToBinary(r.dense);
+    if (r.fusion !== undefined) args.fusion = r.fusion;
+    if (r.prefetch !== undefined) args.prefetch = r.prefetch;
+    if (r.rerank !== undefined) args.rerank = r.rerank;
     if (request.include !== undefined && request.include !== null) args.include = r.include;
     return (await this.client.request("search", args)) as SearchHit[];
   }
@@ -131,6 +139,20 @@ export class RemoteCollection {
     return (await this.client.request("encode", { collection: this.name, text: r.text, role: r.role })) as EncodedText;
   }
 
+  /**
+   * The server's vocabulary of this collection (the library's Collection.vocabulary), fetched
+   * once and kept: a collection's vocabulary never changes. Undefined when it has none.
+   */
+  vocabulary(): Promise<Vocabulary | undefined> {
+    this.fetchedVocabulary ??= this.client.request("vocabulary", { collection: this.name }).then((r) => {
+      const tokens = (r as { tokens: string[] | null }).tokens;
+      return tokens === null || tokens === undefined ? undefined : new Vocabulary(tokens);
+    });
+    // A failed fetch (a lost connection) is not kept: the next call asks again.
+    this.fetchedVocabulary.catch(() => (this.fetchedVocabulary = undefined));
+    return this.fetchedVocabulary;
+  }
+
   /** Nothing to release on the client side; present so code written for the library runs unchanged. */
   async close(): Promise<void> {}
 }
@@ -140,6 +162,7 @@ interface WireDocument {
   vector?: { terms: number[]; weights: number[] };
   metadata?: unknown;
   text?: string;
+  dense?: number[];
 }
 
 /** A document of a scroll page (metadata nil comes back as null, as the library's scroll gives it). */
@@ -147,16 +170,18 @@ function scrolledFromWire(r: WireDocument): ScrolledDocument {
   const doc: ScrolledDocument = { id: r.id, metadata: r.metadata ?? null };
   if (r.vector !== undefined && r.vector !== null) doc.vector = SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: ANY_TERM });
   if (typeof r.text === "string") doc.text = r.text;
+  if (Array.isArray(r.dense)) doc.dense = Float32Array.from(r.dense);
   return doc;
 }
 
 /** A document as `get`/`getMany` send it (metadata nil: none, left out here as the library leaves it). */
 function documentFromWire(x: unknown): StoredDocument | null {
   if (x === null || x === undefined) return null;
-  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string };
+  const r = x as { id: string; vector: { terms: number[]; weights: number[] }; metadata?: unknown; text?: string; dense?: number[] };
   const doc: StoredDocument = { id: r.id, vector: SparseVector.fromArrays(r.vector.terms, r.vector.weights, { vocabSize: 0xffffffff }) };
   if (r.metadata !== null && r.metadata !== undefined) doc.metadata = r.metadata;
   if (typeof r.text === "string") doc.text = r.text;
+  if (Array.isArray(r.dense)) doc.dense = Float32Array.from(r.dense);
   return doc;
 }
 
@@ -173,6 +198,7 @@ function docToWire(d: CheckedDocument): Record<string, unknown> {
   if (d.vector !== undefined) out.vector = vectorToWire(d.vector);
   if (d.tokens !== undefined) out.vector = { tokens: d.tokens };
   if (d.text !== undefined) out.text = d.text;
+  if (d.dense !== undefined) out.dense = denseToBinary(d.dense);
   if (d.metadata !== null) out.metadata = d.metadata;
   return out;
 }

@@ -1,4 +1,5 @@
 import type { CheckedSearch } from "../validate-request.js";
+import { denseToBinary } from "../dense/dense-input.js";
 
 /**
  * A checked search request as the wire carries it (PROTOCOL.md, "search"): every field the
@@ -12,6 +13,7 @@ export function checkedSearchToWire(r: CheckedSearch): Record<string, unknown> {
   for (const [key, value] of Object.entries(r)) {
     if (value === undefined) continue;
     if (key === "tokens") out.vector = { tokens: value };
+    else if (key === "dense") out.dense = denseToBinary(value as Float32Array);
     else out[key] = key === "vector" ? { terms: r.vector!.terms, weights: r.vector!.weights } : value;
   }
   return out;

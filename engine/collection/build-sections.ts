@@ -2,13 +2,18 @@ import type { Sections, SectionArray } from "../../storage/segment-file.js";
 import { IndexBuilder } from "../index/index-builder.js";
 import { buildIdHash } from "./id-hash.js";
 import type { SegmentInput } from "./segment-input.js";
+import type { DenseMetric } from "../dense/dense-metric.js";
+import { FLAT_BELOW_ROWS, HnswDenseIndex } from "../dense/hnsw-dense-index.js";
 
 /**
  * The CPU-heavy half of making a segment: quantize and lay out the index, and lay out the id and
  * metadata tables, as the sections of a segment file (FORMAT.md, "Sections of a collection
- * segment"). Pure: runs on the main thread or in segment-build-worker.ts alike.
+ * segment"). Pure: runs on the main thread or in segment-build-worker.ts alike. `hnsw`: the
+ * collection's dense metric when its dense index is "hnsw": a segment with more dense vectors
+ * than the HNSW index would search flat anyway (FLAT_BELOW_ROWS) gets its graph, serialized as
+ * the `dense.hnsw` section; merges rebuild it, since they build the merged segment anew.
  */
-export function buildSections(input: SegmentInput, segmentId: number): Sections {
+export async function buildSections(input: SegmentInput, segmentId: number, hnsw: DenseMetric | null = null): Promise<Sections> {
   const builder = new IndexBuilder({ bits: input.bits, vocabSize: input.vocabSize });
   const { docStart, terms, weights } = input;
   for (let d = 0; d + 1 < docStart.length; d++) {
@@ -16,7 +21,11 @@ export function buildSections(input: SegmentInput, segmentId: number): Sections 
   }
   const idx = builder.build().toSections();
   const dense = input.denseDocs !== null && input.denseVectors !== null ? { dims: input.denseDims, docs: input.denseDocs, vectors: input.denseVectors } : null;
-  return idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds, dense);
+  const sections = idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds, dense);
+  if (hnsw !== null && dense !== null && dense.docs.length > FLAT_BELOW_ROWS) {
+    sections.arrays["dense.hnsw"] = (await HnswDenseIndex.build(dense.vectors, dense.dims, hnsw)).serialize();
+  }
+  return sections;
 }
 
 /** A segment's dense vectors: the docs that have one (ascending) and their rows (dims f32 each, in that order). */
@@ -24,6 +33,8 @@ export interface DenseRows {
   dims: number;
   docs: Uint32Array;
   vectors: Float32Array;
+  /** The serialized HNSW graph over the rows (engine/dense/hnsw-dense-index.ts), when the segment has one. */
+  hnsw?: Uint8Array;
 }
 
 /** Adds the id table, metadata and (when any document has one) length and text sections to an index's sections. */
@@ -57,6 +68,7 @@ export function idSections(
   if (dense !== null) {
     arrays["dense.docs"] = dense.docs;
     arrays["dense.vectors"] = dense.vectors;
+    if (dense.hnsw !== undefined) arrays["dense.hnsw"] = dense.hnsw;
     meta["dense.dims"] = dense.dims;
   }
   for (const [k, v] of Object.entries(idx.meta)) meta[`index.${k}`] = v;

@@ -34,10 +34,12 @@ import { encodeDelete, encodeUpsertRecord, RECORD_DELETE, type StoredDoc } from 
 import { WriteLog } from "./write-log.js";
 import { RecentQueries } from "../search/recent-queries.js";
 import { SAMPLE_QUERIES } from "../search/approximate-calibration.js";
-import { checkDenseConfig, type DenseConfig } from "../dense/dense-config.js";
+import { checkDenseConfig, type DenseConfig, type DenseConfigInput } from "../dense/dense-config.js";
+import { loadUsearch } from "../dense/usearch-module.js";
 import { denseForMetric } from "../dense/dense-input.js";
 import type { LiveDocument } from "./live-state.js";
 import { hybridSearchSnapshot } from "./hybrid-search.js";
+import { loadDenseIndexes } from "./dense-snapshot-search.js";
 import { defaultPrefetch } from "../hybrid-search-options.js";
 
 export type { WalRepair } from "./recovery.js";
@@ -84,7 +86,7 @@ export interface CollectionOptions {
    * `dense`, and searches a dense query. Absent: none (a dense vector is refused). Like the
    * metric, the database persists it in the collection's config.
    */
-  dense?: DenseConfig;
+  dense?: DenseConfigInput;
 }
 
 export interface CollectionStats {
@@ -134,7 +136,7 @@ export interface CollectionStats {
  *   background merges.
  */
 export class CollectionStore {
-  private readonly builds = new SegmentBuildService();
+  private readonly builds: SegmentBuildService;
   /** Approximate mode's calibration samples these once it has enough (approximate-calibration.ts). */
   private readonly recentQueries = new RecentQueries(SAMPLE_QUERIES);
   private readonly flusher: Flusher;
@@ -165,6 +167,7 @@ export class CollectionStore {
     policy: MergePolicyOptions,
     private readonly walRepairs: WalRepair[] = [],
   ) {
+    this.builds = new SegmentBuildService(undefined, options.dense?.index === "hnsw" ? options.dense.metric : null);
     this.merges = new MergeScheduler(live, log, segmentSet, this.builds, policy, options.autoMerge, {
       onBackgroundError: (e) => (this.backgroundError = e),
       hasBackgroundError: () => this.backgroundError !== null,
@@ -203,6 +206,7 @@ export class CollectionStore {
       throw new SparseDbError("INVALID_ARGUMENT", `storeText must be a boolean, got ${typeof options.storeText}`);
     }
     const dense = options.dense === undefined || options.dense === null ? null : checkDenseConfig(options.dense);
+    if (dense?.index === "hnsw") await loadUsearch(); // UNAVAILABLE, saying what to install, before anything is opened
     const state = await openCollectionState(fs, dir, {
       create: options.create ?? false,
       bits: options.bits ?? 8,
@@ -564,6 +568,10 @@ export class CollectionStore {
     const depth = r.k + r.offset;
     const snap = this.snapshot();
     try {
+      if (dense.index === "hnsw") {
+        await loadDenseIndexes(snap, dense.metric);
+        this.checkOpen();
+      }
       const sparse = sparseQuery === undefined ? undefined : {
         query: sparseQuery,
         search: (k: number) =>

@@ -34,6 +34,13 @@ export function denseSearchSnapshot(snap: Snapshot, query: Float32Array, o: Dens
     const dense = seg.reader.dense;
     if (dense === null || seg.liveDocs === 0) continue;
     const { dims, docs, vectors } = dense;
+    const hnsw = seg.reader.loadedDenseIndex;
+    if (hnsw !== null) {
+      // Approximate: the graph's candidates (deleted and filtered-out rows refused), re-scored exactly.
+      const accept = (row: number) => !seg.isDeleted(docs[row]!) && (o.accept === undefined || o.accept(seg.metadata(docs[row]!)));
+      for (const h of hnsw.search(query, o.k, accept)) top.offer(h.score, seg.idAt(docs[h.row]!));
+      continue;
+    }
     for (let row = 0; row < docs.length; row++) {
       const doc = docs[row]!;
       if (seg.isDeleted(doc)) continue;
@@ -44,6 +51,11 @@ export function denseSearchSnapshot(snap: Snapshot, query: Float32Array, o: Dens
     }
   }
   return top.sorted();
+}
+
+/** Loads the HNSW index of every segment of the snapshot that has one (once per segment), so the search itself runs without awaiting. */
+export async function loadDenseIndexes(snap: Snapshot, metric: DenseMetric): Promise<void> {
+  await Promise.all(snap.segments.map((s) => s.reader.denseIndex(metric)));
 }
 
 /** The k best (score, id) pairs seen: a heap with the worst at the root (lower score, then greater id). */

@@ -5,6 +5,7 @@ import type { Sections } from "../../storage/segment-file.js";
 import { SparseDbError } from "../errors.js";
 import { buildSections } from "./build-sections.js";
 import type { SegmentInput } from "./segment-input.js";
+import type { DenseMetric } from "../dense/dense-metric.js";
 
 export interface BuiltSegment {
   sections: Sections;
@@ -27,19 +28,20 @@ export class SegmentBuildService {
   private nextJob = 0;
   private readonly pending = new Map<number, { resolve: (s: BuiltSegment) => void; reject: (e: unknown) => void }>();
 
-  constructor(private readonly useWorker = workerAvailable) {}
+  /** `hnsw`: the metric of the collection's HNSW dense index, which every segment with enough dense vectors gets; null: none ("flat"). */
+  constructor(private readonly useWorker = workerAvailable, private readonly hnsw: DenseMetric | null = null) {}
 
   async build(input: SegmentInput, segmentId: number): Promise<BuiltSegment> {
     if (!this.useWorker) {
       await new Promise((r) => setImmediate(r));
-      return { sections: buildSections(input, segmentId) };
+      return { sections: await buildSections(input, segmentId, this.hnsw) };
     }
     const w = this.ensureWorker();
     const job = this.nextJob++;
     const transfer = [...new Set([input.docStart.buffer, input.terms.buffer, input.weights.buffer, input.metaBlob.buffer, input.metaEnds.buffer, ...(input.textBlob && input.textEnds ? [input.textBlob.buffer, input.textEnds.buffer] : []), ...(input.denseDocs && input.denseVectors ? [input.denseDocs.buffer, input.denseVectors.buffer] : [])])] as ArrayBuffer[];
     const done = new Promise<BuiltSegment>((resolve, reject) => this.pending.set(job, { resolve, reject }));
     if (this.pending.size === 1) w.ref(); // keep the process alive while a build is pending
-    w.postMessage({ job, input, segmentId }, transfer);
+    w.postMessage({ job, input, segmentId, hnsw: this.hnsw }, transfer);
     return done;
   }
 

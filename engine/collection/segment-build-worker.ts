@@ -7,10 +7,11 @@ import { parentPort } from "node:worker_threads";
 import { sectionChecksums } from "../../storage/segment-file.js";
 import { buildSections } from "./build-sections.js";
 import type { SegmentInput } from "./segment-input.js";
+import type { DenseMetric } from "../dense/dense-metric.js";
 
-parentPort!.on("message", (m: { job: number; input: SegmentInput; segmentId: number }) => {
+parentPort!.on("message", async (m: { job: number; input: SegmentInput; segmentId: number; hnsw: DenseMetric | null }) => {
   try {
-    const sections = buildSections(m.input, m.segmentId);
+    const sections = await buildSections(m.input, m.segmentId, m.hnsw);
     // The file's checksums too, so the main thread does not spend its time on them.
     const checksums = sectionChecksums(sections);
     const transfer = [...new Set(Object.values(sections.arrays).map((a) => a.buffer as ArrayBuffer))];

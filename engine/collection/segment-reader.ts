@@ -3,6 +3,8 @@ import { unpackValue } from "../../storage/msgpack.js";
 import { SparseDbError } from "../errors.js";
 import { SegmentIndex } from "../index/segment-index.js";
 import { idSections, type DenseRows } from "./build-sections.js";
+import type { DenseMetric } from "../dense/dense-metric.js";
+import { HnswDenseIndex } from "../dense/hnsw-dense-index.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
 import { idHash, lookupId } from "./id-hash.js";
 
@@ -29,6 +31,8 @@ export class SegmentReader {
   readonly dense: DenseRows | null;
   /** Doc -> its row in dense.vectors, or -1; built on first use. */
   private denseRowOf: Int32Array | null = null;
+  private hnswLoad: Promise<HnswDenseIndex> | null = null;
+  private hnswLoaded: HnswDenseIndex | null = null;
 
   constructor(args: {
     id: number;
@@ -120,6 +124,21 @@ export class SegmentReader {
     return b.length === 0 ? null : utf8Decoder.decode(b);
   }
 
+  /**
+   * The segment's HNSW index, loaded from its dense.hnsw section on first use (a search awaits
+   * it before it runs); null when the segment has none (it is then searched flat).
+   */
+  denseIndex(metric: DenseMetric): Promise<HnswDenseIndex> | null {
+    if (this.dense?.hnsw === undefined) return null;
+    this.hnswLoad ??= HnswDenseIndex.load(this.dense.hnsw, this.dense.vectors, this.dense.dims, metric).then((index) => (this.hnswLoaded = index));
+    return this.hnswLoad;
+  }
+
+  /** The HNSW index once denseIndex() has loaded it, else null. */
+  get loadedDenseIndex(): HnswDenseIndex | null {
+    return this.hnswLoaded;
+  }
+
   /** A doc's dense vector (a view into the segment), or null when it has none. */
   denseOf(doc: number): Float32Array | null {
     if (this.dense === null) return null;
@@ -173,12 +192,13 @@ export class SegmentReader {
 
 /** The dense sections (optional: segments without dense vectors, and older files, have none). */
 function denseFromSections(id: number, sections: Sections): DenseRows | null {
-  const docs = sections.arrays["dense.docs"], vectors = sections.arrays["dense.vectors"], dims = sections.meta["dense.dims"];
-  if (docs === undefined && vectors === undefined && dims === undefined) return null;
+  const docs = sections.arrays["dense.docs"], vectors = sections.arrays["dense.vectors"], dims = sections.meta["dense.dims"], hnsw = sections.arrays["dense.hnsw"];
+  if (docs === undefined && vectors === undefined && dims === undefined && hnsw === undefined) return null;
   if (!(docs instanceof Uint32Array) || !(vectors instanceof Float32Array) || typeof dims !== "number") {
     throw new SparseDbError("CORRUPTION", `segment ${id}: dense.docs (u32), dense.vectors (f32) and meta dense.dims must come together`);
   }
-  return { dims, docs, vectors };
+  if (hnsw !== undefined && !(hnsw instanceof Uint8Array)) throw new SparseDbError("CORRUPTION", `segment ${id}: dense.hnsw is not a u8 array`);
+  return hnsw === undefined ? { dims, docs, vectors } : { dims, docs, vectors, hnsw };
 }
 
 function checkDenseRows(id: number, dense: DenseRows, numDocs: number): void {

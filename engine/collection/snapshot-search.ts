@@ -99,22 +99,37 @@ export function theta(candidates: Candidate[], results: SegmentResult[], o: Snap
   return nthScore(scores, o.k, o.minScore);
 }
 
+/**
+ * The dense query the memtables are scored against, kept between searches: all zeros except
+ * while a search scores (memtableCandidates sets the query's terms and zeroes them again), so
+ * a search allocates no vocabulary-sized array (~240 KB for BERT's vocabulary, which made most
+ * of a server's garbage collection). Longer than a collection's vocabulary is harmless: the
+ * entries beyond it stay 0, which the memtable skips.
+ */
+let denseScratch = new Float64Array(0);
+
 /** The memtables' top-k candidates (exact scores, the metadata filter applied). */
 export function memtableCandidates(snap: Snapshot, query: SparseVector, o: SnapshotSearchOptions): Candidate[] {
   const candidates: Candidate[] = [];
-  const dense = new Float64Array(o.vocabSize);
-  for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
-
+  if (!snap.memtables.some((m) => m.size > 0)) return candidates;
+  if (denseScratch.length < o.vocabSize) denseScratch = new Float64Array(o.vocabSize);
+  const dense = denseScratch;
   const decoded = new Map<unknown, unknown>();
   const memHits: { doc: StoredDoc; score: number }[] = [];
-  for (const m of snap.memtables) {
-    const hits = m.score(dense, (d) => {
-      if (!o.accept) return true;
-      const meta = d.meta ? unpackValue(d.meta) : null;
-      decoded.set(d, meta);
-      return o.accept(meta);
-    });
-    for (const h of hits) memHits.push(h);
+  for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = query.weights[i]!;
+  try {
+    for (const m of snap.memtables) {
+      const hits = m.score(dense, (d) => {
+        if (!o.accept) return true;
+        const meta = d.meta ? unpackValue(d.meta) : null;
+        decoded.set(d, meta);
+        return o.accept(meta);
+      });
+      for (const h of hits) memHits.push(h);
+    }
+  } finally {
+    // A filter that throws must not leave this query's weights in the next search's scores.
+    for (let i = 0; i < query.nnz; i++) if (query.terms[i]! < o.vocabSize) dense[query.terms[i]!] = 0;
   }
   memHits.sort((a, b) => b.score - a.score || (a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0));
   for (const h of memHits.slice(0, o.k)) {

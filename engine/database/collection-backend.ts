@@ -2,7 +2,7 @@ import type { Encoder } from "../../encoder/index.js";
 import type { FileSystem } from "../../storage/file-system.js";
 import type { CollectionCheck } from "../collection/verify-collection.js";
 import type { Metric } from "../similarity-metric.js";
-import type { DenseConfig } from "../dense/dense-config.js";
+import type { DenseConfigInput } from "../dense/dense-config.js";
 
 import type { Filter } from "../filter.js";
 import type { Durability, DocumentInput, ScrollPage, ScrollRequest, SearchHits, SearchRequest, StoredDocument } from "../requests.js";
@@ -29,7 +29,7 @@ export interface CollectionBackendOptions {
   /** Keep text upserts' texts (the collection config's storeText). */
   storeText?: boolean;
   /** The collection's dense vectors (the collection config's dense), absent: none. */
-  dense?: DenseConfig;
+  dense?: DenseConfigInput;
 }
 
 /** A document as a backend returns it: StoredDocument with its stored text (null or absent: none). */

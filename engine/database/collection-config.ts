@@ -3,7 +3,7 @@ import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import type { Durability } from "../requests.js";
 import { METRICS, type Metric } from "../similarity-metric.js";
-import { checkDenseConfig, type DenseConfig } from "../dense/dense-config.js";
+import { checkDenseConfig, type DenseConfigInput } from "../dense/dense-config.js";
 
 /**
  * How a collection is created; persisted in the catalog so that reopening needs no arguments.
@@ -24,7 +24,7 @@ export interface CollectionConfig {
   /** "dot" (default) or "cosine" (vectors scaled to unit length; engine/similarity-metric.ts). Configs written before it mean "dot". */
   metric?: Metric;
   /** A dense vector per document (engine/dense/dense-config.ts): {dims, metric, index}; absent: sparse only. */
-  dense?: DenseConfig;
+  dense?: DenseConfigInput;
 }
 
 const KEYS = new Set(["encoder", "bits", "durability", "batchIntervalMs", "memtableMaxDocs", "storeText", "metric", "dense"]);

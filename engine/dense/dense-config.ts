@@ -20,6 +20,9 @@ export interface DenseConfig {
 }
 
 export type DenseIndexKind = "hnsw" | "flat";
+
+/** What a caller may give: dims, and metric and index or their defaults. */
+export type DenseConfigInput = Pick<DenseConfig, "dims"> & Partial<DenseConfig>;
 export const DENSE_INDEX_KINDS: readonly DenseIndexKind[] = ["hnsw", "flat"];
 /** The most values a dense vector may have (usearch and the segment format take more; this bounds a request's size). */
 export const MAX_DENSE_DIMS = 8192;

@@ -2,8 +2,26 @@ import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import { normalizeDense, type DenseMetric } from "./dense-metric.js";
 
-/** A dense vector as requests give it: a Float32Array (or any typed array of numbers) or a plain array of numbers. */
-export type DenseInput = Float32Array | ArrayLike<number>;
+/**
+ * A dense vector as requests give it: a Float32Array (or another typed array of numbers), a plain
+ * array of numbers, or a Uint8Array (a Buffer, msgpack's bin) holding float32 values
+ * little-endian, 4 bytes each: the wire's binary form (PROTOCOL.md).
+ */
+export type DenseInput = Float32Array | ArrayLike<number> | Uint8Array;
+
+/** A dense vector as the wire's binary form: its float32 values little-endian. */
+export function denseToBinary(v: Float32Array): Uint8Array {
+  const out = new Uint8Array(v.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < v.length; i++) view.setFloat32(i * 4, v[i]!, true);
+  return out;
+}
+
+function denseFromBinary(b: Uint8Array, where: string): Float32Array {
+  if (b.byteLength % 4 !== 0) throw invalid(`${where}: a binary dense vector holds float32 values, 4 bytes each, little-endian; it has ${b.byteLength} bytes`);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return Float32Array.from({ length: b.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
 
 function invalid(message: string): SparseDbError {
   return new SparseDbError("INVALID_VECTOR", message);
@@ -15,6 +33,7 @@ function invalid(message: string): SparseDbError {
  * A fresh Float32Array, so later changes to the caller's array change nothing stored.
  */
 export function checkDenseVector(input: unknown, where: string, dims: number | undefined): Float32Array {
+  if (input instanceof Uint8Array) input = denseFromBinary(input, where);
   const isTyped = ArrayBuffer.isView(input) && !(input instanceof DataView) && !(input instanceof BigInt64Array) && !(input instanceof BigUint64Array);
   if (!Array.isArray(input) && !isTyped) {
     throw invalid(`${where}: dense must be an array of numbers or a Float32Array, got ${typeName(input)}`);

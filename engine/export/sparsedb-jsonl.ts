@@ -2,6 +2,7 @@ import { packValue, unpackValue } from "../../storage/msgpack.js";
 import type { DocumentInput, ScrolledDocument } from "../requests.js";
 import { SparseVector } from "../sparse-vector.js";
 import type { Vocabulary } from "../vocabulary.js";
+import { parseJsonVector } from "../input/json-vector.js";
 import type { ExportFormat } from "./export-format.js";
 import { float32Text, isExactJson } from "./json-values.js";
 
@@ -18,7 +19,7 @@ import { float32Text, isExactJson } from "./json-values.js";
  * also be a map token -> weight (through the collection's vocabulary), and a line with a text
  * but no vector is encoded by the collection's encoder.
  */
-export const SPARSEDB_LINE_FIELDS = ["id", "vector", "metadata", "metadataMsgpack", "text"] as const;
+export const SPARSEDB_LINE_FIELDS = ["id", "vector", "metadata", "metadataMsgpack", "text", "dense"] as const;
 
 export function encodeSparsedbLine(d: ScrolledDocument): string {
   const v = d.vector!;
@@ -31,6 +32,8 @@ export function encodeSparsedbLine(d: ScrolledDocument): string {
       : `,"metadataMsgpack":${JSON.stringify(Buffer.from(packValue(d.metadata)).toString("base64"))}`;
   }
   if (d.text !== undefined) line += `,"text":${JSON.stringify(d.text)}`;
+  // The dense vector, when the document has one, in the fewest digits that give back each float32.
+  if (d.dense !== undefined) line += `,"dense":[${Array.from(d.dense, float32Text).join(",")}]`;
   return line + "}\n";
 }
 
@@ -56,7 +59,11 @@ export function parseSparsedbLine(line: string, vocabulary: Vocabulary | undefin
     if (typeof o.text !== "string") throw new Error(`"text" must be a string`);
     doc.text = o.text;
   }
-  if (doc.vector === undefined && doc.text === undefined) throw new Error(`needs a "vector" (or a "text" for the collection's encoder)`);
+  if (o.dense !== undefined && o.dense !== null) {
+    if (!Array.isArray(o.dense)) throw new Error(`"dense" must be an array of numbers`);
+    doc.dense = o.dense as number[];
+  }
+  if (doc.vector === undefined && doc.text === undefined && doc.dense === undefined) throw new Error(`needs a "vector" (or a "text" for the collection's encoder, or a "dense")`);
   const hasMeta = o.metadata !== undefined && o.metadata !== null, hasPacked = o.metadataMsgpack !== undefined && o.metadataMsgpack !== null;
   if (hasMeta && hasPacked) throw new Error(`give "metadata" or "metadataMsgpack", not both`);
   const metadata = hasPacked ? unpackMetadata(o.metadataMsgpack) : o.metadata;
@@ -68,15 +75,7 @@ export function parseSparsedbLine(line: string, vocabulary: Vocabulary | undefin
 }
 
 function parseVector(vector: unknown, vocabulary: Vocabulary | undefined): SparseVector {
-  if (typeof vector !== "object" || Array.isArray(vector)) throw new Error(`"vector" must be {"terms": [...], "weights": [...]} or a map token -> weight`);
-  const v = vector as Record<string, unknown>;
-  const vocabSize = vocabulary?.size ?? 0xffffffff;
-  if ("terms" in v || "weights" in v) {
-    if (!Array.isArray(v.terms) || !Array.isArray(v.weights)) throw new Error(`"vector.terms" and "vector.weights" must both be arrays`);
-    return SparseVector.fromArrays(v.terms as number[], v.weights as number[], { vocabSize });
-  }
-  if (vocabulary === undefined) throw new Error("a token -> weight vector needs the collection's vocabulary, and it has none");
-  return SparseVector.fromTokenMap(v as Record<string, number>, vocabulary);
+  return parseJsonVector(vector, { vocabulary, bareKeys: "tokens", noVocabulary: "a token -> weight vector needs the collection's vocabulary, and it has none", role: "document" });
 }
 
 function unpackMetadata(packed: unknown): unknown {

@@ -40,7 +40,8 @@ export interface ConnectionOptions {
 
 /**
  * One client connection: frames in, requests run (several at once, so a client may pipeline),
- * replies out in completion order with the request's id. Frames are taken one at a time, so
+ * replies out in completion order with the request's id (replies completed together leave in
+ * one socket write). Frames are taken one at a time, so
  * that nothing behind a failed `auth` is even parsed, and the frame limit rises only once the
  * connection has authenticated. A frame that cannot be parsed closes the connection (the stream
  * position is lost); a parsed but wrong request gets an error reply.
@@ -61,6 +62,10 @@ export class Connection implements Schedulable {
   private ending = false;
   private idle: (() => void)[] = [];
   private authTimer: NodeJS.Timeout | undefined;
+  /** Reply frames encoded and not yet handed to the socket (see send). */
+  private unsent: Buffer[] = [];
+  /** @internal socket writes made (one per batch of replies), for tests */
+  socketWrites = 0;
 
   constructor(private readonly socket: Socket, private readonly options: ConnectionOptions) {
     const limits = options.context.limits;
@@ -110,6 +115,7 @@ export class Connection implements Schedulable {
     this.closing = true;
     this.socket.pause();
     void this.whenIdle().then(() => {
+      this.flushReplies(); // replies of this microtask round not yet written go first
       this.socket.end();
       // A peer that never reads must not hold the server open.
       setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -329,7 +335,26 @@ export class Connection implements Schedulable {
       const id = isMap(reply) ? reply.id : null;
       frame = encodeFrame({ id, error: { code: "LIMIT_EXCEEDED", message: `the reply would be ${frame.length} bytes, over the frame limit; ask for less (smaller k, fewer ids)` } });
     }
-    this.socket.write(frame);
+    // Replies made in the same round of microtasks (pipelined requests finishing together, a
+    // read's light requests) leave in one socket write: the first queues the flush, which runs
+    // after those already queued. Order is kept: frames are written in the order made.
+    if (this.unsent.push(frame) === 1) queueMicrotask(() => this.flushReplies());
+  }
+
+  /** Writes the replies encoded so far: one write, or one corked batch (a single writev). */
+  private flushReplies(): void {
+    const frames = this.unsent;
+    if (frames.length === 0) return;
+    this.unsent = [];
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.socketWrites++;
+    if (frames.length === 1) {
+      this.socket.write(frames[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const f of frames) this.socket.write(f);
+    this.socket.uncork();
   }
 
   private resolveIdle(): void {

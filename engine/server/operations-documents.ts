@@ -63,5 +63,6 @@ function documentToWire(doc: StoredDocument | null): unknown {
   const out: Record<string, unknown> = { id: doc.id, vector: doc.vector };
   if ("metadata" in doc) out.metadata = doc.metadata ?? null;
   if (doc.text !== undefined) out.text = doc.text;
+  if (doc.dense !== undefined) out.dense = doc.dense; // an array of float64 (exactly the float32 values)
   return toWire(out);
 }

@@ -9,6 +9,7 @@ import type { SegmentIndex } from "../index/segment-index.js";
 import { makeRangeQuery } from "../search/range-query.js";
 import { KERNEL_MAX_K, rangeKernelShare, rangeKernelWorkers, shareRangeKernels } from "../search/range-search.js";
 import { compareHits, type DocHit } from "../search/top-k.js";
+import { decodeReply, encodeSearch } from "./search-message.js";
 import type { SparseVector } from "../sparse-vector.js";
 
 /**
@@ -46,6 +47,8 @@ class SearchThread {
   readonly worker: Worker;
   pending = 0;
   readonly segments = new Set<number>();
+  /** Per segment, the deletion bitset last sent to this thread (what its next search applies). */
+  readonly deletions = new Map<number, Uint8Array>();
   dead = false;
 
   constructor(path: string, module: WebAssembly.Module, readonly scratchIndex: number, onMessage: (m: WorkerReply) => void, onDeath: (t: SearchThread, e: unknown) => void) {
@@ -62,8 +65,10 @@ interface Dispatch {
   job: number;
   segmentId: number;
   share: NonNullable<ReturnType<typeof rangeKernelShare>>;
-  message: Record<string, unknown>;
-  transfer: ArrayBuffer[];
+  /** The segment's deletions as of the search's start, or undefined when it had none. */
+  deleted: Uint8Array | undefined;
+  /** The search, packed (search-message.ts). */
+  message: ArrayBuffer;
 }
 
 /**
@@ -74,12 +79,8 @@ interface Dispatch {
  */
 const DEPTH_PER_THREAD = 2;
 
-interface WorkerReply {
-  job: number;
-  docs?: Int32Array;
-  scores?: Float64Array;
-  error?: string;
-}
+/** A worker's message: a reply (search-message.ts) or a failed search. */
+type WorkerReply = ArrayBuffer | { job: number; error: string };
 
 /** A segment's deletion bitset copied into shared memory, and the deletion version it holds. */
 interface SharedDeletions {
@@ -96,7 +97,10 @@ export class SearchPool implements SegmentSearchPool {
   private readonly segmentIds = new WeakMap<SegmentIndex, number>();
   private readonly deletions = new WeakMap<LiveSegment, SharedDeletions>();
   private readonly forget = new FinalizationRegistry<number>((id) => {
-    for (const t of this.threads) if (t.segments.delete(id) && !t.dead) t.worker.postMessage({ t: "forget", id });
+    for (const t of this.threads) {
+      t.deletions.delete(id);
+      if (t.segments.delete(id) && !t.dead) t.worker.postMessage({ t: "forget", id });
+    }
   });
   private closed = false;
   /** Searches ready and waiting for a thread, oldest first (an array and a head index). */
@@ -169,14 +173,8 @@ export class SearchPool implements SegmentSearchPool {
     // The deletions are read now, whenever the search reaches a thread (see SegmentSearchPool).
     const deleted = seg.deletedCount > 0 ? this.sharedDeletions(seg) : undefined;
     const done = new Promise<DocHit[]>((resolve, reject) => this.jobs.set(job, { resolve, reject, quantized: rq.quantized, scoreUnit: rq.scoreUnit, thread: undefined }));
-    // Typed arrays clone several times faster than arrays of numbers.
-    const { collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } = rq;
-    const terms = Uint32Array.from(rq.terms), scoreWeights = Float64Array.from(rq.scoreWeights), dense = Uint32Array.from(rq.dense), nibble = Uint32Array.from(rq.nibble), rare = Uint32Array.from(rq.rare);
-    this.waiting.push({
-      job, segmentId: id, share,
-      message: { t: "search", job, id, k: o.k, deleted, rq: { terms, scoreWeights, dense, nibble, rare, collectUnits, thrScale, slackUnits, quantized, quantStep, maxImpact } },
-      transfer: [terms.buffer, scoreWeights.buffer, dense.buffer, nibble.buffer, rare.buffer],
-    });
+    const message = encodeSearch({ job, segment: id, k: o.k, deletions: deleted !== undefined, rq });
+    this.waiting.push({ job, segmentId: id, share, deleted, message });
     if (!this.pump()) this.searchesQueued++;
     return done;
   }
@@ -232,24 +230,33 @@ export class SearchPool implements SegmentSearchPool {
         rareBase: d.share.rareBase, numTerms: d.share.numTerms, maxK: KERNEL_MAX_K,
       });
     }
+    // Waiting searches are sent in the order they were made, so a thread's deletions only move forward.
+    if (d.deleted !== undefined && thread.deletions.get(d.segmentId) !== d.deleted) {
+      thread.deletions.set(d.segmentId, d.deleted);
+      thread.worker.postMessage({ t: "deletions", id: d.segmentId, bits: d.deleted });
+    }
     if (thread.pending++ === 0) thread.worker.ref(); // keep the process alive while a search runs
-    thread.worker.postMessage(d.message, d.transfer);
+    thread.worker.postMessage(d.message, [d.message]);
     this.searchesInWorkers++;
   }
 
   private onReply(m: WorkerReply): void {
-    const job = this.jobs.get(m.job);
+    const reply = m instanceof ArrayBuffer ? decodeReply(m) : undefined;
+    const jobId = reply?.job ?? (m as { job: number }).job;
+    const job = this.jobs.get(jobId);
     if (job === undefined) return;
-    this.jobs.delete(m.job);
+    this.jobs.delete(jobId);
     if (job.thread !== undefined && --job.thread.pending === 0) job.thread.worker.unref();
-    if (m.error !== undefined || m.docs === undefined || m.scores === undefined) {
-      job.reject(new SparseDbError("INTERNAL", `a search worker failed: ${m.error ?? "no result"}`));
+    if (reply === undefined) {
+      job.reject(new SparseDbError("INTERNAL", `a search worker failed: ${(m as { error?: string }).error ?? "no result"}`));
+      this.pump();
       return;
     }
     // As rangeSearch finishes a kernel result: sorted, and quantized scores in float units.
     this.pump();
-    const hits: DocHit[] = new Array(m.docs.length);
-    for (let i = 0; i < hits.length; i++) hits[i] = { doc: m.docs[i]!, score: job.quantized ? m.scores[i]! * job.scoreUnit : m.scores[i]! };
+    const { docs, scores } = reply;
+    const hits: DocHit[] = new Array(docs.length);
+    for (let i = 0; i < hits.length; i++) hits[i] = { doc: docs[i]!, score: job.quantized ? scores[i]! * job.scoreUnit : scores[i]! };
     hits.sort(compareHits);
     job.resolve(hits);
   }

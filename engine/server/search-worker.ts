@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { clearQuery, runKernelSearch, type KernelExports, type KernelQuery, type KernelTables } from "../search/kernel-abi.js";
+import { decodeSearch, encodeReply } from "./search-message.js";
 
 /**
  * A search thread of engine/server/search-pool.ts. It runs the range-search kernel over
@@ -11,12 +12,12 @@ import { clearQuery, runKernelSearch, type KernelExports, type KernelQuery, type
  * heap (docs, scores).
  *
  * Messages in: {t: "segment", id, memory, segment, scratch, rareBase, numTerms} (once per
- * segment), {t: "search", job, id, rq, k, deleted?} and {t: "forget", id}; out: {job, docs,
- * scores, postings, candidates} or {job, error}. It imports only kernel-abi.ts (which imports
- * nothing), so it loads the same from TypeScript sources' tests (from dist/) as in the package.
+ * segment), {t: "deletions", id, bits} (a segment's deletion bitset, when it changed), a search
+ * (an ArrayBuffer of search-message.ts's encodeSearch) and {t: "forget", id}; out: a reply
+ * (an ArrayBuffer of encodeReply) or {job, error}. It imports only kernel-abi.ts and
+ * search-message.ts (which import nothing), so it loads the same from TypeScript sources'
+ * tests (from dist/) as in the package.
  */
-
-type WireRangeQuery = KernelQuery;
 
 interface SegmentMessage {
   t: "segment";
@@ -29,14 +30,11 @@ interface SegmentMessage {
   maxK: number;
 }
 
-interface SearchMessage {
-  t: "search";
-  job: number;
+interface DeletionsMessage {
+  t: "deletions";
   id: number;
-  rq: WireRangeQuery;
-  k: number;
-  /** The segment's deletion bitset (bit d set: doc d deleted), shared, as of the search's start. */
-  deleted?: Uint8Array;
+  /** The segment's deletion bitset (bit d set: doc d deleted), shared and never changed: the searches after this message apply it. */
+  bits: Uint8Array;
 }
 
 class SegmentKernel {
@@ -45,6 +43,8 @@ class SegmentKernel {
   private readonly heapScore: Float64Array;
   private readonly heapDoc: Int32Array;
   private deleted: Uint8Array | undefined;
+  /** The bitset of the last deletions message for this segment. */
+  deletions: Uint8Array | undefined;
 
   constructor(module: WebAssembly.Module, m: SegmentMessage) {
     const instance = new WebAssembly.Instance(module, {
@@ -73,11 +73,12 @@ class SegmentKernel {
     this.heapDoc = new Int32Array(buf, s[11], m.maxK);
   }
 
-  search(rq: WireRangeQuery, k: number, deleted: Uint8Array | undefined): { docs: Int32Array; scores: Float64Array; postings: number; candidates: number } {
+  /** Runs the search; returns its reply (search-message.ts). */
+  search(job: number, rq: KernelQuery, k: number, deleted: Uint8Array | undefined): ArrayBuffer {
     this.deleted = deleted;
     try {
       const size = runKernelSearch(this.x, this.tables, rq, k, deleted !== undefined, false);
-      return { docs: this.heapDoc.slice(0, size), scores: this.heapScore.slice(0, size), postings: this.x.postingsScored(), candidates: this.x.candidates() };
+      return encodeReply(job, this.heapDoc, this.heapScore, size, this.x.postingsScored(), this.x.candidates());
     } finally {
       clearQuery(this.tables, rq);
       this.deleted = undefined;
@@ -89,22 +90,34 @@ class SegmentKernel {
 const module = (workerData as { module: WebAssembly.Module }).module;
 const segments = new Map<number, SegmentKernel>();
 
-parentPort!.on("message", (m: SegmentMessage | SearchMessage | { t: "forget"; id: number }) => {
+parentPort!.on("message", (m: ArrayBuffer | SegmentMessage | DeletionsMessage | { t: "forget"; id: number }) => {
+  if (m instanceof ArrayBuffer) {
+    search(m);
+    return;
+  }
   if (m.t === "segment") {
     segments.set(m.id, new SegmentKernel(module, m));
     return;
   }
-  if (m.t === "forget") {
-    segments.delete(m.id);
+  if (m.t === "deletions") {
+    const kernel = segments.get(m.id);
+    if (kernel !== undefined) kernel.deletions = m.bits;
     return;
   }
-  try {
-    const kernel = segments.get(m.id);
-    if (kernel === undefined) throw new Error(`segment ${m.id} was never sent to this worker`);
-    const r = kernel.search(m.rq, m.k, m.deleted);
-    // slice() copies into fresh (unshared) buffers, which can be transferred.
-    parentPort!.postMessage({ job: m.job, ...r }, [r.docs.buffer as ArrayBuffer, r.scores.buffer as ArrayBuffer]);
-  } catch (e) {
-    parentPort!.postMessage({ job: m.job, error: (e as Error).message ?? String(e) });
-  }
+  if (m.t === "forget") segments.delete(m.id);
 });
+
+function search(buffer: ArrayBuffer): void {
+  let job = -1;
+  try {
+    const s = decodeSearch(buffer);
+    job = s.job;
+    const kernel = segments.get(s.segment);
+    if (kernel === undefined) throw new Error(`segment ${s.segment} was never sent to this worker`);
+    if (s.deletions && kernel.deletions === undefined) throw new Error(`segment ${s.segment}'s deletions were never sent to this worker`);
+    const reply = kernel.search(s.job, s.rq, s.k, s.deletions ? kernel.deletions : undefined);
+    parentPort!.postMessage(reply, [reply]);
+  } catch (e) {
+    parentPort!.postMessage({ job, error: (e as Error).message ?? String(e) });
+  }
+}

@@ -65,11 +65,16 @@ export function vectorToWire(v: SparseVector): { terms: Uint32Array; weights: Fl
 }
 
 /** Search hits with `score` and explain's weights marked float64 (whole values included). */
+function legToWire(l: { rank: number; score: number } | null): unknown {
+  return l === null ? null : { rank: l.rank, score: f64(l.score) };
+}
+
 export function hitsToWire(hits: SearchHit[]): unknown[] {
   return hits.map((h) => {
     const out: Record<string, unknown> = { id: h.id, score: f64(h.score) };
     if ("metadata" in h) out.metadata = toWire(h.metadata ?? null); // left out when include.metadata is false
     if (h.text !== undefined) out.text = h.text;
+    if (h.legs !== undefined) out.legs = { sparse: legToWire(h.legs.sparse), dense: legToWire(h.legs.dense) };
     if (h.explain !== undefined) {
       out.explain = h.explain.map((t) => {
         const e: Record<string, unknown> = { termId: t.termId };

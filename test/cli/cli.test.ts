@@ -50,6 +50,15 @@ describe("sparsedb CLI", () => {
     expect((await sparsedb(["bench"], { cwd })).code).toBe(2);
   });
 
+  it("a missing database folder names the flags that choose one, for every command that reads a folder", async () => {
+    for (const args of [["search", "x"], ["get", "a"], ["count"], ["scroll"], ["encode", "x"], ["collections", "list"], ["export", "--format", "jsonl"]]) {
+      const r = await sparsedb(args, { cwd });
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toContain(`NOT_FOUND: database folder ${join(cwd, "sparsedb-data")} does not exist: pass --dir DIR (default $SPARSEDB_DIR, else ./sparsedb-data) or --connect HOST:PORT, or create a database with \`sparsedb ingest\``);
+    }
+    expect((await sparsedb(["count"], { cwd, env: { SPARSEDB_DIR: "elsewhere" } })).stderr).toContain(`database folder ${join(cwd, "elsewhere")} does not exist`);
+  });
+
   it("ingests JSON lines, searches with filters and explanations, gets, deletes and reports stats", async () => {
     await writeFile(join(cwd, "docs.jsonl"), JSONL);
     const ing = await sparsedb(["ingest", "--dir", "db", "-c", "notes", "docs.jsonl"], { cwd });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -46,6 +46,19 @@ async function session(where: string[], env: Record<string, string> = {}): Promi
   expect(badBits.stderr).toMatch(/bits is 40; use an integer in 1\.\.16/);
   expect((await run(["create", "x", "--durability", "sometimes"])).stderr).toMatch(/durability is "sometimes"/);
   expect((await run(["create", "bad name!"])).code).toBe(1);
+  // --metric: cosine with the default BM25 is refused naming what to do; with inference-free it is kept and described.
+  expect((await run(["describe", "notes"])).stdout).toMatch(/"metric": "dot"/);
+  const bm25Cosine = await run(["create", "cos", "--metric", "cosine"]);
+  expect(bm25Cosine.code).toBe(1);
+  expect(bm25Cosine.stderr).toMatch(/metric "cosine" cannot be exact with the BM25 encoder/);
+  const badMetric = await run(["create", "cos", "--metric", "angle"]);
+  expect(badMetric.code).toBe(2);
+  expect(badMetric.stderr).toContain('--metric must be dot or cosine, got "angle"');
+  await writeFile(join(cwd, "idf.json"), JSON.stringify({ rain: 2, forest: 1.5 }));
+  const cosine = await run(["create", "cos", "--metric", "cosine", "--encoder", "inference-free", "--idf", join(cwd, "idf.json")]);
+  expect(cosine.code, cosine.stderr).toBe(0);
+  expect(JSON.parse((await run(["describe", "cos"])).stdout)).toMatchObject({ config: { metric: "cosine", encoder: { kind: "inference-free" } }, stats: { metric: "cosine" } });
+  expect((await run(["drop", "cos"])).code).toBe(0);
 
   const dropped = await run(["drop", "other"]);
   expect(dropped.code, dropped.stderr).toBe(0);

@@ -74,28 +74,76 @@ describe("sparsedb ingest --connect", () => {
     expect(r.stderr).toMatch(/LOCKED: .*go through it: pass --connect HOST:PORT instead of --dir/);
   });
 
-  it("a bad line leaves no new collection on the server; token vectors and anserini need --dir", async () => {
+  it("a bad line leaves no new collection on the server", async () => {
     await writeFile(join(cwd, "bad.jsonl"), docLine(1) + '\n{"id": "x", "text": 3}\n');
     const r = await sparsedb(["ingest", "--connect", at, "-c", "fresh", "bad.jsonl"], { cwd, env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.jsonl:2: "text" must be a string/);
     expect(r.stderr).toMatch(/removed collection "fresh", which this run created/);
     expect(db.hasCollection("fresh")).toBe(false);
-
-    await writeFile(join(cwd, "tok.jsonl"), JSON.stringify({ id: "t", vector: { glacier: 1.5 } }) + "\n");
-    const tok = await sparsedb(["ingest", "--connect", at, "-c", "fresh", "tok.jsonl"], { cwd, env });
-    expect(tok.code).toBe(1);
-    expect(tok.stderr).toMatch(/tok\.jsonl:1: token vectors need the collection's vocabulary, which this side of --connect does not have/);
     await writeFile(join(cwd, "ids.jsonl"), JSON.stringify({ id: "t", vector: { terms: [5, 9], weights: [1, 2] } }) + "\n");
     const ids = await sparsedb(["ingest", "--connect", at, "-c", "fresh", "ids.jsonl"], { cwd, env });
     expect(ids.code, ids.stderr).toBe(0);
     expect((await (await db.collection("fresh")).get("t"))?.vector.terms).toEqual(Uint32Array.from([5, 9]));
-
     expect((await sparsedb(["ingest", "--connect", at, "--wal", "ids.jsonl"], { cwd, env })).stderr).toMatch(/--wal and --segment-docs choose how a folder is written/);
-    await writeFile(join(cwd, "v.tsv"), "q1\tcar car\n");
-    const ans = await sparsedb(["ingest", "--connect", at, "--format", "anserini", "v.tsv"], { cwd, env });
-    expect(ans.code).toBe(2);
-    expect(ans.stderr).toMatch(/--format anserini .* ingest it with --dir/);
+  });
+
+  it("maps token vectors (jsonl token maps, {tokens}, anserini) through the server's vocabulary, as --dir does", async () => {
+    const vocabulary = (await (await db.createCollection("tok")).vocabulary())!;
+    const idOf = (t: string) => vocabulary.idOf(t)!;
+    await writeFile(join(cwd, "tok.jsonl"), [
+      JSON.stringify({ id: "bare", vector: { glacier: 1.5, coffee: 0.5 } }),
+      JSON.stringify({ id: "wrapped", vector: { tokens: { glacier: 2, "##s": 1 } }, lang: "en" }),
+    ].join("\n") + "\n");
+    const r = await sparsedb(["ingest", "--connect", at, "-c", "tok", "tok.jsonl"], { cwd, env });
+    expect(r.code, r.stderr).toBe(0);
+    const c = await db.collection("tok");
+    expect(Array.from((await c.get("bare"))!.vector.terms)).toEqual([idOf("glacier"), idOf("coffee")].sort((a, b) => a - b));
+    const wrapped = (await c.get("wrapped"))!;
+    expect(Array.from(wrapped.vector.terms)).toEqual([idOf("glacier"), idOf("##s")].sort((a, b) => a - b));
+    expect(wrapped.metadata).toEqual({ lang: "en" });
+    await writeFile(join(cwd, "v.tsv"), "q1\tcar car ##s\n");
+    const ans = await sparsedb(["ingest", "--connect", at, "-c", "tok", "--format", "anserini", "v.tsv"], { cwd, env });
+    expect(ans.code, ans.stderr).toBe(0);
+    const q1 = (await c.get("q1"))!;
+    expect(Array.from(q1.vector.terms)).toEqual([idOf("car"), idOf("##s")].sort((a, b) => a - b));
+    // The same files into a folder (--dir) give the same vectors.
+    expect((await sparsedb(["ingest", "--dir", "local", "-c", "tok", "tok.jsonl"], { cwd })).code).toBe(0);
+    expect((await sparsedb(["ingest", "--dir", "local", "-c", "tok", "--format", "anserini", "v.tsv"], { cwd })).code).toBe(0);
+    const local = await Database.open(join(cwd, "local"));
+    try {
+      const l = await local.collection("tok");
+      for (const id of ["bare", "wrapped", "q1"]) expect((await l.get(id))!.vector.toTermMap(), id).toEqual((await c.get(id))!.vector.toTermMap());
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("names the line and the token of an unknown token: --on-error stop writes nothing, skip goes on", async () => {
+    await writeFile(join(cwd, "unknown.jsonl"), [
+      JSON.stringify({ id: "ok1", vector: { tokens: { glacier: 1 } } }),
+      JSON.stringify({ id: "bad", vector: { tokens: { glacier: 1, "Not-A-Token": 2 } } }),
+      JSON.stringify({ id: "ok2", vector: { coffee: 1 } }),
+    ].join("\n") + "\n");
+    const stop = await sparsedb(["ingest", "--connect", at, "-c", "unk", "unknown.jsonl"], { cwd, env });
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: vector: unknown token "Not-A-Token": the collection.s vocabulary \(30522 WordPiece tokens\) has no such token; see the tokens a text becomes with `sparsedb encode "TEXT"`/);
+    expect(stop.stderr).toMatch(/nothing was written/);
+    expect(db.hasCollection("unk")).toBe(false);
+    const skip = await sparsedb(["ingest", "--connect", at, "-c", "unk", "--on-error", "skip", "unknown.jsonl"], { cwd, env });
+    expect(skip.code, skip.stderr).toBe(0);
+    expect(skip.stderr).toMatch(/unknown\.jsonl:2: INVALID_VECTOR: vector: unknown token "Not-A-Token": the collection.s vocabulary \(30522 WordPiece tokens\) has no such token; see the tokens a text becomes with `sparsedb encode "TEXT"`.* \(skipped\)/);
+    expect(skip.stdout).toMatch(/2 documents written, 1 bad lines skipped/);
+    expect(await (await db.collection("unk")).getMany(["ok1", "bad", "ok2"]).then((d) => d.map((x) => x?.id ?? null))).toEqual(["ok1", null, "ok2"]);
+    // A {tokens} form beside other vector fields is refused with its line.
+    await writeFile(join(cwd, "mixed.jsonl"), JSON.stringify({ id: "m", vector: { tokens: { glacier: 1 }, coffee: 2 } }) + "\n");
+    const mixed = await sparsedb(["ingest", "--connect", at, "-c", "unk", "mixed.jsonl"], { cwd, env });
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(/mixed\.jsonl:1: "vector" \{"tokens": \{\.\.\.\}\} takes no other field \(got "coffee"\)/);
+    await writeFile(join(cwd, "array.jsonl"), JSON.stringify({ id: "m", vector: { tokens: ["glacier"] } }) + "\n");
+    expect((await sparsedb(["ingest", "--connect", at, "-c", "unk", "array.jsonl"], { cwd, env })).stderr).toMatch(/array\.jsonl:1: "vector\.tokens" must be a map \{token: weight\}, got an array/);
+    await writeFile(join(cwd, "negative.jsonl"), JSON.stringify({ id: "m", vector: { tokens: { glacier: -1 } } }) + "\n");
+    expect((await sparsedb(["ingest", "--connect", at, "-c", "unk", "negative.jsonl"], { cwd, env })).stderr).toMatch(/negative\.jsonl:1: INVALID_VECTOR: vector: document weights must be >= 0 \(token "glacier" has -1\)/);
   });
 
   it("reports a refused batch and keeps what was written before it", async () => {

@@ -143,6 +143,8 @@ describe("sparsedb search --queries", () => {
     };
     await usage(["--queries", "ok.tsv", "--format", "csv"], /--format must be one of text, msmarco, anserini, jsonl/);
     await usage(["--queries", "ok.tsv", "--explain"], /--explain and --json are for one query/);
+    await usage(["--queries", "ok.tsv", "--include-text"], /--queries writes a TREC run \(query, document id, rank, score\), which holds no texts or metadata/);
+    await usage(["--queries", "ok.tsv", "--fields", "lang"], /--include-text, --fields and --no-metadata choose what one query's hits show/);
     await usage(["--queries", "ok.tsv", "coffee"], /give no query text or --vector with it/);
     await usage(["--run", "x.run", "coffee"], /--run goes with --queries FILE/);
     await usage(["--queries", "ok.tsv", "--tag", "two words"], /--tag must be one word/);
@@ -171,9 +173,22 @@ describe("sparsedb search --queries", () => {
       expect(local.code).toBe(1); // the server holds the folder
       expect(local.stderr).toMatch(/pass --connect HOST:PORT instead of --dir/);
       expect((await runRows("remote.run")).map((x) => x[0])).toEqual(expect.arrayContaining(["q1", "q2", "q3", "q4", "q5"]));
+      // Token vectors go through the server's vocabulary of the collection, fetched once.
       const v = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-v.tsv"], { cwd });
-      expect(v.code).toBe(1);
-      expect(v.stderr).toMatch(/remote-v\.tsv:1: token vectors need the collection's vocabulary, which this side of --connect does not have/);
+      expect(v.code, v.stderr).toBe(0);
+      expect(v.stdout.trim().split("\n").map((l) => l.split(" ")[2])).toEqual(["b", "d"]);
+      await writeFile(join(cwd, "remote-t.jsonl"), [
+        JSON.stringify({ id: "t1", vector: { tokens: { coffee: 1, brazil: 0.5 } } }),
+        JSON.stringify({ id: "t2", vector: { glaciers: 1 } }),
+      ].join("\n") + "\n");
+      const t = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-t.jsonl"], { cwd });
+      expect(t.code, t.stderr).toBe(0);
+      const pairs = t.stdout.trim().split("\n").map((l) => l.split(" ")).map((f) => `${f[0]} ${f[2]}`);
+      expect(pairs.sort()).toEqual(["t1 b", "t1 d", "t2 a", "t2 c"]);
+      await writeFile(join(cwd, "remote-bad.jsonl"), JSON.stringify({ id: "t1", vector: { tokens: { coffee: 1 } } }) + "\n" + JSON.stringify({ id: "t2", vector: { tokens: { "Zz-unknown": 1 } } }) + "\n");
+      const bad = await sparsedb(["search", "--connect", String(server.port), "--queries", "remote-bad.jsonl"], { cwd });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/search: INVALID_VECTOR: remote-bad\.jsonl:2: vector: unknown token "Zz-unknown"/);
     } finally {
       await server.close();
       await db.close();
@@ -181,6 +196,39 @@ describe("sparsedb search --queries", () => {
     const hits = await runRows("remote.run");
     const direct = await search(["--queries", "remote.tsv"]);
     expect(direct.stdout.trim().split("\n").map((l) => l.split(" ")).map((f) => [f[0], f[2], Number(f[3])])).toEqual(hits);
+  });
+});
+
+describe("sparsedb search --queries in searchBatch calls", () => {
+  it("gives the same run in batches of any size, and names a refused query by its line through a server's limits", async () => {
+    await writeFile(join(cwd, "batch.tsv"), "q1\tglaciers valleys\nq2\tcoffee brazil\nq3\tbrazil\nq4\tvalleys\nq5\tglaciers\n");
+    const one = await search(["--queries", "batch.tsv", "--batch", "1"]);
+    expect(one.code, one.stderr).toBe(0);
+    for (const b of ["2", "16"]) expect((await search(["--queries", "batch.tsv", "--batch", b])).stdout).toBe(one.stdout);
+    expect((await search(["--queries", "batch.tsv", "--batch", "0"])).stderr).toMatch(/--batch must be an integer in 1\.\.1000/);
+    expect((await search(["--batch", "2", "coffee"])).stderr).toMatch(/--batch goes with --queries FILE/);
+
+    const db = await Database.open(join(cwd, "db"));
+    const server = await SparseServer.listen(db, { host: "127.0.0.1", port: 0, searchThreads: 0, limits: { maxVectorTerms: 2, maxBatchQueries: 3 } });
+    try {
+      const at = ["--connect", String(server.port)];
+      const ok = await sparsedb(["search", ...at, "--queries", "batch.tsv", "--batch", "3"], { cwd });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe(one.stdout);
+      const big = await sparsedb(["search", ...at, "--queries", "batch.tsv", "--batch", "4"], { cwd });
+      expect(big.code).toBe(1);
+      expect(big.stderr).toMatch(/LIMIT_EXCEEDED: searchBatch: 4 requests; this server accepts at most 3 per call: pass a smaller --batch \(now 4\)/);
+      await writeFile(join(cwd, "long.jsonl"), [
+        JSON.stringify({ id: "a", vector: { tokens: { coffee: 1 } } }),
+        JSON.stringify({ id: "b", vector: { tokens: { coffee: 1, brazil: 1, glaciers: 1 } } }),
+      ].join("\n") + "\n");
+      const long = await sparsedb(["search", ...at, "--queries", "long.jsonl"], { cwd });
+      expect(long.code).toBe(1);
+      expect(long.stderr).toMatch(/LIMIT_EXCEEDED: long\.jsonl:2: query b: search: query: the vector has 3 non-zero terms; this server accepts at most 2/);
+    } finally {
+      await server.close();
+      await db.close();
+    }
   });
 });
 

@@ -23,12 +23,15 @@ interface Row {
   cli?: string[];
 }
 
+const MANY_FIELDS = Array.from({ length: 1025 }, (_, i) => `f${i}`);
+
 const ROWS: Row[] = [
   { name: "include not a map", call: (c) => c.search({ text: "glacier", k: 3, include: "text" as never }), op: "search", args: { text: "glacier", k: 3, include: "text" }, code: "INVALID_ARGUMENT", message: "search: include must be a map {text?: boolean, metadata?: boolean | [field, ...]}, got a string" },
   { name: "unknown include field", call: (c) => c.search({ text: "glacier", k: 3, include: { vector: true } as never }), op: "search", args: { text: "glacier", k: 3, include: { vector: true } }, code: "INVALID_ARGUMENT", message: 'search: include has an unknown field "vector"; it knows "text" and "metadata"' },
   { name: "include.text not a boolean", call: (c) => c.get("g", { include: { text: "yes" as never } }), op: "get", args: { id: "g", include: { text: "yes" } }, code: "INVALID_ARGUMENT", message: "get: include.text must be a boolean, got a string" },
   { name: "include.metadata a string", call: (c) => c.getMany(["g"], { include: { metadata: "lang" as never } }), op: "getMany", args: { ids: ["g"], include: { metadata: "lang" } }, code: "INVALID_ARGUMENT", message: "getMany: include.metadata must be true, false or a list of field names (dotted paths reach nested fields), got a string" },
   { name: "include.metadata with a number", call: (c) => c.search({ text: "glacier", k: 3, include: { metadata: ["lang", 3] as never } }), op: "search", args: { text: "glacier", k: 3, include: { metadata: ["lang", 3] } }, code: "INVALID_ARGUMENT", message: "search: include.metadata[1] must be a non-empty field name, got a number" },
+  { name: "include.metadata with too many fields", call: (c) => c.search({ text: "glacier", k: 3, include: { metadata: MANY_FIELDS } }), op: "search", args: { text: "glacier", k: 3, include: { metadata: MANY_FIELDS } }, code: "INVALID_ARGUMENT", message: "search: include.metadata lists 1025 fields; at most 1024", cli: ["search", "glacier", "--fields", MANY_FIELDS.join(",")] },
   { name: "getMany of a string", call: (c) => c.getMany("g" as never), op: "getMany", args: { ids: "g" }, code: "INVALID_ARGUMENT", message: "getMany takes an array of ids, got a string" },
   { name: "getMany with a number id", call: (c) => c.getMany(["g", 4] as never), op: "getMany", args: { ids: ["g", 4] }, code: "INVALID_ARGUMENT", message: "getMany: id 1: id must be a string, got a number" },
   { name: "count with a filter not a map", call: (c) => c.count("lang" as never), op: "count", args: { filter: "lang" }, code: "INVALID_ARGUMENT", message: "count: filter must be a map (see the filter language), got a string", cli: ["count", "--filter", '"lang"'] },

@@ -54,6 +54,45 @@ describe.each(["dir", "connect"] as const)("document commands (--%s)", (mode) =>
     expect(JSON.parse(noText.stdout)).not.toHaveProperty("text");
   });
 
+  it("search shows stored texts with --include-text and chosen metadata with --fields (or none with --no-metadata)", async () => {
+    const plain = await run("search", "glaciers", "--json");
+    expect(plain.code, plain.stderr).toBe(0);
+    const hits = JSON.parse(plain.stdout) as Record<string, unknown>[];
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((h) => !("text" in h) && "metadata" in h)).toBe(true);
+    const chosen = await run("search", "glaciers", "--json", "--include-text", "--fields", "year");
+    expect(chosen.code, chosen.stderr).toBe(0);
+    const a = (JSON.parse(chosen.stdout) as Record<string, unknown>[]).find((h) => h.id === "a")!;
+    expect(a).toMatchObject({ text: "glaciers carve deep valleys", metadata: { year: 2001 } });
+    expect(a.metadata).not.toHaveProperty("lang");
+    const listed = await run("search", "glaciers", "--include-text", "--no-metadata");
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^ +\d\. a +\d\.\d{4}\n {6}glaciers carve deep valleys\n/m);
+    expect(listed.stdout).not.toContain('"lang"');
+    const json = await run("search", "glaciers", "--json", "--fields", '["lang"]');
+    expect((JSON.parse(json.stdout) as { metadata: unknown }[]).every((h) => Object.keys(h.metadata as object).join() === "lang")).toBe(true);
+    for (const [args, message] of [
+      [["--fields", "lang,"], /--fields takes field names separated by commas/],
+      [["--fields", "[1]"], /--fields as JSON must be an array of non-empty field names/],
+      [["--fields", "lang", "--no-metadata"], /give --fields or --no-metadata, not both/],
+    ] as const) {
+      const bad = await run("search", "glaciers", ...args);
+      expect(bad.code, args.join(" ")).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    }
+  });
+
+  it("get takes --fields and --no-metadata too", async () => {
+    const r = await run("get", "a", "b", "--fields", "year");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l)).map((d) => [d.id, d.metadata, d.text])).toEqual([
+      ["a", { year: 2001 }, "glaciers carve deep valleys"],
+      ["b", { year: 2015 }, "les glaciers fondent"],
+    ]);
+    const none = JSON.parse((await run("get", "a", "--no-metadata", "--no-text")).stdout);
+    expect(Object.keys(none)).toEqual(["id", "vector"]);
+  });
+
   it("count, with and without --filter", async () => {
     expect(await run("count")).toMatchObject({ code: 0, stdout: "3\n" });
     expect(await run("count", "--filter", '{"lang": "en"}')).toMatchObject({ code: 0, stdout: "2\n" });

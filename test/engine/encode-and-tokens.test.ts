@@ -133,6 +133,25 @@ describe("encode and token-keyed vectors (library, wire, client, CLI)", () => {
     }
   });
 
+  it("vocabulary: the collection's tokens by term id, the same from the library, the client and raw frames; bad arguments refused", async () => {
+    const local = (await (await db.collection("docs")).vocabulary())!;
+    expect(local.size).toBe(vocab.size);
+    expect(local.idOf("rainforest")).toBe(id("rainforest"));
+    const remote = await client.collection("docs");
+    const fetched = (await remote.vocabulary())!;
+    expect(fetched.tokens).toEqual(local.tokens);
+    expect(await remote.vocabulary()).toBe(fetched); // fetched once per RemoteCollection
+    raw.request(11, "vocabulary", { collection: "docs" });
+    const reply = (await raw.next()) as { id: number; result: { tokens: string[] } };
+    expect(reply.result.tokens[id("jungle")]).toBe("jungle");
+    expect(reply.result.tokens).toHaveLength(vocab.size);
+    raw.request(13, "vocabulary", { collection: "nope" });
+    expect(await raw.next()).toMatchObject({ id: 13, error: { code: "NOT_FOUND" } });
+    raw.request(14, "vocabulary", { collection: 5 });
+    expect(await raw.next()).toMatchObject({ id: 14, error: { code: "INVALID_ARGUMENT" } });
+    await expect(client.collection("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("formats tokens as Python's repr does, small weights with two significant digits", () => {
     const out = formatEncoded({ role: "document", nnz: 3, tokens: [{ token: "pc", termId: 1, weight: 3.0213 }, { token: "it's", termId: 2, weight: 0.5 }, { token: "a\\b", termId: 3, weight: 0.0042 }] });
     expect(out).toBe(`{'pc': 3.02, "it's": 0.50, 'a\\\\b': 0.0042}\n3 non-zero terms (document vector)\n`);

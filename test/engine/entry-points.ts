@@ -6,6 +6,7 @@ import { SparseServer, type ServerOptions } from "../../engine/server/server.js"
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { SparseDbError } from "../../engine/errors.js";
 import type { DocumentInput } from "../../engine/requests.js";
+import type { CollectionConfig } from "../../engine/database/collection-config.js";
 import { expect } from "vitest";
 import { RawConnection } from "../server/raw-socket.js";
 import { sparsedb } from "../cli/cli-harness.js";
@@ -24,13 +25,13 @@ export interface EntryPoints {
   close(): Promise<void>;
 }
 
-export async function openEntryPoints(prefix: string, docs: DocumentInput[], serverOptions: ServerOptions = {}): Promise<EntryPoints> {
+export async function openEntryPoints(prefix: string, docs: DocumentInput[], serverOptions: ServerOptions = {}, config: CollectionConfig = {}): Promise<EntryPoints> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   const cliDb = await Database.open(join(root, "cli"));
-  await (await cliDb.createCollection("docs")).upsert(docs);
+  await (await cliDb.createCollection("docs", config)).upsert(docs);
   await cliDb.close();
   const db = await Database.open(join(root, "served"));
-  await (await db.createCollection("docs")).upsert(docs);
+  await (await db.createCollection("docs", config)).upsert(docs);
   const server = await SparseServer.listen(db, { port: 0, ...serverOptions });
   const client = await SparseClient.connect({ port: server.port });
   const raw = await RawConnection.open(server.port);

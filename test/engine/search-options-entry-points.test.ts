@@ -56,7 +56,7 @@ const ROWS: Row[] = [
   { name: "bad offset in request 2", op: "searchBatch", arg: [{ text: "a", k: 1 }, { text: "b", k: 1 }, { text: "c", k: 1, offset: -3 }], code: "INVALID_ARGUMENT", message: "searchBatch: request 2: search: offset must be an integer >= 0, got -3" },
   { name: "bad vector in request 0", op: "searchBatch", arg: [{ vector: { 5: "x" }, k: 1 }], code: "INVALID_VECTOR", message: "searchBatch: request 0: search: query: entry 0: weight of term 5 must be a number, got a string" },
   { name: "bad filter in request 0", op: "searchBatch", arg: [{ text: "a", k: 1, filter: { t: { containsAll: "x" } } }], code: "INVALID_ARGUMENT", message: 'searchBatch: request 0: filter.t.containsAll: "containsAll" takes an array of values, got the string "x"' },
-  { name: "a request that is not a map", op: "searchBatch", arg: [{ text: "a", k: 1 }, 7], code: "INVALID_ARGUMENT", message: "searchBatch: request 1: search takes an object {vector | text, k, filter?, mode?, recall?, algorithm?, explain?, include?, offset?, scoreThreshold?}, got a number" },
+  { name: "a request that is not a map", op: "searchBatch", arg: [{ text: "a", k: 1 }, 7], code: "INVALID_ARGUMENT", message: "searchBatch: request 1: search takes an object {vector | text | dense, k, filter?, fusion?, prefetch?, rerank?, mode?, recall?, algorithm?, explain?, include?, offset?, scoreThreshold?}, got a number" },
 ];
 
 const DOCS = [

@@ -162,7 +162,7 @@ describe("sparsedb export", () => {
     }
   });
 
-  it("through a running server with --connect: the same jsonl; features by token with --vocab, by term id without", async () => {
+  it("through a running server with --connect: the same jsonl; features by the server's tokens, by --vocab's, or by term id with --keys ids", async () => {
     await makeDatabase();
     await run(["export", "--dir", "db", "-c", "Docs", "--format", "jsonl", "--out", "local.jsonl"]);
     await run(["export", "--dir", "db", "-c", "Docs", "--format", "opensearch", "--out", "local.ndjson"]);
@@ -172,10 +172,18 @@ describe("sparsedb export", () => {
       const at = `127.0.0.1:${server.port}`;
       await run(["export", "--connect", at, "-c", "Docs", "--format", "jsonl", "--out", "remote.jsonl", "--batch", "2"]);
       expect(await readFile(join(cwd, "remote.jsonl"), "utf8")).toBe(await readFile(join(cwd, "local.jsonl"), "utf8"));
+      // import --connect reads it back into the server: exported again, the same lines.
+      const imported = await sparsedb(["import", "--connect", at, "-c", "Copy", "remote.jsonl"], { cwd });
+      expect(imported.code, imported.stderr).toBe(0);
+      await run(["export", "--connect", at, "-c", "Copy", "--format", "jsonl", "--out", "copy.jsonl"]);
+      expect(await readFile(join(cwd, "copy.jsonl"), "utf8")).toBe(await readFile(join(cwd, "local.jsonl"), "utf8"));
       await run(["export", "--connect", at, "-c", "Docs", "--format", "opensearch", "--out", "remote.ndjson", "--vocab", join(import.meta.dirname, "..", "..", "encoder", "vocab", "bert-base-uncased", "vocab.txt")]);
       expect(await readFile(join(cwd, "remote.ndjson"), "utf8")).toBe(await readFile(join(cwd, "local.ndjson"), "utf8"));
-      const ids = await run(["export", "--connect", at, "-c", "Docs", "--format", "elasticsearch"]);
-      expect(ids.stderr).toMatch(/a server does not send its vocabulary, so features are term ids; pass --vocab FILE/);
+      // Without --vocab the server's vocabulary (the vocabulary op) names them the same way.
+      await run(["export", "--connect", at, "-c", "Docs", "--format", "opensearch", "--out", "served-vocab.ndjson"]);
+      expect(await readFile(join(cwd, "served-vocab.ndjson"), "utf8")).toBe(await readFile(join(cwd, "local.ndjson"), "utf8"));
+      const ids = await run(["export", "--connect", at, "-c", "Docs", "--format", "elasticsearch", "--keys", "ids"]);
+      expect(ids.stderr).not.toMatch(/note:/);
       const sourceOfA = (lines(ids.stdout) as Record<string, any>[]).find((l) => l.id === "a")!;
       expect(sourceOfA.sparse_embedding).toEqual({ 1012: 0.5, 7592: 1.25 });
     } finally {

@@ -214,6 +214,12 @@ describe("a client written from PROTOCOL.md alone", () => {
     const s = await c.call("search", { collection: "foreign", vector: vec([200, 300], [1, 1]), k: 5n, explain: true });
     expect(s.result.map((h: any) => [h.id, h.score])).toEqual([["y", 4], ["x", 3.25]]);
     expect(s.result[1].explain.map((e: any) => e.termId)).toEqual([300n, 200n]);
+    // vocabulary: tokens by term id; a token of it searches as its term id does.
+    const v = (await c.call("vocabulary", { collection: "foreign" })).result.tokens as unknown[];
+    expect(v.length).toBeGreaterThan(300);
+    expect(v.every((t) => typeof t === "string")).toBe(true);
+    const byToken = await c.call("search", { collection: "foreign", vector: { tokens: { [v[300] as string]: 1 } }, k: 5n });
+    expect(byToken.result.map((h: any) => [h.id, h.score])).toEqual([["y", 4], ["x", 2]]);
     const g = await c.call("get", { collection: "foreign", id: "x" });
     expect(g.result).toEqual({ id: "x", vector: { terms: terms.map(BigInt), weights: [0.5, 1.25, 2] }, metadata: { n: 1n } });
     const f = await c.call("search", { collection: "foreign", text: "words", k: 1n, filter: { n: { gte: 3n } } });

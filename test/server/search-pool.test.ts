@@ -173,7 +173,7 @@ describe("search worker pool", () => {
     const originals = threads.map((t) => t.worker.postMessage);
     threads.forEach((t, i) => {
       t.worker.postMessage = function (m: unknown, tr?: unknown) {
-        if ((m as { t?: string }).t === "search") posted[i]!++;
+        if (m instanceof ArrayBuffer) posted[i]!++; // a search (search-message.ts)
         return originals[i]!.call(this, m, tr);
       };
     });
@@ -198,6 +198,30 @@ describe("search worker pool", () => {
     } finally {
       remove();
       threads.forEach((t, i) => (t.worker.postMessage = originals[i]!));
+    }
+  });
+
+  it.skipIf(!realStorage)("each search applies the deletions as of its start, also when it waited in the queue while more came", async () => {
+    if (pool === undefined) return;
+    const dels = await db!.createCollection("dels", { memtableMaxDocs: 10_000 });
+    await dels.upsert(Array.from({ length: 400 }, (_, i) => ({ id: `e${i}`, vector: docVector(50_000 + i) })));
+    await dels.flush();
+    const q = { vector: docVector(50_007), k: 10 };
+    const ranking = (await inProcess(() => dels.search({ ...q, k: 20 }))).map((h) => h.id);
+    // One thread only (the priority rule), so searches wait in the pool's queue and go to the
+    // same thread, behind deletions made after they started.
+    const remove = pool.addPriorityRule(() => true);
+    try {
+      const started: { step: number; hits: Promise<{ id: string }[]> }[] = [];
+      const queued = pool.searchesQueued;
+      for (let step = 0; step < 5; step++) {
+        for (let j = 0; j < 3; j++) started.push({ step, hits: dels.search(q) });
+        if (step < 4) await dels.delete([ranking[step]!]);
+      }
+      expect(pool.searchesQueued).toBeGreaterThan(queued);
+      for (const s of started) expect((await s.hits).map((h) => h.id)).toEqual(ranking.slice(s.step, s.step + 10));
+    } finally {
+      remove();
     }
   });
 

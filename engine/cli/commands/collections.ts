@@ -4,6 +4,7 @@ import { parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_OK, UsageError, type CliIo } from "../cli-io.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
 import { metricFromFlags } from "../metric-flag.js";
+import { denseConfigFromFlags } from "../dense-flags.js";
 import { openTarget, TARGET_HELP, TARGET_OPTIONS, type Target } from "../target.js";
 import type { Command } from "./command.js";
 
@@ -76,7 +77,7 @@ function configFromFlags(values: Record<string, unknown>, io: CliIo): Collection
   const config: CollectionConfig = {};
   const encoder = encoderFromFlags(values, io.env, io.cwd);
   if (encoder !== undefined) config.encoder = encoder;
-  Object.assign(config, metricFromFlags(values));
+  Object.assign(config, metricFromFlags(values), denseConfigFromFlags(values));
   const bits = stringOption(values, "bits");
   if (bits !== undefined) {
     if (!/^\d+$/.test(bits)) throw new UsageError(`--bits must be an integer, got ${JSON.stringify(bits)}`);

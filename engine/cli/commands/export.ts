@@ -38,7 +38,7 @@ ${EXPORT_FORMATS.map((f) => `  ${f.name.padEnd(14)}${f.summary}`).join("\n")}
     points each: {"id", "vector": {FIELD: {"indices": term ids, "values": weights}}, "payload":
     {"id", "metadata", "text"}}. Point ids: the number for a decimal id, the UUID for a UUID id,
     else a name-based UUID of the id.
-  jsonl: {"id", "vector": {"terms", "weights"}, "metadata", "text"}, exact (vectors bit-identical);
+  jsonl: {"id", "vector": {"terms", "weights"}, "metadata", "text", "dense"}, exact (vectors bit-identical);
     \`sparsedb import FILE\` reads it back.
 
 --mapping FILE writes what to create first: the index body for PUT /INDEX (mappings with the
@@ -54,7 +54,7 @@ ${TARGET_HELP}
       --field NAME       the vector field or named sparse vector (default "${DEFAULT_FIELD}")
       --keys K           feature names: tokens (default, through the vocabulary) or ids
       --vocab FILE       with --connect: a vocab.txt or tokenizer.json to name features by
-                         (a server does not send its vocabulary; without it, term ids)
+                         instead of the vocabulary the server sends for the collection
       --filter JSON      export only documents whose metadata matches (the search filter language)
       --batch N          documents per page read and per qdrant request (default 256, at most ${MAX_SCROLL_LIMIT})
   -h, --help             this help
@@ -99,11 +99,10 @@ export const exportCommand: Command = {
     let out: WriteStream | undefined;
     try {
       const collection = await target.collection(name);
-      const vocabulary = keys === "ids" ? undefined : "encoder" in collection ? collection.encoder?.vocabulary : vocabPath === undefined ? undefined : readVocabulary(resolve(io.cwd, vocabPath));
+      // A server sends its vocabulary (the vocabulary op); --vocab names the features by another.
+      const vocabulary = keys === "ids" ? undefined : vocabPath !== undefined ? readVocabulary(resolve(io.cwd, vocabPath)) : await collection.vocabulary();
       if (keys === "tokens" && vocabulary === undefined && (format.name === "opensearch" || format.name === "elasticsearch")) {
-        io.stderr.write(typeof values.connect === "string"
-          ? `note: a server does not send its vocabulary, so features are term ids; pass --vocab FILE to name them by token (or --keys ids to say so)\n`
-          : `note: collection "${name}" has no vocabulary, so features are term ids\n`);
+        io.stderr.write(`note: collection "${name}" has no vocabulary, so features are term ids\n`);
       }
       const ctx: ExportContext = {
         collection: name,

@@ -9,6 +9,7 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, describeError, type CliIo } from "..
 import { openDocumentSink, type DocumentSink } from "../ingest-sink.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
 import { metricFromFlags } from "../metric-flag.js";
+import { denseConfigFromFlags } from "../dense-flags.js";
 import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
 import { Progress } from "../progress.js";
@@ -23,6 +24,7 @@ replace it.
 
 Formats (--format; .jsonl files need none):
   jsonl     {"id": "d1", "text": "...", "vector": {token: weight}, ...metadata}
+            (vector also {"tokens": {token: weight}} or {"terms": [...], "weights": [...]})
             (with both a vector and a text, the vector is stored and the text kept as metadata)
   anserini  id<TAB>tok tok tok ...   (Anserini pre-encoded TSV; weight = repeats / --scale)
   msmarco   pid<TAB>passage text     (the MS MARCO collection TSV)
@@ -52,7 +54,8 @@ ${ENCODER_HELP}
 
 With --connect the documents stream into a running \`sparsedb serve\` (the way to add to a
 folder a server holds): atomic upserts of --batch documents, at most --in-flight of them
-unacknowledged; text and {terms, weights} vectors work, token vectors need --dir.
+unacknowledged. Token vectors (jsonl token maps, {"tokens": {...}}, anserini) are mapped through
+the server's vocabulary of the collection, fetched once, so a bad line is named as with --dir.
 
 Progress goes to stderr from the first line: a bar with rate and ETA on a terminal, one summary
 line at the end otherwise. A run that writes nothing (a bad line with --on-error stop, a failure,
@@ -98,15 +101,12 @@ export const ingestCommand: Command = {
     const maxInFlight = intOption(values, "in-flight", 4, 1, 1024);
     const segmentDocs = intOption(values, "segment-docs", 50_000, 1, 10_000_000);
     const remote = typeof values.connect === "string";
-    if (remote && format === "anserini") {
-      throw new UsageError("--format anserini maps tokens through the collection's vocabulary, which this side of --connect does not have: ingest it with --dir (with the server stopped)");
-    }
     if (remote && (values.wal !== undefined || values["segment-docs"] !== undefined)) {
       throw new UsageError("--wal and --segment-docs choose how a folder is written; with --connect the server writes through its log");
     }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
-    const metric = metricFromFlags(values);
+    const metric = { ...metricFromFlags(values), ...denseConfigFromFlags(values) };
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
@@ -130,7 +130,6 @@ export const ingestCommand: Command = {
           textField,
           vectorKeys,
           anseriniScale,
-          ...(remote ? { noVocabularyHint: 'token vectors need the collection\'s vocabulary, which this side of --connect does not have: give {"terms": [...], "weights": [...]} (or --vector-keys ids), or ingest with --dir' } : {}),
         };
         const label = `ingest ${name}`;
         if (onError === "stop") {

@@ -9,7 +9,7 @@ import { loadQrels } from "../../eval/qrels.js";
 import { formatRunLines, roundRunScore, TrecRunWriter } from "../../eval/trec-run-writer.js";
 import type { SearchHit, SearchRequest } from "../../requests.js";
 import { checkSearch } from "../../validate-request.js";
-import { numberOption, stringOption } from "../cli-args.js";
+import { intOption, numberOption, stringOption } from "../cli-args.js";
 import { describeError, EXIT_OK, UsageError, type CliIo } from "../cli-io.js";
 import { LineSource } from "../line-source.js";
 import { Progress } from "../progress.js";
@@ -19,12 +19,15 @@ import { collectionName, openTarget } from "../target.js";
 export const QUERIES_HELP = `      --queries FILE     run every query of FILE (.gz works) instead of one: lines of text,
                          MS MARCO qid<TAB>text, Anserini qid<TAB>tok tok ... vectors, or JSON
                          lines {"id", "text" | "vector"}; the format is guessed from the name
-                         and the first line (said on stderr) unless --format is given
+                         and the first line (said on stderr) unless --format is given. Vectors:
+                         {"terms", "weights"} or {"tokens": {token: weight}} (through the
+                         collection's vocabulary; a server's is fetched), one query a line
       --format F         text | msmarco | anserini | jsonl (with --queries)
       --scale N          anserini query weight scale (default 100)
       --run FILE         write the hits as a TREC run (qid Q0 docid rank score tag); without
                          --run and --qrels the run goes to stdout
       --tag NAME         the run's tag column (default sparsedb)
+      --batch N          queries per searchBatch call (one request to a server; default 16)
       --qrels FILE       TREC qrels (qid 0 docid rel) or BEIR qrels: print MAP, MRR@10,
                          nDCG@10 and recall@k over the judged queries, as trec_eval computes them`;
 
@@ -35,6 +38,7 @@ export const QUERIES_OPTIONS = {
   run: { type: "string" },
   tag: { type: "string" },
   qrels: { type: "string" },
+  batch: { type: "string" },
 } as const;
 
 /** The flags above other than --queries belong to it: refused without it rather than ignored. */
@@ -44,7 +48,7 @@ export function checkQueryFlags(values: Record<string, unknown>): void {
   if (stray !== undefined) throw new UsageError(`--${stray} goes with --queries FILE`);
 }
 
-/** Searches run concurrently (a server pipelines them; results are written in file order). */
+/** Batches of searches run concurrently (a server pipelines them; results are written in file order). */
 const IN_FLIGHT = 4;
 
 /**
@@ -54,6 +58,7 @@ const IN_FLIGHT = 4;
  */
 export async function runQueryFile(base: Record<string, unknown>, values: Record<string, unknown>, io: CliIo): Promise<number> {
   if (values.explain === true || values.json === true) throw new UsageError("--explain and --json are for one query; --queries writes a TREC run");
+  if (base.include !== undefined) throw new UsageError("--include-text, --fields and --no-metadata choose what one query's hits show; --queries writes a TREC run (query, document id, rank, score), which holds no texts or metadata");
   const file = stringOption(values, "queries")!;
   const given = stringOption(values, "format");
   if (given !== undefined && !(QUERY_FORMATS as readonly string[]).includes(given)) throw new UsageError(`--format must be one of ${QUERY_FORMATS.join(", ")}, got ${JSON.stringify(given)}`);
@@ -62,6 +67,7 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
   const runPath = stringOption(values, "run");
   const qrelsPath = stringOption(values, "qrels");
   const k = typeof base.k === "number" ? base.k : 10;
+  const batchSize = intOption(values, "batch", 16, 1, 1000);
   checkSearch({ ...base, text: "x" }, { vocabSize: 0xffffffff }); // the options, before anything is opened
 
   const source = await LineSource.open(resolve(io.cwd, file));
@@ -77,11 +83,10 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
     const collection = await target.collection(collectionName(values));
     const parser: QueryParserOptions = {
       format,
-      vocabulary: collection instanceof Collection ? collection.encoder?.vocabulary : undefined,
+      // Token vectors are mapped here (a server's vocabulary is fetched once), so a bad token
+      // is named with its line before the query is sent.
+      vocabulary: await collection.vocabulary(),
       anseriniScale: numberOption(values, "scale", 100),
-      noVocabularyHint: target.remote
-        ? "token vectors need the collection's vocabulary, which this side of --connect does not have: give {terms, weights} vectors, or search with --dir"
-        : "token vectors need the collection's vocabulary, and it has none",
     };
     // The run is written beside its name and renamed once complete, so a failed run leaves no
     // file that looks finished.
@@ -100,7 +105,7 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
     };
     let closed = false;
     try {
-      await searchAll(source, parser, collection, base, file, record);
+      await searchAll(source, parser, collection, base, file, batchSize, record);
       if (done === 0) throw new SparseDbError("INVALID_ARGUMENT", `${file} holds no queries`);
       closed = true;
       await writer?.close();
@@ -122,20 +127,42 @@ export async function runQueryFile(base: Record<string, unknown>, values: Record
   }
 }
 
-/** Reads, parses and searches each query, a few at once, handing results over in file order. */
+/** A query of the file as it is searched: its line and its request. */
+interface LineQuery {
+  q: FileQuery;
+  line: number;
+  request: SearchRequest;
+}
+
+/**
+ * Reads and parses the queries and searches them `batchSize` at a time with searchBatch (one
+ * request to a server per batch), a few batches at once, handing results over in file order.
+ */
 async function searchAll(
   source: LineSource,
   parser: QueryParserOptions,
   collection: Collection | RemoteCollection,
   base: Record<string, unknown>,
   file: string,
+  batchSize: number,
   record: (q: FileQuery, hits: SearchHit[]) => Promise<void>,
 ): Promise<void> {
   const seen = new Map<string, number>();
-  const queue: { q: FileQuery; hits: Promise<SearchHit[]> }[] = [];
+  const queue: { batch: LineQuery[]; hits: Promise<SearchHit[][]> }[] = [];
+  let batch: LineQuery[] = [];
+  const send = (): void => {
+    const sent = batch;
+    batch = [];
+    const hits = collection.searchBatch(sent.map((b) => b.request)).catch((e: unknown) => {
+      throw lineError(e, sent, file);
+    });
+    hits.catch(() => undefined); // awaited in order below; this keeps a later failure from going unhandled meanwhile
+    queue.push({ batch: sent, hits });
+  };
   const settle = async (): Promise<void> => {
     const head = queue.shift()!;
-    await record(head.q, await head.hits);
+    const results = await head.hits;
+    for (let i = 0; i < head.batch.length; i++) await record(head.batch[i]!.q, results[i]!);
   };
   try {
     for await (const [n, line] of source.lines()) {
@@ -144,23 +171,39 @@ async function searchAll(
       try {
         q = parseQueryLine(line, n, parser);
       } catch (e) {
+        // A bad vector keeps its code (INVALID_VECTOR), named once, after the line.
+        if (e instanceof SparseDbError) throw new SparseDbError(e.code, `${file}:${n}: ${e.message}`, { cause: e });
         throw new SparseDbError("INVALID_ARGUMENT", `${file}:${n}: ${describeError(e)}`);
       }
       const earlier = seen.get(q.id);
       if (earlier !== undefined) throw new SparseDbError("INVALID_ARGUMENT", `${file}:${n}: query id ${q.id} repeats the one on line ${earlier}; a run lists each query once`);
       seen.set(q.id, n);
       const request = { ...base, ...(q.text !== undefined ? { text: q.text } : { vector: q.vector }) } as unknown as SearchRequest;
-      const hits = collection.search(request).catch((e: unknown) => {
-        throw e instanceof SparseDbError ? new SparseDbError(e.code, `${file}:${n}: query ${q.id}: ${e.message}`, { cause: e }) : e;
-      });
-      hits.catch(() => undefined); // awaited in order below; this keeps a later failure from going unhandled meanwhile
-      queue.push({ q, hits });
+      batch.push({ q, line: n, request });
+      if (batch.length >= batchSize) send();
       if (queue.length >= IN_FLIGHT) await settle();
     }
+    if (batch.length > 0) send();
     while (queue.length > 0) await settle();
   } finally {
     await Promise.allSettled(queue.map((e) => e.hits));
   }
+}
+
+/**
+ * A failed batch's error in the file's terms: the query a "searchBatch: request I: ..." names,
+ * by line and id; a batch's size over a server's maxBatchQueries, with the flag that sets it;
+ * otherwise the lines the batch held.
+ */
+function lineError(e: unknown, batch: LineQuery[], file: string): unknown {
+  if (!(e instanceof SparseDbError)) return e;
+  const m = /^searchBatch: request (\d+): ([^]*)$/.exec(e.message);
+  const one = m === null ? (batch.length === 1 ? batch[0] : undefined) : batch[Number(m[1])];
+  if (one !== undefined) return new SparseDbError(e.code, `${file}:${one.line}: query ${one.q.id}: ${m === null ? e.message : m[2]}`, { cause: e });
+  if (e.code === "LIMIT_EXCEEDED" && /^searchBatch: \d+ requests;/.test(e.message)) {
+    return new SparseDbError(e.code, `${e.message.replace(/: split it$/, "")}: pass a smaller --batch (now ${batch.length})`, { cause: e });
+  }
+  return new SparseDbError(e.code, `${file}:${batch[0]!.line}-${batch[batch.length - 1]!.line}: ${e.message}`, { cause: e });
 }
 
 async function firstNonEmptyLine(source: LineSource): Promise<string | undefined> {

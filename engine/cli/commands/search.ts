@@ -3,7 +3,9 @@ import { jsonOption, parseCommandArgs, stringOption } from "../cli-args.js";
 import { EXIT_OK, UsageError } from "../cli-io.js";
 import { checkSearch } from "../../validate-request.js";
 import { collectionName, openTarget, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
+import { INCLUDE_HELP, INCLUDE_OPTIONS, includeFromFlags } from "../include-flags.js";
 import type { Command } from "./command.js";
+import { DENSE_QUERY_HELP, DENSE_QUERY_OPTIONS, denseQueryFromFlags } from "../dense-flags.js";
 import { checkQueryFlags, QUERIES_HELP, QUERIES_OPTIONS, runQueryFile } from "./search-queries.js";
 
 const HELP = `Usage: sparsedb search [options] "query text"
@@ -26,7 +28,10 @@ ${TARGET_HELP}
       --explain          show each hit's top contributing tokens
       --vector JSON      a query vector instead of text: {"tokens": {"rain": 1.2, "##forest": 0.8}}
                          (WordPiece tokens; see sparsedb encode), {terms, weights} or {termId: weight}
+      --include-text     show each hit's stored text (cut to 100 characters; --json has it whole)
+${INCLUDE_HELP}
       --json             print the hits as JSON
+${DENSE_QUERY_HELP}
 ${QUERIES_HELP}
   -h, --help             this help`;
 
@@ -47,6 +52,9 @@ export const searchCommand: Command = {
       explain: { type: "boolean" },
       vector: { type: "string" },
       json: { type: "boolean" },
+      "include-text": { type: "boolean" },
+      ...INCLUDE_OPTIONS,
+      ...DENSE_QUERY_OPTIONS,
       ...QUERIES_OPTIONS,
     });
     // The request is checked by the library's rules (engine/validate-request.ts) where it is
@@ -54,8 +62,9 @@ export const searchCommand: Command = {
     const vector = jsonOption(values, "vector");
     const queries = stringOption(values, "queries");
     checkQueryFlags(values);
-    if (positionals.length === 0 && vector === undefined && queries === undefined) throw new UsageError("give a query text, --vector or --queries FILE");
+    if (positionals.length === 0 && vector === undefined && queries === undefined && values.dense === undefined) throw new UsageError("give a query text, --vector, --dense or --queries FILE");
     if (queries !== undefined && (positionals.length > 0 || vector !== undefined)) throw new UsageError("--queries runs the file's queries: give no query text or --vector with it");
+    if (queries !== undefined && values.dense !== undefined) throw new UsageError("--queries runs the file's sparse queries; --dense is for one search (give a query text or --vector with it, or neither)");
     const req: Record<string, unknown> = { k: values.k === undefined ? 10 : numberOrText(values.k as string) };
     if (vector !== undefined) req.vector = vector;
     if (positionals.length > 0) req.text = positionals.join(" ");
@@ -72,6 +81,9 @@ export const searchCommand: Command = {
     const algorithm = stringOption(values, "algorithm");
     if (algorithm !== undefined) req.algorithm = algorithm;
     if (values.explain === true) req.explain = true;
+    const include = includeFromFlags(values, values["include-text"] === true ? true : undefined);
+    if (include !== undefined) req.include = include;
+    Object.assign(req, denseQueryFromFlags(values, io.cwd));
     if (queries !== undefined) return runQueryFile(req, values, io);
     checkSearch(req, { vocabSize: 0xffffffff, keepTokens: true }); // before opening anything; the collection checks it again with its vocabulary
     const target = await openTarget(values, io);
@@ -84,7 +96,7 @@ export const searchCommand: Command = {
       else {
         const expected = hits.expectedRecall === undefined ? "" : ` (expected recall ${hits.expectedRecall.toFixed(3)})`;
         const firstRank = typeof req.offset === "number" ? req.offset + 1 : 1;
-        io.stdout.write(formatHits(hits, { explain: req.explain === true, firstRank }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
+        io.stdout.write(formatHits(hits, { explain: req.explain === true, firstRank, text: (h) => h.text }) + `${hits.length} hits in ${ms.toFixed(1)} ms${expected}\n`);
       }
       return EXIT_OK;
     } finally {
@@ -107,6 +119,10 @@ export function formatHits(hits: SearchHit[], o: { explain: boolean; topTokens?:
     out += `${String(i + (o.firstRank ?? 1)).padStart(3)}. ${h.id.padEnd(idWidth)}  ${h.score.toFixed(4).padStart(9)}${meta}\n`;
     const text = o.text?.(h);
     if (text !== undefined) out += `      ${truncate(text, 100)}\n`;
+    if (o.explain && h.legs !== undefined) {
+      const leg = (name: string, l: { rank: number; score: number } | null) => (l === null ? `${name} -` : `${name} #${l.rank} ${l.score.toFixed(4)}`);
+      out += `      ${leg("sparse", h.legs.sparse)}  ${leg("dense", h.legs.dense)}\n`;
+    }
     if (o.explain && h.explain !== undefined) {
       const top = [...h.explain].sort((a, b) => b.contribution - a.contribution).slice(0, o.topTokens ?? 6);
       const parts = top.map((e) => `${e.token ?? `#${e.termId}`} ${e.contribution.toFixed(3)} (${e.queryWeight.toFixed(2)}x${e.docWeight.toFixed(2)})`);
