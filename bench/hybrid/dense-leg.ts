@@ -21,7 +21,9 @@ export interface DenseLegReport {
   loadedEqual?: boolean;
   truthSeconds: number;
   flat: LatencySummary & { queries: number };
-  hnsw: LatencySummary & { queries: number; recall: number; scoresEqualFlat: boolean };
+  hnsw: LatencySummary & { queries: number; recall: number; scoresEqualFlat: boolean; minCandidates: number };
+  /** The same searches at other minCandidates (the search-time knob). */
+  candidateSweep: (LatencySummary & { minCandidates: number; recall: number })[];
   filtered: FilteredReport[];
 }
 
@@ -44,6 +46,8 @@ export interface DenseLegOptions {
   /** Queries timed on the flat leg (each a full scan). */
   flatQueries: number;
   serialize: boolean;
+  /** minCandidates values to sweep after the main measurement. */
+  candidateSweep: number[];
   /** Filters measured: accept rows with row % modulus === 0. */
   filterModuli: number[];
   log: (line: string) => void;
@@ -74,7 +78,7 @@ export async function measureDenseLeg(o: DenseLegOptions): Promise<{ report: Den
   const hnswNativeBytes = Math.max(0, process.memoryUsage().rss - rssBefore);
   o.log(`hnsw build: ${buildSeconds.toFixed(1)} s`);
 
-  const report: DenseLegReport = { buildSeconds, buildCpuSeconds, hnswNativeBytes, truthSeconds, flat: { ...summarizeLatency(flatSamples), queries: flatSamples.length }, hnsw: undefined as never, filtered: [] };
+  const report: DenseLegReport = { buildSeconds, buildCpuSeconds, hnswNativeBytes, truthSeconds, flat: { ...summarizeLatency(flatSamples), queries: flatSamples.length }, hnsw: undefined as never, candidateSweep: [], filtered: [] };
   if (o.serialize) {
     const bytes = index.serialize();
     report.serializedBytes = bytes.length;
@@ -98,7 +102,21 @@ export async function measureDenseLeg(o: DenseLegOptions): Promise<{ report: Den
     const exact = new Map(truth[i]!.map((h) => [h.row, h.score]));
     for (const h of hits) if (exact.has(h.row) && exact.get(h.row) !== h.score) scoresEqualFlat = false;
   });
-  report.hnsw = { ...summarizeLatency(hnswSamples), queries: queries.length, recall: recallSum / queries.length, scoresEqualFlat };
+  report.hnsw = { ...summarizeLatency(hnswSamples), queries: queries.length, recall: recallSum / queries.length, scoresEqualFlat, minCandidates: index.minCandidates };
+  const chosen = index.minCandidates;
+  for (const c of o.candidateSweep) {
+    index.minCandidates = c;
+    const samples: number[] = [];
+    let recall = 0;
+    queries.forEach((q, i) => {
+      t = performance.now();
+      const hits = index.search(q, k);
+      samples.push(performance.now() - t);
+      recall += recallAt(hits, truth[i]!, k);
+    });
+    report.candidateSweep.push({ ...summarizeLatency(samples), minCandidates: c, recall: recall / queries.length });
+  }
+  index.minCandidates = chosen;
 
   for (const m of o.filterModuli) {
     const accept: AcceptRow = (row) => row % m === 0;

@@ -6,7 +6,7 @@ import { loadQueries } from "../retrieval/datasets.js";
 import { generateDocumentBatch } from "../synthetic/generator.js";
 import { defaultQuantization, HNSW_DEFAULTS, type HnswOptions } from "../../engine/dense/hnsw-dense-index.js";
 import { SparseDbError } from "../../engine/errors.js";
-import { ClusteredDenseGenerator } from "./dense-generator.js";
+import { ClusteredDenseGenerator, DEFAULT_CLUSTERS } from "./dense-generator.js";
 import { measureDenseLeg } from "./dense-leg.js";
 import { measureFusedSearch, type FusedSearchReport } from "./fused-search.js";
 import { checkFusion } from "../../engine/dense/fusion.js";
@@ -15,7 +15,7 @@ const REAL_QUERIES = "splade/msmarco-passage-dev-subset.splade-pp-ed.tsv.gz";
 const USAGE = `usage: npm run bench -- hybrid [--docs N] [--queries FILE|N] [--query-count Q] [--k K] [--seed S]
        [--flat-queries F] [--connectivity M] [--expansion-add E] [--expansion-search E] [--quantization f32|f16|i8]
        [--threads T] [--filters 2,100] [--serialize] [--fused-docs N] [--fusion rrf|dbsf] [--fused-dense-index flat|hnsw]
-       [--json out.json]
+       [--clusters C] [--candidates 100,200] [--json out.json]
   N synthetic documents (default 1,000,000): sparse vectors from bench/synthetic and 384-d clustered
   dense vectors from bench/hybrid/dense-generator.ts (tied to each document's sparse vector), Q
   queries (default 100: the real MS MARCO dev SPLADE queries when the shared data is there, else
@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = parseArgs(
     argv,
-    ["--docs", "--queries", "--query-count", "--k", "--seed", "--flat-queries", "--connectivity", "--expansion-add", "--expansion-search", "--quantization", "--threads", "--filters", "--fused-docs", "--fusion", "--fused-dense-index", "--json"],
+    ["--docs", "--queries", "--query-count", "--k", "--seed", "--flat-queries", "--connectivity", "--expansion-add", "--expansion-search", "--quantization", "--threads", "--filters", "--fused-docs", "--fusion", "--fused-dense-index", "--clusters", "--candidates", "--json"],
     ["--serialize"],
   );
   const docs = intOption(args, "--docs", 1_000_000, 1);
@@ -63,12 +63,17 @@ export async function run(argv: string[]): Promise<void> {
   const querySpec = args.values.get("--queries") ?? (hasSharedData(REAL_QUERIES) ? sharedDataPath(REAL_QUERIES) : String(queryCount));
   const log = (line: string) => console.error(`[hybrid] ${line}`);
 
-  const gen = new ClusteredDenseGenerator({ seed });
+  const gen = new ClusteredDenseGenerator({ seed, clusters: intOption(args, "--clusters", DEFAULT_CLUSTERS, 1) });
+  const candidateSweep = (args.values.get("--candidates") ?? "").split(",").filter((x) => x !== "").map((x) => {
+    const c = Number(x);
+    if (!Number.isInteger(c) || c < 1) throw new SparseDbError("INVALID_ARGUMENT", `--candidates takes integers >= 1 separated by commas, got ${x}`);
+    return c;
+  });
   const dims = gen.dims;
   const queries = await loadQueries(querySpec, seed, queryCount);
   const denseQueries = queries.vectors.map((q, i) => gen.queryVector(i, q).vector);
 
-  const dense = await denseLegPhase(docs, seed, gen, denseQueries, k, hnsw, flatQueries, args.flags.has("--serialize"), filterModuli, log);
+  const dense = await denseLegPhase(docs, seed, gen, denseQueries, k, hnsw, flatQueries, args.flags.has("--serialize"), filterModuli, candidateSweep, log);
   const generateSeconds = dense.generateSeconds;
   let fused: FusedSearchReport | undefined;
   if (fusedDocs > 0) fused = await measureFusedSearch({ docs: fusedDocs, seed, gen, sparseQueries: queries.vectors, denseQueries, k, fusion, denseIndex: fusedDenseIndex, log });
@@ -92,12 +97,13 @@ export async function run(argv: string[]): Promise<void> {
 
   const f = (x: number | undefined, d = 0) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "-");
   console.log(
-    `synthetic: true; ${docs} documents x ${dims} dims (cosine), ${report.queries} ${queries.synthetic ? "synthetic" : "real sparse"} queries (${querySpec}) with synthetic dense queries; ` +
+    `synthetic: true; ${docs} documents x ${dims} dims (cosine, ${gen.clusters} clusters), ${report.queries} ${queries.synthetic ? "synthetic" : "real sparse"} queries (${querySpec}) with synthetic dense queries; ` +
       `hnsw connectivity ${report.hnsw.connectivity}, expansion add ${report.hnsw.expansionAdd} / search ${report.hnsw.expansionSearch}, ${report.hnsw.quantization}, ${report.hnsw.threads} build threads`,
   );
   const rows: string[][] = [
     [`dense HNSW recall@${k} vs flat`, f(dense.hnsw.recall, 4)],
     ["HNSW hit scores equal the flat scores", String(dense.hnsw.scoresEqualFlat)],
+    ...dense.candidateSweep.map((c) => [`at minCandidates ${c.minCandidates} (default ${dense.hnsw.minCandidates}): recall@${k} / median / p99 ms`, `${f(c.recall, 4)} / ${f(c.p50Ms, 2)} / ${f(c.p99Ms, 2)}`]),
     [`flat dense leg, ms: median / p99 (${dense.flat.queries} queries)`, `${f(dense.flat.p50Ms, 1)} / ${f(dense.flat.p99Ms, 1)}`],
     [`HNSW dense leg, ms: median / p99 (${dense.hnsw.queries} queries)`, `${f(dense.hnsw.p50Ms, 2)} / ${f(dense.hnsw.p99Ms, 2)}`],
     ["flat median / HNSW median", f(dense.flat.p50Ms / dense.hnsw.p50Ms, 0) + "x"],
@@ -133,7 +139,7 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Phase 1, in a function of its own so that its 1.5 GB matrix (at 1M) is garbage before phase 2. */
-async function denseLegPhase(docs: number, seed: number, gen: ClusteredDenseGenerator, denseQueries: Float32Array[], k: number, hnsw: Partial<HnswOptions>, flatQueries: number, serialize: boolean, filterModuli: number[], log: (line: string) => void) {
+async function denseLegPhase(docs: number, seed: number, gen: ClusteredDenseGenerator, denseQueries: Float32Array[], k: number, hnsw: Partial<HnswOptions>, flatQueries: number, serialize: boolean, filterModuli: number[], candidateSweep: number[], log: (line: string) => void) {
   // The corpus: dense vectors into one matrix (docs x dims); the sparse batches are generated
   // because each document's dense vector follows its sparse vector's cluster. A sparse leg plugs
   // in here (index the batches, then run the sparse, dense and fused searches per query).
@@ -148,6 +154,6 @@ async function denseLegPhase(docs: number, seed: number, gen: ClusteredDenseGene
   const generateSeconds = (performance.now() - t) / 1000;
   log(`generated ${docs} documents in ${generateSeconds.toFixed(1)} s`);
 
-  const { report } = await measureDenseLeg({ matrix, dims, metric: "cosine", queries: denseQueries, k, hnsw, flatQueries, serialize, filterModuli, log });
+  const { report } = await measureDenseLeg({ matrix, dims, metric: "cosine", queries: denseQueries, k, hnsw, flatQueries, serialize, filterModuli, candidateSweep, log });
   return { ...report, generateSeconds };
 }
