@@ -70,7 +70,10 @@ describe.skipIf(!existsSync(MAIN))("sparsedb serve (process)", () => {
     // A big upsert keeps the server's event loop busy (decoding and checking 5,000 vectors);
     // meanwhile the signal comes, then the batch: both wait for the loop, the signal first.
     const big = Array.from({ length: 5000 }, (_, d) => ({ id: `big${d}`, vector: { terms: Array.from({ length: 200 }, (_, t) => t), weights: Array.from({ length: 200 }, () => 0.5) } }));
-    raw.request(n + 1, "upsert", { collection: "t", docs: big });
+    // Wait until the big frame has left this process (the server is reading it: under load a
+    // fixed pause alone could let the signal come before the frame has arrived whole, and a
+    // partial frame is not a request received).
+    await new Promise<void>((r) => raw.socket.write(encodeFrame({ id: n + 1, op: "upsert", args: { collection: "t", docs: big } }), () => r()));
     await new Promise((r) => setTimeout(r, 30));
     s.child.kill("SIGTERM");
     await new Promise<void>((r) => raw.socket.write(batch, () => r()));
