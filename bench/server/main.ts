@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { Database } from "../../engine/database.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
@@ -12,6 +9,7 @@ import { summarizeLatency } from "../metrics/latency.js";
 import { fixed, markdownTable } from "../report/markdown-table.js";
 import { generateDocumentBatch, batchVector, generateQueries } from "../synthetic/generator.js";
 import { threadCpu, threadCpuSince } from "./thread-cpu.js";
+import { startServer } from "./serve-process.js";
 import { firstReplyScenario, hostileScenario, startSearchLoad, writeScenario, type FirstReplyFigures, type HostileFigures, type WriteFigures } from "./load-scenarios.js";
 
 /**
@@ -296,32 +294,4 @@ async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise
     calm = s.mergeRunning === true ? 0 : calm + 1;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** `sparsedb serve` on a free loopback port, in a child process. */
-async function startServer(dir: string, extraArgs: string[] = []): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
-  // SPARSEDB_BENCH_SERVER: another build's dist/engine/cli/main.js, to compare servers with the same scenarios.
-  const main = process.env.SPARSEDB_BENCH_SERVER ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  // SPARSEDB_BENCH_SERVER_NODE_ARGS: node options for the server process, e.g. "--cpu-prof --cpu-prof-dir=prof".
-  const nodeArgs = (process.env.SPARSEDB_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /on [^ ]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`sparsedb serve exited with ${code}: ${out}`)));
-  });
-  return {
-    port,
-    pid: child.pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
