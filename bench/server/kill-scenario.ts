@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import type { RemoteCollection } from "../../engine/client/remote-collection.js";
+import type { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
 import { startServer, type ServerProcess } from "./serve-process.js";
 
@@ -11,8 +12,8 @@ import { startServer, type ServerProcess } from "./serve-process.js";
  * `sparsedb serve` with a token on a fresh folder, `connections` clients doing mixed upserts
  * (distinct ids, vectors that follow from the id) and searches for `seconds`, then SIGKILL while
  * requests are in flight, a restart on the same folder, and a check that every acknowledged
- * upsert is there with exactly its vector. An error reply before the kill is unexpected; after
- * it, a request cut by the kill is expected (it may or may not have been applied).
+ * upsert is there with exactly its vector. A request failed by the lost connection (UNAVAILABLE)
+ * after the kill is expected (it may or may not have been applied); any other error is not.
  */
 export interface KillOptions {
   connections: number;
@@ -38,7 +39,7 @@ export interface KillFigures {
   lost: number;
   /** Acknowledged documents present with another vector. */
   wrongVector: number;
-  /** Error replies (or failures) before the kill. */
+  /** Error replies, and failures other than the connection lost to the kill. */
   unexpectedErrors: number;
   /** The first few of them, for the report. */
   unexpectedErrorSamples: string[];
@@ -109,7 +110,8 @@ export async function killScenario(options: KillOptions): Promise<KillFigures> {
             searches++;
           }
         } catch (e) {
-          if (killed) {
+          // Only the lost connection (UNAVAILABLE) is the kill's doing; any other error reply is not.
+          if (killed && (e as SparseDbError).code === "UNAVAILABLE") {
             cutByKill++;
             return;
           }
