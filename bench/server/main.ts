@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SparseClient } from "../../engine/client/sparse-client.js";
 import { Database } from "../../engine/database.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
@@ -12,6 +9,8 @@ import { summarizeLatency } from "../metrics/latency.js";
 import { fixed, markdownTable } from "../report/markdown-table.js";
 import { generateDocumentBatch, batchVector, generateQueries } from "../synthetic/generator.js";
 import { threadCpu, threadCpuSince } from "./thread-cpu.js";
+import { startServer } from "./serve-process.js";
+import { killScenario, type KillFigures } from "./kill-scenario.js";
 import { firstReplyScenario, hostileScenario, startSearchLoad, writeScenario, type FirstReplyFigures, type HostileFigures, type WriteFigures } from "./load-scenarios.js";
 
 /**
@@ -25,16 +24,21 @@ import { firstReplyScenario, hostileScenario, startSearchLoad, writeScenario, ty
  * Then the load scenarios (load-scenarios.ts), each a figure under load against the same figure
  * unloaded in the same run: a new connection's first reply while 64 others search; normal
  * clients' latency with idle, slow and garbage connections added; upserts under search load.
+ * On request (`--scenarios kill`, kill-scenario.ts): mixed load, SIGKILL, restart, and every
+ * acknowledged upsert checked.
  */
 const HELP = `usage: npm run bench -- server [options]
   --docs N          synthetic documents (default 100000)
   --queries N       distinct synthetic queries, cycled (default 2000)
   --k N             hits per search (default 10)
-  --seconds N       measuring time per configuration (default 5)
+  --seconds N       measuring time per configuration (default 5; kill: the load before the
+                    SIGKILL, default 60, at most 600)
   --connections L   comma-separated connection counts (default 1,8,64)
   --warmup N        warm-up seconds before each measurement (default 2)
   --seed N          corpus seed (default 7)
-  --scenarios L     comma-separated: throughput, first-reply, hostile, writes (default all)
+  --scenarios L     comma-separated: throughput, first-reply, hostile, writes (default all of
+                    these four), kill (SIGKILL under mixed load; kill-scenario.ts)
+  --kill-connections N   kill: client connections (default 64)
   --samples N       first-reply samples, unloaded and loaded each (default 100)
   --main-thread     throughput also through a server that searches on its main thread
                     (serve --search-threads 0), for comparison in the same run
@@ -62,7 +66,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json", "--scenarios", "--samples"], ["--main-thread"]);
+  const args = parseArgs(argv, ["--docs", "--queries", "--k", "--seconds", "--warmup", "--connections", "--seed", "--json", "--scenarios", "--samples", "--kill-connections"], ["--main-thread"]);
   const docs = intOption(args, "--docs", 100_000, 1);
   const numQueries = intOption(args, "--queries", 2000, 1);
   const k = intOption(args, "--k", 10, 1);
@@ -74,8 +78,26 @@ export async function run(argv: string[]): Promise<void> {
   const jsonPath = args.values.get("--json");
   const samples = intOption(args, "--samples", 100, 1);
   const ALL = ["throughput", "first-reply", "hostile", "writes"];
+  const KNOWN = [...ALL, "kill"];
   const scenarios = new Set((args.values.get("--scenarios") ?? ALL.join(",")).split(","));
-  for (const sc of scenarios) if (!ALL.includes(sc)) throw new Error(`unknown scenario "${sc}"; known: ${ALL.join(", ")}`);
+  for (const sc of scenarios) if (!KNOWN.includes(sc)) throw new Error(`unknown scenario "${sc}"; known: ${KNOWN.join(", ")}`);
+
+  const json: Record<string, unknown> = { docs, queries: numQueries, k, seconds };
+  if (scenarios.has("kill")) {
+    // Its own server on its own fresh folder: it needs no synthetic corpus.
+    const killSeconds = args.values.has("--seconds") ? seconds : 60;
+    if (killSeconds > 600) throw new Error(`--seconds ${killSeconds} is too long for the kill scenario; use at most 600`);
+    const killConnections = intOption(args, "--kill-connections", 64, 1);
+    if (killConnections > 1000) throw new Error("--kill-connections must be at most 1000");
+    const f = await killScenario({ connections: killConnections, seconds: killSeconds, seed });
+    printKill(f);
+    json.kill = f;
+    scenarios.delete("kill");
+  }
+  if (scenarios.size === 0) {
+    await writeJson(jsonPath, json);
+    return;
+  }
 
   const dir = await mkdtemp(join(tmpdir(), "sparsedb-bench-server-"));
   try {
@@ -98,7 +120,6 @@ export async function run(argv: string[]): Promise<void> {
 
     await db.close();
 
-    const json: Record<string, unknown> = { docs, queries: numQueries, k, seconds };
     if (scenarios.has("throughput")) Object.assign(json, await throughput(dir, queries, k, seconds, warmup, connections, docs, numQueries, args.flags.has("--main-thread")));
     if (scenarios.has("first-reply") || scenarios.has("hostile") || scenarios.has("writes")) {
       const server = await startServer(dir);
@@ -124,10 +145,7 @@ export async function run(argv: string[]): Promise<void> {
         await server.stop();
       }
     }
-    if (jsonPath !== undefined) {
-      await writeFile(jsonPath, JSON.stringify(json, null, 2) + "\n");
-      console.log(`wrote ${jsonPath}`);
-    }
+    await writeJson(jsonPath, json);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -187,6 +205,22 @@ async function warmUp(port: number, queries: SparseVector[], k: number, seconds:
   const load = await startSearchLoad(port, 8, queries, k);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   await load.stop();
+}
+
+async function writeJson(path: string | undefined, json: Record<string, unknown>): Promise<void> {
+  if (path === undefined) return;
+  await writeFile(path, JSON.stringify(json, null, 2) + "\n");
+  console.log(`wrote ${path}`);
+}
+
+function printKill(f: KillFigures): void {
+  console.log();
+  console.log(`${f.connections} connections, mixed upserts (${f.batch} documents each) and searches for ${f.seconds} s, then SIGKILL and a restart on the same folder:`);
+  console.log(markdownTable(["upsert requests", "searches", "documents acknowledged", "lost", "wrong vector", "cut by the kill", "documents after restart", "restart ms", "unexpected errors"], [
+    [f.upsertRequests, f.searches, f.acknowledged, f.lost, f.wrongVector, f.cutByKill, f.docsAfterRestart, fixed(f.restartMs, 0), f.unexpectedErrors],
+  ]));
+  for (const e of f.unexpectedErrorSamples) console.log(`unexpected error: ${e}`);
+  console.log(`acknowledged ${f.acknowledged}, lost ${f.lost + f.wrongVector}, unexpected errors ${f.unexpectedErrors}: ${f.met ? "met" : "NOT met"}`);
 }
 
 function printFirstReply(f: FirstReplyFigures): void {
@@ -296,32 +330,4 @@ async function quiescent(stats: () => Promise<Record<string, unknown>>): Promise
     calm = s.mergeRunning === true ? 0 : calm + 1;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** `sparsedb serve` on a free loopback port, in a child process. */
-async function startServer(dir: string, extraArgs: string[] = []): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
-  // SPARSEDB_BENCH_SERVER: another build's dist/engine/cli/main.js, to compare servers with the same scenarios.
-  const main = process.env.SPARSEDB_BENCH_SERVER ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "engine", "cli", "main.js");
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  // SPARSEDB_BENCH_SERVER_NODE_ARGS: node options for the server process, e.g. "--cpu-prof --cpu-prof-dir=prof".
-  const nodeArgs = (process.env.SPARSEDB_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main, "serve", "--dir", dir, "--port", "0", "--max-connections", "1024", ...extraArgs], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /on [^ ]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`sparsedb serve exited with ${code}: ${out}`)));
-  });
-  return {
-    port,
-    pid: child.pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { serveDatabase, type ServedDatabase } from "./server-fixture.js";
 import { RawConnection } from "./raw-socket.js";
 
@@ -75,5 +76,60 @@ describe("memory per connection", () => {
     expect(stats.bufferedBytes).toBeGreaterThanOrEqual(3004);
     expect(stats.bufferedBytes).toBeLessThanOrEqual(3004 + 4); // plus the client's own connection's 4-byte header scratch
     raw.close();
+  });
+});
+
+/** Waits (bounded) until the server has no connection left, so that the next run's is its only one. */
+async function noConnections(s: ServedDatabase): Promise<void> {
+  for (let i = 0; i < 2000 && s.server.connectionBuffers().length > 0; i++) await new Promise((r) => setTimeout(r, 1));
+  expect(s.server.connectionBuffers()).toEqual([]);
+}
+
+describe("memory per connection, property", () => {
+  const LIMIT = 2048;
+  // An unfinished frame (header announcing `announced` bytes, then part of its body), cut into
+  // random chunks, each written once the server has read the one before.
+  const unfinishedFrame = (maxAnnounced: number) =>
+    fc.integer({ min: 1, max: maxAnnounced }).chain((announced) =>
+      fc.record({
+        announced: fc.constant(announced),
+        body: fc.integer({ min: 0, max: Math.min(announced - 1, 3000) }),
+        chunks: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 30 }),
+      }),
+    );
+
+  async function sendInChunks(s: ServedDatabase, f: { announced: number; body: number; chunks: number[] }, bound: (received: number) => number): Promise<void> {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(f.announced);
+    const bytes = Buffer.concat([header, Buffer.alloc(f.body, 0x61)]);
+    const raw = await RawConnection.open(s.port);
+    let at = 0;
+    for (let i = 0; at < bytes.length; i++) {
+      const n = f.chunks[i % f.chunks.length]!;
+      raw.write(bytes.subarray(at, at + n));
+      at = Math.min(bytes.length, at + n);
+      const c = await serverHasRead(s, at);
+      expect(c.bytesReceived).toBe(at);
+      expect(c.bufferedBytes, `after ${at} of ${bytes.length} bytes`).toBeLessThanOrEqual(bound(at));
+    }
+    expect(raw.closed).toBe(false); // an unfinished frame within the limits is no reason to close
+    raw.close();
+    await noConnections(s);
+  }
+
+  it("without a token: held memory stays within twice the bytes received plus one piece, however they are cut", async () => {
+    served = await serveDatabase();
+    const s = served;
+    // Pieces grow with what has arrived (at least 256 B), plus the 4-byte header scratch.
+    await fc.assert(fc.asyncProperty(unfinishedFrame(1 << 20), (f) => sendInChunks(s, f, (received) => 2 * received + 256 + 4)), { numRuns: 40 });
+  });
+
+  it("before auth: held memory also stays within maxUnauthenticatedFrameBytes, however the bytes are cut", async () => {
+    served = await serveDatabase({ token: "correct horse battery", limits: { maxUnauthenticatedFrameBytes: LIMIT } });
+    const s = served;
+    await fc.assert(
+      fc.asyncProperty(unfinishedFrame(LIMIT), (f) => sendInChunks(s, f, (received) => Math.min(2 * received + 256 + 4, LIMIT + 4))),
+      { numRuns: 40 },
+    );
   });
 });
