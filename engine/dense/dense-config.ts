@@ -44,7 +44,11 @@ function quoted(x: unknown): string {
   return typeof x === "string" ? JSON.stringify(x) : typeName(x);
 }
 
-/** Checks `dense` of a collection config: {dims, metric?, index?}; metric defaults to "cosine", index to "flat" (exact; "hnsw" needs the optional usearch package). */
+/**
+ * Checks `dense` of a collection config: {dims, metric?, index?, encoder?}; metric defaults to
+ * "cosine", index to "flat" (exact; "hnsw" needs the optional usearch package); encoder's shape
+ * only (the encoder checks the rest, and the database its dims, when the collection is created).
+ */
 export function checkDenseConfig(x: unknown): DenseConfig {
   if (x === null || typeof x !== "object" || Array.isArray(x)) throw bad(`expected {dims, metric?, index?}, got ${typeName(x)}`);
   const c = x as Record<string, unknown>;

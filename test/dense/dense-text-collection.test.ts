@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Database, type CollectionConfig } from "../../engine/database.js";
 import { SparseServer } from "../../engine/server/server.js";
@@ -92,6 +92,13 @@ describe.skipIf(!hasOnnx)("dense vectors from text", () => {
     const [expected] = await direct.encode(["fresh glacier ice"], "document");
     expect(maxAbsDifference((await c.get("new"))!.dense!, expected!)).toBeLessThan(1e-5);
     await c.delete(["new"]);
+  });
+
+  it("a relative modelDir is recorded resolved against the working folder", async () => {
+    const c = await db.createCollection("relative", { dense: { dims: DIMS, encoder: { ...encoderConfig, modelDir: relative(process.cwd(), modelDir) } } });
+    expect(c.config.dense!.encoder!.modelDir).toBe(modelDir);
+    expect(db.listCollections().find((x) => x.name === "relative")!.config.dense!.encoder!.modelDir).toBe(modelDir);
+    await db.dropCollection("relative");
   });
 
   it("refuses dims that are not the model's, a folder that is not a dense model, and a missing folder, creating nothing", async () => {
