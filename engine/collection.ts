@@ -1,4 +1,4 @@
-import type { Encoder } from "../encoder/index.js";
+import type { DenseEncoder, Encoder } from "../encoder/index.js";
 import { SparseDbError } from "./errors.js";
 import type { CollectionCheck } from "./collection/verify-collection.js";
 import type { CollectionConfig } from "./database/collection-config.js";
@@ -16,7 +16,8 @@ import type { Vocabulary } from "./vocabulary.js";
  * sparsedb's one public collection: what `db.collection(name)` and `db.createCollection(...)`
  * return. It checks every request by the rules of engine/validate-request.ts, hands it to its
  * storage (engine/collection/collection-store.ts, internal), and adds what storage does not know:
- * its name, its persisted configuration, its encoder, tokens in explanations.
+ * its name, its persisted configuration, its encoder, tokens in explanations, and, where its
+ * dense config names a text encoder, the dense vectors of text upserts and text searches.
  */
 export class Collection {
   private closed = false;
@@ -27,6 +28,8 @@ export class Collection {
     readonly config: CollectionConfig,
     private readonly store: CollectionBackend,
     readonly encoder: Encoder | undefined,
+    /** The dense text encoder of `config.dense.encoder`, or undefined when dense vectors come only from callers. */
+    readonly denseEncoder: DenseEncoder | undefined,
     private readonly hooks: { onClose(): void },
   ) {}
 
@@ -56,6 +59,7 @@ export class Collection {
     this.checkOpen();
     const checked = checkUpsert(docs, this.requestContext());
     if (checked.length === 0) return;
+    await this.addDenseFromText(checked);
     await this.store.upsert(checked.map(toDocumentInput));
   }
 
@@ -70,8 +74,24 @@ export class Collection {
   async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: { committedDocs: number }) => void } = {}): Promise<number> {
     this.checkOpen();
     const ctx = this.requestContext();
+    const self = this;
     async function* checked(): AsyncGenerator<DocumentInput> {
-      for await (const d of docs) yield toDocumentInput(checkUpsert([d], ctx)[0]!);
+      if (self.denseEncoder === undefined) {
+        for await (const d of docs) yield toDocumentInput(checkUpsert([d], ctx)[0]!);
+        return;
+      }
+      // Dense vectors from text are encoded a batch at a time (the pool's batches fill up).
+      let batch: CheckedDocument[] = [];
+      const flush = async function* () {
+        await self.addDenseFromText(batch);
+        for (const d of batch) yield toDocumentInput(d);
+        batch = [];
+      };
+      for await (const d of docs) {
+        batch.push(checkUpsert([d], ctx)[0]!);
+        if (batch.length >= DENSE_BULK_BATCH) yield* flush();
+      }
+      yield* flush();
     }
     if (this.store.bulkLoad) return this.store.bulkLoad(checked(), options);
     // A backend without segments of its own: upserts, a segment's worth at a time.
@@ -162,7 +182,8 @@ export class Collection {
   async stats(): Promise<Record<string, unknown>> {
     this.checkOpen();
     const s = await this.store.stats();
-    return { name: this.name, encoder: this.encoderDescription, ...(s !== null && typeof s === "object" ? s : { store: s }) };
+    const dense = this.denseEncoder === undefined ? {} : { denseEncoder: this.denseEncoder.description };
+    return { name: this.name, encoder: this.encoderDescription, ...dense, ...(s !== null && typeof s === "object" ? s : { store: s }) };
   }
 
   async flush(): Promise<void> {
@@ -189,6 +210,11 @@ export class Collection {
   async search(request: SearchRequest): Promise<SearchHits> {
     this.checkOpen();
     const checked = checkSearch(request, this.requestContext());
+    // A text query without its own dense query gets one from the dense text encoder: both legs,
+    // fused as the check decided (the request's fusion, else rrf). `vector` alone stays sparse-only.
+    if (checked.text !== undefined && checked.dense === undefined && this.denseEncoder !== undefined) {
+      checked.dense = await this.denseEncoder.encodeQuery(checked.text);
+    }
     const hits = await this.store.search(checked);
     if (checked.explain && this.encoder !== undefined) {
       const tokens = this.encoder.vocabulary.tokens;
@@ -231,6 +257,7 @@ export class Collection {
       await this.store.close();
     } finally {
       await this.encoder?.close();
+      await this.denseEncoder?.close();
     }
   }
 
@@ -243,9 +270,27 @@ export class Collection {
     return method;
   }
 
-  /** What the request rules need of this collection: its vocabulary (term ids, tokens). */
+  /** What the request rules need of this collection: its vocabulary (term ids, tokens), its dense vectors. */
   private requestContext(): RequestContext {
-    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary, dense: this.config.dense === undefined ? null : { dims: this.config.dense.dims } };
+    return { vocabSize: this.vocabularySize, vocabulary: this.encoder?.vocabulary, dense: this.denseContext };
+  }
+
+  /** The request rules' view of the dense vectors: their length and whether text gets one (a server checks with it too). */
+  get denseContext(): { dims: number; fromText: boolean } | null {
+    return this.config.dense === undefined ? null : { dims: this.config.dense.dims, fromText: this.denseEncoder !== undefined };
+  }
+
+  /**
+   * Gives each document whose text is encoded (no vector of its own) and that brings no dense
+   * vector one from the dense text encoder, role "document". A document with a precomputed
+   * sparse vector keeps its text only, as for the sparse encoder.
+   */
+  private async addDenseFromText(docs: CheckedDocument[]): Promise<void> {
+    if (this.denseEncoder === undefined) return;
+    const todo = docs.filter((d) => d.text !== undefined && d.vector === undefined && d.tokens === undefined && d.dense === undefined);
+    if (todo.length === 0) return;
+    const vectors = await this.denseEncoder.encode(todo.map((d) => d.text!), "document");
+    todo.forEach((d, i) => (d.dense = vectors[i]));
   }
 
   private checkOpen(): void {
@@ -254,6 +299,9 @@ export class Collection {
     }
   }
 }
+
+/** Documents a bulk load encodes dense vectors for at a time. */
+const DENSE_BULK_BATCH = 256;
 
 /** A stored document as `include` asks for it (metadata: all, some fields or none; text or not). */
 function withInclude(doc: BackendDocument, include: CheckedInclude): StoredDocument {

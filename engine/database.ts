@@ -1,4 +1,4 @@
-import type { Encoder, EncoderConfig } from "../encoder/index.js";
+import type { DenseEncoder, DenseEncoderConfig, Encoder, EncoderConfig } from "../encoder/index.js";
 import { nodeFileSystem, removeTree, type FileSystem } from "../storage/file-system.js";
 import { DirectoryLock } from "../storage/lock-file.js";
 import { ioError } from "../storage/storage-error.js";
@@ -8,7 +8,7 @@ import { checkCollectionConfig, checkMetricWithEncoder, withConfigDefaults, type
 import { checkCollectionName, collectionNotFound, sameNameIgnoringCase } from "./database/collection-name.js";
 import type { CollectionOpener } from "./database/collection-backend.js";
 import { Collection } from "./collection.js";
-import { bundleEncoderFiles, encoderConfigIn, encoderOpenError, withStoredPaths } from "./database/encoder-files.js";
+import { bundleEncoderFiles, encoderConfigIn, encoderOpenError, storedDenseEncoder, withStoredPaths } from "./database/encoder-files.js";
 import {
   collectionDir, COLLECTIONS_DIR, DATABASE_LOCK_FILE, encoderStatePath,
 } from "./database/database-files.js";
@@ -22,6 +22,8 @@ export { Collection } from "./collection.js";
 
 /** Creates an encoder from its (persisted) config. */
 export type EncoderFactory = (config: EncoderConfig) => Promise<Encoder>;
+/** Creates a dense text encoder from its (persisted) config. */
+export type DenseEncoderFactory = (config: DenseEncoderConfig) => Promise<DenseEncoder>;
 
 export interface DatabaseOptions {
   /**
@@ -41,6 +43,8 @@ export interface DatabaseOptions {
   openCollection?: CollectionOpener;
   /** Advanced: how encoders are made (default: encoder/ createEncoder). */
   createEncoder?: EncoderFactory;
+  /** Advanced: how dense text encoders (a collection's `dense.encoder`) are made (default: encoder/ createDenseEncoder). */
+  createDenseEncoder?: DenseEncoderFactory;
   /**
    * The encoder of collections created without one. Default: lexical BM25 over BERT's WordPiece
    * vocabulary (bert-base-uncased, shipped in the package).
@@ -77,6 +81,7 @@ export class Database {
     private readonly openCollection: CollectionOpener,
     private readonly createEncoder: EncoderFactory,
     private readonly defaultEncoder: EncoderConfig,
+    private readonly createDenseEncoder: DenseEncoderFactory,
   ) {}
 
   static async open(dir: string, options: DatabaseOptions = {}): Promise<Database> {
@@ -86,11 +91,13 @@ export class Database {
     let openCollection = options.openCollection;
     let createEncoder = options.createEncoder;
     let defaultEncoder = options.defaultEncoder;
-    if (openCollection === undefined || createEncoder === undefined || defaultEncoder === undefined) {
+    let createDenseEncoder = options.createDenseEncoder;
+    if (openCollection === undefined || createEncoder === undefined || defaultEncoder === undefined || createDenseEncoder === undefined) {
       const backends = await import("./database/default-backends.js");
       openCollection ??= backends.openStoredCollection;
       createEncoder ??= backends.createEncoderFromConfig;
       defaultEncoder ??= backends.defaultEncoderConfig();
+      createDenseEncoder ??= backends.createDenseEncoderFromConfig;
     }
     const lock = await DirectoryLock.acquire(fs, dir, { file: DATABASE_LOCK_FILE, what: "database" });
     try {
@@ -107,7 +114,7 @@ export class Database {
       await fs.mkdir(`${dir}/${COLLECTIONS_DIR}`).catch((e) => {
         throw ioError(`creating ${dir}/${COLLECTIONS_DIR}`, e);
       });
-      const db = new Database(dir, fs, options.repair === true, catalog, lock, openCollection, createEncoder, defaultEncoder);
+      const db = new Database(dir, fs, options.repair === true, catalog, lock, openCollection, createEncoder, defaultEncoder, createDenseEncoder);
       await db.finishRemovals();
       return db;
     } catch (e) {
@@ -164,23 +171,36 @@ export class Database {
         await removeTree(this.fs, this.collectionDir(name)).catch(() => undefined);
         throw e;
       }
-      // Persist the encoder's full config (defaults filled in) so a reopen makes the same encoder.
+      let dense: DenseEncoder | undefined;
+      try {
+        dense = await this.newDenseEncoder(checked);
+      } catch (e) {
+        await encoder.close();
+        await removeTree(this.fs, this.collectionDir(name)).catch(() => undefined);
+        throw e;
+      }
+      const closeEncoders = async () => {
+        await encoder.close();
+        await dense?.close();
+      };
+      // Persist the encoders' full configs (defaults filled in) so a reopen makes the same encoders.
       const resolved: CollectionConfig = { ...checked, encoder: withStoredPaths(encoder.config, stored) };
+      if (dense !== undefined) resolved.dense = { ...checked.dense!, encoder: dense.config };
       let store;
       try {
         await this.commit({ ...this.catalog, removing: [...this.catalog.removing, name] });
       } catch (e) {
-        await encoder.close();
+        await closeEncoders();
         throw e;
       }
       try {
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(resolved), encoder, create: true, fs: this.fs });
       } catch (e) {
-        await encoder.close();
+        await closeEncoders();
         await this.removeCollectionFiles(name).catch(() => undefined); // else the next open does it
         throw e;
       }
-      const collection = this.wrap(name, resolved, store, encoder);
+      const collection = this.wrap(name, resolved, store, encoder, dense);
       try {
         await this.commit({
           collections: { ...this.catalog.collections, [name]: { config: resolved, createdAt: new Date().toISOString() } },
@@ -216,14 +236,22 @@ export class Database {
       const encoder = await this.createEncoder(encoderConfigIn(stored, this.collectionDir(name))).catch((e: unknown) => {
         throw encoderOpenError(e, name, stored);
       });
+      let dense: DenseEncoder | undefined;
       let store;
       try {
+        const denseConfig = config.dense?.encoder;
+        if (denseConfig !== undefined) {
+          dense = await this.createDenseEncoder(denseConfig).catch((e: unknown) => {
+            throw encoderOpenError(e, name, denseConfig);
+          });
+        }
         store = await this.openCollection(this.collectionDir(name), { ...storeOptions(config), encoder, create: false, fs: this.fs, repairWal: this.repair });
       } catch (e) {
         await encoder.close();
+        await dense?.close();
         throw e;
       }
-      const p = Promise.resolve(this.wrap(name, config, store, encoder));
+      const p = Promise.resolve(this.wrap(name, config, store, encoder, dense));
       this.open.set(name, p);
       return p;
     });
@@ -323,8 +351,26 @@ export class Database {
     return this.closed;
   }
 
-  private wrap(name: string, config: CollectionConfig, store: Awaited<ReturnType<CollectionOpener>>, encoder: Encoder): Collection {
-    const collection: Collection = new Collection(name, config, store, encoder, {
+  /**
+   * The dense text encoder a new collection's `dense.encoder` names (its modelDir recorded
+   * absolute, as a SPLADE folder is), checked to give vectors of `dense.dims`; undefined without one.
+   */
+  private async newDenseEncoder(config: CollectionConfig): Promise<DenseEncoder | undefined> {
+    const wanted = config.dense?.encoder;
+    if (wanted === undefined) return undefined;
+    const dense = await this.createDenseEncoder(storedDenseEncoder(wanted));
+    if (dense.dims !== config.dense!.dims) {
+      await dense.close();
+      throw new SparseDbError(
+        "INVALID_ARGUMENT",
+        `collection config: dense: dims is ${config.dense!.dims} but the dense encoder's model (${dense.config.modelDir}) gives vectors of ${dense.dims} values; use dims ${dense.dims}`,
+      );
+    }
+    return dense;
+  }
+
+  private wrap(name: string, config: CollectionConfig, store: Awaited<ReturnType<CollectionOpener>>, encoder: Encoder, dense?: DenseEncoder): Collection {
+    const collection: Collection = new Collection(name, config, store, encoder, dense, {
       onClose: () => {
         if (this.open.get(name) !== undefined) this.open.delete(name);
       },
@@ -398,5 +444,7 @@ export class Database {
 /** The store gets every option with its default filled in, so that the defaults live in one place. */
 function storeOptions(c: CollectionConfig) {
   const { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric } = withConfigDefaults(c);
-  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric, ...(c.dense === undefined ? {} : { dense: c.dense }) };
+    // The store keeps the dense vectors; their text encoder is the Collection's (engine/collection.ts).
+  const dense = c.dense === undefined ? undefined : { dims: c.dense.dims, metric: c.dense.metric, index: c.dense.index };
+  return { bits, durability, batchIntervalMs, memtableMaxDocs, storeText, metric, ...(dense === undefined ? {} : { dense }) };
 }

@@ -39,11 +39,13 @@ function absent(x: unknown): boolean {
 
 /**
  * Checks fusion, prefetch and rerank of a search whose legs are known: `sparse` (a vector or a
- * text) and `dense` (a dense query); `depth` is offset + k, `maxDepth` MAX_K.
+ * text) and `dense` (a dense query, or one the collection encodes from the text); `depth` is
+ * offset + k, `maxDepth` MAX_K. `dense: "unknown"` (a client, which does not know whether the
+ * collection encodes dense vectors from text): the options are checked but no default is filled in.
  */
-export function checkHybridOptions(r: { fusion?: unknown; prefetch?: unknown; rerank?: unknown }, legs: { sparse: boolean; dense: boolean }, depth: number, maxDepth: number): CheckedHybridOptions {
+export function checkHybridOptions(r: { fusion?: unknown; prefetch?: unknown; rerank?: unknown }, legs: { sparse: boolean; dense: boolean | "unknown" }, depth: number, maxDepth: number): CheckedHybridOptions {
   const out: CheckedHybridOptions = {};
-  const hybrid = legs.sparse && legs.dense;
+  const hybrid = legs.sparse && legs.dense !== false;
   if (!absent(r.rerank)) {
     if (r.rerank !== "dense" && r.rerank !== "sparse") throw bad(`rerank must be "dense" or "sparse", got ${typeof r.rerank === "string" ? JSON.stringify(r.rerank) : typeName(r.rerank)}`);
     if (!hybrid) throw bad(`rerank "${r.rerank}" needs both a sparse query (vector or text) and a dense query (dense): one stage retrieves, the other re-orders`);
@@ -53,7 +55,7 @@ export function checkHybridOptions(r: { fusion?: unknown; prefetch?: unknown; re
     if (!hybrid) throw bad("fusion needs both a sparse query (vector or text) and a dense query (dense) to fuse");
     if (out.rerank !== undefined) throw bad("give fusion or rerank, not both: a rerank re-orders one leg's candidates, it fuses nothing");
     out.fusion = checkFusion(r.fusion, "search: fusion");
-  } else if (hybrid && out.rerank === undefined) out.fusion = "rrf";
+  } else if (hybrid && legs.dense === true && out.rerank === undefined) out.fusion = "rrf";
   if (!absent(r.prefetch)) {
     const p = r.prefetch;
     if (!hybrid) throw bad("prefetch needs both a sparse query (vector or text) and a dense query (dense): it is how many candidates each leg retrieves");

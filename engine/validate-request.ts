@@ -65,8 +65,10 @@ export interface RequestContext {
   /**
    * The collection's dense vectors: their length, or null when it has none (a dense vector is
    * then refused). Absent: not known here (a client, the CLI), so only the shape is checked.
+   * `fromText`: the collection has a dense text encoder, so a text query without `dense` has a
+   * dense leg too (its hybrid options apply; fusion defaults to rrf).
    */
-  dense?: { dims: number } | null;
+  dense?: { dims: number; fromText?: boolean } | null;
 }
 
 /** What resolving tokens needs of a vocabulary (engine/vocabulary.ts's Vocabulary has it). */
@@ -330,7 +332,10 @@ export function checkSearch(request: unknown, ctx: RequestContext = {}): Checked
   if (!hasVector && !hasText && !hasDense) throw bad("search needs a vector, a text or a dense vector");
   const out: CheckedSearch = { k, mode: "exact", explain: false, include: checkInclude(r.include, "search", { text: false }), ...checkSearchOptions(r, k, MAX_K) };
   if (hasDense) out.dense = checkDense(r.dense, "search: query", ctx);
-  Object.assign(out, checkHybridOptions(r, { sparse: hasVector || hasText, dense: hasDense }, out.offset + k, MAX_K));
+  // A text query also has a dense leg where the collection encodes dense vectors from text; where
+  // that is not known here (a client), its hybrid options are left for the collection to judge.
+  const textDense = hasText && !hasDense && (ctx.dense === undefined ? "unknown" : ctx.dense?.fromText === true);
+  Object.assign(out, checkHybridOptions(r, { sparse: hasVector || hasText, dense: hasDense || textDense }, out.offset + k, MAX_K));
   if (!hasVector && !hasText) {
     // A dense search only: nothing else to check of a sparse query.
   } else if (hasVector && ctx.keepTokens === true && isTokenVector(r.vector)) out.tokens = checkTokenMap(r.vector, "query", "search: query");

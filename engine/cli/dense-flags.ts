@@ -4,28 +4,43 @@ import type { DenseConfigInput } from "../dense/dense-config.js";
 import { UsageError } from "./cli-io.js";
 import type { OptionSpec } from "./cli-args.js";
 
-/** `--dense-dims`, `--dense-metric`, `--dense-index`: a new collection's dense vectors (commands that create one). */
+/** `--dense-dims`, `--dense-metric`, `--dense-index`, `--dense-model`, `--dense-pooling`, `--dense-no-normalize`: a new collection's dense vectors (commands that create one). */
 export const DENSE_CONFIG_OPTIONS: OptionSpec = {
   "dense-dims": { type: "string" },
   "dense-metric": { type: "string" },
   "dense-index": { type: "string" },
+  "dense-model": { type: "string" },
+  "dense-pooling": { type: "string" },
+  "dense-no-normalize": { type: "boolean" },
 };
 
 export const DENSE_CONFIG_HELP = `      --dense-dims N     the new collection's documents may carry dense vectors of N values
       --dense-metric M   with --dense-dims: cosine (default) | dot | l2
-      --dense-index I    with --dense-dims: flat (exact, default) | hnsw (approximate; needs usearch)`;
+      --dense-index I    with --dense-dims: flat (exact, default) | hnsw (approximate; needs usearch)
+      --dense-model DIR  with --dense-dims: a dense ONNX model folder that encodes text documents
+                         and text queries into the dense vectors (N must be its output length)
+      --dense-pooling P  with --dense-model: mean (default) | cls
+      --dense-no-normalize  with --dense-model: keep the pooled vectors' lengths`;
 
 /** The config field the flags give a new collection ({} without --dense-dims); the values are the library's to check. */
-export function denseConfigFromFlags(values: Record<string, unknown>): { dense?: DenseConfigInput } {
+export function denseConfigFromFlags(values: Record<string, unknown>, cwd: string): { dense?: DenseConfigInput } {
   const dims = values["dense-dims"], metric = values["dense-metric"], index = values["dense-index"];
+  const model = values["dense-model"], pooling = values["dense-pooling"], noNormalize = values["dense-no-normalize"] === true;
+  if (model === undefined && (pooling !== undefined || noNormalize)) throw new UsageError(`--dense-${pooling !== undefined ? "pooling" : "no-normalize"} needs --dense-model DIR (the dense model folder)`);
   if (dims === undefined) {
-    if (metric !== undefined || index !== undefined) throw new UsageError(`--dense-${metric !== undefined ? "metric" : "index"} needs --dense-dims N (the length of the dense vectors)`);
+    const lone = metric !== undefined ? "metric" : index !== undefined ? "index" : model !== undefined ? "model" : undefined;
+    if (lone !== undefined) throw new UsageError(`--dense-${lone} needs --dense-dims N (the length of the dense vectors)`);
     return {};
   }
   if (typeof dims !== "string" || !/^\d+$/.test(dims)) throw new UsageError(`--dense-dims must be a positive integer, got ${JSON.stringify(dims)}`);
   const dense: DenseConfigInput = { dims: Number(dims) };
   if (metric !== undefined) dense.metric = metric as DenseConfigInput["metric"];
   if (index !== undefined) dense.index = index as DenseConfigInput["index"];
+  if (typeof model === "string") {
+    dense.encoder = { kind: "dense", modelDir: resolve(cwd, model) };
+    if (pooling !== undefined) dense.encoder.pooling = pooling as "mean" | "cls";
+    if (noNormalize) dense.encoder.normalize = false;
+  }
   return { dense };
 }
 

@@ -1,5 +1,5 @@
-import { createEncoder, defaultEncoderConfig } from "../../encoder/index.js";
-import type { EncoderConfig, Encoder } from "../../encoder/index.js";
+import { createDenseEncoder, createEncoder, defaultEncoderConfig } from "../../encoder/index.js";
+import type { DenseEncoder, DenseEncoderConfig, EncoderConfig, Encoder } from "../../encoder/index.js";
 import { CollectionStore } from "../collection/collection-store.js";
 import type { CollectionOpener } from "./collection-backend.js";
 
@@ -12,6 +12,10 @@ export const openStoredCollection: CollectionOpener = (dir, options) => Collecti
 
 export function createEncoderFromConfig(config: EncoderConfig): Promise<Encoder> {
   return createEncoder(config);
+}
+
+export function createDenseEncoderFromConfig(config: DenseEncoderConfig): Promise<DenseEncoder> {
+  return createDenseEncoder(config);
 }
 
 export { defaultEncoderConfig };

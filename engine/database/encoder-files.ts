@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from "node:path";
-import type { EncoderConfig } from "../../encoder/index.js";
+import type { DenseEncoderConfig, EncoderConfig } from "../../encoder/index.js";
 import { SparseDbError } from "../errors.js";
 import { replaceFileAtomically, type FileSystem } from "../../storage/file-system.js";
 
@@ -65,12 +65,20 @@ export function withStoredPaths(resolved: EncoderConfig, stored: EncoderConfig):
   return out as unknown as EncoderConfig;
 }
 
+/**
+ * A dense text encoder's config to persist: by the SPLADE rule, its model folder is too large to
+ * copy, so its modelDir is recorded made absolute (relative paths resolved against `cwd`).
+ */
+export function storedDenseEncoder(config: DenseEncoderConfig, cwd: string = process.cwd()): DenseEncoderConfig {
+  return { ...config, modelDir: resolve(cwd, config.modelDir) };
+}
+
 /** An error opening a collection's encoder, told in terms of the collection (a moved model folder). */
-export function encoderOpenError(err: unknown, collection: string, stored: EncoderConfig): unknown {
-  if (!(err instanceof SparseDbError) || err.code !== "ENCODER_FILE_NOT_FOUND" || stored.kind !== "splade") return err;
+export function encoderOpenError(err: unknown, collection: string, stored: EncoderConfig | DenseEncoderConfig): unknown {
+  if (!(err instanceof SparseDbError) || err.code !== "ENCODER_FILE_NOT_FOUND" || (stored.kind !== "splade" && stored.kind !== "dense")) return err;
   return new SparseDbError(
     err.code,
-    `collection "${collection}" encodes with the SPLADE model folder ${stored.modelDir}, recorded when it was created, and it cannot be loaded: ${err.message}. ` +
+    `collection "${collection}" encodes with the ${stored.kind === "dense" ? "dense" : "SPLADE"} model folder ${stored.modelDir}, recorded when it was created, and it cannot be loaded: ${err.message}. ` +
       "Model folders are not copied into the database: put the model back at that path",
     { cause: err },
   );

@@ -1,3 +1,4 @@
+import type { DenseEncoderConfig } from "../../encoder/dense-config.js";
 import { SparseDbError } from "../errors.js";
 import { typeName } from "../type-name.js";
 import { DENSE_METRICS, type DenseMetric } from "./dense-metric.js";
@@ -17,6 +18,12 @@ export interface DenseConfig {
   dims: number;
   metric: DenseMetric;
   index: DenseIndexKind;
+  /**
+   * Optional: the dense text encoder ({kind: "dense", modelDir, pooling?, normalize?, ...};
+   * encoder/dense-config.ts) that gives a text upsert its dense vector and a text search its
+   * dense query; its output length must be `dims` (checked when the collection is created).
+   */
+  encoder?: DenseEncoderConfig;
 }
 
 export type DenseIndexKind = "hnsw" | "flat";
@@ -27,7 +34,7 @@ export const DENSE_INDEX_KINDS: readonly DenseIndexKind[] = ["hnsw", "flat"];
 /** The most values a dense vector may have (usearch and the segment format take more; this bounds a request's size). */
 export const MAX_DENSE_DIMS = 8192;
 
-const KEYS = new Set(["dims", "metric", "index"]);
+const KEYS = new Set(["dims", "metric", "index", "encoder"]);
 
 function bad(message: string): SparseDbError {
   return new SparseDbError("INVALID_ARGUMENT", `collection config: dense: ${message}`);
@@ -37,11 +44,15 @@ function quoted(x: unknown): string {
   return typeof x === "string" ? JSON.stringify(x) : typeName(x);
 }
 
-/** Checks `dense` of a collection config: {dims, metric?, index?}; metric defaults to "cosine", index to "flat" (exact; "hnsw" needs the optional usearch package). */
+/**
+ * Checks `dense` of a collection config: {dims, metric?, index?, encoder?}; metric defaults to
+ * "cosine", index to "flat" (exact; "hnsw" needs the optional usearch package); encoder's shape
+ * only (the encoder checks the rest, and the database its dims, when the collection is created).
+ */
 export function checkDenseConfig(x: unknown): DenseConfig {
   if (x === null || typeof x !== "object" || Array.isArray(x)) throw bad(`expected {dims, metric?, index?}, got ${typeName(x)}`);
   const c = x as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!KEYS.has(k)) throw bad(`unknown key "${k}"; known keys: dims, metric, index`);
+  for (const k of Object.keys(c)) if (!KEYS.has(k)) throw bad(`unknown key "${k}"; known keys: dims, metric, index, encoder`);
   if (typeof c.dims !== "number" || !Number.isInteger(c.dims) || c.dims < 1 || c.dims > MAX_DENSE_DIMS) {
     throw bad(`dims is ${typeof c.dims === "number" ? c.dims : typeName(c.dims)}; use an integer in 1..${MAX_DENSE_DIMS} (the length of the dense vectors, e.g. 384)`);
   }
@@ -49,5 +60,13 @@ export function checkDenseConfig(x: unknown): DenseConfig {
   if (!(DENSE_METRICS as unknown[]).includes(metric)) throw bad(`metric is ${quoted(metric)}; use "cosine", "dot" or "l2" ("cosine" by default)`);
   const index = c.index ?? "flat";
   if (!(DENSE_INDEX_KINDS as unknown[]).includes(index)) throw bad(`index is ${quoted(index)}; use "hnsw" (approximate) or "flat" (exact brute force) ("flat" by default)`);
-  return { dims: c.dims, metric: metric as DenseMetric, index: index as DenseIndexKind };
+  const out: DenseConfig = { dims: c.dims, metric: metric as DenseMetric, index: index as DenseIndexKind };
+  if (c.encoder !== undefined && c.encoder !== null) {
+    const e = c.encoder as { kind?: unknown; modelDir?: unknown };
+    if (typeof e !== "object" || Array.isArray(e) || e.kind !== "dense" || typeof e.modelDir !== "string" || e.modelDir === "") {
+      throw bad(`encoder must be {kind: "dense", modelDir, pooling?, normalize?} (a dense ONNX model folder), got ${typeName(c.encoder)}${typeof e === "object" && e !== null && e.kind !== "dense" ? ` with kind ${quoted(e.kind)}` : ""}`);
+    }
+    out.encoder = c.encoder as DenseEncoderConfig; // its other keys are checked when the encoder is created
+  }
+  return out;
 }

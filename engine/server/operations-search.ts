@@ -19,7 +19,7 @@ export const SEARCH_OPERATIONS: Record<string, Handler> = {
     const rc: RequestContext = {
       vocabSize: c.vocabularySize,
       vocabulary: c.encoder?.vocabulary,
-      dense: c.config.dense === undefined ? null : { dims: c.config.dense.dims },
+      dense: c.denseContext,
       limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatchQueries: ctx.limits.maxBatchQueries, owner: "this server" },
     };
     const results = await c.searchBatch(checkSearchBatch(args.requests, rc));

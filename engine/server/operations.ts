@@ -33,7 +33,7 @@ function requestContext(c: Collection, ctx: OperationContext): RequestContext {
   return {
     vocabSize: c.vocabularySize,
     vocabulary: c.encoder?.vocabulary,
-    dense: c.config.dense === undefined ? null : { dims: c.config.dense.dims },
+    dense: c.denseContext,
     limits: { maxK: ctx.limits.maxK, maxVectorTerms: ctx.limits.maxVectorTerms, maxBatch: ctx.limits.maxBatchDocs, owner: "this server" },
   };
 }

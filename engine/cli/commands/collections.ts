@@ -77,7 +77,7 @@ function configFromFlags(values: Record<string, unknown>, io: CliIo): Collection
   const config: CollectionConfig = {};
   const encoder = encoderFromFlags(values, io.env, io.cwd);
   if (encoder !== undefined) config.encoder = encoder;
-  Object.assign(config, metricFromFlags(values), denseConfigFromFlags(values));
+  Object.assign(config, metricFromFlags(values), denseConfigFromFlags(values, io.cwd));
   const bits = stringOption(values, "bits");
   if (bits !== undefined) {
     if (!/^\d+$/.test(bits)) throw new UsageError(`--bits must be an integer, got ${JSON.stringify(bits)}`);

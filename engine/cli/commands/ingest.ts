@@ -110,7 +110,7 @@ export const ingestCommand: Command = {
     }
     const bulk = values.wal !== true && format !== "msmarco";
     const encoder = encoderFromFlags(values, io.env, io.cwd);
-    const metric = { ...metricFromFlags(values), ...denseConfigFromFlags(values) };
+    const metric = { ...metricFromFlags(values), ...denseConfigFromFlags(values, io.cwd) };
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
