@@ -63,3 +63,16 @@ export function bruteForce(ix: SegmentIndex, c: Corpus, query: SparseVector, k: 
   });
   return hits.sort((a, b) => b.score - a.score || a.doc - b.doc).slice(0, k);
 }
+
+/**
+ * A property case's filter: ~30% of the documents rejected (drawn from `seed`), as none, as
+ * deletes (the search is told how many it rejects, which lets it start from a threshold) or as
+ * a metadata filter. `allowed` is the predicate the brute force applies in every case.
+ */
+export function caseFilter(numDocs: number, kind: "none" | "deletes" | "metadata", seed: number): { allowed: (d: number) => boolean; filter: ((d: number) => boolean) | undefined; excluded: number | undefined } {
+  const rnd = lcg(seed);
+  const rejected = new Set<number>();
+  if (kind !== "none") for (let d = 0; d < numDocs; d++) if (rnd() < 0.3) rejected.add(d);
+  const allowed = (d: number) => !rejected.has(d);
+  return { allowed, filter: kind === "none" ? undefined : allowed, excluded: kind === "deletes" ? rejected.size : undefined };
+}

@@ -9,7 +9,7 @@ import { rangeSearch } from "../../engine/search/range-search.js";
 import { searchSegment } from "../../engine/search/search.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
-import { bruteForce, lcg, makeCorpus, segment } from "./range-corpus.js";
+import { bruteForce, caseFilter, makeCorpus, segment } from "./range-corpus.js";
 
 // Per-document bound refinement (range-query.ts, "Document bounds"): a visited range's document is
 // skipped when its own bound for the refining terms cannot reach the threshold.
@@ -39,12 +39,7 @@ describe("range search: per-document bounds", () => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
         const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
-        const rnd = lcg(p.seed ^ 0x2545f491);
-        const rejected = new Set<number>();
-        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
-        const allowed = (d: number) => !rejected.has(d);
-        const filter = p.filter === "none" ? undefined : allowed;
-        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        const { allowed, filter, excluded } = caseFilter(p.numDocs, p.filter, p.seed ^ 0x2545f491);
         for (const exact of [true, false]) {
           const truth = bruteForce(ix, c, query, p.k, exact, allowed);
           let previous = Infinity;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { rangeSearch } from "../../engine/search/range-search.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
-import { bruteForce, lcg, makeCorpus, segment } from "./range-corpus.js";
+import { bruteForce, caseFilter, makeCorpus, segment } from "./range-corpus.js";
 
 /**
  * The range search's score threshold (minScore, a search's scoreThreshold): it starts the
@@ -37,12 +37,7 @@ describe("range search with a score threshold", () => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
         const ix = segment(c, p.bits, p.minDenseDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 421 });
-        const rnd = lcg(p.seed ^ 0x2545f491);
-        const rejected = new Set<number>();
-        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
-        const allowed = (d: number) => !rejected.has(d);
-        const filter = p.filter === "none" ? undefined : allowed;
-        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        const { allowed, filter, excluded } = caseFilter(p.numDocs, p.filter, p.seed ^ 0x2545f491);
         for (const exact of [true, false]) {
           const all = bruteForce(ix, c, query, p.numDocs, exact, allowed);
           const t = typeof p.at === "number" ? (all[Math.min(p.at, all.length - 1)]?.score ?? 1) : p.at.value;

@@ -6,7 +6,7 @@ import { rangeKernelAvailable, rangeSearch } from "../../engine/search/range-sea
 import { searchSegment } from "../../engine/search/search.js";
 import { SparseDbError } from "../../engine/errors.js";
 import { SparseVector } from "../../engine/sparse-vector.js";
-import { bruteForce, lcg, makeCorpus, segment, type Corpus } from "./range-corpus.js";
+import { bruteForce, caseFilter, makeCorpus, segment, type Corpus } from "./range-corpus.js";
 
 const caseArb = fc.record({
   // Up to 5 windows of 16384 docs: rare terms then skip whole windows.
@@ -40,13 +40,7 @@ describe("range search", () => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
         const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
-        const rnd = lcg(p.seed ^ 0x9e3779b9);
-        const rejected = new Set<number>();
-        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
-        const allowed = (d: number) => !rejected.has(d);
-        const filter = p.filter === "none" ? undefined : allowed;
-        // "deletes" says how many the filter rejects, which lets the search start from a threshold.
-        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        const { allowed, filter, excluded } = caseFilter(p.numDocs, p.filter, p.seed ^ 0x9e3779b9);
         for (const exact of [true, false]) {
           const o = { k: p.k, exact, filter, excluded };
           const wasm = rangeSearch(ix, query, o);
@@ -70,11 +64,7 @@ describe("range search", () => {
         const c = makeCorpus(p.numDocs, p.vocab, p.maxNnz, p.tieWeights, p.seed);
         const ix = segment(c, p.bits, p.minDenseDf, p.minNibbleDf);
         const query = SparseVector.fromTermMap(p.query, { role: "query", vocabSize: 5101 });
-        const rnd = lcg(p.seed ^ 0x5bd1e995);
-        const rejected = new Set<number>();
-        if (p.filter !== "none") for (let d = 0; d < p.numDocs; d++) if (rnd() < 0.3) rejected.add(d);
-        const filter = p.filter === "none" ? undefined : (d: number) => !rejected.has(d);
-        const excluded = p.filter === "deletes" ? rejected.size : undefined;
+        const { allowed, filter, excluded } = caseFilter(p.numDocs, p.filter, p.seed ^ 0x5bd1e995);
         for (const exact of [true, false]) {
           const o = { k: p.k, exact, filter, excluded };
           const approx = { ...o, alpha, boundMass, maxRanges };
@@ -87,7 +77,7 @@ describe("range search", () => {
             continue;
           }
           // Fewer or other hits, never wrong ones: each is allowed and scored exactly, best first.
-          const full = new Map(bruteForce(ix, c, query, p.numDocs, exact, (d) => !rejected.has(d)).map((h) => [h.doc, h.score]));
+          const full = new Map(bruteForce(ix, c, query, p.numDocs, exact, allowed).map((h) => [h.doc, h.score]));
           for (const h of scaled.hits) expect(full.get(h.doc)).toBe(h.score);
           expect(scaled.hits.length).toBeLessThanOrEqual(p.k);
           // The cap bounds the work: at most maxRanges ranges of 4 documents (plus a full scan for negative terms).
