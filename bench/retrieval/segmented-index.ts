@@ -49,7 +49,7 @@ export class SegmentedIndex {
 
   /** `params`: approximate mode's knobs per segment (each segment's own calibration). */
   search(query: SparseVector, o: SegmentSearchOptions, params?: ApproximateParams[]): SegmentSearchResult {
-    const with_ = (i: number): SegmentSearchOptions => (params === undefined ? o : { ...o, alpha: params[i]!.alpha, boundMass: params[i]!.boundMass });
+    const with_ = (i: number): SegmentSearchOptions => (params === undefined ? o : { ...o, alpha: params[i]!.alpha, boundMass: params[i]!.boundMass, refineTerms: params[i]!.refineTerms ?? o.refineTerms });
     if (this.segments.length === 1) return searchSegment(this.segments[0]!, query, with_(0));
     const out: SegmentSearchResult = { hits: [], postingsScored: 0, candidates: 0 };
     this.segments.forEach((s, i) => {

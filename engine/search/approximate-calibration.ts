@@ -100,6 +100,8 @@ const SEARCH_SPAN = 0.32;
 export interface ApproximateParams {
   alpha: number;
   boundMass: number;
+  /** Terms a visited document's own bound is refined with (range-query.ts); REFINE_TERMS when absent. */
+  refineTerms?: number;
 }
 
 export interface ApproximateChoice extends ApproximateParams {
@@ -166,7 +168,7 @@ export class SegmentCalibration {
 
   /** Recall (mean, lower bound) and estimated work of the search with `p` on the sample queries (cached). */
   measure(p: ApproximateParams): Measured {
-    const key = `${p.alpha}/${p.boundMass}`;
+    const key = `${p.alpha}/${p.boundMass}/${p.refineTerms ?? "-"}`;
     let m = this.measured.get(key);
     if (m !== undefined) return m;
     if (this.index === undefined) return { mean: 1, lower: 1, work: 0 };
@@ -174,7 +176,7 @@ export class SegmentCalibration {
     let work = 0;
     const recalls = this.sampleQueries.map((s) => {
       // A pseudo-query's own document takes a slot of the heap, so it searches k + 1; a real query k.
-      const o = { k: s.leaveOut >= 0 ? this.k + 1 : this.k, exact: true, alpha: p.alpha, boundMass: p.boundMass };
+      const o = { k: s.leaveOut >= 0 ? this.k + 1 : this.k, exact: true, alpha: p.alpha, boundMass: p.boundMass, refineTerms: p.refineTerms };
       const r = rangeSearch(index, s.query, { ...o, filter: undefined });
       work += estimatedWork(index, makeRangeQuery(index, s.query, { ...o, excluded: 0 }), r.postingsScored, r.checked);
       let found = 0, seen = 0;

@@ -209,6 +209,20 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
       v128.store(bp, hi, 16);
     }
   }
+  for (; j + 2 <= nDense; j += 2) {
+    const e = denseList + (<usize>j << 3);
+    const r0 = rows + <usize>load<u32>(e) + <usize>w0;
+    const r1 = rows + <usize>load<u32>(e, 8) + <usize>w0;
+    const m0 = i8x16.splat(<i8>load<u32>(e, 4));
+    const m1 = i8x16.splat(<i8>load<u32>(e, 12));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 16) {
+      const bp = bounds + (x << 1);
+      const v = v128.load(r0 + x);
+      const u = v128.load(r1 + x);
+      v128.store(bp, i16x8.add_sat_u(i16x8.add_sat_u(v128.load(bp), i16x8.extmul_low_i8x16_u(v, m0)), i16x8.extmul_low_i8x16_u(u, m1)));
+      v128.store(bp, i16x8.add_sat_u(i16x8.add_sat_u(v128.load(bp, 16), i16x8.extmul_high_i8x16_u(v, m0)), i16x8.extmul_high_i8x16_u(u, m1)), 16);
+    }
+  }
   for (; j < nDense; j++) {
     const e = denseList + (<usize>j << 3);
     const r0 = rows + <usize>load<u32>(e) + <usize>w0;
@@ -221,8 +235,51 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
     }
   }
   // 4-bit rows: 16 bytes hold 32 ranges (low nibbles the first 16, high nibbles the next 16).
+  // Decoding costs more than the bytes it reads, so four rows share one pass over the bounds.
   const low = i8x16.splat(15);
   let n: i32 = 0;
+  for (; n + 4 <= nNibble; n += 4) {
+    const e = nibbleList + (<usize>n << 3);
+    const r0 = nibbleRows + <usize>load<u32>(e) + (<usize>w0 >> 1);
+    const r1 = nibbleRows + <usize>load<u32>(e, 8) + (<usize>w0 >> 1);
+    const r2 = nibbleRows + <usize>load<u32>(e, 16) + (<usize>w0 >> 1);
+    const r3 = nibbleRows + <usize>load<u32>(e, 24) + (<usize>w0 >> 1);
+    const m0 = i16x8.splat(<i16>load<u32>(e, 4));
+    const m1 = i16x8.splat(<i16>load<u32>(e, 12));
+    const m2 = i16x8.splat(<i16>load<u32>(e, 20));
+    const m3 = i16x8.splat(<i16>load<u32>(e, 28));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 32) {
+      const bp = bounds + (x << 1);
+      let b0 = v128.load(bp);
+      let b1 = v128.load(bp, 16);
+      let b2 = v128.load(bp, 32);
+      let b3 = v128.load(bp, 48);
+      let v = v128.load(r0 + (x >> 1));
+      b0 = nibbleLow(b0, v, m0, low);
+      b1 = nibbleLowHigh(b1, v, m0, low);
+      b2 = nibbleHigh(b2, v, m0, low);
+      b3 = nibbleHighHigh(b3, v, m0, low);
+      v = v128.load(r1 + (x >> 1));
+      b0 = nibbleLow(b0, v, m1, low);
+      b1 = nibbleLowHigh(b1, v, m1, low);
+      b2 = nibbleHigh(b2, v, m1, low);
+      b3 = nibbleHighHigh(b3, v, m1, low);
+      v = v128.load(r2 + (x >> 1));
+      b0 = nibbleLow(b0, v, m2, low);
+      b1 = nibbleLowHigh(b1, v, m2, low);
+      b2 = nibbleHigh(b2, v, m2, low);
+      b3 = nibbleHighHigh(b3, v, m2, low);
+      v = v128.load(r3 + (x >> 1));
+      b0 = nibbleLow(b0, v, m3, low);
+      b1 = nibbleLowHigh(b1, v, m3, low);
+      b2 = nibbleHigh(b2, v, m3, low);
+      b3 = nibbleHighHigh(b3, v, m3, low);
+      v128.store(bp, b0);
+      v128.store(bp, b1, 16);
+      v128.store(bp, b2, 32);
+      v128.store(bp, b3, 48);
+    }
+  }
   for (; n + 2 <= nNibble; n += 2) {
     const e = nibbleList + (<usize>n << 3);
     const r0 = nibbleRows + <usize>load<u32>(e) + (<usize>w0 >> 1);
@@ -231,28 +288,12 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
     const m1 = i16x8.splat(<i16>load<u32>(e, 12));
     for (let x: usize = 0; x < <usize>WINDOW; x += 32) {
       const bp = bounds + (x << 1);
-      let b0 = v128.load(bp);
-      let b1 = v128.load(bp, 16);
-      let b2 = v128.load(bp, 32);
-      let b3 = v128.load(bp, 48);
-      let v = v128.load(r0 + (x >> 1));
-      let lo = v128.and(v, low);
-      let hi = i8x16.shr_u(v, 4);
-      b0 = i16x8.add_sat_u(b0, i16x8.mul(i16x8.extend_low_i8x16_u(lo), m0));
-      b1 = i16x8.add_sat_u(b1, i16x8.mul(i16x8.extend_high_i8x16_u(lo), m0));
-      b2 = i16x8.add_sat_u(b2, i16x8.mul(i16x8.extend_low_i8x16_u(hi), m0));
-      b3 = i16x8.add_sat_u(b3, i16x8.mul(i16x8.extend_high_i8x16_u(hi), m0));
-      v = v128.load(r1 + (x >> 1));
-      lo = v128.and(v, low);
-      hi = i8x16.shr_u(v, 4);
-      b0 = i16x8.add_sat_u(b0, i16x8.mul(i16x8.extend_low_i8x16_u(lo), m1));
-      b1 = i16x8.add_sat_u(b1, i16x8.mul(i16x8.extend_high_i8x16_u(lo), m1));
-      b2 = i16x8.add_sat_u(b2, i16x8.mul(i16x8.extend_low_i8x16_u(hi), m1));
-      b3 = i16x8.add_sat_u(b3, i16x8.mul(i16x8.extend_high_i8x16_u(hi), m1));
-      v128.store(bp, b0);
-      v128.store(bp, b1, 16);
-      v128.store(bp, b2, 32);
-      v128.store(bp, b3, 48);
+      const v = v128.load(r0 + (x >> 1));
+      const u = v128.load(r1 + (x >> 1));
+      v128.store(bp, nibbleLow(nibbleLow(v128.load(bp), v, m0, low), u, m1, low));
+      v128.store(bp, nibbleLowHigh(nibbleLowHigh(v128.load(bp, 16), v, m0, low), u, m1, low), 16);
+      v128.store(bp, nibbleHigh(nibbleHigh(v128.load(bp, 32), v, m0, low), u, m1, low), 32);
+      v128.store(bp, nibbleHighHigh(nibbleHighHigh(v128.load(bp, 48), v, m0, low), u, m1, low), 48);
     }
   }
   for (; n < nNibble; n++) {
@@ -262,12 +303,10 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
     for (let x: usize = 0; x < <usize>WINDOW; x += 32) {
       const bp = bounds + (x << 1);
       const v = v128.load(r0 + (x >> 1));
-      const lo = v128.and(v, low);
-      const hi = i8x16.shr_u(v, 4);
-      v128.store(bp, i16x8.add_sat_u(v128.load(bp), i16x8.mul(i16x8.extend_low_i8x16_u(lo), m0)));
-      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 16), i16x8.mul(i16x8.extend_high_i8x16_u(lo), m0)), 16);
-      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 32), i16x8.mul(i16x8.extend_low_i8x16_u(hi), m0)), 32);
-      v128.store(bp, i16x8.add_sat_u(v128.load(bp, 48), i16x8.mul(i16x8.extend_high_i8x16_u(hi), m0)), 48);
+      v128.store(bp, nibbleLow(v128.load(bp), v, m0, low));
+      v128.store(bp, nibbleLowHigh(v128.load(bp, 16), v, m0, low), 16);
+      v128.store(bp, nibbleHigh(v128.load(bp, 32), v, m0, low), 32);
+      v128.store(bp, nibbleHighHigh(v128.load(bp, 48), v, m0, low), 48);
     }
   }
   for (let i: i32 = 0; i < nRare; i++) {
@@ -293,6 +332,22 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
     store<u32>(e, <u32>p);
     store<u32>(e, page, 12);
   }
+}
+
+// One 4-bit row's 16 bytes (32 ranges) into the bounds of ranges 0-7, 8-15 (low nibbles) and
+// 16-23, 24-31 (high nibbles) of the group: saturating b + weight * level. The high nibble is
+// taken with a 16-bit shift and a mask (an 8-bit shift has no x86 instruction: V8 emulates it).
+@inline function nibbleLow(b: v128, v: v128, m: v128, low: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.mul(i16x8.extend_low_i8x16_u(v128.and(v, low)), m));
+}
+@inline function nibbleLowHigh(b: v128, v: v128, m: v128, low: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.mul(i16x8.extend_high_i8x16_u(v128.and(v, low)), m));
+}
+@inline function nibbleHigh(b: v128, v: v128, m: v128, low: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.mul(i16x8.extend_low_i8x16_u(v128.and(i16x8.shr_u(v, 4), low)), m));
+}
+@inline function nibbleHighHigh(b: v128, v: v128, m: v128, low: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.mul(i16x8.extend_high_i8x16_u(v128.and(i16x8.shr_u(v, 4), low)), m));
 }
 
 /** Counting sort of the candidates by bound >> 4, best first, into order[]. */
