@@ -186,6 +186,42 @@ function begin(k: i32, scale: f64, slack: f64, quant: bool, inv: f64, maxImp: f6
 function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u32, pageStart: u32): void {
   memory.fill(bounds, 0, <usize>WINDOW << 1);
   let j: i32 = 0;
+  // Eight u8 rows per pass while there are (exact queries read ~7 on 1M documents): half the
+  // loads and stores of the window's bounds per row of the four-row pass.
+  for (; j + 8 <= nDense; j += 8) {
+    const e = denseList + (<usize>j << 3);
+    const r0 = rows + <usize>load<u32>(e) + <usize>w0;
+    const r1 = rows + <usize>load<u32>(e, 8) + <usize>w0;
+    const r2 = rows + <usize>load<u32>(e, 16) + <usize>w0;
+    const r3 = rows + <usize>load<u32>(e, 24) + <usize>w0;
+    const r4 = rows + <usize>load<u32>(e, 32) + <usize>w0;
+    const r5 = rows + <usize>load<u32>(e, 40) + <usize>w0;
+    const r6 = rows + <usize>load<u32>(e, 48) + <usize>w0;
+    const r7 = rows + <usize>load<u32>(e, 56) + <usize>w0;
+    const m0 = i8x16.splat(<i8>load<u32>(e, 4));
+    const m1 = i8x16.splat(<i8>load<u32>(e, 12));
+    const m2 = i8x16.splat(<i8>load<u32>(e, 20));
+    const m3 = i8x16.splat(<i8>load<u32>(e, 28));
+    const m4 = i8x16.splat(<i8>load<u32>(e, 36));
+    const m5 = i8x16.splat(<i8>load<u32>(e, 44));
+    const m6 = i8x16.splat(<i8>load<u32>(e, 52));
+    const m7 = i8x16.splat(<i8>load<u32>(e, 60));
+    for (let x: usize = 0; x < <usize>WINDOW; x += 16) {
+      const bp = bounds + (x << 1);
+      let lo = v128.load(bp);
+      let hi = v128.load(bp, 16);
+      lo = denseLow(lo, v128.load(r0 + x), m0); hi = denseHigh(hi, v128.load(r0 + x), m0);
+      lo = denseLow(lo, v128.load(r1 + x), m1); hi = denseHigh(hi, v128.load(r1 + x), m1);
+      lo = denseLow(lo, v128.load(r2 + x), m2); hi = denseHigh(hi, v128.load(r2 + x), m2);
+      lo = denseLow(lo, v128.load(r3 + x), m3); hi = denseHigh(hi, v128.load(r3 + x), m3);
+      lo = denseLow(lo, v128.load(r4 + x), m4); hi = denseHigh(hi, v128.load(r4 + x), m4);
+      lo = denseLow(lo, v128.load(r5 + x), m5); hi = denseHigh(hi, v128.load(r5 + x), m5);
+      lo = denseLow(lo, v128.load(r6 + x), m6); hi = denseHigh(hi, v128.load(r6 + x), m6);
+      lo = denseLow(lo, v128.load(r7 + x), m7); hi = denseHigh(hi, v128.load(r7 + x), m7);
+      v128.store(bp, lo);
+      v128.store(bp, hi, 16);
+    }
+  }
   for (; j + 4 <= nDense; j += 4) {
     const e = denseList + (<usize>j << 3);
     const r0 = rows + <usize>load<u32>(e) + <usize>w0;
@@ -339,6 +375,14 @@ function windowBounds(w0: i32, nDense: i32, nNibble: i32, nRare: i32, pageEnd: u
     store<u32>(e, <u32>p);
     store<u32>(e, page, 12);
   }
+}
+
+// One u8 row's 16 bytes (16 ranges) into the bounds of ranges 0-7 and 8-15: saturating b + weight * level.
+@inline function denseLow(b: v128, v: v128, m: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.extmul_low_i8x16_u(v, m));
+}
+@inline function denseHigh(b: v128, v: v128, m: v128): v128 {
+  return i16x8.add_sat_u(b, i16x8.extmul_high_i8x16_u(v, m));
 }
 
 // One 4-bit row's 16 bytes (32 ranges) into the bounds of ranges 0-7, 8-15 (low nibbles) and
