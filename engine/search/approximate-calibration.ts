@@ -88,7 +88,8 @@ export const PRUNED_ALPHAS = [0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5]
  * `check`, a visited document's own bound (range-query.ts, "Document bounds"), from the scoring
  * phase on 200K synthetic documents (min of 5 per query, 200 real queries): 0.345 -> 0.235 ms
  * while 946 documents were checked and postings fell from 113.5K to 30.1K, so ~150 ns a check at
- * ~3 ns a posting, ~50 postings; 200 in these units.
+ * ~3 ns a posting, ~50 postings; 200 in these units. Not refitted after the kernel's four-row
+ * 4-bit pass (BENCHMARKS.md, fourth session), which cut exact's bound phase by ~25%.
  */
 export const WORK_NS = { denseByte: 0.09, nibbleByte: 0.15, rareEntry: 1.3, posting: 4, check: 200 } as const;
 const Z_95 = 1.645;
