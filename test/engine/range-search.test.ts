@@ -88,9 +88,7 @@ describe("range search", () => {
           }
         }
       }),
-      // Pinned seed: see range-search-refine.test.ts (postingsScored of kernel and reference can
-      // differ with refinement under alpha, e.g. seed 1653682491; same hits).
-      { numRuns: 100, seed: 42 },
+      { numRuns: 100 },
     );
   }, 120_000);
 
@@ -144,14 +142,17 @@ describe("range layout", () => {
         const c = makeCorpus(n, 60, 8, false, seed);
         const ix = segment(c, 8, minDenseDf, minNibbleDf);
         const l = ix.ranges;
-        // Expected: per (term, range) the largest weight.
+        // Expected: per (term, range) the largest weight; per term its weights, heaviest first.
         const want = new Map<string, number>();
+        const termWeights: number[][] = Array.from({ length: l.numTerms }, () => []);
         c.docs.forEach((d, doc) => {
           for (let i = 0; i < d.nnz; i++) {
             const key = `${d.terms[i]}:${Math.floor(doc / RANGE_DOCS)}`;
             want.set(key, Math.max(want.get(key) ?? 0, d.weights[i]!));
+            termWeights[d.terms[i]!]!.push(d.weights[i]!);
           }
         });
+        for (const ws of termWeights) ws.sort((a, b) => b - a);
         // Decoded: per (term, range) the bound as a float (level times its step).
         const got = new Map<string, number>();
         for (let t = 0; t < l.numTerms; t++) {
@@ -168,7 +169,7 @@ describe("range layout", () => {
               if ((v & 15) > 0) got.set(`${t}:${r}`, (v & 15) * step);
               if (v >>> 4 > 0) got.set(`${t}:${r + 16}`, (v >>> 4) * step);
             }
-            expect(step * 15).toBeGreaterThanOrEqual(Math.max(...c.docs.flatMap((d) => Array.from(d.terms).flatMap((tt, i) => (tt === t ? [d.weights[i]!] : [])))));
+            expect(step * 15).toBeGreaterThanOrEqual(termWeights[t]![0] ?? 0);
             continue;
           }
           let page = 0;
@@ -190,7 +191,7 @@ describe("range layout", () => {
         }
         // K-th weight lower bounds: at least K documents hold a weight >= the bound.
         for (let t = 0; t < l.numTerms; t++) {
-          const ws = c.docs.flatMap((d) => Array.from(d.terms).flatMap((tt, i) => (tt === t ? [d.weights[i]!] : []))).sort((a, b) => b - a);
+          const ws = termWeights[t]!;
           KTH_RANKS.forEach((rank, j) => {
             const lb = l.a.kthWeight[t * KTH_RANKS.length + j]!;
             if (ws.length < rank) expect(lb).toBe(0);

@@ -495,6 +495,8 @@ function scoreRange(r: i32, bound: i32): void {
  */
 function docBelow(r: i32, i: u32, e: u32, bound: i32): bool {
   let b = bound;
+  // The threshold may have risen past the range's own bound while its earlier documents were scored.
+  if (<f64>b + slackUnits < thrUnits) return true;
   for (let j: i32 = 0; j < nRefine; j++) {
     const en = refineList + <usize>j * 40;
     const off = <usize>load<f64>(en);
