@@ -132,9 +132,20 @@ function nibbleLevelOf(w: number, step: number): number {
   return l < 1 ? 1 : l > NIBBLE_LEVELS ? NIBBLE_LEVELS : l;
 }
 
-const rows4High = (b: number): number => b >>> 4;
+/** Postings per window of the build's term-major view (8 bytes each of scratch). */
+const WINDOW_POSTINGS = 1 << 23;
+/** Windows hold whole pages, so no range or page of rare entries spans two. */
+const WINDOW_ALIGN_DOCS = PAGE_RANGES * RANGE_DOCS;
 
-function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number, options: RangeLayoutOptions): RangeLayoutArrays {
+/**
+ * Builds the arrays term-major: the documents are cut into windows of whole pages, and each
+ * window's postings are counting-sorted by term into (range, weight) pairs, so every term's
+ * rows, rare entries and level counts are written sequentially, one term at a time, instead
+ * of one random access per posting. `windowPostings`: the window budget (tests lower it).
+ * test/engine/range-layout-build.test.ts holds the result, bit for bit, to the doc-major
+ * reference it replaced (test/engine/range-layout-reference.ts).
+ */
+export function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number, options: RangeLayoutOptions, windowPostings = WINDOW_POSTINGS): RangeLayoutArrays {
   const { docStart, terms, weights } = forward;
   const numDocs = forward.numDocs;
   const numRanges = Math.ceil(numDocs / RANGE_DOCS);
@@ -144,8 +155,7 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
   // headroom is still an upper bound after clamping, and is what levelOf relies on.
   const invStep = 1 / step;
 
-  // Pass 1: document frequencies and largest weights decide the rows and which terms keep a
-  // level histogram.
+  // Document frequencies and largest weights decide the rows and which terms keep level counts.
   const termDocFreq = new Uint32Array(numTerms);
   const termMax = new Float32Array(numTerms);
   for (let i = 0; i < terms.length; i++) {
@@ -171,86 +181,162 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
   const rows = new Uint8Array(numRows * stride);
   const nibbleStep = Float32Array.from(steps);
   const nibbleRows = new Uint8Array(steps.length * (stride / 2));
+  // Per term in at least KTH_RANKS[0] documents, its postings per floor level (for kthWeight).
   const hist = new Uint32Array(numHist * (LEVELS + 1));
 
-  // Pass 2: dense rows and histograms; per rare term, its entry count (ranges + page markers).
-  const rareCount = new Uint32Array(numTerms + 1);
-  const lastRange = new Int32Array(numTerms).fill(-1);
-  const page = new Int32Array(numTerms);
-  for (let d = 0; d < numDocs; d++) {
-    const r = d >>> RANGE_SHIFT;
-    const p = r >>> 8;
-    for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
-      const t = terms[i]!;
-      const w = weights[i]!;
+  const bounds = windowBounds(docStart, numDocs, windowPostings);
+  let most = 0;
+  for (let w = 1; w < bounds.length; w++) most = Math.max(most, docStart[bounds[w]!]! - docStart[bounds[w - 1]!]!);
+  const pairs = new Uint32Array(2 * most); // per posting of a window: its range, its weight's bits
+  const pairWeights = new Float32Array(pairs.buffer);
+  const start = new Uint32Array(numTerms + 1);
+  const fill = new Uint32Array(numTerms);
+  const page = new Int32Array(numTerms); // per rare term, the page of its last entry
+  // A rare term's entries in a window: at most one per range and one page marker before it, and
+  // markers for the pages it skips (one per PAGE_RANGES pages).
+  const skips = 1 + Math.ceil(Math.ceil(numRanges / PAGE_RANGES) / PAGE_RANGES);
+  let scratch: Uint16Array = new Uint16Array(0);
+  const chunks: { entries: Uint16Array; start: Uint32Array }[] = [];
+  for (let w = 1; w < bounds.length; w++) {
+    const d0 = bounds[w - 1]!, d1 = bounds[w]!;
+    const p0 = docStart[d0]!, p1 = docStart[d1]!;
+    // Counting sort of the window's postings by term.
+    if (bounds.length === 2) start.set(termDocFreq, 1);
+    else {
+      start.fill(0);
+      for (let i = p0; i < p1; i++) start[terms[i]! + 1]!++;
+    }
+    for (let t = 0; t < numTerms; t++) {
+      fill[t] = start[t]!;
+      start[t + 1]! += start[t]!;
+    }
+    for (let d = d0; d < d1; d++) {
+      const r = d >>> RANGE_SHIFT;
+      for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
+        const at = fill[terms[i]!]!++ << 1;
+        pairs[at] = r;
+        pairWeights[at + 1] = weights[i]!;
+      }
+    }
+    // Term by term: level counts, then the term's dense row, 4-bit row or rare entries.
+    const rareAt = new Uint32Array(numTerms + 1);
+    let o = 0;
+    for (let t = 0; t < numTerms; t++) {
+      rareAt[t] = o;
+      const s = start[t]!, e = start[t + 1]!;
+      if (s === e) continue;
       const h = histRow[t]!;
-      if (h >= 0) hist[h * (LEVELS + 1) + Math.min(LEVELS, Math.floor(w * invStep))]!++;
+      if (h >= 0) countLevels(pairWeights, s, e, invStep, hist, h * (LEVELS + 1));
       const row = termRow[t]!;
-      if (row >= 0) {
-        const at = row * stride + r;
-        const l = levelOf(w, invStep);
-        if (l > rows[at]!) rows[at] = l;
-        continue;
+      if (row >= 0) denseRun(pairs, pairWeights, s, e, invStep, rows, row * stride);
+      else if (row <= -2) nibbleRun(pairs, pairWeights, s, e, nibbleStep[-2 - row]!, nibbleRows, (-2 - row) * (stride / 2));
+      else {
+        if (o + 2 * (e - s) + skips > scratch.length) scratch = grown(scratch, o + 2 * (e - s) + skips);
+        o = rareRun(pairs, pairWeights, s, e, invStep, scratch, o, page, t);
       }
-      if (row <= -2) {
-        const n = -2 - row;
-        const at = n * (stride / 2) + ((r >>> 5) << 4) + (r & 15);
-        const l = nibbleLevelOf(w, nibbleStep[n]!);
-        if (r & 16) {
-          if (l > rows4High(nibbleRows[at]!)) nibbleRows[at] = (nibbleRows[at]! & 0x0f) | (l << 4);
-        } else if (l > (nibbleRows[at]! & 0x0f)) nibbleRows[at] = (nibbleRows[at]! & 0xf0) | l;
-        continue;
-      }
-      if (lastRange[t] === r) continue;
-      lastRange[t] = r;
-      if (p !== page[t]) {
-        rareCount[t + 1]! += Math.ceil((p - page[t]!) / PAGE_RANGES);
-        page[t] = p;
-      }
-      rareCount[t + 1]!++;
     }
+    rareAt[numTerms] = o;
+    chunks.push({ entries: scratch.slice(0, o), start: rareAt });
   }
-  const rareStart = rareCount;
+  const { rareStart, rare } = joinRare(chunks, numTerms);
+  const kthWeight = kthWeights(hist, histRow, termDocFreq, step);
+  return { termDocFreq, termRow, rows, nibbleRows, nibbleStep, rareStart, rare, kthWeight };
+}
+
+/** Doc ids that cut the documents into windows of whole pages, of at most `budget` postings (or one page). */
+function windowBounds(docStart: Uint32Array, numDocs: number, budget: number): number[] {
+  const bounds = [0];
+  for (let d0 = 0; d0 < numDocs; ) {
+    let d1 = Math.min(numDocs, d0 + WINDOW_ALIGN_DOCS);
+    for (let next = Math.min(numDocs, d1 + WINDOW_ALIGN_DOCS); d1 < numDocs && docStart[next]! - docStart[d0]! <= budget; next = Math.min(numDocs, d1 + WINDOW_ALIGN_DOCS)) d1 = next;
+    bounds.push(d1);
+    d0 = d1;
+  }
+  return bounds;
+}
+
+function grown(a: Uint16Array, need: number): Uint16Array {
+  const b = new Uint16Array(Math.max(need, 2 * a.length));
+  b.set(a);
+  return b;
+}
+
+/** Adds one term's postings [s, e) of the window to its floor-level counts at hist[at ..]. */
+function countLevels(pw: Float32Array, s: number, e: number, invStep: number, hist: Uint32Array, at: number): void {
+  for (let p = s; p < e; p++) hist[at + Math.min(LEVELS, Math.floor(pw[2 * p + 1]! * invStep))]!++;
+}
+
+/** Raises one term's dense row (at rows[at ..]) to the levels of its postings [s, e). */
+function denseRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, invStep: number, rows: Uint8Array, at: number): void {
+  for (let p = s; p < e; p++) {
+    const i = at + pairs[2 * p]!;
+    const l = levelOf(pw[2 * p + 1]!, invStep);
+    if (l > rows[i]!) rows[i] = l;
+  }
+}
+
+/** Raises one term's 4-bit row (at nibbleRows[at ..], steps of `step`) to the levels of its postings [s, e). */
+function nibbleRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, step: number, nibbleRows: Uint8Array, at: number): void {
+  for (let p = s; p < e; p++) {
+    const r = pairs[2 * p]!;
+    const i = at + ((r >>> 5) << 4) + (r & 15);
+    const l = nibbleLevelOf(pw[2 * p + 1]!, step);
+    const b = nibbleRows[i]!;
+    if (r & 16) {
+      if (l > b >>> 4) nibbleRows[i] = (b & 0x0f) | (l << 4);
+    } else if (l > (b & 0x0f)) nibbleRows[i] = (b & 0xf0) | l;
+  }
+}
+
+/**
+ * Appends rare term t's entries for its postings [s, e) of the window to out[o ..] (page
+ * markers, then one entry per range with the range's largest level); returns the new end.
+ */
+function rareRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, invStep: number, out: Uint16Array, o: number, page: Int32Array, t: number): number {
+  let last = -1, pg = page[t]!;
+  for (let p = s; p < e; p++) {
+    const r = pairs[2 * p]!;
+    const l = levelOf(pw[2 * p + 1]!, invStep);
+    if (r === last) {
+      if (l > out[o - 1]! >>> 8) out[o - 1] = (l << 8) | (r & 255);
+      continue;
+    }
+    last = r;
+    const at = r >>> 8;
+    for (let gap = at - pg; gap > 0; gap -= PAGE_RANGES) out[o++] = Math.min(gap, PAGE_RANGES) - 1;
+    pg = at;
+    out[o++] = (l << 8) | (r & 255);
+  }
+  page[t] = pg;
+  return o;
+}
+
+/** The rare entries of every window, joined term by term (a single window's are the result). */
+function joinRare(chunks: { entries: Uint16Array; start: Uint32Array }[], numTerms: number): { rareStart: Uint32Array; rare: Uint16Array } {
+  if (chunks.length === 1) return { rareStart: chunks[0]!.start, rare: chunks[0]!.entries };
+  const rareStart = new Uint32Array(numTerms + 1);
+  for (const c of chunks) for (let t = 0; t < numTerms; t++) rareStart[t + 1]! += c.start[t + 1]! - c.start[t]!;
   for (let t = 0; t < numTerms; t++) rareStart[t + 1]! += rareStart[t]!;
-
-  // Pass 3: rare entries, with the largest level of each (term, range).
   const rare = new Uint16Array(rareStart[numTerms]!);
-  const fill = rareStart.slice(0, numTerms);
-  lastRange.fill(-1);
-  page.fill(0);
-  for (let d = 0; d < numDocs; d++) {
-    const r = d >>> RANGE_SHIFT;
-    const p = r >>> 8;
-    for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
-      const t = terms[i]!;
-      if (termRow[t] !== -1) continue;
-      const l = levelOf(weights[i]!, invStep);
-      if (lastRange[t] === r) {
-        const at = fill[t]! - 1;
-        if (l > rare[at]! >>> 8) rare[at] = (l << 8) | (r & 255);
-        continue;
-      }
-      lastRange[t] = r;
-      let gap = p - page[t]!;
-      while (gap > 0) {
-        const by = Math.min(gap, PAGE_RANGES);
-        rare[fill[t]!++] = by - 1;
-        gap -= by;
-      }
-      page[t] = p;
-      rare[fill[t]!++] = (l << 8) | (r & 255);
-    }
+  for (let t = 0, o = 0; t < numTerms; t++) {
+    for (const c of chunks) for (let i = c.start[t]!, e = c.start[t + 1]!; i < e; i++) rare[o++] = c.entries[i]!;
   }
+  return { rareStart, rare };
+}
 
-  // Lower bounds of the K-th largest weight from the floor-level histograms.
+/** Lower bounds of each term's K-th largest weights, from its floor-level counts. */
+function kthWeights(hist: Uint32Array, histRow: Int32Array, termDocFreq: Uint32Array, step: number): Float32Array {
+  const numTerms = histRow.length;
   const kthWeight = new Float32Array(numTerms * KTH_RANKS.length);
   for (let t = 0; t < numTerms; t++) {
     const h = histRow[t]!;
     if (h < 0) continue;
+    let ranks = 0; // the ranks this term has enough documents for
+    while (ranks < KTH_RANKS.length && termDocFreq[t]! >= KTH_RANKS[ranks]!) ranks++;
     let seen = 0, j = 0;
-    for (let l = LEVELS; l >= 0 && j < KTH_RANKS.length; l--) {
+    for (let l = LEVELS; l >= 0 && j < ranks; l--) {
       seen += hist[h * (LEVELS + 1) + l]!;
-      while (j < KTH_RANKS.length && seen >= KTH_RANKS[j]!) {
+      while (j < ranks && seen >= KTH_RANKS[j]!) {
         // floor(w * invStep) = l means w >= l * step up to rounding: a relative margin of 1e-6
         // covers that and float32's rounding (2^-24).
         kthWeight[t * KTH_RANKS.length + j] = Math.fround(l * step * (1 - 1e-6));
@@ -258,7 +344,7 @@ function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number,
       }
     }
   }
-  return { termDocFreq, termRow, rows, nibbleRows, nibbleStep, rareStart, rare, kthWeight };
+  return kthWeight;
 }
 
 function validate(l: RangeLayout): void {
