@@ -15,10 +15,7 @@ import { FLAT_BELOW_ROWS, HnswDenseIndex } from "../dense/hnsw-dense-index.js";
  */
 export async function buildSections(input: SegmentInput, segmentId: number, hnsw: DenseMetric | null = null): Promise<Sections> {
   const builder = new IndexBuilder({ bits: input.bits, vocabSize: input.vocabSize });
-  const { docStart, terms, weights } = input;
-  for (let d = 0; d + 1 < docStart.length; d++) {
-    builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
-  }
+  builder.addFlat(input.docStart, input.terms, input.weights);
   const idx = builder.build().toSections();
   const dense = input.denseDocs !== null && input.denseVectors !== null ? { dims: input.denseDims, docs: input.denseDocs, vectors: input.denseVectors } : null;
   const sections = idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds, dense);

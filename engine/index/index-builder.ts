@@ -90,10 +90,55 @@ export class IndexBuilder {
     return this.numDocs - 1;
   }
 
+  /**
+   * Appends documents from flat arrays, doc d's entries at [docStart[d], docStart[d + 1]), with
+   * addArrays' checks: one tight loop instead of a call and two views per document.
+   */
+  addFlat(docStart: Uint32Array, terms: Uint32Array | Uint16Array, weights: Float32Array): void {
+    if (this.built) throw new SparseDbError("INVALID_ARGUMENT", "this IndexBuilder has already built its index; make a new one");
+    const n = docStart.length - 1;
+    if (n <= 0) return;
+    if (this.numDocs + n > MAX_SEGMENT_DOCS) throw new SparseDbError("LIMIT_EXCEEDED", `a segment holds at most ${MAX_SEGMENT_DOCS} documents`);
+    const total = docStart[n]! - docStart[0]!;
+    if (terms.length < docStart[n]! || weights.length < docStart[n]!) throw new SparseDbError("INVALID_VECTOR", "terms and weights differ in length");
+    const t = this.terms.reserve(total, true);
+    const w = this.weights.reserve(total, true);
+    const starts = this.docStart.reserve(n, true);
+    const first = this.numDocs;
+    const vocabSize = this.vocabSize;
+    let kept = this.terms.length;
+    let max = this.maxWeight;
+    for (let d = 0; d < n; d++) {
+      let prev = -1;
+      for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
+        const term = terms[i]!;
+        const weight = weights[i]!;
+        if (!(term > prev) || term >= vocabSize) {
+          throw new SparseDbError("INVALID_VECTOR", `document ${first + d}: term id ${term} at entry ${i - docStart[d]!} is out of order, repeated or not in 0..${vocabSize - 1}`);
+        }
+        if (!(weight >= 0) || weight === Infinity) {
+          throw new SparseDbError("INVALID_VECTOR", `document ${first + d}: weight ${weight} of term ${term} must be finite and >= 0`);
+        }
+        prev = term;
+        if (weight === 0) continue; // a zero weight is no posting
+        t[kept] = term;
+        w[kept] = weight;
+        kept++;
+        if (weight > max) max = weight;
+      }
+      starts[first + d + 1] = kept;
+    }
+    this.terms.length = kept;
+    this.weights.length = kept;
+    this.docStart.length += n;
+    this.maxWeight = max;
+  }
+
   build(): SegmentIndex {
     if (this.built) throw new SparseDbError("INVALID_ARGUMENT", "this IndexBuilder has already built its index; make a new one");
     this.built = true;
-    const forward = new ForwardIndex(this.docStart.toArray(), this.terms.toArray() as TermArray, this.weights.toArray());
+    // take(): the builder is done with its arrays, so a full one becomes the index's without a copy.
+    const forward = new ForwardIndex(this.docStart.take(), this.terms.take() as TermArray, this.weights.take());
     const quantizer = new Quantizer(this.bits, Math.fround(this.maxWeight));
     return new SegmentIndex(forward, quantizer, this.vocabSize);
   }

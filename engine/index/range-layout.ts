@@ -1,5 +1,5 @@
 import { SparseDbError } from "../errors.js";
-import type { ForwardIndex } from "./forward-index.js";
+import type { ForwardIndex, TermArray } from "./forward-index.js";
 
 /** Documents per range: the unit of the range bounds that exact search prunes by. */
 export const RANGE_SHIFT = 2;
@@ -126,24 +126,24 @@ function nibbleStepOf(max: number): number {
   return step > 0 ? step : Math.fround(1);
 }
 
-/** The smallest l in 1..15 with l * step >= w (step * 15 >= the term's largest weight). */
-function nibbleLevelOf(w: number, step: number): number {
-  const l = Math.ceil(w / step);
-  return l < 1 ? 1 : l > NIBBLE_LEVELS ? NIBBLE_LEVELS : l;
-}
-
-/** Postings per window of the build's term-major view (8 bytes each of scratch). */
+/** Postings per window of the build (4 bytes of scratch each). */
 const WINDOW_POSTINGS = 1 << 23;
 /** Windows hold whole pages, so no range or page of rare entries spans two. */
 const WINDOW_ALIGN_DOCS = PAGE_RANGES * RANGE_DOCS;
+/** Most documents per window: a range's offset in its window must fit 16 bits. */
+const WINDOW_MAX_DOCS = (1 << 16) * RANGE_DOCS;
 
 /**
- * Builds the arrays term-major: the documents are cut into windows of whole pages, and each
- * window's postings are counting-sorted by term into (range, weight) pairs, so every term's
- * rows, rare entries and level counts are written sequentially, one term at a time, instead
- * of one random access per posting. `windowPostings`: the window budget (tests lower it).
- * test/engine/range-layout-build.test.ts holds the result, bit for bit, to the doc-major
- * reference it replaced (test/engine/range-layout-reference.ts).
+ * Builds the arrays in windows of whole pages. Per window, one doc-major pass counting-sorts
+ * the postings by term, each packed as (range in the window << 16 | level << 8 | floor level),
+ * with the same work for every posting (no branch on the term's kind, which a doc-major pass
+ * cannot predict); then one term-major pass counts each term's floor levels and writes its
+ * dense row, 4-bit row or rare entries, sequentially. (The builder this replaced made a random
+ * access into a histogram of every term per posting, and two doc-major passes for rare
+ * entries.) Each hot loop is a function of its own, so that V8 optimizes it on its own
+ * feedback. `windowPostings`: the window budget (tests lower it).
+ * test/engine/range-layout-build.test.ts holds the result, bit for bit, to that builder
+ * (test/engine/range-layout-reference.ts).
  */
 export function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: number, options: RangeLayoutOptions, windowPostings = WINDOW_POSTINGS): RangeLayoutArrays {
   const { docStart, terms, weights } = forward;
@@ -158,15 +158,13 @@ export function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: 
   // Document frequencies and largest weights decide the rows and which terms keep level counts.
   const termDocFreq = new Uint32Array(numTerms);
   const termMax = new Float32Array(numTerms);
-  for (let i = 0; i < terms.length; i++) {
-    const t = terms[i]!;
-    termDocFreq[t]!++;
-    if (weights[i]! > termMax[t]!) termMax[t] = weights[i]!;
-  }
+  termStats(terms, weights, termDocFreq, termMax);
   const minDense = options.minDenseDf ?? Math.max(MIN_DENSE_DF, Math.ceil(numDocs / DENSE_DF_FRACTION));
   const minNibble = options.minNibbleDf ?? Math.max(MIN_DENSE_DF, Math.ceil(numDocs / NIBBLE_DF_FRACTION));
   const termRow = new Int32Array(numTerms).fill(-1);
-  const histRow = new Int32Array(numTerms).fill(-1);
+  // Per term in at least KTH_RANKS[0] documents, where its postings per floor level start in
+  // the level counts of a segment of several windows (one window counts each term on its own).
+  const histAt = new Int32Array(numTerms).fill(-1);
   const steps: number[] = [];
   let numRows = 0, numHist = 0;
   for (let t = 0; t < numTerms; t++) {
@@ -176,111 +174,209 @@ export function buildArrays(forward: ForwardIndex, maxWeight: number, numTerms: 
       termRow[t] = -2 - steps.length;
       steps.push(nibbleStepOf(termMax[t]!));
     }
-    if (df >= KTH_RANKS[0]) histRow[t] = numHist++;
+    if (df >= KTH_RANKS[0]) histAt[t] = numHist++ * (LEVELS + 1);
   }
   const rows = new Uint8Array(numRows * stride);
   const nibbleStep = Float32Array.from(steps);
   const nibbleRows = new Uint8Array(steps.length * (stride / 2));
-  // Per term in at least KTH_RANKS[0] documents, its postings per floor level (for kthWeight).
-  const hist = new Uint32Array(numHist * (LEVELS + 1));
+  const level = levelRule(termRow, nibbleStep, invStep);
 
   const bounds = windowBounds(docStart, numDocs, windowPostings);
-  let most = 0;
-  for (let w = 1; w < bounds.length; w++) most = Math.max(most, docStart[bounds[w]!]! - docStart[bounds[w - 1]!]!);
-  const pairs = new Uint32Array(2 * most); // per posting of a window: its range, its weight's bits
-  const pairWeights = new Float32Array(pairs.buffer);
+  const kth: KthLevels = {
+    single: bounds.length === 2,
+    hist: new Uint32Array((bounds.length === 2 ? 1 : numHist) * (LEVELS + 1)),
+    histAt,
+    kthWeight: new Float32Array(numTerms * KTH_RANKS.length),
+    termDocFreq,
+    termMax,
+    invStep,
+    step,
+  };
   const start = new Uint32Array(numTerms + 1);
   const fill = new Uint32Array(numTerms);
   const page = new Int32Array(numTerms); // per rare term, the page of its last entry
   // A rare term's entries in a window: at most one per range and one page marker before it, and
   // markers for the pages it skips (one per PAGE_RANGES pages).
   const skips = 1 + Math.ceil(Math.ceil(numRanges / PAGE_RANGES) / PAGE_RANGES);
-  let scratch: Uint16Array = new Uint16Array(0);
+  let packed: Int32Array = new Int32Array(0);
+  let entries: Uint16Array = new Uint16Array(0);
   const chunks: { entries: Uint16Array; start: Uint32Array }[] = [];
   for (let w = 1; w < bounds.length; w++) {
     const d0 = bounds[w - 1]!, d1 = bounds[w]!;
-    const p0 = docStart[d0]!, p1 = docStart[d1]!;
-    // Counting sort of the window's postings by term.
     if (bounds.length === 2) start.set(termDocFreq, 1);
-    else {
-      start.fill(0);
-      for (let i = p0; i < p1; i++) start[terms[i]! + 1]!++;
-    }
+    else termCounts(terms, docStart[d0]!, docStart[d1]!, start);
+    let rarePostings = 0, rareTerms = 0;
     for (let t = 0; t < numTerms; t++) {
-      fill[t] = start[t]!;
-      start[t + 1]! += start[t]!;
+      if (termRow[t] !== -1 || start[t + 1] === 0) continue;
+      rarePostings += start[t + 1]!;
+      rareTerms++;
     }
-    for (let d = d0; d < d1; d++) {
-      const r = d >>> RANGE_SHIFT;
-      for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
-        const at = fill[terms[i]!]!++ << 1;
-        pairs[at] = r;
-        pairWeights[at + 1] = weights[i]!;
-      }
-    }
-    // Term by term: level counts, then the term's dense row, 4-bit row or rare entries.
+    startsOf(start, fill);
+    // Scratch (every element is written before it is read): the last build's when large enough.
+    if (packed.length < start[numTerms]!) packed = spareOr(spare?.packed, start[numTerms]!, Int32Array);
+    if (entries.length < 2 * rarePostings + rareTerms * skips) entries = spareOr(spare?.entries, 2 * rarePostings + rareTerms * skips, Uint16Array);
+    packPostings(docStart, terms, weights, d0, d1, invStep, level, packed, fill);
     const rareAt = new Uint32Array(numTerms + 1);
-    let o = 0;
-    for (let t = 0; t < numTerms; t++) {
-      rareAt[t] = o;
-      const s = start[t]!, e = start[t + 1]!;
-      if (s === e) continue;
-      const h = histRow[t]!;
-      if (h >= 0) countLevels(pairWeights, s, e, invStep, hist, h * (LEVELS + 1));
-      const row = termRow[t]!;
-      if (row >= 0) denseRun(pairs, pairWeights, s, e, invStep, rows, row * stride);
-      else if (row <= -2) nibbleRun(pairs, pairWeights, s, e, nibbleStep[-2 - row]!, nibbleRows, (-2 - row) * (stride / 2));
-      else {
-        if (o + 2 * (e - s) + skips > scratch.length) scratch = grown(scratch, o + 2 * (e - s) + skips);
-        o = rareRun(pairs, pairWeights, s, e, invStep, scratch, o, page, t);
-      }
-    }
-    rareAt[numTerms] = o;
-    chunks.push({ entries: scratch.slice(0, o), start: rareAt });
+    const r0 = d0 >>> RANGE_SHIFT;
+    const o = termPass(start, packed, r0, termRow, kth, rows, stride, nibbleRows, entries, page, rareAt);
+    chunks.push({ entries: entries.slice(0, o), start: rareAt });
   }
+  spare = { packed: new WeakRef(packed), entries: new WeakRef(entries) };
   const { rareStart, rare } = joinRare(chunks, numTerms);
-  const kthWeight = kthWeights(hist, histRow, termDocFreq, step);
+  if (!kth.single) for (let t = 0; t < numTerms; t++) if (histAt[t]! >= 0) setKth(kth, t, histAt[t]!);
+  const kthWeight = kth.kthWeight;
   return { termDocFreq, termRow, rows, nibbleRows, nibbleStep, rareStart, rare, kthWeight };
 }
 
-/** Doc ids that cut the documents into windows of whole pages, of at most `budget` postings (or one page). */
-function windowBounds(docStart: Uint32Array, numDocs: number, budget: number): number[] {
-  const bounds = [0];
-  for (let d0 = 0; d0 < numDocs; ) {
-    let d1 = Math.min(numDocs, d0 + WINDOW_ALIGN_DOCS);
-    for (let next = Math.min(numDocs, d1 + WINDOW_ALIGN_DOCS); d1 < numDocs && docStart[next]! - docStart[d0]! <= budget; next = Math.min(numDocs, d1 + WINDOW_ALIGN_DOCS)) d1 = next;
-    bounds.push(d1);
-    d0 = d1;
+/**
+ * The last build's scratch arrays, for the next build to reuse while the collector has not
+ * taken them: a worker builds segment after segment, and fresh tens of MiB cost page faults.
+ */
+let spare: { packed: WeakRef<Int32Array>; entries: WeakRef<Uint16Array> } | undefined;
+
+function spareOr<T extends Int32Array | Uint16Array>(ref: WeakRef<T> | undefined, n: number, ctor: new (n: number) => T): T {
+  const a = ref?.deref();
+  if (a !== undefined && a.length >= n) return a;
+  return new ctor(n);
+}
+
+/** Per term, its documents and its largest weight. */
+function termStats(terms: TermArray, weights: Float32Array, termDocFreq: Uint32Array, termMax: Float32Array): void {
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    termDocFreq[t]!++;
+    if (weights[i]! > termMax[t]!) termMax[t] = weights[i]!;
   }
-  return bounds;
 }
 
-function grown(a: Uint16Array, need: number): Uint16Array {
-  const b = new Uint16Array(Math.max(need, 2 * a.length));
-  b.set(a);
-  return b;
+/** count[t + 1] = term t's postings among postings [p0, p1). */
+function termCounts(terms: TermArray, p0: number, p1: number, count: Uint32Array): void {
+  count.fill(0);
+  for (let i = p0; i < p1; i++) count[terms[i]! + 1]!++;
 }
 
-/** Adds one term's postings [s, e) of the window to its floor-level counts at hist[at ..]. */
-function countLevels(pw: Float32Array, s: number, e: number, invStep: number, hist: Uint32Array, at: number): void {
-  for (let p = s; p < e; p++) hist[at + Math.min(LEVELS, Math.floor(pw[2 * p + 1]! * invStep))]!++;
+/** Turns counts (at [t + 1]) into starts, copied into fill. */
+function startsOf(start: Uint32Array, fill: Uint32Array): void {
+  for (let t = 0; t < fill.length; t++) {
+    fill[t] = start[t]!;
+    start[t + 1]! += start[t]!;
+  }
 }
 
-/** Raises one term's dense row (at rows[at ..]) to the levels of its postings [s, e). */
-function denseRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, invStep: number, rows: Uint8Array, at: number): void {
+/**
+ * Per term, how a weight becomes the level its row or entries keep: ceil(w * mul) clamped to
+ * 1..top, where a 4-bit row's term has mul = 1 / its step and top 15 (and `exact`, its step:
+ * near an integer the product may round across it, so the level is then ceil(w / step), as
+ * the 4-bit rows define it), and every other term levelOf's rule (mul = invStep, top 255).
+ */
+interface LevelRule {
+  mul: Float64Array;
+  top: Int32Array;
+  exact: Float32Array;
+}
+
+function levelRule(termRow: Int32Array, nibbleStep: Float32Array, invStep: number): LevelRule {
+  const n = termRow.length;
+  const rule = { mul: new Float64Array(n).fill(invStep), top: new Int32Array(n).fill(LEVELS), exact: new Float32Array(n) };
+  for (let t = 0; t < n; t++) {
+    if (termRow[t]! > -2) continue;
+    const step = nibbleStep[-2 - termRow[t]!]!;
+    rule.mul[t] = 1 / step;
+    rule.top[t] = NIBBLE_LEVELS;
+    rule.exact[t] = step;
+  }
+  return rule;
+}
+
+/** A product within this of an integer is redone as a division (see LevelRule). */
+const NEAR_INTEGER = 1e-9;
+
+/**
+ * The doc-major pass over documents [d0, d1): term t's postings go to packed[fill[t]++], as
+ * (range in the window << 16 | level << 8 | floor level).
+ */
+function packPostings(docStart: Uint32Array, terms: TermArray, weights: Float32Array, d0: number, d1: number, invStep: number, rule: LevelRule, packed: Int32Array, fill: Uint32Array): void {
+  const { mul, top, exact } = rule;
+  const r0 = d0 >>> RANGE_SHIFT;
+  for (let d = d0; d < d1; d++) {
+    const rel = ((d >>> RANGE_SHIFT) - r0) << 16;
+    for (let i = docStart[d]!, e = docStart[d + 1]!; i < e; i++) {
+      const t = terms[i]!;
+      const w = weights[i]!;
+      const floor = Math.min(LEVELS, Math.floor(w * invStep));
+      const q = w * mul[t]!;
+      let c = Math.ceil(q);
+      const frac = c - q;
+      if ((frac < NEAR_INTEGER || frac > 1 - NEAR_INTEGER) && exact[t] !== 0) c = Math.ceil(w / exact[t]!);
+      const m = top[t]!;
+      packed[fill[t]!++] = rel | ((c < 1 ? 1 : c > m ? m : c) << 8) | floor;
+    }
+  }
+}
+
+/**
+ * The term-major pass over a window's packed postings (term t's at [start[t], start[t + 1]))
+ * of the window that starts at range r0: counts each term's floor levels (and in a single
+ * window, sets its kthWeight from them), and raises its dense
+ * or 4-bit row or writes its rare entries to out, term t's from rareAt[t]; returns the rare
+ * entries' end.
+ */
+function termPass(
+  start: Uint32Array,
+  packed: Int32Array,
+  r0: number,
+  termRow: Int32Array,
+  kth: KthLevels,
+  rows: Uint8Array,
+  stride: number,
+  nibbleRows: Uint8Array,
+  out: Uint16Array,
+  page: Int32Array,
+  rareAt: Uint32Array,
+): number {
+  const numTerms = termRow.length;
+  let o = 0;
+  for (let t = 0; t < numTerms; t++) {
+    rareAt[t] = o;
+    const s = start[t]!, e = start[t + 1]!;
+    if (s === e) continue;
+    const h = kth.histAt[t]!;
+    if (h >= 0 && kth.single) {
+      countLevels(packed, s, e, kth.hist, 0);
+      setKth(kth, t, 0);
+      kth.hist.fill(0);
+    } else if (h >= 0) countLevels(packed, s, e, kth.hist, h);
+    const row = termRow[t]!;
+    if (row >= 0) denseRun(packed, s, e, rows, row * stride + r0);
+    else if (row <= -2) nibbleRun(packed, s, e, r0, nibbleRows, (-2 - row) * (stride >>> 1));
+    else o = rareRun(packed, s, e, r0, out, o, page, t);
+  }
+  rareAt[numTerms] = o;
+  return o;
+}
+
+/** Adds packed postings [s, e) to the floor-level counts at hist[at ..]. */
+function countLevels(packed: Int32Array, s: number, e: number, hist: Uint32Array, at: number): void {
+  for (let p = s; p < e; p++) hist[at + (packed[p]! & 255)]!++;
+}
+
+/** Raises a dense row (its window's first range at rows[at]) to the levels of packed postings [s, e). */
+function denseRun(packed: Int32Array, s: number, e: number, rows: Uint8Array, at: number): void {
   for (let p = s; p < e; p++) {
-    const i = at + pairs[2 * p]!;
-    const l = levelOf(pw[2 * p + 1]!, invStep);
+    const v = packed[p]!;
+    const i = at + (v >>> 16);
+    const l = (v >>> 8) & 255;
     if (l > rows[i]!) rows[i] = l;
   }
 }
 
-/** Raises one term's 4-bit row (at nibbleRows[at ..], steps of `step`) to the levels of its postings [s, e). */
-function nibbleRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, step: number, nibbleRows: Uint8Array, at: number): void {
+/** Raises a 4-bit row (at nibbleRows[at ..]) to the levels of packed postings [s, e) of the window from range r0. */
+function nibbleRun(packed: Int32Array, s: number, e: number, r0: number, nibbleRows: Uint8Array, at: number): void {
   for (let p = s; p < e; p++) {
-    const r = pairs[2 * p]!;
+    const v = packed[p]!;
+    const r = r0 + (v >>> 16);
+    const l = (v >>> 8) & 255;
     const i = at + ((r >>> 5) << 4) + (r & 15);
-    const l = nibbleLevelOf(pw[2 * p + 1]!, step);
     const b = nibbleRows[i]!;
     if (r & 16) {
       if (l > b >>> 4) nibbleRows[i] = (b & 0x0f) | (l << 4);
@@ -289,26 +385,48 @@ function nibbleRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, s
 }
 
 /**
- * Appends rare term t's entries for its postings [s, e) of the window to out[o ..] (page
- * markers, then one entry per range with the range's largest level); returns the new end.
+ * Appends rare term t's entries for its packed postings [s, e) of the window that starts at
+ * range r0 to out[o ..] (page markers, then one entry per range with the range's largest
+ * level); returns the new end.
  */
-function rareRun(pairs: Uint32Array, pw: Float32Array, s: number, e: number, invStep: number, out: Uint16Array, o: number, page: Int32Array, t: number): number {
+function rareRun(packed: Int32Array, s: number, e: number, r0: number, out: Uint16Array, o: number, page: Int32Array, t: number): number {
   let last = -1, pg = page[t]!;
   for (let p = s; p < e; p++) {
-    const r = pairs[2 * p]!;
-    const l = levelOf(pw[2 * p + 1]!, invStep);
-    if (r === last) {
-      if (l > out[o - 1]! >>> 8) out[o - 1] = (l << 8) | (r & 255);
+    const v = packed[p]!;
+    const rel = v >>> 16;
+    const l = (v >>> 8) & 255;
+    // r0 is a whole page, so the range's offset in its page is its window offset's low byte.
+    if (rel === last) {
+      if (l > out[o - 1]! >>> 8) out[o - 1] = (l << 8) | (rel & 255);
       continue;
     }
-    last = r;
-    const at = r >>> 8;
+    last = rel;
+    const at = (r0 + rel) >>> 8;
     for (let gap = at - pg; gap > 0; gap -= PAGE_RANGES) out[o++] = Math.min(gap, PAGE_RANGES) - 1;
     pg = at;
-    out[o++] = (l << 8) | (r & 255);
+    out[o++] = (l << 8) | (rel & 255);
   }
   page[t] = pg;
   return o;
+}
+
+/**
+ * Doc ids that cut the documents into windows of whole pages, of at most `budget` postings (or
+ * one page) and WINDOW_MAX_DOCS documents.
+ */
+function windowBounds(docStart: Uint32Array, numDocs: number, budget: number): number[] {
+  const bounds = [0];
+  for (let d0 = 0; d0 < numDocs; ) {
+    let d1 = Math.min(numDocs, d0 + WINDOW_ALIGN_DOCS);
+    for (;;) {
+      const next = Math.min(numDocs, d1 + WINDOW_ALIGN_DOCS);
+      if (d1 === numDocs || next - d0 > WINDOW_MAX_DOCS || docStart[next]! - docStart[d0]! > budget) break;
+      d1 = next;
+    }
+    bounds.push(d1);
+    d0 = d1;
+  }
+  return bounds;
 }
 
 /** The rare entries of every window, joined term by term (a single window's are the result). */
@@ -324,27 +442,33 @@ function joinRare(chunks: { entries: Uint16Array; start: Uint32Array }[], numTer
   return { rareStart, rare };
 }
 
-/** Lower bounds of each term's K-th largest weights, from its floor-level counts. */
-function kthWeights(hist: Uint32Array, histRow: Int32Array, termDocFreq: Uint32Array, step: number): Float32Array {
-  const numTerms = histRow.length;
-  const kthWeight = new Float32Array(numTerms * KTH_RANKS.length);
-  for (let t = 0; t < numTerms; t++) {
-    const h = histRow[t]!;
-    if (h < 0) continue;
-    let ranks = 0; // the ranks this term has enough documents for
-    while (ranks < KTH_RANKS.length && termDocFreq[t]! >= KTH_RANKS[ranks]!) ranks++;
-    let seen = 0, j = 0;
-    for (let l = LEVELS; l >= 0 && j < ranks; l--) {
-      seen += hist[h * (LEVELS + 1) + l]!;
-      while (j < ranks && seen >= KTH_RANKS[j]!) {
-        // floor(w * invStep) = l means w >= l * step up to rounding: a relative margin of 1e-6
-        // covers that and float32's rounding (2^-24).
-        kthWeight[t * KTH_RANKS.length + j] = Math.fround(l * step * (1 - 1e-6));
-        j++;
-      }
+/** What kthWeight is made from: the terms' floor-level counts, per term (several windows) or of one term at a time. */
+interface KthLevels {
+  single: boolean;
+  hist: Uint32Array;
+  histAt: Int32Array;
+  kthWeight: Float32Array;
+  termDocFreq: Uint32Array;
+  termMax: Float32Array;
+  invStep: number;
+  step: number;
+}
+
+/** Term t's lower bounds of its K-th largest weights, from its floor-level counts at kth.hist[at ..] (from its top level down). */
+function setKth(kth: KthLevels, t: number, at: number): void {
+  const { hist, termDocFreq, kthWeight, step } = kth;
+  let ranks = 0; // the ranks this term has enough documents for
+  while (ranks < KTH_RANKS.length && termDocFreq[t]! >= KTH_RANKS[ranks]!) ranks++;
+  let seen = 0, j = 0;
+  for (let l = Math.min(LEVELS, Math.floor(kth.termMax[t]! * kth.invStep)); l >= 0 && j < ranks; l--) {
+    seen += hist[at + l]!;
+    while (j < ranks && seen >= KTH_RANKS[j]!) {
+      // floor(w * invStep) = l means w >= l * step up to rounding: a relative margin of 1e-6
+      // covers that and float32's rounding (2^-24).
+      kthWeight[t * KTH_RANKS.length + j] = Math.fround(l * step * (1 - 1e-6));
+      j++;
     }
   }
-  return kthWeight;
 }
 
 function validate(l: RangeLayout): void {
