@@ -344,7 +344,7 @@ function termPass(
     if (h >= 0 && kth.single) {
       countLevels(packed, s, e, kth.hist, 0);
       setKth(kth, t, 0);
-      kth.hist.fill(0);
+      clearLevels(packed, s, e, kth.hist);
     } else if (h >= 0) countLevels(packed, s, e, kth.hist, h);
     const row = termRow[t]!;
     if (row >= 0) denseRun(packed, s, e, rows, row * stride + r0);
@@ -360,13 +360,18 @@ function countLevels(packed: Int32Array, s: number, e: number, hist: Uint32Array
   for (let p = s; p < e; p++) hist[at + (packed[p]! & 255)]!++;
 }
 
+/** Zeroes the counts that packed postings [s, e) made at hist[0 ..] (a rare term's few, not all LEVELS + 1). */
+function clearLevels(packed: Int32Array, s: number, e: number, hist: Uint32Array): void {
+  if (e - s > LEVELS) hist.fill(0);
+  else for (let p = s; p < e; p++) hist[packed[p]! & 255] = 0;
+}
+
 /** Raises a dense row (its window's first range at rows[at]) to the levels of packed postings [s, e). */
 function denseRun(packed: Int32Array, s: number, e: number, rows: Uint8Array, at: number): void {
   for (let p = s; p < e; p++) {
     const v = packed[p]!;
     const i = at + (v >>> 16);
-    const l = (v >>> 8) & 255;
-    if (l > rows[i]!) rows[i] = l;
+    rows[i] = Math.max(rows[i]!, (v >>> 8) & 255); // a store either way: no branch to mispredict
   }
 }
 
@@ -377,10 +382,10 @@ function nibbleRun(packed: Int32Array, s: number, e: number, r0: number, nibbleR
     const r = r0 + (v >>> 16);
     const l = (v >>> 8) & 255;
     const i = at + ((r >>> 5) << 4) + (r & 15);
+    const shift = (r & 16) >>> 2; // the high nibble for ranges 16..31 of a group
     const b = nibbleRows[i]!;
-    if (r & 16) {
-      if (l > b >>> 4) nibbleRows[i] = (b & 0x0f) | (l << 4);
-    } else if (l > (b & 0x0f)) nibbleRows[i] = (b & 0xf0) | l;
+    // A store either way, and no branch on the nibble (which a term's random ranges would mispredict).
+    nibbleRows[i] = (b & ~(15 << shift)) | (Math.max((b >>> shift) & 15, l) << shift);
   }
 }
 
@@ -459,15 +464,14 @@ function setKth(kth: KthLevels, t: number, at: number): void {
   const { hist, termDocFreq, kthWeight, step } = kth;
   let ranks = 0; // the ranks this term has enough documents for
   while (ranks < KTH_RANKS.length && termDocFreq[t]! >= KTH_RANKS[ranks]!) ranks++;
-  let seen = 0, j = 0;
-  for (let l = Math.min(LEVELS, Math.floor(kth.termMax[t]! * kth.invStep)); l >= 0 && j < ranks; l--) {
-    seen += hist[at + l]!;
-    while (j < ranks && seen >= KTH_RANKS[j]!) {
-      // floor(w * invStep) = l means w >= l * step up to rounding: a relative margin of 1e-6
-      // covers that and float32's rounding (2^-24).
-      kthWeight[t * KTH_RANKS.length + j] = Math.fround(l * step * (1 - 1e-6));
-      j++;
-    }
+  // Per rank K, the highest level l with K postings at l or above (seen: those above l).
+  let l = Math.min(LEVELS, Math.floor(kth.termMax[t]! * kth.invStep)), seen = 0;
+  for (let j = 0; j < ranks; j++) {
+    const k = KTH_RANKS[j]!;
+    while (l > 0 && seen + hist[at + l]! < k) seen += hist[at + l--]!;
+    // floor(w * invStep) = l means w >= l * step up to rounding: a relative margin of 1e-6
+    // covers that and float32's rounding (2^-24).
+    kthWeight[t * KTH_RANKS.length + j] = Math.fround(l * step * (1 - 1e-6));
   }
 }
 

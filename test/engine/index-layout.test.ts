@@ -54,8 +54,8 @@ describe("IndexBuilder and SegmentIndex", () => {
     );
   });
 
-  it("addFlat builds what addArrays builds document by document, and rejects what it rejects", () => {
-    const raw = fc.array(fc.array(fc.record({ term: fc.integer({ min: 0, max: 40 }), weight: fc.constantFrom(0, 0.5, 1, Math.fround(0.3), 2, -1, NaN, Infinity) }), { maxLength: 12 }), { maxLength: 60 });
+  it("addFlat and fromFlat build what addArrays builds document by document, and reject what it rejects", () => {
+    const raw = fc.array(fc.array(fc.record({ term: fc.integer({ min: 0, max: 42 }), weight: fc.constantFrom(0, 0.5, 1, Math.fround(0.3), 2, -1, NaN, Infinity) }), { maxLength: 12 }), { maxLength: 60 });
     fc.assert(
       fc.property(raw, fc.boolean(), fc.boolean(), (docs, sorted, u16) => {
         // Mostly valid documents (sorted, distinct terms, weights >= 0), sometimes not.
@@ -75,13 +75,19 @@ describe("IndexBuilder and SegmentIndex", () => {
         }
         if (error !== undefined) {
           expect(() => flat.addFlat(docStart, terms, weights)).toThrow(error);
+          expect(() => IndexBuilder.fromFlat({ vocabSize: 41 }, docStart, terms, weights)).toThrow(error);
           return;
         }
         flat.addFlat(docStart, terms, weights);
         expect(flat.numDocs).toBe(one.numDocs);
-        const a = one.build().toSections(), b = flat.build().toSections();
-        expect(b.meta).toEqual(a.meta);
-        for (const k of Object.keys(a.arrays)) expect(Array.from(b.arrays[k]!), k).toEqual(Array.from(a.arrays[k]!));
+        const a = one.build().toSections();
+        for (const b of [flat.build().toSections(), IndexBuilder.fromFlat({ vocabSize: 41 }, docStart, terms, weights).toSections()]) {
+          expect(b.meta).toEqual(a.meta);
+          for (const k of Object.keys(a.arrays)) {
+            expect(b.arrays[k]!.constructor, k).toBe(a.arrays[k]!.constructor);
+            expect(Array.from(b.arrays[k]!), k).toEqual(Array.from(a.arrays[k]!));
+          }
+        }
       }),
       { numRuns: 200 },
     );
