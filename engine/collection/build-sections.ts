@@ -14,12 +14,8 @@ import { FLAT_BELOW_ROWS, HnswDenseIndex } from "../dense/hnsw-dense-index.js";
  * the `dense.hnsw` section; merges rebuild it, since they build the merged segment anew.
  */
 export async function buildSections(input: SegmentInput, segmentId: number, hnsw: DenseMetric | null = null): Promise<Sections> {
-  const builder = new IndexBuilder({ bits: input.bits, vocabSize: input.vocabSize });
-  const { docStart, terms, weights } = input;
-  for (let d = 0; d + 1 < docStart.length; d++) {
-    builder.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1]));
-  }
-  const idx = builder.build().toSections();
+  // The input's docStart and weights become the index's (the input is not used afterwards).
+  const idx = IndexBuilder.fromFlat({ bits: input.bits, vocabSize: input.vocabSize }, input.docStart, input.terms, input.weights).toSections();
   const dense = input.denseDocs !== null && input.denseVectors !== null ? { dims: input.denseDims, docs: input.denseDocs, vectors: input.denseVectors } : null;
   const sections = idSections(idx, input.ids, input.metaBlob, input.metaEnds, input.lengths, segmentId, input.textBlob, input.textEnds, dense);
   if (hnsw !== null && dense !== null && dense.docs.length > FLAT_BELOW_ROWS) {

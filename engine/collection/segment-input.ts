@@ -100,15 +100,17 @@ export class SegmentInputBuilder {
     return this.ids.length - 1;
   }
 
+  /** The input; the builder is done (nothing may be added afterwards). */
   finish(): SegmentInput {
     const metaBlob = concat(this.metaChunks, this.metaBytes);
     return {
       bits: this.bits,
       vocabSize: this.vocabSize,
       ids: this.ids,
-      docStart: this.docStart.toArray(),
-      terms: this.terms.toArray(),
-      weights: this.weights.toArray(),
+      // take(): the arrays sized from `expected` are full, and become the input without a copy.
+      docStart: this.docStart.take(),
+      terms: this.terms.take(),
+      weights: this.weights.take(),
       metaBlob,
       metaEnds: this.metaEnds.toArray(),
       lengths: this.counted > 0 ? this.lengths.toArray() : null,

@@ -11,11 +11,14 @@ export class GrowableArray<T extends Uint16Array | Uint32Array | Float32Array> {
     this.buf = new ctor(Math.max(16, initialCapacity));
   }
 
-  /** Makes room for `extra` more elements; returns the backing array (valid until the next grow). */
-  reserve(extra: number): T {
+  /**
+   * Makes room for `extra` more elements; returns the backing array (valid until the next grow).
+   * `exact`: grow to just that room (when no more will come), not to the next doubling.
+   */
+  reserve(extra: number, exact = false): T {
     const need = this.length + extra;
     if (need > this.buf.length) {
-      let cap = this.buf.length * 2;
+      let cap = exact ? need : this.buf.length * 2;
       while (cap < need) cap *= 2;
       const next = new this.ctor(cap);
       next.set(this.buf.subarray(0, this.length) as never);
@@ -31,5 +34,13 @@ export class GrowableArray<T extends Uint16Array | Uint32Array | Float32Array> {
   /** A right-sized copy of the contents. */
   toArray(): T {
     return this.buf.slice(0, this.length) as T;
+  }
+
+  /**
+   * The contents for a last use: the backing array itself when they fill it (no copy of what
+   * may be tens of MiB; nothing may be added afterwards), else a right-sized copy.
+   */
+  take(): T {
+    return this.length === this.buf.length ? this.buf : this.toArray();
   }
 }

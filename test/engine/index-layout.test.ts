@@ -54,6 +54,45 @@ describe("IndexBuilder and SegmentIndex", () => {
     );
   });
 
+  it("addFlat and fromFlat build what addArrays builds document by document, and reject what it rejects", () => {
+    const raw = fc.array(fc.array(fc.record({ term: fc.integer({ min: 0, max: 42 }), weight: fc.constantFrom(0, 0.5, 1, Math.fround(0.3), 2, -1, NaN, Infinity) }), { maxLength: 12 }), { maxLength: 60 });
+    fc.assert(
+      fc.property(raw, fc.boolean(), fc.boolean(), (docs, sorted, u16) => {
+        // Mostly valid documents (sorted, distinct terms, weights >= 0), sometimes not.
+        const rows = docs.map((d) => (sorted ? [...new Map(d.filter((p) => p.weight >= 0 && p.weight < Infinity).map((p) => [p.term, p])).values()].sort((a, b) => a.term - b.term) : d));
+        const docStart = new Uint32Array(rows.length + 1);
+        rows.forEach((r, i) => (docStart[i + 1] = docStart[i]! + r.length));
+        const all = rows.flat();
+        const terms = u16 ? Uint16Array.from(all, (p) => p.term) : Uint32Array.from(all, (p) => p.term);
+        const weights = Float32Array.from(all, (p) => p.weight);
+        const one = new IndexBuilder({ vocabSize: 41 });
+        const flat = new IndexBuilder({ vocabSize: 41 });
+        let error: string | undefined;
+        try {
+          rows.forEach((_, d) => one.addArrays(terms.subarray(docStart[d], docStart[d + 1]), weights.subarray(docStart[d], docStart[d + 1])));
+        } catch (e) {
+          error = (e as Error).message;
+        }
+        if (error !== undefined) {
+          expect(() => flat.addFlat(docStart, terms, weights)).toThrow(error);
+          expect(() => IndexBuilder.fromFlat({ vocabSize: 41 }, docStart, terms, weights)).toThrow(error);
+          return;
+        }
+        flat.addFlat(docStart, terms, weights);
+        expect(flat.numDocs).toBe(one.numDocs);
+        const a = one.build().toSections();
+        for (const b of [flat.build().toSections(), IndexBuilder.fromFlat({ vocabSize: 41 }, docStart, terms, weights).toSections()]) {
+          expect(b.meta).toEqual(a.meta);
+          for (const k of Object.keys(a.arrays)) {
+            expect(b.arrays[k]!.constructor, k).toBe(a.arrays[k]!.constructor);
+            expect(Array.from(b.arrays[k]!), k).toEqual(Array.from(a.arrays[k]!));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("reports memory per posting for the index (range layout, posting lists once derived) and the forward index separately", () => {
     const b = new IndexBuilder();
     let nnz = 0;
