@@ -7,18 +7,19 @@ import { describe, expect, it } from "vitest";
 import { anseriniDocuments, type LineEntry } from "../../engine/cli/anserini-documents.js";
 import { AnseriniChunkParser } from "../../engine/cli/anserini-chunk-parser.js";
 import { byteChunks } from "../../engine/cli/byte-chunks.js";
+import { chunkIds } from "../../engine/cli/parsed-chunk.js";
 import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
 import { readByteLines } from "../../engine/input/line-reader.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
-const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本"];
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "a\r", "a\tb"];
 const vocabulary = new Vocabulary(tokens);
 
 /** The line path's answer for a file's text: what `sparsedb ingest` read before the chunk parser. */
 function lineEntries(text: string, scale: number): LineEntry[] {
   const o: LineParserOptions = { format: "anserini", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
-  const lines = text.split("\n");
+  const lines = text.replace(/^\ufeff/, "").split("\n"); // the line reader drops a leading byte order mark
   if (lines.at(-1) === "") lines.pop();
   const out: LineEntry[] = [];
   lines.forEach((raw, i) => {
@@ -37,10 +38,14 @@ function lineEntries(text: string, scale: number): LineEntry[] {
 const plain = (entries: LineEntry[]) =>
   entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...(e.vector as SparseVector).terms], [...(e.vector as SparseVector).weights]]));
 
-const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "");
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "a\tb", "a\rb", "a\r", "\u00a0");
+/** A token written `repeats` times in a row, as Anserini writes a weight. */
+const run = fc.tuple(token, fc.integer({ min: 1, max: 12 })).map(([t, r]) => Array<string>(r).fill(t).join(" "));
+const id = fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.constantFrom(" ", "  ", "\u00a0", "\u00a0 ", "\ufeffd", "日", " x"));
 const line = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.array(token, { maxLength: 20 })).map(([id, t]) => `${id}\t${t.join(" ")}`) },
-  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\tno id", "no tab here", "d\ta a a\r", "d\t ab  ab ") },
+  { weight: 8, arbitrary: fc.tuple(id, fc.array(fc.oneof(token, run), { maxLength: 20 }), fc.constantFrom(" ", "  ")).map(([i, t, sep]) => `${i}\t${t.join(sep)}`) },
+  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\t", " \t ", "\u00a0", "\u00a0\t", "\tno id", "no tab here", "d\ta a a\r", "d\t ab  ab ", "d\tab ab\r", "d\tab ab \r") },
+  { weight: 1, arbitrary: fc.integer({ min: 200, max: 3000 }).map((n) => `long\t${Array<string>(n).fill("ab").join(" ")} x`) },
 );
 
 async function collect(g: AsyncIterable<LineEntry>): Promise<LineEntry[]> {
@@ -64,7 +69,7 @@ describe("Anserini chunk parser", () => {
           let base = 0;
           for await (const chunk of byteChunks(file, { chunkBytes })) {
             const c = parser.parse(chunk);
-            const all: LineEntry[] = c.ids.map((id, d) => [base + c.lines[d]!, { id, vector: { terms: c.terms.subarray(c.offsets[d], c.offsets[d + 1]), weights: c.weights.subarray(c.offsets[d], c.offsets[d + 1]) } as never }]);
+            const all: LineEntry[] = chunkIds(c).map((id, d) => [base + c.lines[d]!, { id, vector: { terms: c.terms.subarray(c.offsets[d], c.offsets[d + 1]), weights: c.weights.subarray(c.offsets[d], c.offsets[d + 1]) } as never }]);
             for (const e of c.errors) all.push([base + e.line, { bad: e.message }]);
             got.push(...all.sort((x, y) => x[0] - y[0]));
             base += c.lineCount;
