@@ -73,14 +73,14 @@ async function firstBad(batches: AsyncIterable<LineEntry[]>, onProgress: (line: 
  * leaves go through the line parser here. The check of --on-error stop keeps the parsed chunks
  * (their typed arrays, the slow lines' documents) while they fit in `keepBytes`.
  */
-export function chunkReader(source: LineSource, o: { format: ChunkFormat; threads: number; parser: LineParserOptions; keepBytes: number }): InputReader {
+export function chunkReader(source: LineSource, o: { format: ChunkFormat; threads: number; parser: LineParserOptions; keepBytes: number; chunkBytes?: number }): InputReader {
   let bytesRead = 0;
   /** What the check kept: each chunk with its slow lines already parsed. */
   let kept: { chunk: NumberedChunk; slow: (LineEntry[1] | undefined)[]; bytesRead: number }[] | null = null;
   const slowLine: SlowLine = (text) => parseLineEntry(text, o.parser);
   const chunks = () => {
     bytesRead = 0;
-    return parsedChunks(source.path, { format: o.format, threads: o.threads, onFileBytes: (n) => (bytesRead += n) });
+    return parsedChunks(source.path, { format: o.format, threads: o.threads, chunkBytes: o.chunkBytes, onFileBytes: (n) => (bytesRead += n) });
   };
   return {
     async *batches() {
