@@ -71,16 +71,20 @@ async function firstBad(batches: AsyncIterable<LineEntry[]>, onProgress: (line: 
 /**
  * A file in byte chunks parsed on worker threads (chunk-documents.ts); the lines the fast path
  * leaves go through the line parser here. The check of --on-error stop keeps the parsed chunks
- * (their typed arrays, the slow lines' documents) while they fit in `keepBytes`.
+ * (their typed arrays, the slow lines' documents) while they fit in `keepBytes`, parsing on
+ * `checkThreads` (default `threads`).
  */
-export function chunkReader(source: LineSource, o: { format: ChunkFormat; threads: number; parser: LineParserOptions; keepBytes: number; chunkBytes?: number }): InputReader {
+export function chunkReader(
+  source: LineSource,
+  o: { format: ChunkFormat; threads: number; parser: LineParserOptions; keepBytes: number; chunkBytes?: number; checkThreads?: number },
+): InputReader {
   let bytesRead = 0;
   /** What the check kept: each chunk with its slow lines already parsed. */
   let kept: { chunk: NumberedChunk; slow: (LineEntry[1] | undefined)[]; bytesRead: number }[] | null = null;
   const slowLine: SlowLine = (text) => parseLineEntry(text, o.parser);
-  const chunks = () => {
+  const chunks = (threads = o.threads) => {
     bytesRead = 0;
-    return parsedChunks(source.path, { format: o.format, threads: o.threads, chunkBytes: o.chunkBytes, onFileBytes: (n) => (bytesRead += n) });
+    return parsedChunks(source.path, { format: o.format, threads, chunkBytes: o.chunkBytes, onFileBytes: (n) => (bytesRead += n) });
   };
   return {
     async *batches() {
@@ -105,7 +109,8 @@ export function chunkReader(source: LineSource, o: { format: ChunkFormat; thread
       let held = 0;
       let keep: typeof kept = [];
       kept = null;
-      for await (const c of chunks()) {
+      // Nothing builds during the check: it may parse on more threads than the load does.
+      for await (const c of chunks(o.checkThreads ?? o.threads)) {
         onProgress(c.base + 1); // progress from the first line on (a chunk's lines parse at once)
         const { errors, slow: slowLines } = c.chunk;
         const slow = slowLines.map((l) => slowLine(l.text));

@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { DocumentInput } from "../../requests.js";
@@ -52,8 +52,9 @@ ${TARGET_HELP}
       --vector-keys K    jsonl vector keys: tokens (default) or ids
       --scale N          anserini weight scale (default 100)
       --parse-threads N  worker threads parsing a bulk load of anserini or jsonl token vectors
-                         (default: the cores left beside the segment builders, at least one;
-                         0 parses on the main thread)
+                         (default: the cores left beside the segment builders, at least one,
+                         and one per core for the check of --on-error stop; 0 parses on the
+                         main thread)
       --keep-mib N       with --on-error stop, memory (MiB) the check may keep the parsed file in,
                          so the load does not read it again (default: a quarter of the machine's
                          memory, at most 4096; 0 always reads the file twice)
@@ -121,6 +122,8 @@ export const ingestCommand: Command = {
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
     const parseThreads = intOption(values, "parse-threads", defaultParseThreads(), 0, 256);
+    // The check pass of --on-error stop has the cores to itself.
+    const checkThreads = values["parse-threads"] === undefined ? availableParallelism() : parseThreads;
     const keepBytes = intOption(values, "keep-mib", Math.floor(defaultKeepBytes() / 2 ** 20), 0, 1 << 30) * 2 ** 20;
 
     let spool: string | undefined;
@@ -147,7 +150,7 @@ export const ingestCommand: Command = {
         // A bulk load of token vectors reads the file in byte chunks parsed on worker threads.
         const chunkFormat = sink.mode === "bulk" ? chunkFormatFor(parser) : undefined;
         const input: InputReader =
-          chunkFormat !== undefined ? chunkReader(source, { format: chunkFormat, threads: parseThreads, parser, keepBytes }) : lineReader(source, parser);
+          chunkFormat !== undefined ? chunkReader(source, { format: chunkFormat, threads: parseThreads, checkThreads, parser, keepBytes }) : lineReader(source, parser);
         if (onError === "stop") {
           const progress = new Progress(io.stderr, `${label}: checking`, source.size, "lines");
           let line = 0;
