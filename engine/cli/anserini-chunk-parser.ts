@@ -87,7 +87,7 @@ export class AnseriniChunkParser {
         plain = false;
         while (j < len && bytes[j] !== SPACE && !lineEndsAt(bytes, j, len)) h = Math.imul(h ^ bytes[j++]!, FNV_PRIME);
       }
-      const id = table.lookup(bytes, i, j, h);
+      const id = table.lookup(bytes, words, i, j, h);
       if (id < 0) {
         this.reset(n);
         const tok = this.decoder.decode(bytes.subarray(i, j));

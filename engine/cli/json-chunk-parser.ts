@@ -30,6 +30,8 @@ export class JsonChunkParser {
   private touched = new Uint32Array(1024);
   private readonly number = new JsonNumberReader();
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  /** The chunk being parsed, as words (token-table.ts compares keys a word at a time). */
+  private words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(tokens: readonly string[]) {
     this.table = new TokenTable(tokens);
@@ -38,6 +40,7 @@ export class JsonChunkParser {
 
   parse(bytes: Uint8Array): ParsedChunk {
     const out = new ChunkOutput(bytes.length);
+    this.words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let pos = 0, line = 0;
     while (pos < bytes.length) {
       let end = bytes.indexOf(NEWLINE, pos);
@@ -128,7 +131,7 @@ export class JsonChunkParser {
         j++;
       }
       if (b !== QUOTE || j >= end) return this.clear(n);
-      const id = table.lookup(bytes, from, j, h >>> 0);
+      const id = table.lookup(bytes, this.words, from, j, h >>> 0);
       if (id < 0 || FORM_KEYS.some((k) => same(bytes, from, j, k)) || !Number.isNaN(weightOf[id]!)) return this.clear(n);
       i = skipSpace(bytes, j + 1, end);
       if (bytes[i] !== COLON) return this.clear(n);

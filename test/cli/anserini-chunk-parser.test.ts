@@ -8,12 +8,13 @@ import { anseriniDocuments, type LineEntry } from "../../engine/cli/anserini-doc
 import { AnseriniChunkParser } from "../../engine/cli/anserini-chunk-parser.js";
 import { byteChunks } from "../../engine/cli/byte-chunks.js";
 import { chunkIds } from "../../engine/cli/parsed-chunk.js";
+import { FNV_OFFSET, FNV_PRIME, TokenTable } from "../../engine/cli/token-table.js";
 import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
 import { readByteLines } from "../../engine/input/line-reader.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
-const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "a\r", "a\tb"];
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "a\r", "a\tb", "abcdefghij", "abcdefgh", "abcd"];
 const vocabulary = new Vocabulary(tokens);
 
 /** The line path's answer for a file's text: what `sparsedb ingest` read before the chunk parser. */
@@ -38,7 +39,7 @@ function lineEntries(text: string, scale: number): LineEntry[] {
 const plain = (entries: LineEntry[]) =>
   entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...(e.vector as SparseVector).terms], [...(e.vector as SparseVector).weights]]));
 
-const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "a\tb", "a\rb", "a\r", "\u00a0");
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "abcdefghij", "abcdefghix", "abcdefgh", "abcdefgx", "abcd", "abce", "abcdefghijk", "a\tb", "a\rb", "a\r", "\u00a0");
 /** A token written `repeats` times in a row, as Anserini writes a weight. */
 const run = fc.tuple(token, fc.integer({ min: 1, max: 12 })).map(([t, r]) => Array<string>(r).fill(t).join(" "));
 const id = fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.constantFrom(" ", "  ", "\u00a0", "\u00a0 ", "\ufeffd", "日", " x"));
@@ -118,5 +119,27 @@ describe("Anserini chunk parser", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("TokenTable", () => {
+  it("finds a token only by its exact bytes, whatever the hash leads it to compare (short, 8-byte and longer tokens, near the buffer's end)", () => {
+    const vocab = ["a", "ab", "abcd", "abcdefgh", "abcdefghij", "abcdefghik", "日本", "über", "x".repeat(20), "x".repeat(21)];
+    const table = new TokenTable(vocab);
+    const hash = (b: Uint8Array) => b.reduce((h, x) => Math.imul(h ^ x, FNV_PRIME), FNV_OFFSET);
+    const probe = fc.oneof(fc.constantFrom(...vocab), fc.constantFrom("abcdefghi", "abcdefghix", "abce", "abcdefgi", "x".repeat(19) + "y", ""), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(probe, fc.constantFrom(...vocab), fc.string({ maxLength: 10 }), (s, t, after) => {
+        const bytes = new TextEncoder().encode(s + after);
+        const n = new TextEncoder().encode(s).length;
+        const words = new DataView(bytes.buffer);
+        // With t's hash the probe starts at t's slot: the answer is a token equal to s, or none.
+        const got = table.lookup(bytes, words, 0, n, hash(new TextEncoder().encode(t)));
+        if (s === t) expect(got).toBe(vocab.indexOf(t));
+        else expect(got === -1 || vocab[got] === s).toBe(true);
+        expect(table.lookup(bytes, words, 0, n, hash(bytes.subarray(0, n)))).toBe(vocab.indexOf(s));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

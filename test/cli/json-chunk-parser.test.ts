@@ -9,7 +9,7 @@ import { chunkIds } from "../../engine/cli/parsed-chunk.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
-const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "tokens", "terms", "id", "vector"];
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "tokens", "terms", "id", "vector", "abcdefghij", "abcdefgh", "abcd"];
 const vocabulary = new Vocabulary(tokens);
 const parser: LineParserOptions = { format: "jsonl", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: 100 };
 const encoder = new TextEncoder();
@@ -63,7 +63,7 @@ const plain = (entries: LineEntry[]) =>
     return [n, e.id, v === undefined ? null : [...v.terms], v === undefined ? null : [...v.weights], e.metadata ?? null, e.text ?? null];
   });
 
-const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "tokens", "terms", "id", "vector", "a\\u0062", 'a\\"');
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "abcdefghij", "abcdefghix", "abcdefgh", "abcdefgx", "abcd", "abce", "tokens", "terms", "id", "vector", "a\\u0062", 'a\\"');
 const weight = fc.oneof(jsonNumber, fc.constantFrom("1e39", "1e400", "-0", "0", "true", "null", '"1"', "01", "1.5.5"));
 const ws = fc.constantFrom("", " ", "  ", "\t", "\r");
 const vector = fc
