@@ -48,7 +48,9 @@ export async function writeAnseriniFile(path: string, docs: number, o: { seed: n
 /**
  * Writes `docs` synthetic documents as JSON lines of token vectors (`{"id":"doc-N","vector":
  * {"tok":0.1234,...}}`, weights rounded to 4 decimals as an exporter would write them; terms
- * whose weight rounds to 0 are left out). Resolves to the file's bytes and postings written.
+ * whose weight rounds to 0 are left out, and so are the BERT tokens "terms", "weights" and
+ * "tokens", which a bare token map cannot hold: input/json-vector.ts reads them as another form
+ * of vector). Resolves to the file's bytes and postings written.
  */
 export async function writeJsonlFile(path: string, docs: number, o: { seed: number }): Promise<{ bytes: number; postings: number }> {
   const tokens = bertTokens();
@@ -61,8 +63,9 @@ export async function writeJsonlFile(path: string, docs: number, o: { seed: numb
       const vector: Record<string, number> = {};
       for (let p = batch.docOffsets[i]!; p < batch.docOffsets[i + 1]!; p++) {
         const w = Number(batch.weights[p]!.toFixed(4));
-        if (w === 0) continue;
-        vector[tokens[batch.terms[p]!]!] = w;
+        const tok = tokens[batch.terms[p]!]!;
+        if (w === 0 || tok === "terms" || tok === "weights" || tok === "tokens") continue;
+        vector[tok] = w;
         postings++;
       }
       lines.push(`${JSON.stringify({ id: `doc-${first + i}`, vector })}\n`);

@@ -79,7 +79,7 @@ export async function run(argv: string[]): Promise<void> {
   if (format !== "anserini" && format !== "jsonl") throw new Error(`--format must be anserini or jsonl, got ${format}`);
   const segmentDocs = intOption(args, "--segment-docs", 50_000, 1);
   const seed = intOption(args, "--seed", SEED);
-  const file = args.values.get("--file") ?? join(tmpdir(), format === "anserini" ? `sparsedb-bench-ingest-${docs}-s${scale}-seed${seed}.tsv` : `sparsedb-bench-ingest-${docs}-seed${seed}.jsonl`);
+  const file = args.values.get("--file") ?? join(tmpdir(), format === "anserini" ? `sparsedb-bench-ingest-${docs}-s${scale}-seed${seed}.tsv` : `sparsedb-bench-ingest-${docs}-seed${seed}-v2.jsonl`);
   const root = args.values.get("--dir") ?? mkdtempSync(join(tmpdir(), "sparsedb-bench-ingest-"));
   const log = (s: string): void => console.log(s);
   const phases: Phase[] = [];

@@ -6,11 +6,11 @@ import { FNV_OFFSET, FNV_PRIME, TokenTable } from "./token-table.js";
  * JSON lines of token vectors parsed straight from a chunk of the file's bytes (byte-chunks.ts)
  * into flat typed arrays, for the common shape `{"id": "d1", "vector": {"tok": 0.5, ...}}` (keys
  * in either order, any JSON whitespace; the id a string or an integer): keys are hashed from the
- * bytes into the vocabulary's table (token-table.ts) and weights read by json-number.ts, without a
- * JSON.parse or a string per token. Any line outside that shape (metadata, text, escapes in a
- * string, term ids, a duplicate key, an unknown token, a negative or overflowing weight, bad JSON)
- * is left, as text, to the line parser (input-formats.ts), so what is accepted, and every
- * message, is the line path's.
+ * bytes (unescaped first when they hold an escape) into the vocabulary's table (token-table.ts)
+ * and weights read by json-number.ts, without a JSON.parse or a string per token. Any line
+ * outside that shape (metadata, text, an escape in the id, term ids, a duplicate key, an unknown
+ * token, a negative or overflowing weight, bad JSON) is left, as text, to the line parser
+ * (input-formats.ts), so what is accepted, and every message, is the line path's.
  */
 const NEWLINE = 0x0a, CR = 0x0d, SPACE = 0x20, TAB = 0x09, QUOTE = 0x22, BACKSLASH = 0x5c;
 const COLON = 0x3a, COMMA = 0x2c, OPEN = 0x7b, CLOSE = 0x7d, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39;
@@ -22,6 +22,13 @@ const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ID = bytesOf("id"), VECTOR = bytesOf("vector");
 /** Keys of `vector` that mean another form of vector (input/json-vector.ts), left to the line path. */
 const FORM_KEYS = ["tokens", "terms", "weights"].map(bytesOf);
+const isFormKey = (bytes: Uint8Array, from: number, to: number): boolean =>
+  to - from >= 5 && to - from <= 7 && (same(bytes, from, to, FORM_KEYS[0]!) || same(bytes, from, to, FORM_KEYS[1]!) || same(bytes, from, to, FORM_KEYS[2]!));
+/** The longest escaped key the fast path unescapes. */
+const MAX_KEY = 1024;
+/** `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t` and the bytes they stand for. */
+const SIMPLE_ESCAPES = [0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74];
+const SIMPLE_VALUES = [0x22, 0x5c, 0x2f, 0x08, 0x0c, 0x0a, 0x0d, 0x09];
 
 export class JsonChunkParser {
   private readonly table: TokenTable;
@@ -30,6 +37,11 @@ export class JsonChunkParser {
   private touched = new Uint32Array(1024);
   private readonly number = new JsonNumberReader();
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  /** A key with escapes, unescaped (UTF-8), with room past it for whole-word reads. */
+  private readonly key = new Uint8Array(MAX_KEY + 8);
+  private readonly keyWords = new DataView(this.key.buffer);
+  /** Where the key unescaped last closes (its quote). */
+  private keyEnd = 0;
   /** The chunk being parsed, as words (token-table.ts compares keys a word at a time). */
   private words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
@@ -130,9 +142,22 @@ export class JsonChunkParser {
         h = Math.imul(h ^ b, FNV_PRIME);
         j++;
       }
-      if (b !== QUOTE || j >= end) return this.clear(n);
-      const id = table.lookup(bytes, this.words, from, j, h >>> 0);
-      if (id < 0 || FORM_KEYS.some((k) => same(bytes, from, j, k)) || !Number.isNaN(weightOf[id]!)) return this.clear(n);
+      let id: number;
+      if (b === QUOTE && j < end) {
+        id = table.lookup(bytes, this.words, from, j, h >>> 0);
+        if (id >= 0 && isFormKey(bytes, from, j)) return this.clear(n);
+      } else {
+        // An escape (`\"` is a BERT token): the key unescaped into a scratch buffer.
+        const length = this.unescapeKey(bytes, from, end);
+        if (length < 0) return this.clear(n);
+        const key = this.key;
+        let hk = FNV_OFFSET;
+        for (let k = 0; k < length; k++) hk = Math.imul(hk ^ key[k]!, FNV_PRIME);
+        id = table.lookup(key, this.keyWords, 0, length, hk >>> 0);
+        if (id >= 0 && isFormKey(key, 0, length)) return this.clear(n);
+        j = this.keyEnd;
+      }
+      if (id < 0 || !Number.isNaN(weightOf[id]!)) return this.clear(n);
       i = skipSpace(bytes, j + 1, end);
       if (bytes[i] !== COLON) return this.clear(n);
       i = skipSpace(bytes, i + 1, end);
@@ -159,6 +184,50 @@ export class JsonChunkParser {
   }
 
   private touchedCount = 0;
+
+  /**
+   * Unescapes the JSON string whose bytes start at `from` into `key`; its length, or -1 for what
+   * the line path should judge (a bad or surrogate escape, a control byte, no end, a long key).
+   */
+  private unescapeKey(bytes: Uint8Array, from: number, end: number): number {
+    const key = this.key;
+    let n = 0;
+    for (let i = from; i < end; ) {
+      const b = bytes[i]!;
+      if (n >= MAX_KEY - 4) return -1;
+      if (b === QUOTE) {
+        this.keyEnd = i;
+        return n;
+      }
+      if (b < SPACE) return -1;
+      if (b !== BACKSLASH) {
+        key[n++] = b;
+        i++;
+        continue;
+      }
+      const e = bytes[i + 1];
+      const simple = e === undefined ? -1 : SIMPLE_ESCAPES.indexOf(e);
+      if (simple >= 0) {
+        key[n++] = SIMPLE_VALUES[simple]!;
+        i += 2;
+        continue;
+      }
+      if (e !== 0x75 || i + 6 > end) return -1; // \uXXXX
+      const c = Number.parseInt(String.fromCharCode(bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!, bytes[i + 5]!), 16);
+      if (!/^[0-9a-fA-F]{4}$/.test(String.fromCharCode(bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!, bytes[i + 5]!)) || (c >= 0xd800 && c <= 0xdfff)) return -1;
+      if (c < 0x80) key[n++] = c;
+      else if (c < 0x800) {
+        key[n++] = 0xc0 | (c >> 6);
+        key[n++] = 0x80 | (c & 0x3f);
+      } else {
+        key[n++] = 0xe0 | (c >> 12);
+        key[n++] = 0x80 | ((c >> 6) & 0x3f);
+        key[n++] = 0x80 | (c & 0x3f);
+      }
+      i += 6;
+    }
+    return -1;
+  }
 
   private clear(n: number): number {
     for (let k = 0; k < n; k++) this.weightOf[this.touched[k]!] = Number.NaN;

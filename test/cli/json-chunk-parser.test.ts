@@ -9,7 +9,7 @@ import { chunkIds } from "../../engine/cli/parsed-chunk.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
-const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "tokens", "terms", "id", "vector", "abcdefghij", "abcdefgh", "abcd"];
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "tokens", "terms", "id", "vector", "abcdefghij", "abcdefgh", "abcd", "\"", "a\"", "a/", "\n", "ab\\", "\ud83d\ude00"];
 const vocabulary = new Vocabulary(tokens);
 const parser: LineParserOptions = { format: "jsonl", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: 100 };
 const encoder = new TextEncoder();
@@ -63,7 +63,7 @@ const plain = (entries: LineEntry[]) =>
     return [n, e.id, v === undefined ? null : [...v.terms], v === undefined ? null : [...v.weights], e.metadata ?? null, e.text ?? null];
   });
 
-const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "abcdefghij", "abcdefghix", "abcdefgh", "abcdefgx", "abcd", "abce", "tokens", "terms", "id", "vector", "a\\u0062", 'a\\"');
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "abcdefghij", "abcdefghix", "abcdefgh", "abcdefgx", "abcd", "abce", "tokens", "terms", "id", "vector", "a\\u0062", 'a\\"', "\\u00fcber", "\\u65e5\\u672c", "\\ud83d", "\\uD800\\uDC00", "a\\/", "\\n", "\\u006", "\\u006g", "ab\\\\", '\\"');
 const weight = fc.oneof(jsonNumber, fc.constantFrom("1e39", "1e400", "-0", "0", "true", "null", '"1"', "01", "1.5.5"));
 const ws = fc.constantFrom("", " ", "  ", "\t", "\r");
 const vector = fc
@@ -96,10 +96,10 @@ describe("JSON lines chunk parser", () => {
   });
 
   it("takes the common shape on the fast path and leaves only the others to the line parser", () => {
-    const text = ['{"id":"d1","vector":{"a":0.5,"über":2}}', '{ "vector": { "x": 1e-3 }, "id": 7 }', '{"id":"d3","vector":{"a":1},"text":"t"}', '{"id":"d4","vector":{"a":2}}', ""].join("\n");
+    const text = ['{"id":"d1","vector":{"a":0.5,"über":2}}', '{ "vector": { "x": 1e-3 }, "id": 7 }', '{"id":"d3","vector":{"a":1},"text":"t"}', '{"id":"d4","vector":{"a":2}}', String.raw`{"id":"d5","vector":{"\"":1,"\u00fcber":2}}`, ""].join("\n");
     const chunk = new JsonChunkParser(tokens).parse(encoder.encode(text));
-    expect(chunkIds(chunk)).toEqual(["d1", "7", "d4"]); // d4 too: a slow line's vector leaves nothing behind
-    expect([...chunk.terms]).toEqual([1, 6, 7, 1]);
+    expect(chunkIds(chunk)).toEqual(["d1", "7", "d4", "d5"]); // d4 too: a slow line's vector leaves nothing behind
+    expect([...chunk.terms]).toEqual([1, 6, 7, 1, 6, 17]); // d5's keys unescaped: "über" and the quote
     expect(chunk.slow.map((s) => s.line)).toEqual([3]);
   });
 });
