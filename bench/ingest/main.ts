@@ -7,7 +7,7 @@
  * - file: writes N documents once (kept at --file, or in the temp folder under a name saying its
  *   size, scale and seed, and reused by later runs);
  * - parse: reading and parsing the file alone: the line path (LineSource + the line parser,
- *   what ingest used before, the baseline), then the chunked path (engine/cli/chunk-documents.ts)
+ *   what ingest used before, the baseline), then the chunked path (engine/cli/ingest-input.ts)
  *   on the main thread and on T worker threads (default: the CLI's --parse-threads default):
  *   documents/s and CPU microseconds per document (all threads);
  * - build: CollectionStore.bulkLoad of the same documents from memory into a new collection
@@ -21,9 +21,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chunkDocuments } from "../../engine/cli/chunk-documents.js";
 import type { ChunkFormat } from "../../engine/cli/chunk-parsers.js";
-import { parseLineEntry } from "../../engine/cli/ingest-input.js";
+import { chunkReader, parseLineEntry } from "../../engine/cli/ingest-input.js";
 import { defaultParseThreads } from "../../engine/cli/ingest-plan.js";
 import type { LineParserOptions } from "../../engine/cli/input-formats.js";
 import { LineSource } from "../../engine/cli/line-source.js";
@@ -120,7 +119,9 @@ export async function run(argv: string[]): Promise<void> {
     const chunkFormat: ChunkFormat = format === "anserini" ? { format, tokens, scale } : { format, tokens };
     const vocabulary = new Vocabulary(tokens);
     const parser: LineParserOptions = { format, vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
-    for await (const [, entry] of chunkDocuments(file, { format: chunkFormat, threads: t, slowLine: (text) => parseLineEntry(text, parser) })) if (!("bad" in entry)) n++;
+    // What ingest reads: batches of entries, a batch per chunk (engine/cli/ingest-input.ts).
+    const input = chunkReader(await LineSource.open(file), { format: chunkFormat, threads: t, parser, keepBytes: 0 });
+    for await (const batch of input.batches()) for (const [, entry] of batch) if (!("bad" in entry)) n++;
     if (n !== docs) throw new Error(`parsed ${n} documents of ${docs}`);
     record(`parse (${t === 0 ? "main thread" : `${t} worker threads`})`, seconds(t0), cpuSeconds(process.cpuUsage(c0)));
   }

@@ -49,24 +49,26 @@ export function chunkBytesHeld(c: NumberedChunk): number {
  * numbered by their line in the file. The vectors are views of the chunk's arrays, which the
  * parser made valid, so they are taken without checking them again.
  */
-export function* chunkEntries(c: NumberedChunk, slowLine: SlowLine): Generator<LineEntry> {
+export function chunkEntries(c: NumberedChunk, slowLine: SlowLine): LineEntry[] {
   const { chunk, ids, base } = c;
   const { lines, offsets, terms, weights, errors, slow } = chunk;
   const docs = ids.length;
+  const out: LineEntry[] = [];
   let d = 0, e = 0, s = 0;
   const NONE = 0xffffffff;
   for (;;) {
-    const ld = d < docs ? lines[d]! : NONE, le = e < errors.length ? errors[e]!.line : NONE, ls = s < slow.length ? slow[s]!.line : NONE;
-    if (ld === NONE && le === NONE && ls === NONE) return;
-    if (ld < le && ld < ls) {
+    const le = e < errors.length ? errors[e]!.line : NONE, ls = s < slow.length ? slow[s]!.line : NONE;
+    // The documents before the next bad or slow line, in one go.
+    const next = Math.min(le, ls);
+    for (; d < docs && lines[d]! < next; d++) {
       const from = offsets[d]!, to = offsets[d + 1]!;
-      yield [base + ld, { id: ids[d]!, vector: SparseVector.fromCheckedArrays(terms.subarray(from, to), weights.subarray(from, to)) }];
-      d++;
-    } else if (le < ls) {
-      yield [base + le, { bad: errors[e++]!.message }];
-    } else {
+      out.push([base + lines[d]!, { id: ids[d]!, vector: SparseVector.fromCheckedArrays(terms.subarray(from, to), weights.subarray(from, to)) }]);
+    }
+    if (next === NONE) return out;
+    if (le < ls) out.push([base + le, { bad: errors[e++]!.message }]);
+    else {
       const entry = slowLine(slow[s++]!.text);
-      if (entry !== undefined) yield [base + ls, entry];
+      if (entry !== undefined) out.push([base + ls, entry]);
     }
   }
 }
@@ -76,5 +78,5 @@ export async function* chunkDocuments(
   path: string,
   o: { format: ChunkFormat; threads: number; slowLine: SlowLine; chunkBytes?: number; onFileBytes?: (n: number) => void },
 ): AsyncGenerator<LineEntry> {
-  for await (const c of parsedChunks(path, o)) yield* chunkEntries(c, o.slowLine);
+  for await (const c of parsedChunks(path, o)) for (const e of chunkEntries(c, o.slowLine)) yield e;
 }

@@ -95,11 +95,11 @@ export function chunkReader(
           const k = replay.shift()!;
           bytesRead = k.bytesRead;
           let s = 0;
-          yield [...chunkEntries(k.chunk, () => k.slow[s++])];
+          yield chunkEntries(k.chunk, () => k.slow[s++]);
         }
         return;
       }
-      for await (const c of chunks()) yield [...chunkEntries(c, slowLine)];
+      for await (const c of chunks()) yield chunkEntries(c, slowLine);
     },
     get bytesRead() {
       return bytesRead;

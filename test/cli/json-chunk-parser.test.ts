@@ -88,7 +88,7 @@ describe("JSON lines chunk parser", () => {
       fc.property(fc.array(line, { maxLength: 25 }), fc.boolean(), (lines, finalNewline) => {
         const text = lines.join("\n") + (finalNewline && lines.length > 0 ? "\n" : "");
         const chunk = fast.parse(encoder.encode(text));
-        const got = [...chunkEntries({ base: 0, chunk, ids: chunkIds(chunk) }, (t) => parseLineEntry(t, parser))];
+        const got = chunkEntries({ base: 0, chunk, ids: chunkIds(chunk) }, (t) => parseLineEntry(t, parser));
         expect(plain(got)).toEqual(plain(lineEntries(text)));
       }),
       { numRuns: 400 },
