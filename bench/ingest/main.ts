@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<void> {
     log(`wrote ${file}: ${docs} docs, ${w.postings} postings, ${(w.bytes / 2 ** 20).toFixed(0)} MiB in ${seconds(t0).toFixed(1)} s`);
   }
   const fileBytes = statSync(file).size;
-  log(`file ${file}: ${(fileBytes / 2 ** 20).toFixed(0)} MiB, ${(fileBytes / docs).toFixed(0)} bytes/doc (scale ${scale})`);
+  log(`file ${file}: ${(fileBytes / 2 ** 20).toFixed(0)} MiB, ${(fileBytes / docs).toFixed(0)} bytes/doc (${format === "anserini" ? `scale ${scale}` : "JSON lines"})`);
 
   // Parse alone: every document read and parsed, nothing kept.
   const tokens = bertTokens();
