@@ -14,7 +14,6 @@ import { FNV_OFFSET, FNV_PRIME, TokenTable } from "./token-table.js";
  * repeats that Anserini writes next to it is matched as a periodic pattern (each byte equal to
  * the one a token-plus-space earlier), one comparison per byte.
  */
-export type { ParsedChunk as ParsedAnseriniChunk } from "./parsed-chunk.js";
 
 const NEWLINE = 0x0a, TAB = 0x09, SPACE = 0x20, CR = 0x0d;
 
