@@ -44,3 +44,37 @@ export async function writeAnseriniFile(path: string, docs: number, o: { seed: n
   await once(out, "finish");
   return { bytes, postings };
 }
+
+/**
+ * Writes `docs` synthetic documents as JSON lines of token vectors (`{"id":"doc-N","vector":
+ * {"tok":0.1234,...}}`, weights rounded to 4 decimals as an exporter would write them; terms
+ * whose weight rounds to 0 are left out, and so are the BERT tokens "terms", "weights" and
+ * "tokens", which a bare token map cannot hold: input/json-vector.ts reads them as another form
+ * of vector). Resolves to the file's bytes and postings written.
+ */
+export async function writeJsonlFile(path: string, docs: number, o: { seed: number }): Promise<{ bytes: number; postings: number }> {
+  const tokens = bertTokens();
+  const out = createWriteStream(path, { highWaterMark: 1 << 22 });
+  let bytes = 0, postings = 0;
+  for (let first = 0; first < docs; first += 8192) {
+    const batch = generateDocumentBatch(first, Math.min(8192, docs - first), { seed: o.seed });
+    const lines: string[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      const vector: Record<string, number> = {};
+      for (let p = batch.docOffsets[i]!; p < batch.docOffsets[i + 1]!; p++) {
+        const w = Number(batch.weights[p]!.toFixed(4));
+        const tok = tokens[batch.terms[p]!]!;
+        if (w === 0 || tok === "terms" || tok === "weights" || tok === "tokens") continue;
+        vector[tok] = w;
+        postings++;
+      }
+      lines.push(`${JSON.stringify({ id: `doc-${first + i}`, vector })}\n`);
+    }
+    const text = lines.join("");
+    bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+  return { bytes, postings };
+}

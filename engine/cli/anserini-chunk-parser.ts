@@ -1,126 +1,111 @@
+import { ChunkOutput, type ParsedChunk } from "./parsed-chunk.js";
+import { FNV_OFFSET, FNV_PRIME, TokenTable } from "./token-table.js";
+
 /**
  * Anserini pre-encoded TSV (`id<TAB>tok tok tok ...`, a token's weight its repeat count over the
- * scale) parsed straight from a chunk of the file's bytes (byte-chunks.ts) into flat typed arrays,
- * without a string per line or per token: the bulk ingest's fast path, run in worker threads
- * (anserini-parse-pool.ts). The rules and messages are the line parser's (anserini-vector.ts and
- * input-formats.ts): blank lines are skipped, a line needs a non-empty id before a tab, tokens are
- * separated by spaces, an unknown token fails its line, a repeated vocabulary token maps to its
- * first id, and `\r\n` endings are accepted.
+ * scale) parsed straight from a chunk of the file's bytes (byte-chunks.ts) into flat typed arrays
+ * (parsed-chunk.ts), without a string per line or per token: the bulk ingest's fast path, run in
+ * worker threads (anserini-parse-pool.ts). The rules and messages are the line parser's
+ * (anserini-vector.ts and input-formats.ts): blank lines are skipped, a line needs a non-empty id
+ * before a tab, tokens are separated by spaces, an unknown token fails its line, a repeated
+ * vocabulary token maps to its first id, and `\r\n` endings are accepted.
+ *
+ * One pass over each line's bytes: a token is scanned (and hashed) once, then the run of its
+ * repeats that Anserini writes next to it is matched as a periodic pattern (each byte equal to
+ * the one a token-plus-space earlier), one comparison per byte.
  */
-
-/** One chunk's documents: document d's postings are [offsets[d], offsets[d + 1]). */
-export interface ParsedAnseriniChunk {
-  /** Lines in the chunk (a last line without a newline counted too). */
-  lineCount: number;
-  ids: string[];
-  /** Each document's line number, counted from 1 within the chunk. */
-  lines: Uint32Array;
-  offsets: Uint32Array;
-  /** Strictly increasing within a document, below the vocabulary size. */
-  terms: Uint32Array;
-  /** Finite and > 0 (float32). */
-  weights: Float32Array;
-  /** Bad lines (line within the chunk, what is wrong), in order. */
-  errors: { line: number; message: string }[];
-}
 
 const NEWLINE = 0x0a, TAB = 0x09, SPACE = 0x20, CR = 0x0d;
 
 export const NO_TAB = "expected `id<TAB>...`: no tab after a non-empty id";
 
+/** Whether a line ends at bytes[k]: the chunk's end, a newline, or the `\r` of `\r\n`. */
+function lineEndsAt(bytes: Uint8Array, k: number, len: number): boolean {
+  if (k >= len) return true;
+  const b = bytes[k]!;
+  return b === NEWLINE || (b === CR && (k + 1 >= len || bytes[k + 1] === NEWLINE));
+}
+
 export class AnseriniChunkParser {
-  /** Every distinct token's UTF-8 bytes, one after another; token id t's are [tokenStart[t], tokenStart[t + 1]). */
-  private readonly tokenBytes: Uint8Array;
-  private readonly tokenStart: Uint32Array;
-  /** slot -> term id + 1 (0: empty); a power of two at least twice the vocabulary. */
-  private readonly table: Int32Array;
-  private readonly mask: number;
+  private readonly table: TokenTable;
   private readonly counts: Uint32Array;
   private touched = new Uint32Array(1024);
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-  constructor(private readonly tokens: readonly string[], private readonly scale: number) {
-    const encoder = new TextEncoder();
-    const encoded = tokens.map((t) => encoder.encode(t));
-    this.tokenStart = new Uint32Array(tokens.length + 1);
-    for (let t = 0; t < tokens.length; t++) this.tokenStart[t + 1] = this.tokenStart[t]! + encoded[t]!.length;
-    this.tokenBytes = new Uint8Array(this.tokenStart[tokens.length]!);
-    encoded.forEach((e, t) => this.tokenBytes.set(e, this.tokenStart[t]!));
-    let size = 1024;
-    while (size < 2 * tokens.length) size *= 2;
-    this.table = new Int32Array(size);
-    this.mask = size - 1;
+  constructor(tokens: readonly string[], private readonly scale: number) {
+    this.table = new TokenTable(tokens);
     this.counts = new Uint32Array(tokens.length);
-    const seen = new Set<string>();
-    for (let id = 0; id < tokens.length; id++) {
-      if (seen.has(tokens[id]!)) continue; // a repeated token maps to its first id
-      seen.add(tokens[id]!);
-      const from = this.tokenStart[id]!, to = this.tokenStart[id + 1]!;
-      let slot = hashBytes(this.tokenBytes, from, to) & this.mask;
-      while (this.table[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.table[slot] = id + 1;
-    }
   }
 
-  parse(bytes: Uint8Array): ParsedAnseriniChunk {
+  parse(bytes: Uint8Array): ParsedChunk {
     const out = new ChunkOutput(bytes.length);
-    const len = bytes.length;
+    const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let pos = 0, line = 0;
-    while (pos < len) {
-      let end = bytes.indexOf(NEWLINE, pos);
-      if (end < 0) end = len;
-      line++;
-      const e = end > pos && bytes[end - 1] === CR ? end - 1 : end;
-      this.parseLine(bytes, pos, e, line, out);
-      pos = end + 1;
-    }
+    while (pos < bytes.length) pos = this.parseLine(bytes, words, pos, ++line, out);
     return out.finish(line);
   }
 
-  private parseLine(bytes: Uint8Array, from: number, end: number, line: number, out: ChunkOutput): void {
-    let tab = -1, blank = true;
-    for (let i = from; i < end; i++) {
-      const b = bytes[i]!;
-      if (b === TAB) {
-        tab = i;
-        break;
-      }
-      if (b !== SPACE && (b < 0x09 || b > 0x0d)) blank = false;
+  /** Parses the line starting at `from`; returns where the next one starts. */
+  private parseLine(bytes: Uint8Array, words: DataView, from: number, line: number, out: ChunkOutput): number {
+    const len = bytes.length;
+    // visible: an ASCII byte other than whitespace; wide: a byte of a multi-byte character.
+    let tab = from, visible = false, wide = false;
+    for (; tab < len; tab++) {
+      const b = bytes[tab]!;
+      if (b === TAB || b === NEWLINE) break;
+      if (b >= 0x80) wide = true;
+      else if (b !== SPACE && (b < 0x09 || b > 0x0d)) visible = true;
     }
-    if (tab < 0 && blank) return; // a blank line (the line path's trim() === "")
-    if (tab <= from) {
+    if (tab >= len || bytes[tab] !== TAB) {
+      // No tab: a blank line (trim() === "", Unicode spaces too), or a bad one.
+      if (visible || (wide && !this.blankLine(bytes, from))) out.error(line, NO_TAB);
+      return tab + 1;
+    }
+    // An id of whitespace only: the line may be blank, then it is skipped (rare: decode and trim).
+    if (!visible && this.blankLine(bytes, from)) return nextLine(bytes, tab);
+    if (tab === from) {
       out.error(line, NO_TAB);
-      return;
+      return nextLine(bytes, tab);
     }
-    const counts = this.counts;
+    const counts = this.counts, table = this.table;
     let n = 0;
     let i = tab + 1;
-    while (i < end) {
-      if (bytes[i] === SPACE) {
-        i++;
-        continue;
-      }
-      let h = 0x811c9dc5;
+    for (;;) {
+      while (i < len && bytes[i] === SPACE) i++;
+      if (lineEndsAt(bytes, i, len)) break;
+      // The token: bytes above space; a control byte inside one (rare) makes it a "slow" token.
+      let h = FNV_OFFSET;
       let j = i;
-      while (j < end && bytes[j] !== SPACE) h = Math.imul(h ^ bytes[j++]!, 0x01000193);
-      const id = this.lookup(bytes, i, j, h >>> 0);
+      let b = 0;
+      while (j < len && (b = bytes[j]!) > SPACE) {
+        h = Math.imul(h ^ b, FNV_PRIME);
+        j++;
+      }
+      let plain = true;
+      if (j < len && b !== SPACE && !lineEndsAt(bytes, j, len)) {
+        plain = false;
+        while (j < len && bytes[j] !== SPACE && !lineEndsAt(bytes, j, len)) h = Math.imul(h ^ bytes[j++]!, FNV_PRIME);
+      }
+      const id = table.lookup(bytes, words, i, j, h);
       if (id < 0) {
         this.reset(n);
         const tok = this.decoder.decode(bytes.subarray(i, j));
-        out.error(line, `unknown token "${tok}": it is not in the vocabulary (${this.tokens.length} terms); use the model's tokenizer vocabulary`);
-        return;
+        out.error(line, `unknown token "${tok}": it is not in the vocabulary (${table.size} terms); use the model's tokenizer vocabulary`);
+        return nextLine(bytes, j);
       }
-      // Anserini writes a token's repeats next to each other: count the run of " tok" that
-      // follows by comparing with this occurrence, without hashing or looking up again.
-      const length = j - i;
       let repeats = 1;
-      while (j + 1 + length <= end && bytes[j] === SPACE && (j + 1 + length === end || bytes[j + 1 + length] === SPACE)) {
-        const at = j + 1;
-        let k = 0;
-        while (k < length && bytes[at + k] === bytes[i + k]) k++;
-        if (k < length) break;
-        repeats++;
-        j = at + length;
+      if (plain && j < len && bytes[j] === SPACE) {
+        // Repeats: bytes[k] === bytes[k - period] holds through every " tok" that follows.
+        const period = j - i + 1;
+        let k = j + 1;
+        // Four bytes at a time while they match (unaligned reads through a DataView), then bytes.
+        while (k + 8 <= len && words.getUint32(k, true) === words.getUint32(k - period, true) && words.getUint32(k + 4, true) === words.getUint32(k + 4 - period, true)) k += 8;
+        if (k + 4 <= len && words.getUint32(k, true) === words.getUint32(k - period, true)) k += 4;
+        while (k < len && bytes[k] === bytes[k - period]) k++;
+        let more = ((k - j - 1) / period) | 0; // repeats followed by a matched space
+        if (j + (more + 1) * period === k && lineEndsAt(bytes, k, len)) more++; // and one ending the line
+        repeats += more;
+        j += more * period;
       }
       if (counts[id] === 0) {
         if (n === this.touched.length) {
@@ -134,7 +119,7 @@ export class AnseriniChunkParser {
       i = j;
     }
     const terms = this.touched.subarray(0, n).sort();
-    out.startDocument(this.decoder.decode(bytes.subarray(from, tab)), line, n);
+    out.startDocument(bytes, from, tab, line, n);
     for (let k = 0; k < n; k++) {
       const t = terms[k]!;
       const w = counts[t]! / this.scale;
@@ -145,28 +130,19 @@ export class AnseriniChunkParser {
         this.reset(n);
         out.dropDocument();
         out.error(line, `weight ${w} of term ${t} overflows float32; scale the vector down`);
-        return;
+        return nextLine(bytes, i);
       }
       out.posting(t, w32);
     }
     out.endDocument();
+    return nextLine(bytes, i);
   }
 
-  /** The term id of bytes[i..j) (hash h), or -1. */
-  private lookup(bytes: Uint8Array, i: number, j: number, h: number): number {
-    const tokenBytes = this.tokenBytes, tokenStart = this.tokenStart, table = this.table;
-    let slot = h & this.mask;
-    for (;;) {
-      const e = table[slot]!;
-      if (e === 0) return -1;
-      const from = tokenStart[e - 1]!;
-      if (tokenStart[e]! - from === j - i) {
-        let k = 0;
-        while (i + k < j && bytes[i + k] === tokenBytes[from + k]) k++;
-        if (i + k === j) return e - 1;
-      }
-      slot = (slot + 1) & this.mask;
-    }
+  /** Whether the line from `from` is all whitespace as String.prototype.trim sees it. */
+  private blankLine(bytes: Uint8Array, from: number): boolean {
+    let end = bytes.indexOf(NEWLINE, from);
+    if (end < 0) end = bytes.length;
+    return this.decoder.decode(bytes.subarray(from, end)).trim() === "";
   }
 
   private reset(n: number): void {
@@ -174,78 +150,8 @@ export class AnseriniChunkParser {
   }
 }
 
-/** FNV-1a over bytes[from..to) (over UTF-8 bytes, where the line parser hashes UTF-16 units). */
-function hashBytes(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let k = from; k < to; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-  return h >>> 0;
-}
-
-/** Growable flat arrays of a chunk's documents. */
-class ChunkOutput {
-  private readonly ids: string[] = [];
-  private lines = new Uint32Array(1024);
-  private offsets = new Uint32Array(1025);
-  private terms: Uint32Array;
-  private weights: Float32Array;
-  private docs = 0;
-  private postings = 0;
-  private readonly errors: { line: number; message: string }[] = [];
-
-  constructor(chunkBytes: number) {
-    // A posting takes a token and a space at least, usually a few repeats of them.
-    const guess = Math.max(1024, Math.ceil(chunkBytes / 16));
-    this.terms = new Uint32Array(guess);
-    this.weights = new Float32Array(guess);
-  }
-
-  error(line: number, message: string): void {
-    this.errors.push({ line, message });
-  }
-
-  startDocument(id: string, line: number, maxPostings: number): void {
-    if (this.docs + 1 >= this.lines.length) {
-      this.lines = grow(this.lines, this.lines.length * 2);
-      this.offsets = grow(this.offsets, this.lines.length + 1);
-    }
-    if (this.postings + maxPostings > this.terms.length) {
-      const size = Math.max(this.terms.length * 2, this.postings + maxPostings);
-      this.terms = grow(this.terms, size);
-      this.weights = grow(this.weights, size);
-    }
-    this.ids.push(id);
-    this.lines[this.docs] = line;
-  }
-
-  posting(term: number, weight: number): void {
-    this.terms[this.postings] = term;
-    this.weights[this.postings++] = weight;
-  }
-
-  endDocument(): void {
-    this.offsets[++this.docs] = this.postings;
-  }
-
-  dropDocument(): void {
-    this.ids.pop();
-    this.postings = this.offsets[this.docs]!;
-  }
-
-  finish(lineCount: number): ParsedAnseriniChunk {
-    return {
-      lineCount,
-      ids: this.ids,
-      lines: this.lines.slice(0, this.docs),
-      offsets: this.offsets.slice(0, this.docs + 1),
-      terms: this.terms.slice(0, this.postings),
-      weights: this.weights.slice(0, this.postings),
-      errors: this.errors,
-    };
-  }
-}
-
-function grow<T extends Uint32Array | Float32Array>(a: T, size: number): T {
-  const b = (a instanceof Uint32Array ? new Uint32Array(size) : new Float32Array(size)) as T;
-  b.set(a);
-  return b;
+/** Where the line holding bytes[at] ends, plus one. */
+function nextLine(bytes: Uint8Array, at: number): number {
+  const end = bytes.indexOf(NEWLINE, at);
+  return end < 0 ? bytes.length : end + 1;
 }

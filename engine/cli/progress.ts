@@ -16,13 +16,16 @@ export class Progress {
     private readonly unit = "docs",
   ) {}
 
-  /** On a terminal, redraws the bar (at most every 100 ms); `note` is appended (e.g. "1,000 durable"). */
-  update(count: number, bytes: number, note = ""): void {
+  /**
+   * On a terminal, redraws the bar (at most every 100 ms); `note` is appended (e.g. "1,000
+   * durable"); a function is called only when the bar is drawn (it is called per document).
+   */
+  update(count: number, bytes: number, note: string | (() => string) = ""): void {
     if (this.out.isTTY !== true) return;
     const now = Date.now();
     if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    this.draw(count, bytes, note);
+    this.draw(count, bytes, typeof note === "string" ? note : note());
   }
 
   /**

@@ -7,18 +7,20 @@ import { describe, expect, it } from "vitest";
 import { anseriniDocuments, type LineEntry } from "../../engine/cli/anserini-documents.js";
 import { AnseriniChunkParser } from "../../engine/cli/anserini-chunk-parser.js";
 import { byteChunks } from "../../engine/cli/byte-chunks.js";
+import { chunkIds } from "../../engine/cli/parsed-chunk.js";
+import { FNV_OFFSET, FNV_PRIME, TokenTable } from "../../engine/cli/token-table.js";
 import { parseDocumentLine, type LineParserOptions } from "../../engine/cli/input-formats.js";
 import { readByteLines } from "../../engine/input/line-reader.js";
 import type { SparseVector } from "../../engine/sparse-vector.js";
 import { Vocabulary } from "../../engine/vocabulary.js";
 
-const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本"];
+const tokens = ["[PAD]", "a", "ab", "abc", "b", "##b", "über", "x", "a", "日本", "a\r", "a\tb", "abcdefghij", "abcdefgh", "abcd"];
 const vocabulary = new Vocabulary(tokens);
 
 /** The line path's answer for a file's text: what `sparsedb ingest` read before the chunk parser. */
 function lineEntries(text: string, scale: number): LineEntry[] {
   const o: LineParserOptions = { format: "anserini", vocabulary, textField: "text", vectorKeys: "tokens", anseriniScale: scale };
-  const lines = text.split("\n");
+  const lines = text.replace(/^\ufeff/, "").split("\n"); // the line reader drops a leading byte order mark
   if (lines.at(-1) === "") lines.pop();
   const out: LineEntry[] = [];
   lines.forEach((raw, i) => {
@@ -37,10 +39,14 @@ function lineEntries(text: string, scale: number): LineEntry[] {
 const plain = (entries: LineEntry[]) =>
   entries.map(([n, e]) => ("bad" in e ? [n, e.bad] : [n, e.id, [...(e.vector as SparseVector).terms], [...(e.vector as SparseVector).weights]]));
 
-const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "");
+const token = fc.constantFrom("a", "ab", "abc", "b", "##b", "über", "x", "日本", "abx", "", "abcdefghij", "abcdefghix", "abcdefgh", "abcdefgx", "abcd", "abce", "abcdefghijk", "a\tb", "a\rb", "a\r", "\u00a0");
+/** A token written `repeats` times in a row, as Anserini writes a weight. */
+const run = fc.tuple(token, fc.integer({ min: 1, max: 12 })).map(([t, r]) => Array<string>(r).fill(t).join(" "));
+const id = fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.constantFrom(" ", "  ", "\u00a0", "\u00a0 ", "\ufeffd", "日", " x"));
 const line = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9-]{1,6}$/), fc.array(token, { maxLength: 20 })).map(([id, t]) => `${id}\t${t.join(" ")}`) },
-  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\tno id", "no tab here", "d\ta a a\r", "d\t ab  ab ") },
+  { weight: 8, arbitrary: fc.tuple(id, fc.array(fc.oneof(token, run), { maxLength: 20 }), fc.constantFrom(" ", "  ")).map(([i, t, sep]) => `${i}\t${t.join(sep)}`) },
+  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\t", " \t ", "\u00a0", "\u00a0\t", "\tno id", "no tab here", "d\ta a a\r", "d\t ab  ab ", "d\tab ab\r", "d\tab ab \r") },
+  { weight: 1, arbitrary: fc.integer({ min: 200, max: 3000 }).map((n) => `long\t${Array<string>(n).fill("ab").join(" ")} x`) },
 );
 
 async function collect(g: AsyncIterable<LineEntry>): Promise<LineEntry[]> {
@@ -64,7 +70,7 @@ describe("Anserini chunk parser", () => {
           let base = 0;
           for await (const chunk of byteChunks(file, { chunkBytes })) {
             const c = parser.parse(chunk);
-            const all: LineEntry[] = c.ids.map((id, d) => [base + c.lines[d]!, { id, vector: { terms: c.terms.subarray(c.offsets[d], c.offsets[d + 1]), weights: c.weights.subarray(c.offsets[d], c.offsets[d + 1]) } as never }]);
+            const all: LineEntry[] = chunkIds(c).map((id, d) => [base + c.lines[d]!, { id, vector: { terms: c.terms.subarray(c.offsets[d], c.offsets[d + 1]), weights: c.weights.subarray(c.offsets[d], c.offsets[d + 1]) } as never }]);
             for (const e of c.errors) all.push([base + e.line, { bad: e.message }]);
             got.push(...all.sort((x, y) => x[0] - y[0]));
             base += c.lineCount;
@@ -113,5 +119,27 @@ describe("Anserini chunk parser", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("TokenTable", () => {
+  it("finds a token only by its exact bytes, whatever the hash leads it to compare (short, 8-byte and longer tokens, near the buffer's end)", () => {
+    const vocab = ["a", "ab", "abcd", "abcdefgh", "abcdefghij", "abcdefghik", "日本", "über", "x".repeat(20), "x".repeat(21)];
+    const table = new TokenTable(vocab);
+    const hash = (b: Uint8Array) => b.reduce((h, x) => Math.imul(h ^ x, FNV_PRIME), FNV_OFFSET);
+    const probe = fc.oneof(fc.constantFrom(...vocab), fc.constantFrom("abcdefghi", "abcdefghix", "abce", "abcdefgi", "x".repeat(19) + "y", ""), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(probe, fc.constantFrom(...vocab), fc.string({ maxLength: 10 }), (s, t, after) => {
+        const bytes = new TextEncoder().encode(s + after);
+        const n = new TextEncoder().encode(s).length;
+        const words = new DataView(bytes.buffer);
+        // With t's hash the probe starts at t's slot: the answer is a token equal to s, or none.
+        const got = table.lookup(bytes, words, 0, n, hash(new TextEncoder().encode(t)));
+        if (s === t) expect(got).toBe(vocab.indexOf(t));
+        else expect(got === -1 || vocab[got] === s).toBe(true);
+        expect(table.lookup(bytes, words, 0, n, hash(bytes.subarray(0, n)))).toBe(vocab.indexOf(s));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

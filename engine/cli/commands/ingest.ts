@@ -10,9 +10,10 @@ import { openDocumentSink, type DocumentSink } from "../ingest-sink.js";
 import { ENCODER_HELP, ENCODER_OPTIONS, encoderFromFlags } from "../encoder-flags.js";
 import { metricFromFlags } from "../metric-flag.js";
 import { denseConfigFromFlags } from "../dense-flags.js";
-import { formatFromName, INPUT_FORMATS, parseDocumentLine, type InputFormat, type LineParserOptions } from "../input-formats.js";
+import { formatFromName, INPUT_FORMATS, type InputFormat, type LineParserOptions } from "../input-formats.js";
 import { LineSource } from "../line-source.js";
-import { anseriniDocuments, type LineEntry } from "../anserini-documents.js";
+import { chunkReader, lineReader, type InputReader } from "../ingest-input.js";
+import { chunkFormatFor, defaultKeepBytes, defaultParseThreads } from "../ingest-plan.js";
 import { Progress } from "../progress.js";
 import { collectionName, TARGET_HELP, TARGET_OPTIONS } from "../target.js";
 import type { Command } from "./command.js";
@@ -50,8 +51,13 @@ ${TARGET_HELP}
       --text-field NAME  the jsonl field holding the text (default "text")
       --vector-keys K    jsonl vector keys: tokens (default) or ids
       --scale N          anserini weight scale (default 100)
-      --parse-threads N  worker threads parsing an anserini bulk load (default: one per core;
-                         0 parses on the main thread)
+      --parse-threads N  worker threads parsing a bulk load of anserini or jsonl token vectors
+                         (default: the cores left beside the segment builders, at least one,
+                         and one per core for the check of --on-error stop; 0 parses on the
+                         main thread)
+      --keep-mib N       with --on-error stop, memory (MiB) the check may keep the parsed file in,
+                         so the load does not read it again (default: a quarter of the machine's
+                         memory, at most 4096; 0 always reads the file twice)
 ${ENCODER_HELP}
   -h, --help             this help
 
@@ -90,6 +96,7 @@ export const ingestCommand: Command = {
       "vector-keys": { type: "string" },
       scale: { type: "string" },
       "parse-threads": { type: "string" },
+      "keep-mib": { type: "string" },
       ...ENCODER_OPTIONS,
     });
     if (positionals.length !== 1) throw new UsageError("ingest takes exactly one FILE (or - for standard input)");
@@ -114,7 +121,10 @@ export const ingestCommand: Command = {
     const name = collectionName(values);
     const textField = stringOption(values, "text-field") ?? "text";
     const anseriniScale = numberOption(values, "scale", 100);
-    const parseThreads = intOption(values, "parse-threads", availableParallelism(), 0, 256);
+    const parseThreads = intOption(values, "parse-threads", defaultParseThreads(), 0, 256);
+    // The check pass of --on-error stop has the cores to itself.
+    const checkThreads = values["parse-threads"] === undefined ? availableParallelism() : parseThreads;
+    const keepBytes = intOption(values, "keep-mib", Math.floor(defaultKeepBytes() / 2 ** 20), 0, 1 << 30) * 2 ** 20;
 
     let spool: string | undefined;
     let path = file;
@@ -137,13 +147,19 @@ export const ingestCommand: Command = {
           anseriniScale,
         };
         const label = `ingest ${name}`;
-        // A bulk load of Anserini vectors reads the file in byte chunks parsed on worker threads.
+        // A bulk load of token vectors reads the file in byte chunks parsed on worker threads.
+        const chunkFormat = sink.mode === "bulk" ? chunkFormatFor(parser) : undefined;
         const input: InputReader =
-          sink.mode === "bulk" && format === "anserini" && sink.vocabulary !== undefined
-            ? chunkReader(source, { tokens: sink.vocabulary.tokens, scale: anseriniScale, threads: parseThreads })
-            : lineReader(source, parser);
+          chunkFormat !== undefined ? chunkReader(source, { format: chunkFormat, threads: parseThreads, checkThreads, parser, keepBytes }) : lineReader(source, parser);
         if (onError === "stop") {
-          const bad = await firstBadLine(input, new Progress(io.stderr, `${label}: checking`, source.size, "lines"));
+          const progress = new Progress(io.stderr, `${label}: checking`, source.size, "lines");
+          let line = 0;
+          let bad: { line: number; message: string } | undefined;
+          try {
+            bad = await input.check((n) => progress.update((line = n), input.bytesRead));
+          } finally {
+            progress.done(line, input.bytesRead, "", false);
+          }
           if (bad !== undefined) {
             io.stderr.write(`${file}:${bad.line}: ${bad.message}\nnothing was written (use --on-error skip to skip bad lines)\n`);
             return EXIT_FAILURE;
@@ -164,65 +180,6 @@ export const ingestCommand: Command = {
   },
 };
 
-/** An input file's documents and bad lines in order (LineEntry), with the file's bytes read so far. */
-interface InputReader {
-  entries(): AsyncIterable<LineEntry>;
-  readonly bytesRead: number;
-  readonly size: number;
-}
-
-/** Line by line through input-formats.ts (every format; the only path for text and --connect). */
-function lineReader(source: LineSource, parser: LineParserOptions): InputReader {
-  return {
-    async *entries() {
-      for await (const [n, line] of source.lines()) {
-        if (line.trim() === "") continue;
-        let entry: LineEntry[1];
-        try {
-          entry = parseDocumentLine(line, parser);
-        } catch (e) {
-          entry = { bad: describeError(e) };
-        }
-        yield [n, entry];
-      }
-    },
-    get bytesRead() {
-      return source.bytesRead;
-    },
-    size: source.size,
-  };
-}
-
-/** Anserini vectors in byte chunks parsed on worker threads (anserini-documents.ts). */
-function chunkReader(source: LineSource, o: { tokens: readonly string[]; scale: number; threads: number }): InputReader {
-  let bytesRead = 0;
-  return {
-    entries() {
-      bytesRead = 0;
-      return anseriniDocuments(source.path, { ...o, onFileBytes: (n) => (bytesRead += n) });
-    },
-    get bytesRead() {
-      return bytesRead;
-    },
-    size: source.size,
-  };
-}
-
-/** The check pass of --on-error stop: the first bad line, with progress (lines) as it reads. */
-async function firstBadLine(input: InputReader, progress: Progress): Promise<{ line: number; message: string } | undefined> {
-  let n = 0;
-  try {
-    for await (const [line, entry] of input.entries()) {
-      n = line;
-      progress.update(n, input.bytesRead);
-      if ("bad" in entry) return { line, message: entry.bad };
-    }
-  } finally {
-    progress.done(n, input.bytesRead, "", false);
-  }
-  return undefined;
-}
-
 /** A line source's documents with their line numbers; bad lines are counted and reported as skipped. */
 class ParsedLines {
   bad = 0;
@@ -233,15 +190,21 @@ class ParsedLines {
     private readonly stop: () => boolean,
   ) {}
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<[number, DocumentInput]> {
-    for await (const [n, entry] of this.input.entries()) {
-      if (this.stop()) return;
-      if ("bad" in entry) {
-        this.bad++;
-        if (this.bad <= MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`${this.o.file}:${n}: ${entry.bad} (skipped)\n`);
-        continue;
+  /** Batches of documents (a batch per chunk or per 256 lines); a stop ends the batch there. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[number, DocumentInput][]> {
+    for await (const batch of this.input.batches()) {
+      const docs: [number, DocumentInput][] = [];
+      for (const [n, entry] of batch) {
+        if (this.stop()) break;
+        if ("bad" in entry) {
+          this.bad++;
+          if (this.bad <= MAX_REPORTED_BAD_LINES) this.o.io.stderr.write(`${this.o.file}:${n}: ${entry.bad} (skipped)\n`);
+          continue;
+        }
+        docs.push([n, entry]);
       }
-      yield [n, entry];
+      yield docs;
+      if (this.stop()) return;
     }
   }
 
@@ -272,11 +235,14 @@ async function ingestLines(
   // On a terminal the bar says where a killed run would resume: the line durable so far.
   const note = () => `(${written.toLocaleString("en-US")} written${bulk && written > 0 ? `, durable through line ${writtenLine}` : ""})`;
   async function* docs(): AsyncGenerator<DocumentInput> {
-    for await (const [n, doc] of parsed) {
-      if (bulk) lineOf.push(n);
-      read++;
-      progress.update(read, input.bytesRead, note());
-      yield doc;
+    for await (const batch of parsed) {
+      for (const [n, doc] of batch) {
+        if (interrupted) return;
+        if (bulk) lineOf.push(n);
+        read++;
+        progress.update(read, input.bytesRead, note);
+        yield doc;
+      }
     }
   }
   const onWritten = (total: number): void => {
