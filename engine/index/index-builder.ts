@@ -68,14 +68,8 @@ export class IndexBuilder {
     for (let i = 0; i < n; i++) {
       const term = terms[i]!;
       const weight = weights[i]!;
-      if (!(term > prev) || term >= this.vocabSize || !Number.isInteger(term)) {
-        throw new SparseDbError(
-          "INVALID_VECTOR",
-          `document ${this.numDocs}: term id ${term} at entry ${i} is out of order, repeated or not in 0..${this.vocabSize - 1}`,
-        );
-      }
-      if (!(weight >= 0) || weight === Infinity) {
-        throw new SparseDbError("INVALID_VECTOR", `document ${this.numDocs}: weight ${weight} of term ${term} must be finite and >= 0`);
+      if (!(term > prev) || term >= this.vocabSize || !Number.isInteger(term) || !(weight >= 0) || weight === Infinity) {
+        badPosting(this.numDocs, i, term, prev, weight, this.vocabSize);
       }
       prev = term;
       if (weight === 0) continue; // a zero weight is no posting
@@ -164,9 +158,9 @@ export class IndexBuilder {
   }
 }
 
-/** addArrays' error for a bad entry of a document. */
+/** The error for a bad entry of a document (addArrays, addFlat, fromFlat). */
 function badPosting(doc: number, entry: number, term: number, prev: number, weight: number, vocabSize: number): never {
-  if (!(term > prev) || term >= vocabSize) {
+  if (!(term > prev) || term >= vocabSize || !Number.isInteger(term)) {
     throw new SparseDbError("INVALID_VECTOR", `document ${doc}: term id ${term} at entry ${entry} is out of order, repeated or not in 0..${vocabSize - 1}`);
   }
   throw new SparseDbError("INVALID_VECTOR", `document ${doc}: weight ${weight} of term ${term} must be finite and >= 0`);
