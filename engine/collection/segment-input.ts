@@ -106,22 +106,38 @@ export class SegmentInputBuilder {
       bits: this.bits,
       vocabSize: this.vocabSize,
       ids: this.ids,
-      docStart: this.docStart.toArray(),
-      terms: this.terms.toArray(),
-      weights: this.weights.toArray(),
+      docStart: view(this.docStart),
+      terms: view(this.terms),
+      weights: view(this.weights),
       metaBlob,
-      metaEnds: this.metaEnds.toArray(),
-      lengths: this.counted > 0 ? this.lengths.toArray() : null,
+      metaEnds: exact(this.metaEnds),
+      lengths: this.counted > 0 ? exact(this.lengths) : null,
       textBlob: this.textBytes > 0 ? concat(this.textChunks, this.textBytes) : null,
-      textEnds: this.textBytes > 0 ? this.textEnds.toArray() : null,
+      textEnds: this.textBytes > 0 ? exact(this.textEnds) : null,
       denseDims: this.denseDims,
-      denseDocs: this.denseDims > 0 ? this.denseDocs.toArray() : null,
+      denseDocs: this.denseDims > 0 ? exact(this.denseDocs) : null,
       denseVectors: this.denseDims > 0 ? concatRows(this.denseRows, this.denseDims) : null,
     };
   }
 }
 
 const utf8 = new TextEncoder();
+
+/**
+ * The contents without a copy: a view of the backing array (reserve(0) returns it). For the
+ * arrays only the build reads (postings, docStart): the slack, if any, goes when the input does.
+ * A flush or bulk load knows its counts exactly, so its arrays have none.
+ */
+function view<T extends Uint32Array | Float32Array>(g: GrowableArray<T>): T {
+  const buf = g.reserve(0);
+  return (buf.length === g.length ? buf : buf.subarray(0, g.length)) as T;
+}
+
+/** For arrays that become sections of the segment (kept as long as it lives): copied only when the backing array has slack. */
+function exact<T extends Uint32Array | Float32Array>(g: GrowableArray<T>): T {
+  const buf = g.reserve(0);
+  return buf.length === g.length ? buf : g.toArray();
+}
 
 function concatRows(rows: Float32Array[], dims: number): Float32Array {
   const out = new Float32Array(rows.length * dims);
