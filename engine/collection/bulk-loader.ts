@@ -1,9 +1,10 @@
 import { SparseDbError } from "../errors.js";
 import { applyDelete } from "./apply-writes.js";
+import { NO_LENGTH } from "./corpus-statistics.js";
 import { LiveSegment } from "./live-segment.js";
 import type { LiveState } from "./live-state.js";
 import type { SegmentBuildService } from "./segment-build-service.js";
-import { SegmentInputBuilder } from "./segment-input.js";
+import { SegmentInputBuilder, type SegmentInput } from "./segment-input.js";
 import type { SegmentSet } from "./segment-set.js";
 import type { StoredDoc } from "./wal-records.js";
 import type { WriteLog } from "./write-log.js";
@@ -34,6 +35,10 @@ export function bulkSegmentLimits(o: { segmentDocs?: number; segmentPostings?: n
     postings: o.segmentPostings ?? (o.segmentDocs === undefined ? BULK_SEGMENT_POSTINGS : Infinity),
   };
 }
+
+/** What a bulk segment's commit needs of each of its documents. */
+type Committed = Pick<StoredDoc, "id" | "terms" | "length">;
+const NO_TERMS = new Uint32Array(0);
 
 export interface BulkLoadProgress {
   /** Documents of the source in committed segments so far (each counted once, replacements too). */
@@ -72,9 +77,10 @@ export class BulkLoader {
   async load(batches: AsyncIterable<StoredDoc[]>): Promise<void> {
     let pending: Promise<void> | null = null;
     try {
-      for await (const batch of batches) {
+      for await (let batch of batches) {
         if (batch.length === 0) continue;
         const built = this.build(batch);
+        batch = []; // not held while the previous commit is awaited
         built.catch(() => undefined); // handled below; an earlier commit's failure may end the loop first
         if (pending) await pending;
         pending = built.then((b) => this.commit(b));
@@ -86,7 +92,23 @@ export class BulkLoader {
     }
   }
 
-  private async build(batch: StoredDoc[]): Promise<{ seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }> {
+  private async build(batch: StoredDoc[]): Promise<{ seg: LiveSegment; docs: Committed[]; sourceDocs: number }> {
+    const { input, docs, sourceDocs } = this.prepare(batch); // nothing of `batch` is held past this
+    const id = this.segments.newFileNumber();
+    const built = await this.builds.build(input, id);
+    const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
+    seg.commit.checksums = built.checksums;
+    seg.commit.sourceLog = null; // no log holds these documents
+    return { seg, docs, sourceDocs };
+  }
+
+  /**
+   * The build input of a batch, and what its commit needs of each document: ids and, for the
+   * corpus statistics, the terms of documents with a length. Only those are kept, so the stored
+   * documents (vectors, metadata, texts) can be freed while the segment builds (a load has up
+   * to two batches building and one being read).
+   */
+  private prepare(batch: StoredDoc[]): { input: SegmentInput; docs: Committed[]; sourceDocs: number } {
     // The last version of an id within the batch wins (a segment holds an id once).
     const last = new Map<string, number>();
     batch.forEach((d, i) => last.set(d.id, i));
@@ -95,15 +117,11 @@ export class BulkLoader {
     for (const d of docs) postings += d.terms.length;
     const input = new SegmentInputBuilder(this.segments.bits, this.segments.vocabSize, { docs: docs.length, postings });
     for (const d of docs) input.add(d.id, d.terms, d.weights, d.meta, d.length, d.text ?? null, d.dense ?? null);
-    const id = this.segments.newFileNumber();
-    const built = await this.builds.build(input.finish(), id);
-    const seg = LiveSegment.fromSections(id, built.sections, 0, undefined, false);
-    seg.commit.checksums = built.checksums;
-    seg.commit.sourceLog = null; // no log holds these documents
-    return { seg, docs, sourceDocs: batch.length };
+    const kept = docs.map((d) => ({ id: d.id, terms: d.length === NO_LENGTH ? NO_TERMS : d.terms, length: d.length }));
+    return { input: input.finish(), docs: kept, sourceDocs: batch.length };
   }
 
-  private async commit(b: { seg: LiveSegment; docs: StoredDoc[]; sourceDocs: number }): Promise<void> {
+  private async commit(b: { seg: LiveSegment; docs: Committed[]; sourceDocs: number }): Promise<void> {
     await this.segments.serialized(async () => {
       const live = this.live;
       // Older versions anywhere (earlier segments, this load's included) go, as an upsert's would.

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Bm25Encoder } from "../../encoder/bm25-encoder.js";
 import { bulkSegmentLimits } from "../../engine/collection/bulk-loader.js";
 import { CollectionStore } from "../../engine/collection/collection-store.js";
 import type { DocumentInput } from "../../engine/requests.js";
@@ -62,6 +63,40 @@ describe("bulk load segment sizing", () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it("keeps the BM25 statistics of loaded text documents, replacements included, as upserts would (property)", async () => {
+    const words = ["river", "sea", "bread", "yeast", "the", "bees", "honey", "glacier"];
+    const bodyArb = fc.oneof(
+      fc.array(fc.constantFrom(...words), { maxLength: 6 }).map((w) => ({ text: w.join(" ") })),
+      fc.integer({ min: 1, max: 5 }).map((k) => ({ vector: SparseVector.fromArrays([k, k + 9], [1, 2]) })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(9), bodyArb), { maxLength: 30 }), fc.integer({ min: 1, max: 6 }), fc.boolean(), async (docs, segmentPostings, reopen) => {
+        const a = tempDir(), b = tempDir();
+        // One encoder per open collection.
+        const opts = () => ({ create: true, encoder: new Bm25Encoder({ kind: "bm25", stopwords: "english" }) });
+        let bulk = await CollectionStore.open(a.dir, opts());
+        const upserted = await CollectionStore.open(b.dir, opts());
+        try {
+          const inputs: DocumentInput[] = docs.map(([i, body]) => ({ id: `d${i}`, ...body }));
+          await bulk.bulkLoad(stream(inputs), { segmentPostings });
+          for (const d of inputs) await upserted.upsert([d]);
+          if (reopen) {
+            await bulk.close();
+            bulk = await CollectionStore.open(a.dir, opts());
+          }
+          expect(bulk.corpusStatistics()).toEqual(upserted.corpusStatistics());
+          expect(bulk.count()).toBe(upserted.count());
+        } finally {
+          await bulk.close();
+          await upserted.close();
+          a.cleanup();
+          b.cleanup();
+        }
+      }),
+      { numRuns: 30 },
     );
   });
 
