@@ -684,6 +684,8 @@ export class CollectionStore {
   /** Turns the memtable into a segment and commits (also persists pending deletions). */
   async flush(): Promise<void> {
     this.checkOpen();
+    // Background flushes first (they build off the commit lock): then nothing is left unflushed.
+    while (this.flusher.flushing) await this.flusher.flushing;
     await this.segmentSet.serialized(() => this.flusher.flushLocked());
     this.merges.schedule();
   }
