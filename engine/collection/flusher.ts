@@ -25,8 +25,8 @@ const MAX_BACKGROUND_FLUSHES = 2;
  * that happened meanwhile, and commits through the segment set. Runs when the memtable reaches
  * memtableMaxDocs (in the background), on flush() and on close().
  *
- * A background flush holds the commit lock only to rotate and, after the build, to add and
- * commit its segment, so up to MAX_BACKGROUND_FLUSHES memtables build at once (on both
+ * A background flush holds the commit lock only to rotate and, after the build and the write
+ * of its segment file, to add and commit the segment, so up to MAX_BACKGROUND_FLUSHES memtables build at once (on both
  * builders) and the next memtable can freeze while the previous one builds or is written. Until
  * its segment is committed, a frozen memtable's logs are pinned (WriteLog.frozenFirstLogs), so
  * a commit made meanwhile, in whatever order, removes none of them.
@@ -105,6 +105,9 @@ export class Flusher {
     let seg: LiveSegment;
     try {
       seg = await this.buildFrozen(frozen, docs);
+      // Written and fsynced off the lock too (as a merge's): a crash before the commit leaves a
+      // file no manifest names, which open() removes; deletions meanwhile go to its bitset.
+      await this.segments.writeSegment(seg);
     } catch (e) {
       this.restore(frozen, firstLog);
       throw e;
