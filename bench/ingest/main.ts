@@ -31,7 +31,7 @@ import { generateDocumentBatch } from "../synthetic/generator.js";
 import { bertTokens, writeAnseriniFile } from "./anserini-file.js";
 
 const USAGE =
-  "usage: npm run bench -- ingest [--docs N (1000000)] [--scale S (10)] [--threads T (cores)] [--segment-docs B (50000)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
+  "usage: npm run bench -- ingest [--docs N (1000000)] [--scale S (10)] [--threads T (cores)] [--segment-docs B (the store's default: by memory)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
 
 const CLI = fileURLToPath(new URL("../../engine/cli/main.js", import.meta.url));
 const SEED = 42;
@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<void> {
   const docs = intOption(args, "--docs", 1_000_000, 1);
   const scale = intOption(args, "--scale", 10, 1);
   const threads = intOption(args, "--threads", availableParallelism(), 1);
-  const segmentDocs = intOption(args, "--segment-docs", 50_000, 1);
+  const segmentDocs = args.values.has("--segment-docs") ? intOption(args, "--segment-docs", 0, 1) : undefined;
   const seed = intOption(args, "--seed", SEED);
   const file = args.values.get("--file") ?? join(tmpdir(), `sparsedb-bench-ingest-${docs}-s${scale}-seed${seed}.tsv`);
   const root = args.values.get("--dir") ?? mkdtempSync(join(tmpdir(), "sparsedb-bench-ingest-"));
@@ -128,7 +128,7 @@ export async function run(argv: string[]): Promise<void> {
     const dir = join(root, `e2e-${onError}`);
     rmSync(dir, { recursive: true, force: true });
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [CLI, "ingest", "--dir", dir, "--format", "anserini", "--scale", String(scale), "--segment-docs", String(segmentDocs), "--parse-threads", String(threads), "--on-error", onError, file], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "ingest", "--dir", dir, "--format", "anserini", "--scale", String(scale), ...(segmentDocs === undefined ? [] : ["--segment-docs", String(segmentDocs)]), "--parse-threads", String(threads), "--on-error", onError, file], { encoding: "utf8" });
     const secs = seconds(t0);
     if (r.status !== 0 || !r.stdout.includes(`${docs} documents written`)) throw new Error(`sparsedb ingest failed (${r.status}): ${r.stdout}\n${r.stderr}`);
     record(`sparsedb ingest --on-error ${onError}`, secs);
@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   if (!args.values.get("--dir")) rmSync(root, { recursive: true, force: true });
 
-  const report = { docs, scale, fileBytes, threads, segmentDocs, cores: availableParallelism(), phases };
+  const report = { docs, scale, fileBytes, threads, segmentDocs: segmentDocs ?? null, cores: availableParallelism(), phases };
   const json = JSON.stringify(report, null, 2);
   console.log(json);
   const out = args.values.get("--json");

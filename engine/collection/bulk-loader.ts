@@ -13,12 +13,14 @@ import type { WriteLog } from "./write-log.js";
  * A bulk segment's default size, by memory rather than by memtableMaxDocs: search pays a fixed
  * cost per segment (a 1M-document load in 50 segments of 20,000 searched 5.5x slower than one
  * segment), and a merge afterwards rebuilds every document again from its forward index, so a
- * load builds large segments directly. 2^25 postings (~280,000 documents of 120) keep one
- * batch's stored documents near 400 MB and its build input near 270 MB; a load holds about
+ * load builds large segments directly. 2^24 postings (~140,000 documents of 120) keep one
+ * batch's stored documents near 200 MB and its build input near 135 MB; a load holds about
  * three batches at once (one read, two building), far below the search kernel's 300M-posting
- * segment limit (merge-policy.ts).
+ * segment limit (merge-policy.ts). Not larger: the last segment builds after the stream ends,
+ * with nothing to overlap (2^25 gave 4 segments at 1M, searched about as fast as 8, with more
+ * memory and a longer tail).
  */
-export const BULK_SEGMENT_POSTINGS = 2 ** 25;
+export const BULK_SEGMENT_POSTINGS = 2 ** 24;
 export const BULK_SEGMENT_MAX_DOCS = 500_000;
 
 /**

@@ -299,7 +299,7 @@ export class CollectionStore {
   /**
    * Loads documents straight into segments, bypassing the write-ahead log (bulk-loader.ts): every
    * `segmentDocs` documents become a segment, committed with the manifest; without `segmentDocs`,
-   * segments are sized by a memory budget instead (bulkSegmentLimits: up to 2^25 postings or
+   * segments are sized by a memory budget instead (bulkSegmentLimits: up to 2^24 postings or
    * 500,000 documents each, so a load leaves few large segments and a search right after it
    * does not pay per-segment costs many times over); `segmentPostings` sets that budget.
    * `onCommit` reports the count durable so far after each commit. An id already in

@@ -101,7 +101,7 @@ describe("bulk load segment sizing", () => {
   });
 
   it("sizes segments by memory when segmentDocs is not given, by count alone when it is", () => {
-    expect(bulkSegmentLimits({})).toEqual({ docs: 500_000, postings: 2 ** 25 });
+    expect(bulkSegmentLimits({})).toEqual({ docs: 500_000, postings: 2 ** 24 });
     expect(bulkSegmentLimits({ segmentDocs: 7 })).toEqual({ docs: 7, postings: Infinity });
     expect(bulkSegmentLimits({ segmentPostings: 100 })).toEqual({ docs: 500_000, postings: 100 });
     expect(() => bulkSegmentLimits({ segmentPostings: 0 })).toThrow(/segmentPostings must be a positive integer/);

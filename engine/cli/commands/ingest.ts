@@ -45,7 +45,7 @@ ${TARGET_HELP}
       --in-flight N      most writes awaiting acknowledgement at once (default 4; with --wal
                          or --connect)
       --segment-docs N   documents per segment in a bulk load (default: sized by memory,
-                         up to 2^25 postings or 500000 documents a segment)
+                         up to 2^24 postings or 500000 documents a segment)
       --wal              write through the write-ahead log, batch by batch (the default for
                          msmarco text), instead of a bulk load
       --text-field NAME  the jsonl field holding the text (default "text")
