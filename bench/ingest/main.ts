@@ -34,7 +34,7 @@ import { generateDocumentBatch } from "../synthetic/generator.js";
 import { bertTokens, writeAnseriniFile, writeJsonlFile } from "./anserini-file.js";
 
 const USAGE =
-  "usage: npm run bench -- ingest [--format anserini|jsonl (anserini)] [--docs N (1000000)] [--scale S (10)] [--threads T (ingest's default)] [--segment-docs B (50000)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
+  "usage: npm run bench -- ingest [--format anserini|jsonl (anserini)] [--docs N (1000000)] [--scale S (10)] [--threads T (ingest's default)] [--segment-docs B (the store's default: by memory)] [--seed S] [--file F] [--dir D] [--json out.json] [--skip-stop] [--only parse|build|e2e]";
 
 const CLI = fileURLToPath(new URL("../../engine/cli/main.js", import.meta.url));
 const SEED = 42;
@@ -76,7 +76,7 @@ export async function run(argv: string[]): Promise<void> {
   const threads = intOption(args, "--threads", defaultParseThreads(), 1);
   const format = args.values.get("--format") ?? "anserini";
   if (format !== "anserini" && format !== "jsonl") throw new Error(`--format must be anserini or jsonl, got ${format}`);
-  const segmentDocs = intOption(args, "--segment-docs", 50_000, 1);
+  const segmentDocs = args.values.has("--segment-docs") ? intOption(args, "--segment-docs", 0, 1) : undefined;
   const seed = intOption(args, "--seed", SEED);
   const file = args.values.get("--file") ?? join(tmpdir(), format === "anserini" ? `sparsedb-bench-ingest-${docs}-s${scale}-seed${seed}.tsv` : `sparsedb-bench-ingest-${docs}-seed${seed}-v2.jsonl`);
   const root = args.values.get("--dir") ?? mkdtempSync(join(tmpdir(), "sparsedb-bench-ingest-"));
@@ -157,7 +157,8 @@ export async function run(argv: string[]): Promise<void> {
     const t0 = performance.now();
     const c0 = childCpu();
     const threadArgs = args.values.has("--threads") ? ["--parse-threads", String(threads)] : [];
-    const r = spawnSync(process.execPath, [CLI, "ingest", "--dir", dir, "--format", format, "--scale", String(scale), "--segment-docs", String(segmentDocs), ...threadArgs, "--on-error", onError, file], { encoding: "utf8" });
+    const segmentArgs = segmentDocs === undefined ? [] : ["--segment-docs", String(segmentDocs)];
+    const r = spawnSync(process.execPath, [CLI, "ingest", "--dir", dir, "--format", format, "--scale", String(scale), ...segmentArgs, ...threadArgs, "--on-error", onError, file], { encoding: "utf8" });
     const secs = seconds(t0);
     const c1 = childCpu();
     if (r.status !== 0 || !r.stdout.includes(`${docs} documents written`)) throw new Error(`sparsedb ingest failed (${r.status}): ${r.stdout}\n${r.stderr}`);
@@ -166,7 +167,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   if (!args.values.get("--dir")) rmSync(root, { recursive: true, force: true });
 
-  const report = { format, docs, scale, fileBytes, threads, segmentDocs, cores: availableParallelism(), phases };
+  const report = { format, docs, scale, fileBytes, threads, segmentDocs: segmentDocs ?? null, cores: availableParallelism(), phases };
   const json = JSON.stringify(report, null, 2);
   console.log(json);
   const out = args.values.get("--json");

@@ -50,7 +50,8 @@ export interface SinkOptions {
   /** Bulk-load into segments when the target is a local folder. */
   bulk: boolean;
   batchSize: number;
-  segmentDocs: number;
+  /** Documents per bulk segment; undefined: the store's memory-sized default. */
+  segmentDocs: number | undefined;
   /** Most upserts in flight at once (backpressure). */
   maxInFlight: number;
 }

@@ -14,7 +14,7 @@ import { countMatching, matchingIds } from "./live-scan.js";
 import { mergeMetadata } from "./metadata-patch.js";
 import { WriteOrder } from "./write-order.js";
 import { applyDelete, applyUpsert } from "./apply-writes.js";
-import { BulkLoader, type BulkLoadProgress } from "./bulk-loader.js";
+import { BulkLoader, bulkSegmentLimits, type BulkLoadProgress } from "./bulk-loader.js";
 import { NO_LENGTH } from "./corpus-statistics.js";
 import { walFileName } from "./directory-files.js";
 import { Flusher } from "./flusher.js";
@@ -44,6 +44,7 @@ import { defaultPrefetch } from "../hybrid-search-options.js";
 
 export type { WalRepair } from "./recovery.js";
 export type { BulkLoadProgress } from "./bulk-loader.js";
+export { BULK_SEGMENT_MAX_DOCS, BULK_SEGMENT_POSTINGS } from "./bulk-loader.js";
 export type { Durability } from "../../storage/wal-writer.js";
 
 export interface CollectionOptions {
@@ -297,18 +298,20 @@ export class CollectionStore {
 
   /**
    * Loads documents straight into segments, bypassing the write-ahead log (bulk-loader.ts): every
-   * `segmentDocs` documents (memtableMaxDocs by default) become a segment, committed with the
-   * manifest; `onCommit` reports the count durable so far after each commit. An id already in
+   * `segmentDocs` documents become a segment, committed with the manifest; without `segmentDocs`,
+   * segments are sized by a memory budget instead (bulkSegmentLimits: up to 2^24 postings or
+   * 500,000 documents each, so a load leaves few large segments and a search right after it
+   * does not pay per-segment costs many times over); `segmentPostings` sets that budget.
+   * `onCommit` reports the count durable so far after each commit. An id already in
    * the collection (or earlier in the stream) is replaced, as by upsert. Other writes wait until
    * the load ends; searches go on and see each committed segment. Resolves to the number of
    * documents loaded. After a failure the collection must be closed and opened again (it then
    * holds everything reported by onCommit).
    */
-  async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; onCommit?: (p: BulkLoadProgress) => void } = {}): Promise<number> {
+  async bulkLoad(docs: AsyncIterable<DocumentInput>, options: { segmentDocs?: number; segmentPostings?: number; onCommit?: (p: BulkLoadProgress) => void } = {}): Promise<number> {
     while (this.bulkLoading) await this.bulkLoading;
     this.checkOpen();
-    const segmentDocs = options.segmentDocs ?? this.options.memtableMaxDocs;
-    if (!Number.isInteger(segmentDocs) || segmentDocs < 1) throw new SparseDbError("INVALID_ARGUMENT", `segmentDocs must be a positive integer, got ${segmentDocs}`);
+    const limits = bulkSegmentLimits(options);
     const loader = new BulkLoader(this.live, this.log, this.segmentSet, this.builds, options.onCommit ?? (() => undefined));
     let release!: () => void;
     this.bulkLoading = new Promise<void>((r) => (release = r));
@@ -318,7 +321,7 @@ export class CollectionStore {
       await Promise.allSettled([...this.writesInFlight]);
       await this.idle();
       await this.segmentSet.serialized(() => this.flusher.flushLocked({ retireLog: true }));
-      await loader.load(this.storedBatches(docs, segmentDocs));
+      await loader.load(this.storedBatches(docs, limits));
     } catch (e) {
       this.bulkFailure = e;
       throw e;
@@ -331,23 +334,32 @@ export class CollectionStore {
     return loader.committedDocs;
   }
 
-  /** `docs` in stored form, segmentDocs at a time (checked and encoded in chunks of 1024). */
-  private async *storedBatches(docs: AsyncIterable<DocumentInput>, segmentDocs: number): AsyncGenerator<StoredDoc[]> {
+  /**
+   * `docs` in stored form, one batch per segment: `limits.docs` documents, or fewer once they
+   * hold `limits.postings` postings (checked and encoded in chunks of up to 1024).
+   */
+  private async *storedBatches(docs: AsyncIterable<DocumentInput>, limits: { docs: number; postings: number }): AsyncGenerator<StoredDoc[]> {
     let batch: StoredDoc[] = [];
+    let postings = 0;
     let chunk: DocumentInput[] = [];
-    const take = async (): Promise<void> => {
-      for (const d of await this.storedDocs(chunk)) batch.push(d);
-      chunk = [];
-    };
-    for await (const d of docs) {
-      chunk.push(d);
-      if (chunk.length >= 1024 || batch.length + chunk.length >= segmentDocs) await take();
-      if (batch.length >= segmentDocs) {
-        yield batch;
-        batch = [];
+    function* add(stored: StoredDoc[]): Generator<StoredDoc[]> {
+      for (const s of stored) {
+        batch.push(s);
+        postings += s.terms.length;
+        if (batch.length >= limits.docs || postings >= limits.postings) {
+          yield batch;
+          batch = [];
+          postings = 0;
+        }
       }
     }
-    await take();
+    for await (const d of docs) {
+      chunk.push(d);
+      if (chunk.length < 1024 && batch.length + chunk.length < limits.docs) continue;
+      yield* add(await this.storedDocs(chunk));
+      chunk = [];
+    }
+    yield* add(await this.storedDocs(chunk));
     if (batch.length > 0) yield batch;
   }
 
@@ -672,6 +684,8 @@ export class CollectionStore {
   /** Turns the memtable into a segment and commits (also persists pending deletions). */
   async flush(): Promise<void> {
     this.checkOpen();
+    // Background flushes first (they build off the commit lock): then nothing is left unflushed.
+    while (this.flusher.flushing) await this.flusher.flushing;
     await this.segmentSet.serialized(() => this.flusher.flushLocked());
     this.merges.schedule();
   }

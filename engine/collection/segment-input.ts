@@ -112,12 +112,12 @@ export class SegmentInputBuilder {
       terms: this.terms.take(),
       weights: this.weights.take(),
       metaBlob,
-      metaEnds: this.metaEnds.toArray(),
-      lengths: this.counted > 0 ? this.lengths.toArray() : null,
+      metaEnds: this.metaEnds.take(),
+      lengths: this.counted > 0 ? this.lengths.take() : null,
       textBlob: this.textBytes > 0 ? concat(this.textChunks, this.textBytes) : null,
-      textEnds: this.textBytes > 0 ? this.textEnds.toArray() : null,
+      textEnds: this.textBytes > 0 ? this.textEnds.take() : null,
       denseDims: this.denseDims,
-      denseDocs: this.denseDims > 0 ? this.denseDocs.toArray() : null,
+      denseDocs: this.denseDims > 0 ? this.denseDocs.take() : null,
       denseVectors: this.denseDims > 0 ? concatRows(this.denseRows, this.denseDims) : null,
     };
   }

@@ -87,7 +87,7 @@ export class SegmentSet {
       await writeDeletions(this.fs, `${this.dir}/${deletionFileName(s.id, gen)}`, Uint8Array.prototype.slice.call(s.deleted), s.numDocs, count);
       written.push({ seg: s, gen, version, count });
     }
-    let logNumber = log.memtableFirstLog;
+    let logNumber = log.oldestNeeded;
     for (const s of live.segments) if (s.commit.sourceLog !== null && !s.commit.persisted) logNumber = Math.min(logNumber, s.commit.sourceLog);
     const segments = live.segments.map((s) => {
       const w = written.find((x) => x.seg === s);

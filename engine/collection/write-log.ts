@@ -16,6 +16,11 @@ export class WriteLog {
   liveLogs: number[];
   /** Oldest log whose records may be in the memtable. */
   memtableFirstLog: number;
+  /**
+   * For each frozen memtable a background flush is building (flusher.ts), the oldest log its
+   * records may be in: a commit made meanwhile (another flush's, a merge's) must keep those logs.
+   */
+  readonly frozenFirstLogs = new Set<number>();
   private rotating: Promise<void> | null = null;
 
   constructor(
@@ -29,6 +34,11 @@ export class WriteLog {
   ) {
     this.liveLogs = liveLogs;
     this.memtableFirstLog = liveLogs[0] ?? number;
+  }
+
+  /** The oldest log a commit must keep: records in it may be in no committed file yet. */
+  get oldestNeeded(): number {
+    return Math.min(this.memtableFirstLog, ...this.frozenFirstLogs);
   }
 
   /** The number of the log being written. */

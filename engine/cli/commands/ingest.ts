@@ -45,7 +45,8 @@ ${TARGET_HELP}
       --batch N          documents per write (default 256; with --wal or --connect)
       --in-flight N      most writes awaiting acknowledgement at once (default 4; with --wal
                          or --connect)
-      --segment-docs N   documents per segment in a bulk load (default 50000)
+      --segment-docs N   documents per segment in a bulk load (default: sized by memory,
+                         up to 2^24 postings or 500000 documents a segment)
       --wal              write through the write-ahead log, batch by batch (the default for
                          msmarco text), instead of a bulk load
       --text-field NAME  the jsonl field holding the text (default "text")
@@ -69,7 +70,7 @@ the server's vocabulary of the collection, fetched once, so a bad line is named 
 Progress goes to stderr from the first line: a bar with rate and ETA on a terminal, one summary
 line at the end otherwise. A run that writes nothing (a bad line with --on-error stop, a failure,
 every line skipped) removes the collection again if it created it.
-Into a folder, jsonl and anserini files are bulk-loaded: every --segment-docs documents become a segment,
+Into a folder, jsonl and anserini files are bulk-loaded: every --segment-docs documents (or each memory budget's worth) become a segment,
 committed without the write-ahead log (other writers to the collection wait meanwhile); what the
 command reports written (through FILE:LINE; without a terminal, a line per commit) is durable, and an interrupted, failed or killed run
 leaves the file loaded up to its last commit. With --wal each batch is written atomically (all of
@@ -110,7 +111,8 @@ export const ingestCommand: Command = {
     if (vectorKeys !== "tokens" && vectorKeys !== "ids") throw new UsageError("--vector-keys must be tokens or ids");
     const batchSize = intOption(values, "batch", 256, 1, 100_000);
     const maxInFlight = intOption(values, "in-flight", 4, 1, 1024);
-    const segmentDocs = intOption(values, "segment-docs", 50_000, 1, 10_000_000);
+    // Absent: the store sizes bulk segments by memory (fewer, larger segments search faster).
+    const segmentDocs = values["segment-docs"] === undefined ? undefined : intOption(values, "segment-docs", 0, 1, 10_000_000);
     const remote = typeof values.connect === "string";
     if (remote && (values.wal !== undefined || values["segment-docs"] !== undefined)) {
       throw new UsageError("--wal and --segment-docs choose how a folder is written; with --connect the server writes through its log");
